@@ -1,0 +1,32 @@
+# `make demo` and `make test` work on a fresh machine: the first use creates .venv,
+# installs the CPU build of torch (pinned: an unpinned torch pulls several GB of CUDA
+# packages), then this package with its extras.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: install demo test bench bench-core clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/rnnkit demo
+
+test: $(STAMP)
+	$(PY) -m pytest tests
+
+bench: bench-core
+
+bench-core: $(STAMP)
+	$(PY) benchmarks/layers.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,10 @@
+"""rnnkit: recurrent sequence models on PyTorch.
+
+``rnnkit.RNN``, ``LSTM`` and ``GRU`` are drop-in replacements for torch.nn's layers, run by a
+whole-sequence BPTT engine with hand-derived gradients; they add variable lengths without
+packing, recurrent dropout, the LayerNorm LSTM, both GRU forms and per-step gate traces.
+"""
+from rnnkit.layers import GRU, GRUCell, LSTM, LSTMCell, RNN, RNNCell, Trace
+
+__version__ = "0.1.0"
+__all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNCell", "Trace"]

@@ -1,0 +1,41 @@
+import pytest
+import torch
+
+from rnnkit.cells import make_cell
+
+# Every cell family and form the engine runs: (layer mode, options).
+CELL_CONFIGS = {
+    "rnn_tanh": ("RNN", {"nonlinearity": "tanh"}),
+    "rnn_relu": ("RNN", {"nonlinearity": "relu"}),
+    "lstm": ("LSTM", {}),
+    "lstm_ln": ("LSTM", {"layer_norm": True}),
+    "gru_after": ("GRU", {"reset": "after"}),
+    "gru_before": ("GRU", {"reset": "before"}),
+}
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    torch.manual_seed(0)
+
+
+def cell_of(name):
+    mode, options = CELL_CONFIGS[name]
+    return make_cell(mode, **options)
+
+
+def random_params(cell, D, H, dtype=torch.float64, bias=True, scale=0.5):
+    """Parameters under torch.nn's names, with non-trivial LayerNorm gains/shifts."""
+    G = cell.num_gates
+    p = {"weight_ih": torch.randn(G * H, D, dtype=dtype) * scale,
+         "weight_hh": torch.randn(G * H, H, dtype=dtype) * scale}
+    if bias:
+        p["bias_ih"] = torch.randn(G * H, dtype=dtype) * scale
+        p["bias_hh"] = torch.randn(G * H, dtype=dtype) * scale
+    for name, shape in cell.extra_shapes(H).items():
+        p[name] = 1 + torch.randn(*shape, dtype=dtype) * 0.3
+    return {k: v.requires_grad_() for k, v in p.items()}
+
+
+def dropout_mask(B, H, p=0.4, dtype=torch.float64):
+    return (torch.rand(B, H, dtype=dtype) > p).to(dtype) / (1 - p)
