@@ -1,7 +1,10 @@
+import os
+
 import pytest
 import torch
 
 from rnnkit.cells import make_cell
+from rnnkit.engine import native
 
 # Every cell family and form the engine runs: (layer mode, options).
 CELL_CONFIGS = {
@@ -39,3 +42,16 @@ def random_params(cell, D, H, dtype=torch.float64, bias=True, scale=0.5):
 
 def dropout_mask(B, H, p=0.4, dtype=torch.float64):
     return (torch.rand(B, H, dtype=dtype) > p).to(dtype) / (1 - p)
+
+
+@pytest.fixture(params=["python", "native"])
+def loop_impl(request):
+    """Run a test on the Python time loop and again on the C++ one."""
+    if request.param == "python":
+        with native.disabled():
+            yield "python"
+        return
+    if os.environ.get("RNNKIT_NATIVE") == "0":
+        pytest.skip("RNNKIT_NATIVE=0 disables the C++ loop")
+    assert native.get() is not None, "the C++ time loop failed to build"
+    yield "native"

@@ -101,8 +101,8 @@ class LayerNormLSTM(LSTM):
         return {"ln_ih_weight": (4 * H,), "ln_hh_weight": (4 * H,),
                 "ln_cell_weight": (H,), "ln_cell_bias": (H,)}
 
-    def project_input(self, x, p):
-        xg = F.layer_norm(F.linear(x, p["weight_ih"]), p["ln_ih_weight"].shape, p["ln_ih_weight"], eps=LN_EPS)
+    def project_input(self, x, p, linear=F.linear):
+        xg = F.layer_norm(linear(x, p["weight_ih"]), p["ln_ih_weight"].shape, p["ln_ih_weight"], eps=LN_EPS)
         for name in ("bias_ih", "bias_hh"):
             if p.get(name) is not None:
                 xg = xg + p[name]

@@ -11,13 +11,14 @@ from __future__ import annotations
 import torch
 from torch.autograd.function import once_differentiable
 
-from rnnkit.engine import loop
+from rnnkit.engine import loop, native, projection
 
 
 class Recurrence(torch.autograd.Function):
     """``(cell, reverse, xg, w_hh, b_hh, mask, drop, *states0, *extras) -> (out, *final_states)``.
 
-    ``mask`` ``[T, B, 1]`` bool (or None) marks the steps inside each sequence; ``drop``
+    The time loop runs in C++ (``rnnkit.engine.native``) where it is built, else in Python
+    (``rnnkit.engine.loop``); both implement the same steps.  ``mask`` ``[T, B, 1]`` bool (or None) marks the steps inside each sequence; ``drop``
     ``[B, H]`` (or None) is the recurrent dropout mask, drawn by the caller so that the
     backward (and gradcheck) sees the same one.
     """
@@ -25,12 +26,16 @@ class Recurrence(torch.autograd.Function):
     @staticmethod
     def forward(ctx, cell, reverse, xg, w_hh, b_hh, mask, drop, *rest):
         states0, extras = rest[: cell.num_states], rest[cell.num_states :]
-        out, states, buf = loop.forward(cell, xg, w_hh, b_hh, states0, mask, drop, reverse, extras)
-        last = 0 if reverse else xg.shape[0] - 1
-        finals = [s[last].clone() for s in states]
-        ctx.cell, ctx.reverse, ctx.buf = cell, reverse, buf
-        ctx.num_extras = len(extras)
-        ctx.save_for_backward(xg, w_hh, b_hh, mask, drop, *states0, *extras, *states)
+        ctx.cell, ctx.reverse, ctx.num_extras = cell, reverse, len(extras)
+        ctx.native = native.usable(xg)
+        if ctx.native:
+            out, finals, saved = native.forward(cell, xg, w_hh, b_hh, states0, mask, drop, reverse, extras)
+            ctx.buf = None
+        else:
+            out, saved, ctx.buf = loop.forward(cell, xg, w_hh, b_hh, states0, mask, drop, reverse, extras)
+            last = 0 if reverse else xg.shape[0] - 1
+            finals = [s[last].clone() for s in saved]
+        ctx.save_for_backward(xg, w_hh, b_hh, mask, drop, *states0, *extras, *saved)
         return (out, *finals)
 
     @staticmethod
@@ -39,10 +44,12 @@ class Recurrence(torch.autograd.Function):
         cell = ctx.cell
         xg, w_hh, b_hh, mask, drop, *rest = ctx.saved_tensors
         ns, ne = cell.num_states, ctx.num_extras
-        states0, extras, states = rest[:ns], rest[ns : ns + ne], rest[ns + ne :]
-        dxg, dw_hh, db_hh, dstates0, dextras = loop.backward(
-            cell, xg, w_hh, b_hh, states0, mask, drop, ctx.reverse, extras, states, ctx.buf,
-            dout, dfinal)
+        states0, extras, saved = rest[:ns], rest[ns : ns + ne], rest[ns + ne :]
+        args = (cell, xg, w_hh, b_hh, states0, mask, drop, ctx.reverse, extras)
+        if ctx.native:
+            dxg, dw_hh, db_hh, dstates0, dextras = native.backward(*args, saved, dout, dfinal)
+        else:
+            dxg, dw_hh, db_hh, dstates0, dextras = loop.backward(*args, saved, ctx.buf, dout, dfinal)
         return (None, None, dxg, dw_hh, db_hh, None, None, *dstates0, *dextras)
 
 
@@ -53,7 +60,7 @@ def lengths_to_mask(lengths: torch.Tensor, T: int) -> torch.Tensor:
 
 def _loop_inputs(cell, x, params):
     """The projected inputs, the recurrent bias the step still needs, the recurrent extras."""
-    xg = cell.project_input(x, params)
+    xg = cell.project_input(x, params, linear=projection.linear)
     b_hh = None if cell.folds_recurrent_bias else params.get("bias_hh")
     return xg, b_hh, [params[name] for name in cell.recurrent_extras]
 

@@ -26,7 +26,7 @@ def _inputs(name, with_mask, with_drop, with_h0):
 @pytest.mark.parametrize("with_mask", [False, True], ids=["full", "lengths"])
 @pytest.mark.parametrize("with_drop", [False, True], ids=["nodrop", "recdrop"])
 @pytest.mark.parametrize("reverse", [False, True], ids=["fwd", "rev"])
-def test_recurrence_function(name, with_mask, with_drop, reverse):
+def test_recurrence_function(name, with_mask, with_drop, reverse, loop_impl):
     """The autograd Function itself: gradients of xg, W_hh, b_hh, initial states, extras."""
     cell, p, x, states0, mask, drop = _inputs(name, with_mask, with_drop, with_h0=True)
     with torch.no_grad():
@@ -48,7 +48,7 @@ def test_recurrence_function(name, with_mask, with_drop, reverse):
 @pytest.mark.parametrize("with_mask", [False, True], ids=["full", "lengths"])
 @pytest.mark.parametrize("with_h0", [False, True], ids=["zero_h0", "h0"])
 @pytest.mark.parametrize("bias", [True, False], ids=["bias", "nobias"])
-def test_run_all_parameters(name, with_mask, with_h0, bias):
+def test_run_all_parameters(name, with_mask, with_h0, bias, loop_impl):
     """engine.run end to end: input, every parameter (torch.nn's and the cell's extras), h0."""
     cell, p, x, states0, mask, drop = _inputs(name, with_mask, False, with_h0)
     if not bias:

@@ -24,7 +24,7 @@ def _loss_and_grads(runner, x, p, states0, **kw):
 @pytest.mark.parametrize("with_mask", [False, True], ids=["full", "lengths"])
 @pytest.mark.parametrize("with_drop", [False, True], ids=["nodrop", "recdrop"])
 @pytest.mark.parametrize("reverse", [False, True], ids=["fwd", "rev"])
-def test_engine_matches_oracle(name, with_mask, with_drop, reverse):
+def test_engine_matches_oracle(name, with_mask, with_drop, reverse, loop_impl):
     cell = cell_of(name)
     p = random_params(cell, D, H)
     x = torch.randn(T, B, D, dtype=torch.float64, requires_grad=True)
@@ -41,7 +41,7 @@ def test_engine_matches_oracle(name, with_mask, with_drop, reverse):
 
 
 @pytest.mark.parametrize("name", CELL_CONFIGS)
-def test_padding_does_not_leak(name):
+def test_padding_does_not_leak(name, loop_impl):
     """Whatever sits in the padded steps changes neither the outputs nor h_n nor any gradient."""
     cell = cell_of(name)
     p = random_params(cell, D, H)
