@@ -33,10 +33,10 @@ class Cell:
     def project_input(self, x: torch.Tensor, p: dict, linear=F.linear) -> torch.Tensor:
         """``xg = x W_ih^T + b_ih (+ b_hh when it folds)`` for all steps at once: ``[T, B, G*H]``.
         ``linear`` computes ``x W^T + b`` (the engine passes its fastest)."""
-        xg = linear(x, p["weight_ih"], p.get("bias_ih"))
-        if self.folds_recurrent_bias and p.get("bias_hh") is not None:
-            xg = xg + p["bias_hh"]
-        return xg
+        bias = p.get("bias_ih")
+        if bias is not None and self.folds_recurrent_bias:
+            bias = bias + p["bias_hh"]
+        return linear(x, p["weight_ih"], bias)
 
     def extra_shapes(self, hidden_size: int) -> dict[str, tuple[int, ...]]:
         """Shapes of ``extra_params``; empty for the torch.nn-compatible cells."""

@@ -102,11 +102,8 @@ class LayerNormLSTM(LSTM):
                 "ln_cell_weight": (H,), "ln_cell_bias": (H,)}
 
     def project_input(self, x, p, linear=F.linear):
-        xg = F.layer_norm(linear(x, p["weight_ih"]), p["ln_ih_weight"].shape, p["ln_ih_weight"], eps=LN_EPS)
-        for name in ("bias_ih", "bias_hh"):
-            if p.get(name) is not None:
-                xg = xg + p[name]
-        return xg
+        bias = p["bias_ih"] + p["bias_hh"] if p.get("bias_ih") is not None else None
+        return F.layer_norm(linear(x, p["weight_ih"]), p["ln_ih_weight"].shape, p["ln_ih_weight"], bias, eps=LN_EPS)
 
     def buffers(self, T, B, H, like):
         return {"gates": like.new_empty(T, B, 4 * H), "tanh_c": like.new_empty(T, B, H),

@@ -30,7 +30,7 @@ _disabled = os.environ.get("RNNKIT_NATIVE", "1") == "0"
 def _flags() -> list[str]:
     """Vector code for the CPU torch itself uses (AVX2 also on AVX-512 machines: the rows
     are short, and it avoids AVX-512 frequency drops); plain C++ elsewhere."""
-    flags = ["-O3", "-std=c++20"]
+    flags = ["-O3", "-std=c++20", "-fopenmp"]   # -fopenmp: at::parallel_for is an inline omp pragma
     if torch.backends.cpu.get_cpu_capability() in ("AVX2", "AVX512"):
         flags += ["-mavx2", "-mfma", "-mf16c", "-DCPU_CAPABILITY=AVX2", "-DCPU_CAPABILITY_AVX2"]
     else:
@@ -45,7 +45,7 @@ def _build():
     digest = hashlib.sha1((SOURCE.read_text() + " ".join(flags) + torch.__version__).encode()).hexdigest()[:10]
     print("rnnkit: compiling the C++ time loop (once per machine, about a minute) ...", file=sys.stderr)
     module = cpp_extension.load(name=f"rnnkit_loop_{digest}", sources=[str(SOURCE)],
-                                extra_cflags=flags, verbose=False)
+                                extra_cflags=flags, extra_ldflags=["-fopenmp"], verbose=False)
     print("rnnkit: C++ time loop ready", file=sys.stderr)
     return module
 

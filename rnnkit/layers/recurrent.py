@@ -68,7 +68,7 @@ class RNNBase(nn.Module):
         self.dropout, self.recurrent_dropout = float(dropout), float(recurrent_dropout)
         self.merge, self.backend = merge, backend
         self.proj_size = 0
-        if backend == "native" and not self._native_cell():
+        if backend == "native" and (not self._native_cell() or recurrent_dropout):
             raise ValueError(f"backend='native' runs torch's own kernels, which have no "
                              f"{self._extras_in_use()}; use backend='engine' or 'auto'")
         directions = 2 if bidirectional else 1
@@ -114,7 +114,7 @@ class RNNBase(nn.Module):
         return ", ".join(used)
 
     def _native_cell(self) -> bool:
-        return self.cell.name in _NATIVE and self.merge == "concat" and not self.recurrent_dropout
+        return self.cell.name in _NATIVE and self.merge == "concat"
 
     def _check_input(self, x: torch.Tensor) -> None:
         weight = self.weight_ih_l0
@@ -182,7 +182,7 @@ class RNNBase(nn.Module):
         """``input`` ``[T, B, D]`` (``[B, T, D]`` if batch_first), ``[T, D]`` unbatched, or a
         PackedSequence.  Returns ``(output, h_n)``, LSTM ``(output, (h_n, c_n))``, as torch.nn."""
         x, states0, lengths, restore = self._prepare(input, hx, lengths)
-        if self._use_native(lengths):
+        if self._use_native(x, lengths):
             out, finals = self._forward_native(x, states0, lengths)
         else:
             mask = None if lengths is None else engine.lengths_to_mask(lengths, x.shape[0])
@@ -246,11 +246,18 @@ class RNNBase(nn.Module):
     def _hidden_out(self, finals):
         return finals if self.cell.num_states == 2 else finals[0]
 
-    def _use_native(self, lengths) -> bool:
-        if self.backend == "engine" or not self._native_cell():
+    def _use_native(self, x: torch.Tensor, lengths) -> bool:
+        """Whether this call runs torch's own kernel.  "auto" picks it where it is the faster:
+        on the GPU (cuDNN), and on the CPU for the LSTM (oneDNN's fused kernel); torch's CPU
+        GRU and RNN are loops of separate ops that the engine's C++ loop outruns (see
+        BENCHMARKS.md)."""
+        if self.backend == "engine" or not self._native_cell() or (self.recurrent_dropout and self.training):
             return False
-        # torch's packed kernels cannot run a sequence of length 0
-        return lengths is None or bool((lengths > 0).all())
+        if lengths is not None and not bool((lengths > 0).all()):
+            return False   # torch's packed kernels cannot run a sequence of length 0
+        if self.backend == "native":
+            return True
+        return x.device.type != "cpu" or self.cell.name == "lstm" or not engine.native.usable(x)
 
     def _layer_params(self, k: int) -> dict[str, torch.Tensor]:
         return {generic: getattr(self, attr) for generic, attr in self._param_names[k].items()}

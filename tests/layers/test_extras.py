@@ -87,13 +87,20 @@ def test_recurrent_dropout_is_variational_and_training_only():
     torch.testing.assert_close(a, want)
 
 
-def test_auto_uses_engine_for_extras_and_native_otherwise():
-    assert rnnkit.LSTM(D, H)._use_native(None)
-    assert not rnnkit.LSTM(D, H, backend="engine")._use_native(None)
-    assert not rnnkit.LSTM(D, H, layer_norm=True)._use_native(None)
-    assert not rnnkit.GRU(D, H, reset="before")._use_native(None)
-    assert not rnnkit.GRU(D, H, recurrent_dropout=0.1)._use_native(None)
-    assert not rnnkit.RNN(D, H)._use_native(torch.tensor([3, 0]))
+def test_auto_picks_the_faster_path():
+    x = torch.randn(T, B, D)
+    assert rnnkit.LSTM(D, H)._use_native(x, None)                 # oneDNN's fused LSTM
+    assert not rnnkit.LSTM(D, H, backend="engine")._use_native(x, None)
+    assert rnnkit.GRU(D, H, backend="native")._use_native(x, None)
+    assert not rnnkit.LSTM(D, H, layer_norm=True)._use_native(x, None)
+    assert not rnnkit.GRU(D, H, reset="before")._use_native(x, None)
+    dropped = rnnkit.LSTM(D, H, recurrent_dropout=0.1)
+    assert not dropped._use_native(x, None)
+    assert dropped.eval()._use_native(x, None)                    # no dropout in eval mode
+    assert not rnnkit.RNN(D, H, backend="native")._use_native(x, torch.tensor([3, 0, 1]))
+    if engine.native.usable(x):                                   # torch's CPU GRU/RNN are op loops
+        assert not rnnkit.GRU(D, H)._use_native(x, None)
+        assert not rnnkit.RNN(D, H)._use_native(x, None)
 
 
 def test_zero_length_sequences_keep_their_initial_state():

@@ -3,6 +3,7 @@
 // batch row and the matrix products written straight into preallocated buffers.
 // Built on first use by rnnkit/engine/native.py; the Python loop stays the reference.
 #include <torch/extension.h>
+#include <ATen/Parallel.h>
 #include <ATen/cpu/vec/vec.h>
 #include <ATen/ops/addmm_cpu_dispatch.h>
 #include <ATen/ops/mm_cpu_dispatch.h>
@@ -18,6 +19,7 @@ template <typename T> using Vec = at::vec::Vectorized<T>;
 
 enum CellId : int64_t { RNN_TANH = 0, RNN_RELU = 1, LSTM = 2, LSTM_LN = 3, GRU_AFTER = 4, GRU_BEFORE = 5 };
 constexpr double LN_EPS = 1e-5;
+constexpr int64_t PARALLEL_MIN_ELEMENTS = 16384;   // per step, below which one thread is faster
 
 // ---- vector helpers -----------------------------------------------------------------------
 // f(j, k) over [0, n) in chunks of the vector width; k < width only for the tail.
@@ -147,6 +149,18 @@ struct Loop {
     for (auto [r, n] : blocks) wb.emplace_back(w_hh.narrow(0, r, n).t(), B);
   }
 
+  // f(b) for every batch row, on all threads when a step has enough work to share
+  template <typename F>
+  void rows(const F& f) const {
+    const int64_t width = xg.size(2), grain = std::max<int64_t>(1, PARALLEL_MIN_ELEMENTS / width);
+    if (B <= grain) {
+      for (int64_t b = 0; b < B; ++b) f(b);
+      return;
+    }
+    at::parallel_for(0, B, grain, [&](int64_t begin, int64_t end) {
+      for (int64_t b = begin; b < end; ++b) f(b);
+    });
+  }
   int64_t step_of(int64_t k) const { return reverse ? nT - 1 - k : k; }
   int64_t prev_of(int64_t k) const { return k == 0 ? -1 : step_of(k - 1); }
   bool on(int64_t t, int64_t b) const { return !mask.defined() || ptr<bool>(mask)[t * B + b]; }
@@ -156,13 +170,16 @@ struct Loop {
 
   // dh_{t-1} += du * drop, with du the gradient of the recurrent operand u
   void add_operand_grad(Tensor& dh, const Tensor& du) const {
-    T *d = ptr<T>(dh), *g = ptr<T>(du);
-    if (!drop.defined()) {
-      vloop<T>(B * H, [&](int64_t j, int64_t k) { st(ld(d + j, k) + ld(g + j, k), d + j, k); });
-      return;
-    }
-    const T* m = ptr<T>(drop);
-    vloop<T>(B * H, [&](int64_t j, int64_t k) { st(ld(d + j, k) + ld(g + j, k) * ld(m + j, k), d + j, k); });
+    rows([&](int64_t b) {
+      T *d = ptr<T>(dh) + b * H;
+      const T* g = ptr<T>(du) + b * H;
+      if (!drop.defined()) {
+        vloop<T>(H, [&](int64_t j, int64_t k) { st(ld(d + j, k) + ld(g + j, k), d + j, k); });
+        return;
+      }
+      const T* m = ptr<T>(drop) + b * H;
+      vloop<T>(H, [&](int64_t j, int64_t k) { st(ld(d + j, k) + ld(g + j, k) * ld(m + j, k), d + j, k); });
+    });
   }
   // dh_{t-1} += (dhg W) * drop: the gradient through the recurrent product u W^T of block `block`
   void recurrent_grad(Tensor& dh, const Tensor& dhg, int block = 0) const { add_operand_grad(dh, wb[block].times(dhg)); }
@@ -178,19 +195,21 @@ struct Elman {
   static std::vector<Tensor> scratch(const Loop<T>&) { return {}; }
   static void forward(Loop<T>& L, int64_t t, const Tensor&, const Tensor&, const Tensor& u) {
     Tensor hg = L.wf[0].times(u);
-    const T *x = L.row(L.xg, t, 0, L.H), *g = ptr<T>(hg);
-    T* h = L.row(L.hs, t, 0, L.H);
-    vloop<T>(L.B * L.H, [&](int64_t j, int64_t k) {
-      Vec<T> a = ld(x + j, k) + ld(g + j, k);
-      st(Relu ? at::vec::maximum(a, Vec<T>(0)) : a.tanh(), h + j, k);
+    L.rows([&](int64_t b) {
+      const T *x = L.row(L.xg, t, b, L.H), *g = ptr<T>(hg) + b * L.H;
+      T* h = L.row(L.hs, t, b, L.H);
+      vloop<T>(L.H, [&](int64_t j, int64_t k) {
+        Vec<T> a = ld(x + j, k) + ld(g + j, k);
+        st(Relu ? at::vec::maximum(a, Vec<T>(0)) : a.tanh(), h + j, k);
+      });
     });
   }
   static void backward(Loop<T>& L, int64_t t, const Tensor&, const Tensor&, const Tensor&,
                        Tensor& dh, Tensor&, const Tensor& dout, Tensor& dxg_t, std::vector<Tensor>&) {
     const int64_t H = L.H;
-    for (int64_t b = 0; b < L.B; ++b) {
+    L.rows([&](int64_t b) {
       T *dx = ptr<T>(dxg_t) + b * H, *d = ptr<T>(dh) + b * H;
-      if (!L.on(t, b)) { zero_row(dx, H); continue; }
+      if (!L.on(t, b)) { zero_row(dx, H); return; }
       const T *h = L.row(L.hs, t, b, H), *go = ptr<T>(dout) + (t * L.B + b) * H;
       vloop<T>(H, [&](int64_t j, int64_t k) {
         Vec<T> g = ld(d + j, k) + ld(go + j, k), hv = ld(h + j, k);
@@ -198,7 +217,7 @@ struct Elman {
         st(da, dx + j, k);
         st(Vec<T>(0), d + j, k);
       });
-    }
+    });
     L.recurrent_grad(dh, dxg_t);
   }
 };
@@ -212,7 +231,7 @@ struct LSTMCell {
   static void forward(Loop<T>& L, int64_t t, const Tensor&, const Tensor& cp, const Tensor& u) {
     Tensor hg = L.wf[0].times(u);
     const int64_t H = L.H;
-    for (int64_t b = 0; b < L.B; ++b) {
+    L.rows([&](int64_t b) {
       T *ar = L.row(L.bufs[0], t, b, 4 * H), *tc = L.row(L.bufs[1], t, b, H);
       const T *x = L.row(L.xg, t, b, 4 * H), *g = ptr<T>(hg) + b * 4 * H;
       vloop<T>(4 * H, [&](int64_t j, int64_t k) { st(ld(x + j, k) + ld(g + j, k), ar + j, k); });
@@ -225,7 +244,7 @@ struct LSTMCell {
         st(i, ar + j, k); st(f, ar + H + j, k); st(g, ar + 2 * H + j, k); st(o, ar + 3 * H + j, k);
         st(cn, c + j, k); st(tcn, tc + j, k); st(o * tcn, h + j, k);
       });
-    }
+    });
   }
   // da from the gradient dct reaching c_t (path through h_t included) and gh reaching h_t
   static inline void gates_backward(const T* ar, const T* tc, const T* c0, const T* gh, const T* dct,
@@ -243,9 +262,9 @@ struct LSTMCell {
   static void backward(Loop<T>& L, int64_t t, const Tensor&, const Tensor& cp, const Tensor&,
                        Tensor& dh, Tensor& dc, const Tensor& dout, Tensor& dxg_t, std::vector<Tensor>&) {
     const int64_t H = L.H;
-    for (int64_t b = 0; b < L.B; ++b) {
+    L.rows([&](int64_t b) {
       T *dx = ptr<T>(dxg_t) + b * 4 * H, *d = ptr<T>(dh) + b * H, *dcr = ptr<T>(dc) + b * H;
-      if (!L.on(t, b)) { zero_row(dx, 4 * H); continue; }
+      if (!L.on(t, b)) { zero_row(dx, 4 * H); return; }
       const T *ar = L.row(L.bufs[0], t, b, 4 * H), *tc = L.row(L.bufs[1], t, b, H);
       const T *go = ptr<T>(dout) + (t * L.B + b) * H;
       vloop<T>(H, [&](int64_t j, int64_t k) {   // d <- gradient reaching h_t; dcr <- reaching c_t
@@ -255,7 +274,7 @@ struct LSTMCell {
       });
       gates_backward(ar, tc, ptr<T>(cp) + b * H, d, dcr, dx, dcr, H);
       zero_row(d, H);
-    }
+    });
     L.recurrent_grad(dh, dxg_t);
   }
 };
@@ -273,7 +292,7 @@ struct LayerNormLSTMCell {
     Tensor raw = L.wf[0].times(u);
     const int64_t H = L.H;
     const T *ghh = ptr<T>(L.extras[0]), *gc = ptr<T>(L.extras[1]), *bc = ptr<T>(L.extras[2]);
-    for (int64_t b = 0; b < L.B; ++b) {
+    L.rows([&](int64_t b) {
       const T *x = L.row(L.xg, t, b, 4 * H), *r = ptr<T>(raw) + b * 4 * H, *c0 = ptr<T>(cp) + b * H;
       T *ar = L.row(L.bufs[0], t, b, 4 * H), *tc = L.row(L.bufs[1], t, b, H), *hh = L.row(L.bufs[2], t, b, 4 * H);
       T *rs_h = L.row(L.bufs[3], t, b, 1), *ch = L.row(L.bufs[4], t, b, H), *rs_c = L.row(L.bufs[5], t, b, 1);
@@ -301,17 +320,17 @@ struct LayerNormLSTMCell {
         Vec<T> tcv = (chv * ld(gc + j, k) + ld(bc + j, k)).tanh();
         st(chv, ch + j, k); st(tcv, tc + j, k); st(ld(ar + 3 * H + j, k) * tcv, h + j, k);
       });
-    }
+    });
   }
   // bb: dhg (gradient of the raw recurrent product) [nT,B,4H], dcn (of LN(c)'s output) [nT,B,H]
   static void backward(Loop<T>& L, int64_t t, const Tensor&, const Tensor& cp, const Tensor&,
                        Tensor& dh, Tensor& dc, const Tensor& dout, Tensor& dxg_t, std::vector<Tensor>& bb) {
     const int64_t H = L.H;
     const T *ghh = ptr<T>(L.extras[0]), *gc = ptr<T>(L.extras[1]);
-    for (int64_t b = 0; b < L.B; ++b) {
+    L.rows([&](int64_t b) {
       T *dx = ptr<T>(dxg_t) + b * 4 * H, *d = ptr<T>(dh) + b * H, *dcr = ptr<T>(dc) + b * H;
       T *dhg = L.row(bb[0], t, b, 4 * H), *dcn = L.row(bb[1], t, b, H);
-      if (!L.on(t, b)) { zero_row(dx, 4 * H); zero_row(dhg, 4 * H); zero_row(dcn, H); continue; }
+      if (!L.on(t, b)) { zero_row(dx, 4 * H); zero_row(dhg, 4 * H); zero_row(dcn, H); return; }
       const T *ar = L.row(L.bufs[0], t, b, 4 * H), *tc = L.row(L.bufs[1], t, b, H);
       const T *hh = L.row(L.bufs[2], t, b, 4 * H), *ch = L.row(L.bufs[4], t, b, H);
       const T rs_h = *L.row(L.bufs[3], t, b, 1), rs_c = *L.row(L.bufs[5], t, b, 1);
@@ -325,7 +344,7 @@ struct LayerNormLSTMCell {
       LSTMCell<T>::gates_backward(ar, tc, ptr<T>(cp) + b * H, d, dcr, dx, dcr, H);
       normalize_backward(dx, ghh, hh, rs_h, 4 * H, dhg);
       zero_row(d, H);
-    }
+    });
     L.recurrent_grad(dh, bb[0][t]);
   }
 };
@@ -341,11 +360,12 @@ struct GRUAfterCell {
     if (L.b_hh.defined()) {   // fold b_hh into the product here: r multiplies b_hn
       T *g = ptr<T>(hg);
       const T* bias = ptr<T>(L.b_hh);
-      for (int64_t b = 0; b < L.B; ++b)
+      L.rows([&](int64_t b) {
         vloop<T>(3 * L.H, [&](int64_t j, int64_t k) { st(ld(g + b * 3 * L.H + j, k) + ld(bias + j, k), g + b * 3 * L.H + j, k); });
+      });
     }
     const int64_t H = L.H;
-    for (int64_t b = 0; b < L.B; ++b) {
+    L.rows([&](int64_t b) {
       const T *x = L.row(L.xg, t, b, 3 * H), *g = ptr<T>(hg) + b * 3 * H, *h0 = ptr<T>(hp) + b * H;
       T *ar = L.row(L.bufs[0], t, b, 3 * H), *hn = L.row(L.bufs[1], t, b, H), *h = L.row(L.hs, t, b, H);
       vloop<T>(H, [&](int64_t j, int64_t k) {
@@ -354,15 +374,15 @@ struct GRUAfterCell {
         st(r, ar + j, k); st(z, ar + H + j, k); st(n, ar + 2 * H + j, k); st(hnv, hn + j, k);
         st(n + z * (ld(h0 + j, k) - n), h + j, k);
       });
-    }
+    });
   }
   // bb: dhg, the gradient of the whole recurrent product [nT, B, 3H]
   static void backward(Loop<T>& L, int64_t t, const Tensor& hp, const Tensor&, const Tensor&,
                        Tensor& dh, Tensor&, const Tensor& dout, Tensor& dxg_t, std::vector<Tensor>& bb) {
     const int64_t H = L.H;
-    for (int64_t b = 0; b < L.B; ++b) {
+    L.rows([&](int64_t b) {
       T *dx = ptr<T>(dxg_t) + b * 3 * H, *d = ptr<T>(dh) + b * H, *dg = L.row(bb[0], t, b, 3 * H);
-      if (!L.on(t, b)) { zero_row(dx, 3 * H); zero_row(dg, 3 * H); continue; }
+      if (!L.on(t, b)) { zero_row(dx, 3 * H); zero_row(dg, 3 * H); return; }
       const T *ar = L.row(L.bufs[0], t, b, 3 * H), *hn = L.row(L.bufs[1], t, b, H);
       const T *h0 = ptr<T>(hp) + b * H, *go = ptr<T>(dout) + (t * L.B + b) * H;
       vloop<T>(H, [&](int64_t j, int64_t k) {
@@ -375,7 +395,7 @@ struct GRUAfterCell {
         st(dar, dg + j, k); st(daz, dg + H + j, k); st(dan * r, dg + 2 * H + j, k);
         st(gh * z, d + j, k);
       });
-    }
+    });
     L.recurrent_grad(dh, bb[0][t]);
   }
 };
@@ -390,31 +410,31 @@ struct GRUBeforeCell {
     const int64_t H = L.H;
     Tensor v = L.bufs[1][t];
     Tensor rz = L.wf[0].times(u);
-    for (int64_t b = 0; b < L.B; ++b) {
+    L.rows([&](int64_t b) {
       const T *x = L.row(L.xg, t, b, 3 * H), *a = ptr<T>(rz) + b * 2 * H, *ur = ptr<T>(u) + b * H;
       T *ar = L.row(L.bufs[0], t, b, 3 * H), *vr = ptr<T>(v) + b * H;
       vloop<T>(H, [&](int64_t j, int64_t k) {
         Vec<T> r = sigm(ld(x + j, k) + ld(a + j, k));
         st(r, ar + j, k); st(sigm(ld(x + H + j, k) + ld(a + H + j, k)), ar + H + j, k); st(r * ld(ur + j, k), vr + j, k);
       });
-    }
+    });
     Tensor pn = L.wf[1].times(v);
-    for (int64_t b = 0; b < L.B; ++b) {
+    L.rows([&](int64_t b) {
       const T *x = L.row(L.xg, t, b, 3 * H), *a = ptr<T>(pn) + b * H, *h0 = ptr<T>(hp) + b * H;
       T *ar = L.row(L.bufs[0], t, b, 3 * H), *h = L.row(L.hs, t, b, H);
       vloop<T>(H, [&](int64_t j, int64_t k) {
         Vec<T> n = (ld(x + 2 * H + j, k) + ld(a + j, k)).tanh(), z = ld(ar + H + j, k);
         st(n, ar + 2 * H + j, k); st(n + z * (ld(h0 + j, k) - n), h + j, k);
       });
-    }
+    });
   }
   static void backward(Loop<T>& L, int64_t t, const Tensor& hp, const Tensor&, const Tensor& u,
                        Tensor& dh, Tensor&, const Tensor& dout, Tensor& dxg_t, std::vector<Tensor>&) {
     const int64_t H = L.H;
     Tensor du = L.scratch[0];
-    for (int64_t b = 0; b < L.B; ++b) {   // dz, dn; d <- the direct gradient dh_t * z
+    L.rows([&](int64_t b) {   // dz, dn; d <- the direct gradient dh_t * z
       T *dx = ptr<T>(dxg_t) + b * 3 * H, *d = ptr<T>(dh) + b * H;
-      if (!L.on(t, b)) { zero_row(dx, 3 * H); continue; }
+      if (!L.on(t, b)) { zero_row(dx, 3 * H); return; }
       const T *ar = L.row(L.bufs[0], t, b, 3 * H), *h0 = ptr<T>(hp) + b * H;
       const T *go = ptr<T>(dout) + (t * L.B + b) * H;
       vloop<T>(H, [&](int64_t j, int64_t k) {
@@ -423,9 +443,9 @@ struct GRUBeforeCell {
         st(gh * (one - z) * (one - n * n), dx + 2 * H + j, k);
         st(gh * z, d + j, k);
       });
-    }
+    });
     Tensor dv = L.wb[1].times(dxg_t.narrow(1, 2 * H, H));
-    for (int64_t b = 0; b < L.B; ++b) {   // dr; du <- dv * r (rows past the end get 0: their dv is 0)
+    L.rows([&](int64_t b) {   // dr; du <- dv * r (rows past the end get 0: their dv is 0)
       const T *ar = L.row(L.bufs[0], t, b, 3 * H), *ur = ptr<T>(u) + b * H, *dvr = ptr<T>(dv) + b * H;
       T *dx = ptr<T>(dxg_t) + b * 3 * H, *dur = ptr<T>(du) + b * H;
       vloop<T>(H, [&](int64_t j, int64_t k) {
@@ -433,7 +453,7 @@ struct GRUBeforeCell {
         st(g * ld(ur + j, k) * r * (Vec<T>(1) - r), dx + j, k);
         st(g * r, dur + j, k);
       });
-    }
+    });
     L.add_operand_grad(dh, du);
     L.recurrent_grad(dh, dxg_t.narrow(1, 0, 2 * H), 0);
   }

@@ -1,0 +1,161 @@
+"""Forward+backward throughput of rnnkit's recurrent layers against torch.nn and the oracle loop.
+
+For each size (batch, steps, inputs, units) and cell configuration, every contender runs one
+forward+backward in turn (alternating, the order rotating each round, so drift on a noisy
+machine hits all alike), after
+warm-up; the table reports the median time, tokens/s (batch * steps / time) and the throughput
+ratio against the torch.nn baseline.  Results are saved after each (size, config) to
+``benchmarks/results/layers.json`` and a rerun skips what is done (``--fresh`` starts over).
+
+    python benchmarks/layers.py [--sizes S M L] [--configs lstm gru ...] [--reps 7] [--fresh]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import torch
+
+import rnnkit
+from rnnkit.engine import oracle
+
+RESULTS = Path(__file__).parent / "results" / "layers.json"
+SIZES = {"S": (16, 50, 128, 128), "M": (32, 100, 256, 256), "L": (64, 200, 512, 512)}
+
+# name -> (torch.nn baseline, rnnkit layers {label: constructor}, oracle cell name, options)
+CONFIGS = {
+    "lstm": (torch.nn.LSTM, {"auto": lambda d, h: rnnkit.LSTM(d, h),
+                              "engine": lambda d, h: rnnkit.LSTM(d, h, backend="engine")}, "lstm", {}),
+    "gru": (torch.nn.GRU, {"auto": lambda d, h: rnnkit.GRU(d, h),
+                            "engine": lambda d, h: rnnkit.GRU(d, h, backend="engine")}, "gru_after", {}),
+    "rnn": (torch.nn.RNN, {"auto": lambda d, h: rnnkit.RNN(d, h),
+                            "engine": lambda d, h: rnnkit.RNN(d, h, backend="engine")}, "rnn_tanh", {}),
+    "gru_before": (torch.nn.GRU, {"engine": lambda d, h: rnnkit.GRU(d, h, reset="before")}, "gru_before", {}),
+    "lstm_ln": (torch.nn.LSTM, {"engine": lambda d, h: rnnkit.LSTM(d, h, layer_norm=True)}, "lstm_ln", {}),
+    "lstm_recdrop": (torch.nn.LSTM, {"engine": lambda d, h: rnnkit.LSTM(d, h, recurrent_dropout=0.25)},
+                     "lstm", {"recurrent_dropout": 0.25}),
+}
+
+
+class Oracle(torch.nn.Module):
+    """The per-step autograd loop (rnnkit.engine.oracle) with a layer's parameters."""
+
+    def __init__(self, layer, cell_name, recurrent_dropout=0.0):
+        super().__init__()
+        self.layer, self.cell_name, self.p = layer, cell_name, recurrent_dropout
+
+    def forward(self, x):
+        B, H = x.shape[1], self.layer.hidden_size
+        states0 = tuple(x.new_zeros(B, H) for _ in range(self.layer.cell.num_states))
+        drop = x.new_empty(B, H).bernoulli_(1 - self.p).div_(1 - self.p) if self.p else None
+        return oracle.run(self.cell_name, x, self.layer._layer_params(0), states0, drop=drop)
+
+
+def path_taken(layer, x) -> str:
+    if not isinstance(layer, rnnkit.layers.RNNBase):
+        return ""
+    return "native" if layer._use_native(x, None) else "engine"
+
+
+def measure(contenders: dict, x: torch.Tensor, reps: int, warmup: int = 2) -> dict[str, float]:
+    times = {k: [] for k in contenders}
+    names = list(contenders)
+    for r in range(warmup + reps):
+        for name in names[r % len(names):] + names[: r % len(names)]:   # rotate who goes first
+            module = contenders[name]
+            start = time.perf_counter()
+            out = module(x)[0]
+            out.sum().backward()
+            elapsed = time.perf_counter() - start
+            if r >= warmup:
+                times[name].append(elapsed)
+            module.zero_grad(set_to_none=True)
+            x.grad = None
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def run_one(config: str, size: str, reps: int) -> dict:
+    baseline_cls, ours, oracle_cell, options = CONFIGS[config]
+    B, T, D, H = SIZES[size]
+    torch.manual_seed(0)
+    baseline = baseline_cls(D, H)
+    contenders = {"torch.nn": baseline}
+    paths = {}
+    for label, make in ours.items():
+        layer = make(D, H)
+        layer.load_state_dict(baseline.state_dict(), strict=False)
+        contenders[f"rnnkit ({label})"] = layer
+    first = next(m for k, m in contenders.items() if k.startswith("rnnkit"))
+    contenders["oracle loop"] = Oracle(first, oracle_cell, options.get("recurrent_dropout", 0.0))
+    x = torch.randn(T, B, D, requires_grad=True)
+    for name, m in contenders.items():
+        m.train()
+        paths[name] = path_taken(m, x)
+    medians = measure(contenders, x, reps)
+    base = medians["torch.nn"]
+    return {"config": config, "size": size, "shape": [B, T, D, H], "reps": reps,
+            "rows": [{"contender": name, "path": paths[name], "ms": 1e3 * t,
+                      "tokens_per_s": B * T / t, "ratio_vs_torch": base / t}
+                     for name, t in medians.items()]}
+
+
+def machine() -> dict:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": cpu, "threads": torch.get_num_threads(), "torch": torch.__version__,
+            "python": platform.python_version(), "date": date.today().isoformat()}
+
+
+def table(results: list[dict]) -> str:
+    lines = ["| size (B, T, D, H) | config | contender | path | ms | tokens/s | vs torch.nn |",
+             "| --- | --- | --- | --- | ---: | ---: | ---: |"]
+    for res in results:
+        for row in res["rows"]:
+            lines.append(f"| {res['size']} {tuple(res['shape'])} | {res['config']} | {row['contender']} | "
+                         f"{row['path']} | {row['ms']:.1f} | {row['tokens_per_s']:,.0f} | {row['ratio_vs_torch']:.2f}x |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", nargs="+", default=list(SIZES), choices=list(SIZES))
+    parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
+    parser.add_argument("--reps", type=int, default=7, help="timed runs per contender (after 2 warm-up runs)")
+    parser.add_argument("--fresh", action="store_true", help="discard saved results and start over")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+
+    saved = {} if args.fresh or not args.output.exists() else json.loads(args.output.read_text())
+    done = {(r["config"], r["size"]): r for r in saved.get("results", [])}
+    info = machine()
+    print(f"machine: {info['cpu']}, {info['threads']} threads, torch {info['torch']}", file=sys.stderr)
+    for size in args.sizes:
+        for config in args.configs:
+            if (config, size) in done:
+                continue
+            print(f"  {size} {SIZES[size]} {config} ...", file=sys.stderr, flush=True)
+            done[(config, size)] = run_one(config, size, args.reps)
+            args.output.parent.mkdir(parents=True, exist_ok=True)
+            tmp = args.output.with_suffix(".partial.json")
+            tmp.write_text(json.dumps({"machine": info, "results": list(done.values())}, indent=1))
+            tmp.replace(args.output)
+    order = {s: i for i, s in enumerate(SIZES)}
+    results = sorted(done.values(), key=lambda r: (order[r["size"]], list(CONFIGS).index(r["config"])))
+    print(table([r for r in results if r["size"] in args.sizes and r["config"] in args.configs]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
