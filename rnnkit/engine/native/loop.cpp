@@ -8,7 +8,12 @@
 #include <ATen/ops/addmm_cpu_dispatch.h>
 #include <ATen/ops/mm_cpu_dispatch.h>
 
+#include <ATen/EmptyTensor.h>
+
 #include <cmath>
+#include <cstdlib>
+#include <mutex>
+#include <unordered_map>
 #include <tuple>
 #include <vector>
 
@@ -106,8 +111,14 @@ const c10::TypedOperatorHandle<ReorderFn>* onednn_reorder() {
 inline bool use_onednn(const Tensor& w) {
   return w.scalar_type() == at::kFloat && onednn_linear() != nullptr && onednn_reorder() != nullptr;
 }
+// oneDNN has fast kernels for dense operands (row-major or transposed) only; a strided slice
+// such as one gate block of a row would send it to its reference implementation
+inline Tensor dense(const Tensor& x) {
+  return x.is_contiguous() || (x.dim() == 2 && x.t().is_contiguous()) ? x : x.contiguous();
+}
 inline Tensor onednn_times(const Tensor& a, const Tensor& w) {
-  return onednn_linear()->call(a, w, std::nullopt, "none", c10::List<std::optional<at::Scalar>>(), std::nullopt);
+  return onednn_linear()->call(dense(a), w.is_mkldnn() ? w : dense(w), std::nullopt, "none",
+                               c10::List<std::optional<at::Scalar>>(), std::nullopt);
 }
 
 // a w^T, one-off
@@ -129,6 +140,64 @@ struct Weight {
   }
   Tensor times(const Tensor& a) const { return packed.defined() ? onednn_times(a, packed) : at::cpu::mm(a, w.t()); }
 };
+
+// ---- buffers --------------------------------------------------------------------------------
+// The loop's buffers come from a pool that keeps freed blocks by size for reuse.  Every call of
+// a training loop asks for the same shapes, so after the first call no page is mapped and
+// zeroed again (fresh pages cost a quarter of an LSTM's time here).  At most POOL_CAP bytes
+// are kept; the rest goes back to the system.
+constexpr size_t POOL_CAP = size_t(1) << 30;
+constexpr size_t POOL_HEADER = 64;   // holds the block's size, keeps the data 64-byte aligned
+
+class BufferPool final : public c10::Allocator {
+ public:
+  c10::DataPtr allocate(size_t n) override {
+    void* base = take(n);
+    return {static_cast<char*>(base) + POOL_HEADER, base, &release, c10::Device(c10::DeviceType::CPU)};
+  }
+  void copy_data(void* dest, const void* src, std::size_t count) const override { default_copy_data(dest, src, count); }
+
+ private:
+  static std::mutex& mutex() { static auto* m = new std::mutex(); return *m; }
+  static std::unordered_map<size_t, std::vector<void*>>& blocks() {
+    static auto* b = new std::unordered_map<size_t, std::vector<void*>>();   // never destroyed: frees may come at exit
+    return *b;
+  }
+  static size_t& cached() { static size_t c = 0; return c; }
+  static void* take(size_t n) {
+    {
+      std::lock_guard<std::mutex> guard(mutex());
+      auto it = blocks().find(n);
+      if (it != blocks().end() && !it->second.empty()) {
+        void* base = it->second.back();
+        it->second.pop_back();
+        cached() -= n;
+        return base;
+      }
+    }
+    void* base = std::aligned_alloc(POOL_HEADER, (n + 2 * POOL_HEADER - 1) / POOL_HEADER * POOL_HEADER);
+    TORCH_CHECK(base != nullptr, "rnnkit: out of memory allocating ", n, " bytes");
+    *static_cast<size_t*>(base) = n;
+    return base;
+  }
+  static void release(void* base) {
+    const size_t n = *static_cast<size_t*>(base);
+    {
+      std::lock_guard<std::mutex> guard(mutex());
+      if (cached() + n <= POOL_CAP) {
+        blocks()[n].push_back(base);
+        cached() += n;
+        return;
+      }
+    }
+    std::free(base);
+  }
+};
+
+inline Tensor pooled(at::IntArrayRef sizes, at::ScalarType dtype) {
+  static BufferPool* pool = new BufferPool();
+  return at::detail::empty_generic(sizes, pool, c10::DispatchKeySet(c10::DispatchKey::CPU), dtype, std::nullopt);
+}
 
 // ---- the loop's state ---------------------------------------------------------------------
 template <typename T>
@@ -165,8 +234,8 @@ struct Loop {
   int64_t prev_of(int64_t k) const { return k == 0 ? -1 : step_of(k - 1); }
   bool on(int64_t t, int64_t b) const { return !mask.defined() || ptr<bool>(mask)[t * B + b]; }
   T* row(const Tensor& x, int64_t t, int64_t b, int64_t width) const { return ptr<T>(x) + (t * B + b) * width; }
-  Tensor new_buf(int64_t width) const { return at::empty({nT, B, width}, xg.options()); }
-  Tensor new_scratch(int64_t width) const { return at::empty({B, width}, xg.options()); }
+  Tensor new_buf(int64_t width) const { return pooled({nT, B, width}, xg.scalar_type()); }
+  Tensor new_scratch(int64_t width) const { return pooled({B, width}, xg.scalar_type()); }
 
   // dh_{t-1} += du * drop, with du the gradient of the recurrent operand u
   void add_operand_grad(Tensor& dh, const Tensor& du) const {
@@ -557,7 +626,7 @@ backward_impl(int64_t cell, Loop<T> L, const std::vector<c10::optional<Tensor>>&
   L.bufs.assign(saved.begin() + 3, saved.end());
   L.scratch = Cell::scratch(L);
   L.pack_backward(Cell::blocks(L));
-  Tensor dout = dout_in.contiguous(), dxg = at::empty_like(L.xg);
+  Tensor dout = dout_in.contiguous(), dxg = L.new_buf(L.xg.size(2));
   Tensor dh = dfinal[0].contiguous().clone();
   Tensor dc = ns == 2 ? dfinal[1].contiguous().clone() : Tensor();
   std::vector<Tensor> bb = backward_buffers(cell, L);
