@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import shutil
 import sys
 import threading
 import warnings
@@ -41,6 +42,8 @@ def _flags() -> list[str]:
 def _build():
     from torch.utils import cpp_extension
 
+    if shutil.which("ninja") is None:   # installed with rnnkit into the environment's bin/
+        os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
     flags = _flags()
     digest = hashlib.sha1((SOURCE.read_text() + " ".join(flags) + torch.__version__).encode()).hexdigest()[:10]
     print("rnnkit: compiling the C++ time loop (once per machine, about a minute) ...", file=sys.stderr)

@@ -52,3 +52,18 @@ def test_projection_matches_f_linear(shape):
     g = torch.randn_like(y)
     for a, r in zip(torch.autograd.grad(y, [x, w, b], g), torch.autograd.grad(y_ref, [x, w, b], g)):
         torch.testing.assert_close(a, r, atol=1e-3, rtol=1e-4)
+
+
+def test_failed_build_falls_back_to_the_python_loop(monkeypatch):
+    def broken():
+        raise RuntimeError("no compiler")
+    monkeypatch.setattr(native, "_build", broken)
+    monkeypatch.setattr(native, "_module", None)
+    monkeypatch.setattr(native, "_failed", False)
+    with pytest.warns(UserWarning, match="could not be built.*no compiler.*Python loop"):
+        assert native.get() is None
+    x = torch.randn(5, 2, 3)
+    assert not native.usable(x)
+    lstm = __import__("rnnkit").LSTM(3, 4, backend="engine")
+    out, _ = lstm(x)
+    assert out.shape == (5, 2, 4)

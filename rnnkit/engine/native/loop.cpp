@@ -5,7 +5,6 @@
 #include <torch/extension.h>
 #include <ATen/Parallel.h>
 #include <ATen/cpu/vec/vec.h>
-#include <ATen/ops/addmm_cpu_dispatch.h>
 #include <ATen/ops/mm_cpu_dispatch.h>
 
 #include <ATen/EmptyTensor.h>
@@ -207,7 +206,7 @@ struct Loop {
   Tensor xg, w_hh, b_hh, mask, drop;       // mask: [nT, B] bool or undefined; drop: [B, H] or undefined
   std::vector<Tensor> states0, extras;
   Tensor out, hs, cs, U;                   // hs, cs: state after each step; U: dropped operand per step
-  std::vector<Tensor> bufs, scratch;
+  std::vector<Tensor> bufs;
   std::vector<Weight> wf, wb;              // per block of W_hh rows: u -> u W^T (forward), g -> g W (backward)
 
   // blocks of W_hh rows with their own recurrent product: [(first row, rows)]
@@ -235,7 +234,6 @@ struct Loop {
   bool on(int64_t t, int64_t b) const { return !mask.defined() || ptr<bool>(mask)[t * B + b]; }
   T* row(const Tensor& x, int64_t t, int64_t b, int64_t width) const { return ptr<T>(x) + (t * B + b) * width; }
   Tensor new_buf(int64_t width) const { return pooled({nT, B, width}, xg.scalar_type()); }
-  Tensor new_scratch(int64_t width) const { return pooled({B, width}, xg.scalar_type()); }
 
   // dh_{t-1} += du * drop, with du the gradient of the recurrent operand u
   void add_operand_grad(Tensor& dh, const Tensor& du) const {
@@ -261,7 +259,6 @@ template <typename T, bool Relu>
 struct Elman {
   static std::vector<std::pair<int64_t, int64_t>> blocks(const Loop<T>& L) { return {{0, L.w_hh.size(0)}}; }
   static std::vector<Tensor> bufs(const Loop<T>&) { return {}; }
-  static std::vector<Tensor> scratch(const Loop<T>&) { return {}; }
   static void forward(Loop<T>& L, int64_t t, const Tensor&, const Tensor&, const Tensor& u) {
     Tensor hg = L.wf[0].times(u);
     L.rows([&](int64_t b) {
@@ -296,7 +293,6 @@ struct LSTMCell {
   static std::vector<std::pair<int64_t, int64_t>> blocks(const Loop<T>& L) { return {{0, L.w_hh.size(0)}}; }
   // bufs: gates [i f g o] activated, tanh(c)
   static std::vector<Tensor> bufs(const Loop<T>& L) { return {L.new_buf(4 * L.H), L.new_buf(L.H)}; }
-  static std::vector<Tensor> scratch(const Loop<T>&) { return {}; }
   static void forward(Loop<T>& L, int64_t t, const Tensor&, const Tensor& cp, const Tensor& u) {
     Tensor hg = L.wf[0].times(u);
     const int64_t H = L.H;
@@ -356,7 +352,6 @@ struct LayerNormLSTMCell {
   static std::vector<Tensor> bufs(const Loop<T>& L) {
     return {L.new_buf(4 * L.H), L.new_buf(L.H), L.new_buf(4 * L.H), L.new_buf(1), L.new_buf(L.H), L.new_buf(1)};
   }
-  static std::vector<Tensor> scratch(const Loop<T>&) { return {}; }
   static void forward(Loop<T>& L, int64_t t, const Tensor&, const Tensor& cp, const Tensor& u) {
     Tensor raw = L.wf[0].times(u);
     const int64_t H = L.H;
@@ -423,7 +418,6 @@ struct GRUAfterCell {
   static std::vector<std::pair<int64_t, int64_t>> blocks(const Loop<T>& L) { return {{0, L.w_hh.size(0)}}; }
   // bufs: gates [r z n] activated, hn = W_hn u + b_hn
   static std::vector<Tensor> bufs(const Loop<T>& L) { return {L.new_buf(3 * L.H), L.new_buf(L.H)}; }
-  static std::vector<Tensor> scratch(const Loop<T>&) { return {}; }
   static void forward(Loop<T>& L, int64_t t, const Tensor& hp, const Tensor&, const Tensor& u) {
     Tensor hg = L.wf[0].times(u);
     if (L.b_hh.defined()) {   // fold b_hh into the product here: r multiplies b_hn
@@ -471,9 +465,8 @@ struct GRUAfterCell {
 
 template <typename T>
 struct GRUBeforeCell {
-  // bufs: gates [r z n] activated, v = r * u; scratch: du [B, H]
+  // bufs: gates [r z n] activated, v = r * u
   static std::vector<Tensor> bufs(const Loop<T>& L) { return {L.new_buf(3 * L.H), L.new_buf(L.H)}; }
-  static std::vector<Tensor> scratch(const Loop<T>& L) { return {L.new_scratch(L.H)}; }
   static std::vector<std::pair<int64_t, int64_t>> blocks(const Loop<T>& L) { return {{0, 2 * L.H}, {2 * L.H, L.H}}; }
   static void forward(Loop<T>& L, int64_t t, const Tensor& hp, const Tensor&, const Tensor& u) {
     const int64_t H = L.H;
@@ -500,7 +493,6 @@ struct GRUBeforeCell {
   static void backward(Loop<T>& L, int64_t t, const Tensor& hp, const Tensor&, const Tensor& u,
                        Tensor& dh, Tensor&, const Tensor& dout, Tensor& dxg_t, std::vector<Tensor>&) {
     const int64_t H = L.H;
-    Tensor du = L.scratch[0];
     L.rows([&](int64_t b) {   // dz, dn; d <- the direct gradient dh_t * z
       T *dx = ptr<T>(dxg_t) + b * 3 * H, *d = ptr<T>(dh) + b * H;
       if (!L.on(t, b)) { zero_row(dx, 3 * H); return; }
@@ -514,16 +506,16 @@ struct GRUBeforeCell {
       });
     });
     Tensor dv = L.wb[1].times(dxg_t.narrow(1, 2 * H, H));
-    L.rows([&](int64_t b) {   // dr; du <- dv * r (rows past the end get 0: their dv is 0)
-      const T *ar = L.row(L.bufs[0], t, b, 3 * H), *ur = ptr<T>(u) + b * H, *dvr = ptr<T>(dv) + b * H;
-      T *dx = ptr<T>(dxg_t) + b * 3 * H, *dur = ptr<T>(du) + b * H;
+    L.rows([&](int64_t b) {   // dr; then dv <- dv * r, the direct part of du (0 past the end: dv is 0)
+      const T *ar = L.row(L.bufs[0], t, b, 3 * H), *ur = ptr<T>(u) + b * H;
+      T *dx = ptr<T>(dxg_t) + b * 3 * H, *dvr = ptr<T>(dv) + b * H;
       vloop<T>(H, [&](int64_t j, int64_t k) {
         Vec<T> r = ld(ar + j, k), g = ld(dvr + j, k);
         st(g * ld(ur + j, k) * r * (Vec<T>(1) - r), dx + j, k);
-        st(g * r, dur + j, k);
+        st(g * r, dvr + j, k);
       });
     });
-    L.add_operand_grad(dh, du);
+    L.add_operand_grad(dh, dv);
     L.recurrent_grad(dh, dxg_t.narrow(1, 0, 2 * H), 0);
   }
 };
@@ -548,7 +540,6 @@ template <typename T, typename Cell>
 std::tuple<Tensor, std::vector<Tensor>, std::vector<Tensor>> forward_impl(Loop<T> L) {
   const int64_t nT = L.nT, B = L.B, H = L.H, ns = L.states0.size();
   L.bufs = Cell::bufs(L);
-  L.scratch = Cell::scratch(L);
   L.pack_forward(Cell::blocks(L));
   L.hs = L.new_buf(H);
   if (ns == 2) L.cs = L.new_buf(H);
@@ -624,7 +615,6 @@ backward_impl(int64_t cell, Loop<T> L, const std::vector<c10::optional<Tensor>>&
   for (const auto& s : saved_in) saved.push_back(s.has_value() ? *s : Tensor());
   L.hs = saved[0]; L.cs = saved[1]; L.U = saved[2];
   L.bufs.assign(saved.begin() + 3, saved.end());
-  L.scratch = Cell::scratch(L);
   L.pack_backward(Cell::blocks(L));
   Tensor dout = dout_in.contiguous(), dxg = L.new_buf(L.xg.size(2));
   Tensor dh = dfinal[0].contiguous().clone();
