@@ -5,6 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+import rnnkit
 from rnnkit import engine
 from rnnkit.engine import native, projection
 from tests.conftest import CELL_CONFIGS, cell_of, dropout_mask, random_params
@@ -64,6 +65,6 @@ def test_failed_build_falls_back_to_the_python_loop(monkeypatch):
         assert native.get() is None
     x = torch.randn(5, 2, 3)
     assert not native.usable(x)
-    lstm = __import__("rnnkit").LSTM(3, 4, backend="engine")
+    lstm = rnnkit.LSTM(3, 4, backend="engine")
     out, _ = lstm(x)
     assert out.shape == (5, 2, 4)
