@@ -7,4 +7,11 @@ packing, recurrent dropout, the LayerNorm LSTM, both GRU forms and per-step gate
 from rnnkit.layers import GRU, GRUCell, LSTM, LSTMCell, RNN, RNNCell, Trace
 
 __version__ = "0.1.0"
-__all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNCell", "Trace"]
+__all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNCell", "Trace", "load"]
+
+
+def load(run_dir):
+    """The trained model of a run directory, with its vocabulary (``rnnkit.training.load``)."""
+    from rnnkit.training import load as load_run
+
+    return load_run(run_dir)

@@ -1,101 +1,127 @@
-"""``rnnkit demo``: train a small character LSTM on the Zen of Python, then watch its gates.
+"""``rnnkit demo``: a character-level LSTM trained on text every Python carries, then used.
 
-A first look at the core: the model learns to predict the next character, then reads a
-sentence while ``trace()`` records every gate, printed as a table (one row per character).
+The text is the documentation bundled with CPython (``pydoc_data.topics``); where a
+distribution strips it, the docstrings of a few standard modules, and failing those the Zen of
+Python.  Training runs through ``rnnkit train lm`` for a minute; the demo then samples at two
+temperatures, autocompletes a word, and shows the gates of the trained LSTM reading a sentence.
 """
 from __future__ import annotations
 
+import argparse
 import codecs
 import contextlib
+import importlib
 import io
+import shutil
 import sys
-import time
+import tempfile
+from pathlib import Path
 
 import torch
-import torch.nn.functional as F
-from tqdm import tqdm
 
-from rnnkit.models import LanguageModel
-
-SENTENCE = "Beautiful is better than ugly."
+MARKER = ".rnnkit-demo"
+SENTENCE = "The for statement is used to iterate"
 
 
-def zen_of_python() -> str:
-    """The text of ``import this``, which every Python carries (silencing its print)."""
+def corpus() -> tuple[str, str]:
+    """(text, where it came from)."""
+    try:
+        from pydoc_data.topics import topics
+        text = "\n\n".join(topics[k] for k in sorted(topics))
+        if len(text) > 100_000:
+            return text, "the Python documentation in pydoc_data.topics"
+    except ImportError:
+        pass
+    docs = []
+    for name in ("builtins", "os", "re", "collections", "itertools", "functools", "pathlib", "argparse"):
+        module = importlib.import_module(name)
+        docs += [getattr(module, a).__doc__ or "" for a in dir(module) if not a.startswith("_")]
+    text = "\n\n".join(d for d in docs if d)
+    if len(text) > 20_000:
+        return text, "docstrings of standard modules"
     with contextlib.redirect_stdout(io.StringIO()):
         import this
-    return codecs.decode(this.s, "rot13")
+    return codecs.decode(this.s, "rot13") * 20, "the Zen of Python"
 
 
-def train(model, data, seconds: float, window: int = 64, batch: int = 16, lr: float = 1e-2):
-    """Adam on random windows, teacher-forced next-character loss, clipped at norm 1."""
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    start = time.monotonic()
-    bar = tqdm(desc="training", unit="step", file=sys.stderr, leave=False)
-    loss = torch.tensor(float("nan"))
-    while time.monotonic() - start < seconds:
-        starts = torch.randint(0, len(data) - window - 1, (batch,))
-        chunk = torch.stack([data[s : s + window + 1] for s in starts.tolist()], 1)
-        logits, _ = model(chunk[:-1])
-        loss = F.cross_entropy(logits.flatten(0, 1), chunk[1:].flatten())
-        optimizer.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        bar.update()
-        bar.set_postfix(loss=f"{loss.item():.3f}", refresh=False)
-    bar.close()
-    return loss.item(), bar.n
+def add_parser(sub) -> None:
+    p = sub.add_parser("demo", help="train a character LSTM for a minute, then generate and show its gates",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seconds", type=float, default=60.0, help="training time (default: 60)")
+    p.add_argument("--out", default="runs/demo", help="run directory (default: runs/demo; a previous demo "
+                                                       "there is replaced)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.set_defaults(run=run)
 
 
-def run(seconds: float = 20.0, seed: int = 0, out=None) -> None:
-    out = out or sys.stdout
-    torch.manual_seed(seed)
-    text = zen_of_python()
-    chars = sorted(set(text))
-    index = {c: i for i, c in enumerate(chars)}
-    data = torch.tensor([index[c] for c in text])
-    model = LanguageModel(len(chars), embedding_dim=32, hidden_size=96, cell="lstm")
-    print(f"Training a character LSTM (96 units) on the Zen of Python ({len(text)} characters) "
-          f"for {seconds:.0f} s ...", file=sys.stderr)
-    loss, steps = train(model, data, seconds)
-    print(f"{steps} steps, final training loss {loss:.3f} nats/char\n", file=sys.stderr)
+def _prepare_out(out: Path) -> None:
+    from rnnkit.errors import RnnkitError
 
-    model.eval()
-    tokens = torch.tensor([index[c] for c in SENTENCE])[:, None]
+    if (out / MARKER).exists():
+        shutil.rmtree(out)
+    elif out.exists() and any(out.iterdir()):
+        raise RnnkitError(f"{out}: exists and is not a previous demo; choose another --out")
+
+
+def run(args) -> None:
+    from rnnkit.cli.main import build_parser
+    from rnnkit.errors import RnnkitError
+
+    if args.seconds <= 0:
+        raise RnnkitError(f"--seconds must be positive, got {args.seconds}")
+    out = Path(args.out)
+    _prepare_out(out)
+    text, source = corpus()
+    print(f"Training a character-level LSTM on {source} ({len(text):,} characters) for {args.seconds:g} s.",
+          file=sys.stderr)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "corpus.txt"
+        path.write_text(text)
+        train_args = build_parser().parse_args([
+            "train", "lm", "--text", str(path), "--out", str(out), "--level", "char", "--layers", "2",
+            "--hidden", "256", "--batch-size", "32", "--bptt", "100", "--lr", "3e-3", "--dropout", "0.1",
+            "--max-time", str(args.seconds), "--eval-every", "100", "--seed", str(args.seed)])
+        train_args.run(train_args)
+    (out / MARKER).write_text("made by `rnnkit demo`; the next demo replaces this directory\n")
+    show(out, args.seed)
+
+
+def show(out: Path, seed: int, stream=None) -> None:
+    from rnnkit.decoding import beam_search, generate
+    from rnnkit.training import load
+
+    stream = stream or sys.stdout
+    model = load(out)
+    vocab, tok = model.vocab, model.tokenizer
+    prime = "The "
+    for temperature in (0.5, 1.0):
+        ids = generate(model, vocab.encode(tok.tokenize(prime)), 300, temperature=temperature,
+                       generator=torch.Generator().manual_seed(seed))
+        print(f"\n--- sample at temperature {temperature} ---\n{prime}{tok.detokenize(vocab.decode(ids))}", file=stream)
+    stop = {i for i, t in enumerate(vocab.tokens) if len(t) == 1 and not t.isalnum()}
+    typed = "The stat"
+    completions = beam_search(model, vocab.encode(tok.tokenize(typed)), k=3, max_length=15, stop=stop)
+    words = ", ".join(f"{typed}{tok.detokenize(vocab.decode([i for i in ids if i not in stop]))}"
+                      f" (p={float(torch.tensor(lp).exp()):.2f})" for ids, lp in completions)
+    print(f"\n--- autocomplete of {typed!r}: {words}", file=stream)
+    gate_table(model, SENTENCE, stream)
+    print(f"\nRun directory: {out}   loss plot: {out / 'plots' / 'loss.png'}", file=stream)
+    print(f"Try: rnnkit generate {out} --prime \"The while\" --temperature 0.7", file=stream)
+    print(f"     rnnkit complete {out} \"The ret\"", file=stream)
+
+
+def gate_table(model, sentence: str, stream) -> None:
+    """The first layer's gates, averaged over units, while the model reads ``sentence``."""
+    ids = torch.tensor(model.vocab.encode(model.tokenizer.tokenize(sentence)))[:, None]
     with torch.no_grad():
-        probs = model(tokens)[0][:, 0].softmax(-1)
-        trace = model.rnn.trace(model.embedding(tokens))
+        probs = model(ids)[0][:, 0].softmax(-1)
+        trace = model.rnn.trace(model.embedding(ids))
     i, f, o = (trace.gates[g][0, :, 0] for g in "ifo")
     c = trace.c[0, :, 0]
-    unit = c.abs().max(0).values.argmax().item()
-    print(f"The LSTM reads {SENTENCE!r}; per character, the mean of each gate over the 96 units,", file=out)
-    print(f"the cell unit {unit} (the one that swings the most) and its guess of the next character.\n", file=out)
-    print(f"{'char':>4}  {'input i':>7}  {'forget f':>8}  {'output o':>8}  {'c[' + str(unit) + ']':>7}  "
-          f"{'|c| mean':>8}  next char guess", file=out)
-    for t, ch in enumerate(SENTENCE):
+    print(f"\n--- the first LSTM layer reading {sentence!r}: mean gate values over its units, the mean |c|, "
+          "and the model's guess of the next character ---", file=stream)
+    print(f"{'char':>6} {'input i':>8} {'forget f':>9} {'output o':>9} {'|c|':>6}  next (p)", file=stream)
+    for t, ch in enumerate(sentence):
         p, k = probs[t].max(0)
-        guess, truth = chars[k], SENTENCE[t + 1] if t + 1 < len(SENTENCE) else "\n"
-        mark = "ok" if guess == truth else f"(was {truth!r})"
-        print(f"{ch!r:>4}  {i[t].mean():7.3f}  {f[t].mean():8.3f}  {o[t].mean():8.3f}  "
-              f"{c[t, unit]:+7.3f}  {c[t].abs().mean():8.3f}  {guess!r} p={p:.2f} {mark}", file=out)
-    print("\nGates lie in (0, 1): a forget gate near 1 keeps that unit's cell state, near 0 erases it;",
-          file=out)
-    print("the input gate scales what is written, the output gate what the cell shows as h_t.\n", file=out)
-    prime = "Although"
-    print(f"Greedy continuation of {prime!r}, one step() per character:", file=out)
-    print(prime + greedy(model, [index[ch] for ch in prime], chars, 80), file=out)
-
-
-@torch.no_grad()
-def greedy(model, prime: list[int], chars: list[str], length: int) -> str:
-    """Feed the prime, then repeatedly the most likely next character, carrying the state."""
-    state, logits = None, None
-    for k in prime:
-        logits, state = model.step(torch.tensor([k]), state)
-    text = []
-    for _ in range(length):
-        k = logits[0].argmax()
-        text.append(chars[k])
-        logits, state = model.step(k[None], state)
-    return "".join(text)
+        print(f"{ch!r:>6} {i[t].mean():8.3f} {f[t].mean():9.3f} {o[t].mean():9.3f} {c[t].abs().mean():6.2f}  "
+              f"{model.vocab.tokens[k]!r} ({p:.2f})", file=stream)

@@ -1,61 +1,86 @@
 """The ``rnnkit`` command.
 
 Machine-readable output goes to stdout, progress and messages to stderr.  A usage or input
-error prints one line on stderr and exits with status 2, never a traceback.
+error prints one line on stderr and exits with status 2, never a traceback; Ctrl-C during
+training saves a checkpoint and exits with status 130.
 """
 from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 
-
-class CommandError(Exception):
-    """A problem with the user's input: reported as one line, exit status 2."""
+from rnnkit.errors import RnnkitError
 
 
 class Parser(argparse.ArgumentParser):
     def error(self, message):  # argparse's two-line usage error becomes one line
-        raise CommandError(f"{self.prog}: {message} (see {self.prog} --help)")
+        raise RnnkitError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
+def _formatter(prog):
+    return argparse.ArgumentDefaultsHelpFormatter(prog, max_help_position=32)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = Parser(prog="rnnkit", description="Recurrent sequence models: train, inspect, generate.",
-                    formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    from rnnkit.cli import demo, lm
+
+    parser = Parser(prog="rnnkit", formatter_class=_formatter,
+                    description="Recurrent sequence models: train, inspect, generate.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    demo = sub.add_parser("demo", help="train a small character LSTM and print its gate trace",
-                          description="Train a small character LSTM on the Zen of Python for a few "
-                                      "seconds, then print, character by character, its gates "
-                                      "while it reads a sentence.",
-                          formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    demo.add_argument("--seconds", type=float, default=20.0, help="training time in seconds")
-    demo.add_argument("--seed", type=int, default=0, help="random seed")
+    demo.add_parser(sub)
+    train = sub.add_parser("train", help="train a model into a run directory",
+                           description="Train a model; every task writes a run directory (--out).")
+    tasks = train.add_subparsers(dest="task", metavar="TASK", parser_class=Parser, required=True)
+    lm.add_train_parser(tasks)
+    lm.add_generate_parser(sub)
+    lm.add_complete_parser(sub)
+    ev = sub.add_parser("evaluate", help="score a trained model on test data", formatter_class=_formatter,
+                        description="Print one metrics line for the test data (language model: "
+                                    "loss, perplexity, bits per character).")
+    ev.add_argument("run_dir", metavar="RUN_DIR", help="a run directory")
+    ev.add_argument("--test", required=True, metavar="FILE", help="test data in the task's format")
+    ev.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    ev.set_defaults(run=run_evaluate)
     return parser
 
 
-def run_demo(args) -> None:
-    if args.seconds <= 0:
-        raise CommandError(f"--seconds must be positive, got {args.seconds}")
-    from rnnkit.cli import demo
-    demo.run(seconds=args.seconds, seed=args.seed)
+def run_evaluate(args) -> None:
+    from rnnkit.cli import lm
+    from rnnkit.training import load
+
+    model = load(args.run_dir)
+    evaluators = {"lm": (lm.evaluate, lm.print_metrics)}
+    evaluate, show = evaluators[model.config["task"]]
+    show(evaluate(model, args), args.json)
 
 
-COMMANDS = {"demo": run_demo}
+def _one_line_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"warning: {message}", file=sys.stderr)
 
 
 def main(argv=None) -> int:
+    from rnnkit.training import TrainingInterrupted
+
+    warnings.showwarning = _one_line_warning
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
         if args.command is None:
             parser.print_help(sys.stderr)
             return 2
-        COMMANDS[args.command](args)
-    except CommandError as e:
+        args.run(args)
+    except RnnkitError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except TrainingInterrupted as e:
+        print(str(e), file=sys.stderr)
+        return 130
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:   # `rnnkit generate ... | head`
+        return 0
     return 0
 
 

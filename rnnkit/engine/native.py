@@ -46,10 +46,14 @@ def _build():
         os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
     flags = _flags()
     digest = hashlib.sha1((SOURCE.read_text() + " ".join(flags) + torch.__version__).encode()).hexdigest()[:10]
-    print("rnnkit: compiling the C++ time loop (once per machine, about a minute) ...", file=sys.stderr)
-    module = cpp_extension.load(name=f"rnnkit_loop_{digest}", sources=[str(SOURCE)],
-                                extra_cflags=flags, extra_ldflags=["-fopenmp"], verbose=False)
-    print("rnnkit: C++ time loop ready", file=sys.stderr)
+    name = f"rnnkit_loop_{digest}"
+    cached = (Path(cpp_extension._get_build_directory(name, verbose=False)) / f"{name}.so").exists()
+    if not cached:
+        print("rnnkit: compiling the C++ time loop (once per machine, about a minute) ...", file=sys.stderr)
+    module = cpp_extension.load(name=name, sources=[str(SOURCE)], extra_cflags=flags,
+                                extra_ldflags=["-fopenmp"], verbose=False)
+    if not cached:
+        print("rnnkit: C++ time loop ready", file=sys.stderr)
     return module
 
 

@@ -3,34 +3,50 @@
     e_t = E[x_t];   h_t, state = RNN(e_t, state);   p(x_{t+1} | x_{<=t}) = softmax(W dropout(h_t) + b)
 
 Embedding -> rnnkit RNN/LSTM/GRU layers (any cell and option of the core) -> dropout ->
-output layer, optionally tying the output weights to the embedding (Press & Wolf 2017).
+output layer, optionally tying the output weights to the embedding (Press & Wolf 2017), which
+needs ``embedding_dim == hidden_size``.  Trained on windows of contiguous streams with the
+state carried between windows (truncated BPTT); ``step()`` feeds one token at a time for
+generation, carrying the state so that a prefix is never recomputed.
 """
 from __future__ import annotations
 
 import torch
 from torch import nn
 
+from rnnkit.data import StreamBatches
 from rnnkit.layers import GRU, LSTM, RNN
 
 CELLS = {"lstm": LSTM, "gru": GRU, "rnn": RNN}
 
 
 class LanguageModel(nn.Module):
-    def __init__(self, vocab_size: int, embedding_dim: int = 128, hidden_size: int = 256,
+    def __init__(self, vocab_size: int, embedding_dim: int = 256, hidden_size: int = 256,
                  num_layers: int = 1, cell: str = "lstm", dropout: float = 0.0,
-                 tie_weights: bool = False, **rnn_options):
+                 tie_weights: bool = False, init_range: float | None = None, **rnn_options):
+        """``rnn_options`` go to the recurrent layer (``layer_norm``, ``recurrent_dropout``,
+        ``reset``, ``nonlinearity``, ``backend``); ``dropout`` applies to the embeddings,
+        between layers and before the output layer; ``init_range`` draws every weight uniformly
+        in ``±init_range`` (Zaremba et al. 2014) instead of the layers' defaults."""
         super().__init__()
         if cell not in CELLS:
             raise ValueError(f"cell must be one of {sorted(CELLS)}, got {cell!r}")
         if tie_weights and embedding_dim != hidden_size:
             raise ValueError(f"tie_weights needs embedding_dim == hidden_size, got {embedding_dim} and {hidden_size}")
+        self.config = dict(vocab_size=vocab_size, embedding_dim=embedding_dim, hidden_size=hidden_size,
+                           num_layers=num_layers, cell=cell, dropout=dropout, tie_weights=tie_weights,
+                           init_range=init_range, **rnn_options)
         self.embedding = nn.Embedding(vocab_size, embedding_dim)
-        self.rnn = CELLS[cell](embedding_dim, hidden_size, num_layers, dropout=dropout if num_layers > 1 else 0.0,
-                               **rnn_options)
+        self.rnn = CELLS[cell](embedding_dim, hidden_size, num_layers,
+                               dropout=dropout if num_layers > 1 else 0.0, **rnn_options)
         self.dropout = nn.Dropout(dropout)
         self.output = nn.Linear(hidden_size, vocab_size)
         if tie_weights:
             self.output.weight = self.embedding.weight
+        if init_range is not None:
+            with torch.no_grad():
+                for name, p in self.named_parameters():
+                    if not name.startswith("rnn.ln_"):
+                        p.uniform_(-init_range, init_range)
 
     def forward(self, tokens: torch.Tensor, state=None, *, lengths=None):
         """``tokens [T, B]`` (time-major) -> ``(logits [T, B, V], state)``."""
@@ -38,7 +54,24 @@ class LanguageModel(nn.Module):
         return self.output(self.dropout(h)), state
 
     def step(self, token: torch.Tensor, state=None):
-        """One token per stream, ``[B]`` -> ``(logits [B, V], state)``; carries the state, so a
-        prefix is never recomputed."""
+        """One token per stream, ``[B]`` -> ``(logits [B, V], state)``."""
         logits, state = self(token[None], state)
         return logits[0], state
+
+    def loss(self, inputs: torch.Tensor, targets: torch.Tensor, state=None):
+        """Summed cross-entropy of a window ``[W, B]`` given the carried ``state``:
+        ``(nats, number of targets, state after the window)``."""
+        logits, state = self(inputs, state)
+        nats = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction="sum")
+        return nats, targets.numel(), state
+
+    @torch.no_grad()
+    def stream_nats(self, batches: StreamBatches) -> tuple[float, int]:
+        """Total cross-entropy (nats) and number of predictions over every window of
+        ``batches``, the state carried across windows as in training."""
+        total, count, state = 0.0, 0, None
+        for k in range(len(batches)):
+            nats, n, state = self.loss(*batches[k], state)
+            total += float(nats)
+            count += n
+        return total, count

@@ -5,17 +5,31 @@ from rnnkit.cli import demo
 from rnnkit.cli.main import main
 
 
-def test_demo_trains_and_prints_a_gate_table(capsys):
-    demo.run(seconds=2.0, seed=0)
+def test_demo_trains_generates_and_shows_gates(tmp_path, capsys):
+    out_dir = tmp_path / "demo"
+    assert main(["demo", "--seconds", "3", "--out", str(out_dir)]) == 0
     out = capsys.readouterr().out
+    assert "--- sample at temperature 0.5 ---" in out and "--- sample at temperature 1.0 ---" in out
+    assert "--- autocomplete of 'The stat'" in out
     lines = out.splitlines()
     header = next(i for i, line in enumerate(lines) if line.lstrip().startswith("char"))
     rows = lines[header + 1 : header + 1 + len(demo.SENTENCE)]
+    assert [row.split()[0] for row in rows if not row.split()[0].startswith("'")] == []
     assert len(rows) == len(demo.SENTENCE)
-    for row, ch in zip(rows, demo.SENTENCE):
-        fields = row.split()
-        assert fields[0] == repr(ch) or ch == " "
-    assert "Greedy continuation of 'Although'" in out
+    assert f"Run directory: {out_dir}" in out and (out_dir / "plots" / "loss.png").is_file()
+    assert main(["demo", "--seconds", "1", "--out", str(out_dir)]) == 0     # a previous demo is replaced
+
+
+def test_demo_never_replaces_other_files(tmp_path, capsys):
+    (tmp_path / "mine.txt").write_text("keep me")
+    assert main(["demo", "--seconds", "1", "--out", str(tmp_path)]) == 2
+    assert "is not a previous demo" in capsys.readouterr().err
+    assert (tmp_path / "mine.txt").read_text() == "keep me"
+
+
+def test_corpus_is_real_text():
+    text, source = demo.corpus()
+    assert len(text) > 20_000 and source
 
 
 def test_bad_option_is_one_line_and_status_2(capsys):
@@ -28,7 +42,7 @@ def test_bad_option_is_one_line_and_status_2(capsys):
 
 
 def test_console_script_help():
-    result = subprocess.run([sys.executable, "-m", "rnnkit.cli.main", "demo", "--help"],
+    result = subprocess.run([sys.executable, "-m", "rnnkit.cli.main", "train", "lm", "--help"],
                             capture_output=True, text=True)
     assert result.returncode == 0
-    assert "--seconds" in result.stdout and "(default: 20.0)" in result.stdout
+    assert "--valid-fraction" in result.stdout and "(default: 32)" in result.stdout

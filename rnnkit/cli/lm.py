@@ -1,0 +1,228 @@
+"""``rnnkit train lm``, ``generate``, ``complete`` and the language-model side of ``evaluate``."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+
+import torch
+
+from rnnkit.data import LEVELS, StreamBatches, Vocab, read_text, tokenizer_for
+from rnnkit.decoding import beam_search, generate
+from rnnkit.errors import RnnkitError
+from rnnkit.models import LanguageModel
+from rnnkit.training import RunDir, Trainer, format_lm_metrics, lm_metrics, load
+from rnnkit.training.options import (add_training_options, non_negative_float, positive_float, positive_int,
+                                     probability, train_options)
+
+CELLS = ("lstm", "gru", "rnn")
+DEFAULT_BPTT = {"char": 100, "word": 35}
+EVAL_WINDOW = 256
+
+
+def add_train_parser(sub) -> None:
+    p = sub.add_parser("lm", help="train a character- or word-level language model on a text file",
+                       description="Train a recurrent language model (predict the next token) with truncated "
+                                   "backpropagation through time, and save it in a run directory.",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    d = p.add_argument_group("data")
+    d.add_argument("--text", required=True, metavar="FILE", help="training text, UTF-8 (.gz accepted)")
+    v = d.add_mutually_exclusive_group()
+    v.add_argument("--valid", "--dev", metavar="FILE", help="validation text")
+    v.add_argument("--valid-fraction", type=probability, metavar="F",
+                   help="use the last fraction F of --text for validation (default 0.1 when there is no --valid)")
+    d.add_argument("--level", choices=LEVELS, default="char",
+                   help="tokens: characters, or whitespace-separated words with <eos> at each line end")
+    d.add_argument("--bptt", type=positive_int, metavar="STEPS",
+                   help="truncated-BPTT window (default: 100 for char, 35 for word)")
+    d.add_argument("--min-freq", type=positive_int, default=1, help="keep tokens seen at least this often")
+    d.add_argument("--max-vocab", type=positive_int, help="keep at most this many tokens (most frequent)")
+    m = p.add_argument_group("model")
+    m.add_argument("--cell", choices=CELLS, default="lstm", help="recurrent cell")
+    m.add_argument("--layers", type=positive_int, default=2, help="stacked recurrent layers")
+    m.add_argument("--hidden", type=positive_int, default=256, help="units per layer")
+    m.add_argument("--embedding", type=positive_int, help="embedding size (default: --hidden)")
+    m.add_argument("--dropout", type=probability, default=0.1,
+                   help="dropout on embeddings, between layers and before the output layer")
+    m.add_argument("--recurrent-dropout", type=probability, default=0.0,
+                   help="variational dropout on h_{t-1} (one mask per sequence)")
+    m.add_argument("--layer-norm", action="store_true", help="LayerNorm LSTM (Ba et al. 2016)")
+    m.add_argument("--reset", choices=("after", "before"), default="after", help="GRU form")
+    m.add_argument("--tie-weights", action="store_true", help="share the embedding and output weights")
+    m.add_argument("--init-range", type=positive_float, help="uniform initialisation in ±R (default: torch's)")
+    add_training_options(p, lr=2e-3, batch_size=32)
+    p.set_defaults(run=train)
+
+
+def _model_options(args, vocab_size: int) -> dict:
+    options = dict(vocab_size=vocab_size, embedding_dim=args.embedding or args.hidden, hidden_size=args.hidden,
+                   num_layers=args.layers, cell=args.cell, dropout=args.dropout, tie_weights=args.tie_weights,
+                   init_range=args.init_range, recurrent_dropout=args.recurrent_dropout)
+    if args.layer_norm:
+        if args.cell != "lstm":
+            raise RnnkitError("--layer-norm is for --cell lstm")
+        options["layer_norm"] = True
+    if args.cell == "gru":
+        options["reset"] = args.reset
+    if args.tie_weights and options["embedding_dim"] != args.hidden:
+        raise RnnkitError(f"--tie-weights needs --embedding equal to --hidden ({args.embedding} != {args.hidden})")
+    return options
+
+
+def _split(args, tokens: list[str], tokenizer, text: str):
+    """Training and validation tokens, and the characters the validation tokens cover."""
+    if args.valid:
+        valid_text = read_text(args.valid)
+        return tokens, tokenizer.tokenize(valid_text), valid_text
+    fraction = 0.1 if args.valid_fraction is None else args.valid_fraction
+    cut = int(len(tokens) * (1 - fraction))
+    if fraction == 0:
+        return tokens, [], ""
+    if args.valid_fraction is None and len(tokens) - cut < args.bptt + 1:
+        warnings.warn(f"{args.text}: too short to keep 10% for validation; training without validation")
+        return tokens, [], ""
+    return tokens[:cut], tokens[cut:], tokenizer.detokenize(tokens[cut:])
+
+
+def train(args) -> None:
+    if args.resume:
+        run = RunDir(args.out)
+        config = run.read_config()
+        saved = argparse.Namespace(**config["args"])
+        for name in ("epochs", "max_time"):          # a resumed run may get a new budget
+            if getattr(args, name) is not None:
+                setattr(saved, name, getattr(args, name))
+        saved.resume, args = True, saved
+        vocab = Vocab.load(run.vocab)
+    else:
+        run = None
+    args.bptt = args.bptt or DEFAULT_BPTT[args.level]
+    tokenizer = tokenizer_for(args.level)
+    text = read_text(args.text)
+    train_tokens, valid_tokens, valid_text = _split(args, tokenizer.tokenize(text), tokenizer, text)
+    if run is None:
+        vocab = Vocab.build(train_tokens, min_freq=args.min_freq, max_size=args.max_vocab)
+    train_ids = torch.tensor(vocab.encode(train_tokens))
+    batches = StreamBatches(train_ids, args.batch_size, args.bptt, name=args.text)
+    valid = None
+    if valid_tokens:
+        valid = StreamBatches(torch.tensor(vocab.encode(valid_tokens)), 1, EVAL_WINDOW, require_window=False,
+                              name=args.valid or f"{args.text} (validation part)")
+        chars_per_token = tokenizer.count_chars(valid_text) / len(valid_tokens)
+    options = train_options(args)
+    torch.manual_seed(args.seed)
+    model = LanguageModel(**_model_options(args, len(vocab)))
+    if run is None:
+        run = RunDir.create(args.out, resume=False)
+        vocab.save(run.vocab)
+        run.write_config({"task": "lm", "model": model.config, "data": {"level": args.level},
+                          "args": {k: v for k, v in vars(args).items() if k != "run"}})
+    print(f"{args.level}-level {args.cell.upper()} language model: {sum(p.numel() for p in model.parameters()):,} "
+          f"parameters, vocabulary {len(vocab):,}, {batches.num_tokens:,} training tokens in {len(batches)} "
+          f"windows of {args.bptt} x {args.batch_size}", file=sys.stderr)
+
+    def evaluate():
+        nats, count = model.stream_nats(valid)
+        return lm_metrics(nats, count, round(count * chars_per_token))
+
+    trainer = Trainer(model, run, options, batches=lambda epoch: batches,
+                      step=lambda m, batch, carry: m.loss(*batch, carry),
+                      evaluate=evaluate if valid is not None else None, resume=args.resume)
+    summary = trainer.fit()
+    best = summary["best_valid_loss"]
+    result = f"best validation loss {best:.4f} nats/token" if valid is not None else "no validation data"
+    print(f"stopped after {summary['steps']} steps ({summary['stopped_by']}), {result}; "
+          f"run directory {run.path}, loss plot {run.plots / 'loss.png'}", file=sys.stderr)
+
+
+def _load_lm(run_dir: str):
+    model = load(run_dir)
+    if model.config["task"] != "lm":
+        raise RnnkitError(f"{run_dir}: holds a {model.config['task']} model, not a language model")
+    return model
+
+
+def _encode_prime(model, prime: str) -> list[int]:
+    tokens = model.tokenizer.tokenize(prime)
+    unknown = model.vocab.unknown(tokens)
+    if unknown:
+        shown = ", ".join(repr(t) for t in unknown[:10]) + (" ..." if len(unknown) > 10 else "")
+        warnings.warn(f"the prime has {len(unknown)} token(s) outside the vocabulary ({shown}); "
+                      "they are read as <unk>")
+    return model.vocab.encode(tokens)
+
+
+def add_generate_parser(sub) -> None:
+    p = sub.add_parser("generate", help="sample text from a trained language model",
+                       description="Print the prime followed by generated tokens (and nothing else) on stdout.",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("run_dir", metavar="RUN_DIR", help="run directory of `rnnkit train lm`")
+    p.add_argument("--prime", default="\n", help="text the model reads before generating")
+    p.add_argument("--length", type=positive_int, default=500, help="tokens to generate")
+    p.add_argument("--temperature", type=non_negative_float, default=0.8,
+                   help="softmax temperature; 0 always takes the most likely token (greedy)")
+    p.add_argument("--top-k", type=positive_int, help="sample only among the K most likely tokens")
+    p.add_argument("--top-p", type=probability, help="sample only from the smallest set with probability >= P")
+    p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.set_defaults(run=run_generate)
+
+
+def run_generate(args) -> None:
+    model = _load_lm(args.run_dir)
+    if args.prime == "":
+        raise RnnkitError("--prime must not be empty")
+    prime = _encode_prime(model, args.prime)
+    if not prime:
+        prime = [model.vocab.eos_id]   # a word prime of only spaces: start as after a line
+    ids = generate(model, prime, args.length, temperature=args.temperature, top_k=args.top_k,
+                   top_p=args.top_p, generator=torch.Generator().manual_seed(args.seed))
+    text = model.tokenizer.detokenize(model.vocab.decode(ids))
+    joiner = " " if model.tokenizer.level == "word" and not args.prime[-1:].isspace() else ""
+    out = args.prime + joiner + text
+    sys.stdout.write(out if out.endswith("\n") else out + "\n")
+
+
+def add_complete_parser(sub) -> None:
+    p = sub.add_parser("complete", help="the most likely continuations of a prefix (autocomplete)",
+                       description="Beam search for the K most likely ways to finish the prefix's last word "
+                                   "(character model) or to continue it by up to --max-length words (word model); "
+                                   "prints CONTINUATION<TAB>PROBABILITY, most likely first.",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("run_dir", metavar="RUN_DIR", help="run directory of `rnnkit train lm`")
+    p.add_argument("prefix", help="the text typed so far")
+    p.add_argument("-k", type=positive_int, default=5, help="continuations to show")
+    p.add_argument("--max-length", type=positive_int, default=20, help="longest continuation, in tokens")
+    p.set_defaults(run=run_complete)
+
+
+def run_complete(args) -> None:
+    model = _load_lm(args.run_dir)
+    prefix = _encode_prime(model, args.prefix)
+    if not prefix:
+        raise RnnkitError("the prefix must contain at least one token")
+    if model.tokenizer.level == "char":
+        stop = {i for i, t in enumerate(model.vocab.tokens) if len(t) == 1 and not t.isalnum()}
+    else:
+        stop = {model.vocab.eos_id}
+    results = beam_search(model, prefix, k=args.k, max_length=args.max_length, stop=stop)
+    for ids, logp in results:
+        tokens = model.vocab.decode([i for i in ids if i not in stop] if model.tokenizer.level == "char" else ids)
+        print(f"{model.tokenizer.detokenize(tokens)}\t{torch.tensor(logp).exp().item():.4f}")
+
+
+def evaluate(model, args) -> dict:
+    """Loss, perplexity and bits per character of ``args.test`` under a language model."""
+    text = read_text(args.test)
+    tokens = model.tokenizer.tokenize(text)
+    unknown = model.vocab.unknown(tokens)
+    if unknown:
+        warnings.warn(f"{args.test}: {len(unknown)} token type(s) outside the vocabulary are scored as <unk>")
+    batches = StreamBatches(torch.tensor(model.vocab.encode(tokens)), 1, EVAL_WINDOW, name=args.test,
+                            require_window=False)
+    nats, count = model.stream_nats(batches)
+    return lm_metrics(nats, count, round(count * model.tokenizer.count_chars(text) / len(tokens)))
+
+
+def print_metrics(metrics: dict, as_json: bool) -> None:
+    print(json.dumps(metrics) if as_json else format_lm_metrics(metrics))

@@ -1,0 +1,45 @@
+"""Reading text files: UTF-8, optionally gzip-compressed, with errors that name file and line."""
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+from rnnkit.errors import DataError
+
+
+def read_bytes(path: str | Path) -> bytes:
+    """The file's bytes (decompressed if it ends in ``.gz``); a clear error if it is missing."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: no such file")
+    if path.is_dir():
+        raise DataError(f"{path}: is a directory, expected a text file")
+    try:
+        if path.suffix == ".gz":
+            with gzip.open(path, "rb") as f:
+                return f.read()
+        return path.read_bytes()
+    except gzip.BadGzipFile:
+        raise DataError(f"{path}: ends in .gz but is not gzip-compressed") from None
+    except (OSError, EOFError) as e:
+        raise DataError(f"{path}: cannot read ({e.strerror or e})") from None
+
+
+def read_text(path: str | Path) -> str:
+    """The whole file as text.  Refuses empty, binary and non-UTF-8 files, naming the line."""
+    data = read_bytes(path)
+    if not data.strip():
+        raise DataError(f"{path}: is empty")
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
+        raise DataError(f"{path}, line {line}: contains a NUL byte; this looks like a binary file, "
+                        "expected UTF-8 text")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        column = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        raise DataError(f"{path}, line {line}, column {column}: byte 0x{data[e.start]:02x} is not valid "
+                        "UTF-8; convert the file to UTF-8 (e.g. iconv -f latin1 -t utf-8)") from None
+    return text.removeprefix("\ufeff").replace("\r\n", "\n")

@@ -1,0 +1,60 @@
+"""Tokenizers for language models: characters, or whitespace-separated words.
+
+Word level follows the Penn Treebank setup of Mikolov and Zaremba et al.: tokens are split on
+whitespace and every line ends with ``<eos>``, which the detokenizer turns back into a newline.
+"""
+from __future__ import annotations
+
+from rnnkit.data.vocab import EOS
+
+LEVELS = ("char", "word")
+
+
+class CharTokenizer:
+    level = "char"
+
+    def tokenize(self, text: str) -> list[str]:
+        return list(text)
+
+    def detokenize(self, tokens: list[str]) -> str:
+        return "".join(tokens)
+
+    def count_chars(self, text: str) -> int:
+        return len(text)
+
+
+class WordTokenizer:
+    level = "word"
+
+    def tokenize(self, text: str) -> list[str]:
+        """Whitespace tokens; each line that ends (with a newline) gets ``<eos>``."""
+        tokens = []
+        lines = text.split("\n")
+        for i, line in enumerate(lines):
+            tokens.extend(line.split())
+            if i < len(lines) - 1:
+                tokens.append(EOS)
+        return tokens
+
+    def detokenize(self, tokens: list[str]) -> str:
+        """Words joined by spaces, ``<eos>`` as a newline."""
+        lines, line = [], []
+        for t in tokens:
+            if t == EOS:
+                lines.append(" ".join(line))
+                line = []
+            else:
+                line.append(t)
+        return "\n".join(lines + [" ".join(line)])
+
+    def count_chars(self, text: str) -> int:
+        """Characters of the text as the model sees it: words single-spaced, lines ended by newlines."""
+        return len(self.detokenize(self.tokenize(text)))
+
+
+def tokenizer_for(level: str):
+    if level == "char":
+        return CharTokenizer()
+    if level == "word":
+        return WordTokenizer()
+    raise ValueError(f"level must be one of {LEVELS}, got {level!r}")

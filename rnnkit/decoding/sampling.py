@@ -1,0 +1,53 @@
+"""Generating tokens one at a time from any model with ``step(token, state) -> (logits, state)``.
+
+The prime is read in one call (the state is what carries it forward), then each new token is
+drawn from ``softmax(logits / temperature)`` restricted to the ``top_k`` most likely tokens
+and/or the smallest set whose probability reaches ``top_p`` (nucleus sampling, Holtzman et al.
+2020).  Temperature 0 is greedy decoding: always the most likely token.
+"""
+from __future__ import annotations
+
+import torch
+
+
+def filter_logits(logits: torch.Tensor, top_k: int | None = None, top_p: float | None = None) -> torch.Tensor:
+    """``logits [B, V]`` with everything outside the top-k / top-p set at -inf."""
+    if top_k is not None and 0 < top_k < logits.shape[-1]:
+        kth = logits.topk(top_k, dim=-1).values[..., -1:]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    if top_p is not None and 0 < top_p < 1:
+        sorted_logits, order = logits.sort(dim=-1, descending=True)
+        cumulative = sorted_logits.softmax(-1).cumsum(-1)
+        drop_sorted = cumulative - sorted_logits.softmax(-1) >= top_p   # keep up to and including the token crossing p
+        drop = torch.zeros_like(drop_sorted).scatter(-1, order, drop_sorted)
+        logits = logits.masked_fill(drop, float("-inf"))
+    return logits
+
+
+def sample(logits: torch.Tensor, temperature: float = 1.0, top_k: int | None = None,
+           top_p: float | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
+    """One token id per row of ``logits [B, V]``."""
+    if temperature == 0:
+        return logits.argmax(-1)
+    probs = filter_logits(logits.float() / temperature, top_k, top_p).softmax(-1)
+    return torch.multinomial(probs, 1, generator=generator)[:, 0]
+
+
+@torch.no_grad()
+def generate(model, prime: list[int], length: int, *, temperature: float = 1.0, top_k: int | None = None,
+             top_p: float | None = None, generator: torch.Generator | None = None,
+             stop: int | None = None) -> list[int]:
+    """``length`` new token ids after ``prime`` (which must not be empty); stops early after
+    generating ``stop`` if given."""
+    if not prime:
+        raise ValueError("generation needs at least one prime token")
+    logits, state = model(torch.tensor(prime)[:, None])
+    logits = logits[-1]
+    out = []
+    for i in range(length):
+        token = sample(logits, temperature, top_k, top_p, generator)
+        out.append(int(token))
+        if (stop is not None and out[-1] == stop) or i == length - 1:
+            break
+        logits, state = model.step(token, state)
+    return out

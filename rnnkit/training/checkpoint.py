@@ -1,0 +1,125 @@
+"""Checkpoints: everything needed to resume a run exactly, written atomically.
+
+A checkpoint is a directory ``checkpoints/step-NNNNNNNN/`` holding ``model.safetensors`` (the
+weights), ``state.safetensors`` (optimizer moments, RNG state, the hidden state carried between
+truncated-BPTT windows) and ``state.json`` (step, epoch, data position, schedule, optimizer
+hyper-parameters, Python's RNG).  It is written under a temporary name and renamed into place,
+then ``checkpoints/latest`` is replaced to point at it, so an interruption at any moment leaves
+the previous checkpoint usable.  Loading never unpickles anything.
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, load_model, save_file, save_model
+
+from rnnkit.errors import RnnkitError
+
+KEEP = 2   # checkpoints kept besides the one being written
+
+
+def flatten(obj, prefix: str, tensors: dict):
+    """Nested tuples/lists of tensors -> a JSON structure with tensor names, filling ``tensors``."""
+    if obj is None:
+        return None
+    if isinstance(obj, torch.Tensor):
+        tensors[prefix] = obj.detach().contiguous()
+        return prefix
+    if isinstance(obj, (tuple, list)):
+        return [flatten(x, f"{prefix}.{i}", tensors) for i, x in enumerate(obj)]
+    raise TypeError(f"cannot checkpoint a {type(obj).__name__}")
+
+
+def unflatten(spec, tensors: dict):
+    if spec is None:
+        return None
+    if isinstance(spec, str):
+        return tensors[spec]
+    return tuple(unflatten(s, tensors) for s in spec)
+
+
+def _optimizer_state(optimizer: torch.optim.Optimizer, tensors: dict) -> dict:
+    sd = optimizer.state_dict()
+    state = {}
+    for idx, values in sd["state"].items():
+        state[str(idx)] = {}
+        for name, value in values.items():
+            if isinstance(value, torch.Tensor):
+                tensors[f"optimizer.{idx}.{name}"] = value.contiguous()
+                state[str(idx)][name] = {"tensor": f"optimizer.{idx}.{name}"}
+            else:
+                state[str(idx)][name] = value
+    return {"state": state, "param_groups": sd["param_groups"]}
+
+
+def _load_optimizer_state(optimizer: torch.optim.Optimizer, saved: dict, tensors: dict) -> None:
+    state = {int(idx): {name: tensors[v["tensor"]] if isinstance(v, dict) and "tensor" in v else v
+                        for name, v in values.items()}
+             for idx, values in saved["state"].items()}
+    optimizer.load_state_dict({"state": state, "param_groups": saved["param_groups"]})
+
+
+def save(directory: Path, step: int, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
+         state: dict, carry=None) -> Path:
+    """Write checkpoint ``step`` under ``directory`` and point ``latest`` at it."""
+    directory.mkdir(parents=True, exist_ok=True)
+    final = directory / f"step-{step:08d}"
+    tmp = directory / f".step-{step:08d}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    tensors = {"rng.torch": torch.get_rng_state()}
+    meta = dict(state)
+    meta["optimizer"] = _optimizer_state(optimizer, tensors)
+    meta["carry"] = flatten(carry, "carry", tensors)
+    meta["python_random"] = _jsonable(random.getstate())
+    save_model(model, str(tmp / "model.safetensors"))
+    save_file(tensors, str(tmp / "state.safetensors"))
+    (tmp / "state.json").write_text(json.dumps(meta, indent=1))
+    shutil.rmtree(final, ignore_errors=True)
+    os.replace(tmp, final)
+    pointer = directory / ".latest.tmp"
+    pointer.write_text(final.name)
+    os.replace(pointer, directory / "latest")
+    for old in sorted(directory.glob("step-*"))[:-(KEEP + 1)]:
+        shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def latest(directory: Path) -> Path | None:
+    pointer = directory / "latest"
+    if not pointer.exists():
+        return None
+    path = directory / pointer.read_text().strip()
+    return path if (path / "state.json").exists() else None
+
+
+def load(path: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> tuple[dict, object]:
+    """Restore model, optimizer and RNG states from checkpoint ``path``; return
+    ``(state, carry)`` for the trainer."""
+    try:
+        meta = json.loads((path / "state.json").read_text())
+        tensors = load_file(str(path / "state.safetensors"))
+        missing, unexpected = load_model(model, str(path / "model.safetensors"), strict=False)
+    except (OSError, ValueError, KeyError) as e:
+        raise RnnkitError(f"{path}: damaged checkpoint ({e})") from None
+    if missing or unexpected:
+        raise RnnkitError(f"{path}: checkpoint does not fit this model (missing {missing}, unexpected {unexpected}); "
+                          "was the run directory made with other options?")
+    _load_optimizer_state(optimizer, meta.pop("optimizer"), tensors)
+    torch.set_rng_state(tensors["rng.torch"])
+    random.setstate(_tupled(meta.pop("python_random")))
+    carry = unflatten(meta.pop("carry"), tensors)
+    return meta, carry
+
+
+def _jsonable(x):
+    return [_jsonable(v) for v in x] if isinstance(x, (tuple, list)) else x
+
+
+def _tupled(x):
+    return tuple(_tupled(v) for v in x) if isinstance(x, list) else x

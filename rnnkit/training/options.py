@@ -1,0 +1,85 @@
+"""The command-line options every ``rnnkit train TASK`` shares, and the TrainOptions they make."""
+from __future__ import annotations
+
+import argparse
+
+from rnnkit.training.schedule import KINDS, Schedule
+from rnnkit.training.trainer import OPTIMIZERS, TrainOptions
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be zero or positive, got {text}")
+    return value
+
+
+def probability(text: str) -> float:
+    value = float(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must lie in [0, 1), got {text}")
+    return value
+
+
+def add_training_options(parser: argparse.ArgumentParser, *, lr: float, batch_size: int,
+                         epochs: int | None = None, schedule: str = "cosine") -> None:
+    g = parser.add_argument_group("training")
+    g.add_argument("--out", required=True, metavar="RUN_DIR",
+                   help="run directory to create (config, best model, vocabulary, metrics, plots, checkpoints)")
+    g.add_argument("--resume", action="store_true",
+                   help="continue the run in --out from its latest checkpoint (its options are reused)")
+    g.add_argument("--epochs", type=positive_int, default=epochs, help="passes over the training data")
+    g.add_argument("--max-time", type=positive_float, metavar="SECONDS",
+                   help="wall-clock budget of the training loop, evaluation included, for this invocation")
+    g.add_argument("--batch-size", type=positive_int, default=batch_size, help="sequences per batch")
+    g.add_argument("--lr", type=positive_float, default=lr, help="learning rate")
+    g.add_argument("--seed", type=int, default=0, help="random seed (same seed, machine and threads: same run)")
+    g.add_argument("--optimizer", choices=OPTIMIZERS, default="adamw", help="optimizer")
+    g.add_argument("--weight-decay", type=non_negative_float, default=0.01, help="weight decay")
+    g.add_argument("--momentum", type=non_negative_float, default=0.0, help="SGD momentum")
+    g.add_argument("--clip", type=non_negative_float, default=1.0,
+                   help="clip gradients to this global norm (0: no clipping)")
+    g.add_argument("--schedule", choices=KINDS, default=schedule,
+                   help="learning-rate schedule: cosine decays to --min-lr over the run (epochs or --max-time); "
+                        "step multiplies by --lr-decay every --decay-every epochs after --decay-start; "
+                        "plateau multiplies by --lr-decay after --plateau-patience evaluations without improvement")
+    g.add_argument("--warmup", type=int, default=0, metavar="STEPS", help="linear warm-up steps")
+    g.add_argument("--min-lr", type=non_negative_float, default=0.0, help="final rate of the cosine schedule")
+    g.add_argument("--lr-decay", type=positive_float, default=0.5, help="factor of the step and plateau schedules")
+    g.add_argument("--decay-start", type=int, default=0, metavar="EPOCHS", help="step schedule: epochs before decay")
+    g.add_argument("--decay-every", type=positive_int, default=1, metavar="EPOCHS", help="step schedule: period")
+    g.add_argument("--plateau-patience", type=positive_int, default=1, metavar="EVALS",
+                   help="plateau schedule: evaluations without improvement before decaying")
+    g.add_argument("--eval-every", type=positive_int, metavar="STEPS",
+                   help="evaluate on the validation data every this many steps (default: after each epoch)")
+    g.add_argument("--patience", type=positive_int, metavar="EVALS",
+                   help="stop after this many evaluations without improvement (default: never)")
+    g.add_argument("--log-every", type=positive_int, default=50, metavar="STEPS", help="log training loss every")
+    g.add_argument("--checkpoint-every", type=positive_float, default=300.0, metavar="SECONDS",
+                   help="save a resumable checkpoint this often")
+
+
+def train_options(args: argparse.Namespace, **overrides) -> TrainOptions:
+    if args.epochs is None and args.max_time is None:
+        args.epochs = 10
+    schedule = Schedule(kind=args.schedule, base_lr=args.lr, min_lr=args.min_lr, warmup_steps=args.warmup,
+                        gamma=args.lr_decay, every=args.decay_every, start=args.decay_start,
+                        factor=args.lr_decay, patience=args.plateau_patience)
+    return TrainOptions(epochs=args.epochs, max_time=args.max_time, lr=args.lr, optimizer=args.optimizer,
+                        weight_decay=args.weight_decay, momentum=args.momentum, clip=args.clip,
+                        schedule=schedule, eval_every=args.eval_every, patience=args.patience,
+                        log_every=args.log_every, checkpoint_every=args.checkpoint_every, **overrides)

@@ -1,0 +1,101 @@
+"""Run directories, and ``rnnkit.load``.
+
+A run directory holds ``config.json`` (task, model, data and training options), the best
+weights on validation (or the last, without validation) in ``model.safetensors``, the
+vocabulary in ``vocab.json``, one JSON object per line in ``metrics.jsonl``, PNG plots in
+``plots/`` and resumable checkpoints in ``checkpoints/``.  Every file is written atomically.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_model, save_model
+
+from rnnkit.data import Vocab, tokenizer_for
+from rnnkit.errors import RnnkitError
+from rnnkit.models import MODELS
+
+
+class RunDir:
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.config = self.path / "config.json"
+        self.model = self.path / "model.safetensors"
+        self.vocab = self.path / "vocab.json"
+        self.metrics = self.path / "metrics.jsonl"
+        self.plots = self.path / "plots"
+        self.checkpoints = self.path / "checkpoints"
+
+    @classmethod
+    def create(cls, path: str | Path, *, resume: bool) -> "RunDir":
+        """A new run directory, or with ``resume`` an existing one.  Never overwrites a run."""
+        run = cls(path)
+        if resume:
+            run.require()
+            return run
+        if run.path.exists() and (not run.path.is_dir() or any(run.path.iterdir())):
+            raise RnnkitError(f"{run.path}: already exists and is not empty; pass --resume to continue "
+                              "the run in it, or choose another --out")
+        run.plots.mkdir(parents=True, exist_ok=True)
+        run.checkpoints.mkdir(exist_ok=True)
+        return run
+
+    def require(self) -> None:
+        if not self.config.is_file():
+            raise RnnkitError(f"{self.path}: not a run directory (no config.json); "
+                              "make one with `rnnkit train ... --out DIR`")
+
+    def read_config(self) -> dict:
+        self.require()
+        try:
+            return json.loads(self.config.read_text())
+        except ValueError as e:
+            raise RnnkitError(f"{self.config}: not valid JSON ({e})") from None
+
+    def write_config(self, config: dict) -> None:
+        write_atomic(self.config, json.dumps(config, indent=1))
+
+    def save_weights(self, model: torch.nn.Module) -> None:
+        tmp = self.model.with_name(".model.safetensors.tmp")
+        save_model(model, str(tmp))
+        os.replace(tmp, self.model)
+
+    def log(self, record: dict) -> None:
+        with self.metrics.open("a") as f:
+            f.write(json.dumps(record) + "\n")
+
+    def read_metrics(self) -> list[dict]:
+        if not self.metrics.exists():
+            return []
+        return [json.loads(line) for line in self.metrics.read_text().splitlines() if line.strip()]
+
+
+def write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def load(run_dir: str | Path) -> torch.nn.Module:
+    """The trained model of a run directory, in eval mode, with ``.vocab``, ``.tokenizer`` and
+    ``.config`` attached: ready for ``step()``, ``predict()`` or ``translate()``."""
+    run = RunDir(run_dir)
+    config = run.read_config()
+    task = config.get("task")
+    if task not in MODELS:
+        raise RnnkitError(f"{run.config}: unknown task {task!r}")
+    if not run.model.is_file():
+        raise RnnkitError(f"{run.path}: has no model.safetensors yet (training has not saved a model)")
+    model = MODELS[task](**config["model"])
+    try:
+        load_model(model, str(run.model))
+    except (OSError, RuntimeError, ValueError) as e:
+        raise RnnkitError(f"{run.model}: does not fit the model in config.json ({e})") from None
+    model.vocab = Vocab.load(run.vocab)
+    level = config.get("data", {}).get("level")
+    model.tokenizer = tokenizer_for(level) if level else None
+    model.config = config
+    return model.eval()

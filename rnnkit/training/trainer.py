@@ -1,0 +1,272 @@
+"""The training loop shared by every task.
+
+The caller supplies the data and the maths of one step; the trainer does the rest:
+optimizer (AdamW or SGD), learning-rate schedule, clipping by global norm (the norm before
+clipping is logged), the hidden state carried between truncated-BPTT windows (detached after
+every step), evaluation on a schedule with the best weights kept, early stopping, a wall-clock
+budget, atomic checkpoints with exact resume, a guard against non-finite losses, a progress bar
+on stderr, ``metrics.jsonl`` and ``plots/loss.png``.
+
+A step function takes ``(model, batch, carry)`` and returns ``(summed_loss, count, carry)``:
+the loss summed over ``count`` predictions (the trainer optimises the mean) and the state to
+carry into the next batch of the epoch (None where nothing carries).
+"""
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+
+import torch
+from tqdm import tqdm
+
+from rnnkit.errors import RnnkitError
+from rnnkit.training import checkpoint
+from rnnkit.training.metrics import perplexity
+from rnnkit.training.plots import plot_loss
+from rnnkit.training.rundir import RunDir
+from rnnkit.training.schedule import Schedule
+
+OPTIMIZERS = ("adamw", "sgd")
+MAX_BAD_STEPS = 5   # non-finite losses in a row before giving up
+
+
+class TrainingInterrupted(Exception):
+    """Ctrl-C: a checkpoint was saved; the run can be resumed."""
+
+
+class TrainingDiverged(RnnkitError):
+    """The loss stayed non-finite although the learning rate was lowered."""
+
+
+@dataclass
+class TrainOptions:
+    epochs: int | None = None
+    max_time: float | None = None
+    lr: float = 2e-3
+    optimizer: str = "adamw"
+    weight_decay: float = 0.01
+    momentum: float = 0.0
+    clip: float = 1.0
+    schedule: Schedule = field(default_factory=Schedule)
+    eval_every: int | None = None          # steps; None: after every epoch
+    patience: int | None = None            # evaluations without improvement before stopping
+    log_every: int = 50
+    checkpoint_every: float = 300.0        # seconds
+    reset_carry_each_epoch: bool = True
+
+    def __post_init__(self):
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+        if self.epochs is None and self.max_time is None:
+            raise ValueError("give a number of epochs, a time budget, or both")
+
+
+def make_optimizer(params, options: TrainOptions) -> torch.optim.Optimizer:
+    if options.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=options.lr, momentum=options.momentum, weight_decay=options.weight_decay)
+    return torch.optim.AdamW(params, lr=options.lr, weight_decay=options.weight_decay)
+
+
+def detach(carry):
+    if carry is None:
+        return None
+    if isinstance(carry, torch.Tensor):
+        return carry.detach()
+    return tuple(detach(c) for c in carry)
+
+
+class Trainer:
+    def __init__(self, model: torch.nn.Module, run: RunDir, options: TrainOptions, *,
+                 batches: Callable[[int], Sequence], step: Callable, evaluate: Callable[[], dict] | None = None,
+                 resume: bool = False, loss_label: str = "loss"):
+        self.model, self.run, self.opt = model, run, options
+        self.batches, self.step_fn, self.evaluate_fn = batches, step, evaluate
+        self.loss_label = loss_label
+        self.params = [p for p in model.parameters() if p.requires_grad]
+        self.optimizer = make_optimizer(self.params, options)
+        self.schedule = options.schedule
+        self.state = {"step": 0, "epoch": 0, "position": 0, "best": math.inf, "evals_without_improvement": 0,
+                      "tokens": 0, "train_seconds": 0.0}
+        self.carry = None
+        self.bad_in_a_row = 0
+        if resume:
+            path = checkpoint.latest(run.checkpoints)
+            if path is None:
+                raise RnnkitError(f"{run.path}: no checkpoint to resume from")
+            state, self.carry = checkpoint.load(path, model, self.optimizer)
+            self.schedule = Schedule.from_state(state.pop("schedule"))
+            state.pop("options", None)
+            self.state.update(state)
+
+    # -- the loop -------------------------------------------------------------------------
+    def fit(self) -> dict:
+        opt, st = self.opt, self.state
+        start = last_checkpoint = time.monotonic()
+        window = {"loss": 0.0, "count": 0, "norm": 0.0, "steps": 0, "tokens": 0, "time": start}
+        stop = "epochs"
+        evaluated_at = -1
+        bar = None
+        try:
+            while opt.epochs is None or st["epoch"] < opt.epochs:
+                data = self.batches(st["epoch"])
+                bar = tqdm(total=len(data), initial=st["position"], desc=f"epoch {st['epoch'] + 1}",
+                           file=sys.stderr, dynamic_ncols=True, mininterval=0.5, leave=False)
+                while st["position"] < len(data):
+                    if opt.max_time is not None and time.monotonic() - start >= opt.max_time:
+                        stop = "time"
+                        break
+                    count = self._train_step(data[st["position"]], window, progress=self._progress(len(data), start))
+                    st["position"] += 1
+                    bar.update()
+                    if window["steps"] and st["step"] % opt.log_every == 0:
+                        self._log_window(window, bar)
+                    if opt.eval_every and st["step"] % opt.eval_every == 0 and count:
+                        evaluated_at = self._evaluate(bar)
+                        if self._early_stop():
+                            stop = "early stopping"
+                            break
+                    if time.monotonic() - last_checkpoint >= opt.checkpoint_every:
+                        self._checkpoint()
+                        last_checkpoint = time.monotonic()
+                else:
+                    st["epoch"] += 1
+                    st["position"] = 0
+                    if opt.reset_carry_each_epoch:
+                        self.carry = None
+                    bar.close()
+                    if opt.eval_every is None:
+                        evaluated_at = self._evaluate(None)
+                        if self._early_stop():
+                            stop = "early stopping"
+                            break
+                    continue
+                break
+        except KeyboardInterrupt:
+            if bar is not None:
+                bar.close()
+            st["train_seconds"] += time.monotonic() - start
+            self._finish(evaluated_at, final_eval=False)
+            raise TrainingInterrupted(f"interrupted at step {st['step']}; checkpoint saved in "
+                                      f"{self.run.checkpoints}; continue with --resume") from None
+        if bar is not None:
+            bar.close()
+        st["train_seconds"] += time.monotonic() - start
+        self._finish(evaluated_at, final_eval=True)
+        return {"stopped_by": stop, "steps": st["step"], "epochs": st["epoch"], "best_valid_loss": st["best"],
+                "seconds": time.monotonic() - start, "tokens": st["tokens"]}
+
+    def _progress(self, batches_per_epoch: int, start: float) -> float:
+        opt, st = self.opt, self.state
+        done = []
+        if opt.epochs is not None:
+            done.append((st["epoch"] * batches_per_epoch + st["position"]) / (opt.epochs * batches_per_epoch))
+        if opt.max_time is not None:
+            done.append((time.monotonic() - start) / opt.max_time)
+        return max(done)
+
+    def _train_step(self, batch, window: dict, progress: float) -> int:
+        st = self.state
+        lr = self.schedule.lr(st["step"], st["epoch"], progress)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        self.model.train()
+        loss_sum, count, carry = self.step_fn(self.model, batch, self.carry)
+        loss = loss_sum / max(count, 1)
+        if not torch.isfinite(loss):
+            self._bad_step(f"loss is {loss.item()}")
+            return 0
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        norm = torch.nn.utils.clip_grad_norm_(self.params, self.opt.clip if self.opt.clip > 0 else math.inf)
+        if not torch.isfinite(norm):
+            self._bad_step(f"gradient norm is {norm.item()}")
+            return 0
+        self.optimizer.step()
+        self.bad_in_a_row = 0
+        self.carry = detach(carry)
+        st["step"] += 1
+        st["tokens"] += count
+        window["loss"] += float(loss_sum.detach())
+        window["count"] += count
+        window["norm"] += float(norm)
+        window["steps"] += 1
+        window["tokens"] += count
+        return count
+
+    def _bad_step(self, reason: str) -> None:
+        """Skip the step, drop the carried state, halve the learning rate; give up after
+        MAX_BAD_STEPS in a row."""
+        self.optimizer.zero_grad(set_to_none=True)
+        self.carry = None
+        self.bad_in_a_row += 1
+        self.schedule.backoff *= 0.5
+        print(f"step {self.state['step']}: {reason}; step skipped, learning rate scaled by "
+              f"{self.schedule.backoff:g}", file=sys.stderr)
+        if self.bad_in_a_row >= MAX_BAD_STEPS:
+            if not self.run.model.exists():
+                self.run.save_weights(self.model)   # the weights are still the last finite ones
+            raise TrainingDiverged(f"training diverged: {MAX_BAD_STEPS} non-finite losses in a row at step "
+                                   f"{self.state['step']} although the learning rate was lowered; "
+                                   f"try a smaller --lr or --clip")
+
+    def _log_window(self, w: dict, bar) -> None:
+        now = time.monotonic()
+        loss = w["loss"] / max(w["count"], 1)
+        record = {"step": self.state["step"], "epoch": self.state["epoch"], "train_loss": loss,
+                  "lr": self.optimizer.param_groups[0]["lr"], "grad_norm": w["norm"] / w["steps"],
+                  "tokens_per_s": w["tokens"] / max(now - w["time"], 1e-9)}
+        self.run.log(record)
+        bar.set_postfix({self.loss_label: f"{loss:.3f}", "ppl": f"{perplexity(loss):.1f}",
+                         "tok/s": f"{record['tokens_per_s']:,.0f}", "lr": f"{record['lr']:.2g}"}, refresh=False)
+        w.update(loss=0.0, count=0, norm=0.0, steps=0, tokens=0, time=now)
+
+    def _evaluate(self, bar, observe: bool = True) -> int:
+        """Validation metrics into metrics.jsonl; keep the weights if they are the best so far."""
+        st = self.state
+        if self.evaluate_fn is None:
+            return st["step"]
+        self.model.eval()
+        with torch.no_grad():
+            metrics = self.evaluate_fn()
+        self.model.train()
+        record = {"step": st["step"], "epoch": st["epoch"], **{f"valid_{k}": v for k, v in metrics.items()}}
+        self.run.log(record)
+        loss = metrics["loss"]
+        if observe:
+            self.schedule.observe(loss)
+            st["evals_without_improvement"] = 0 if loss < st["best"] else st["evals_without_improvement"] + 1
+        if loss < st["best"]:
+            st["best"] = loss
+            self.run.save_weights(self.model)
+        shown = "  ".join(f"{k} {v:.4g}" for k, v in metrics.items() if isinstance(v, float))
+        (bar.write if bar is not None else lambda s: print(s, file=sys.stderr))(f"step {st['step']}: validation {shown}")
+        plot_loss(self.run.read_metrics(), self.run.plots / "loss.png")
+        return st["step"]
+
+    def _early_stop(self) -> bool:
+        p = self.opt.patience
+        return p is not None and self.state["evals_without_improvement"] >= p
+
+    def _finish(self, evaluated_at: int, final_eval: bool) -> None:
+        """Leave a usable model, a checkpoint and the plot, whatever stopped the run."""
+        if final_eval and self.evaluate_fn is not None and evaluated_at != self.state["step"]:
+            # an extra look at the end; it does not feed the schedule or early stopping, so a
+            # resumed run continues exactly as an uninterrupted one would
+            self._evaluate(None, observe=False)
+        if self.evaluate_fn is None or not self.run.model.exists():
+            self.run.save_weights(self.model)
+        self._checkpoint()
+        plot_loss(self.run.read_metrics(), self.run.plots / "loss.png")
+
+    def _checkpoint(self) -> None:
+        state = dict(self.state, schedule=self.schedule.state_dict(), options=_jsonable_options(self.opt))
+        checkpoint.save(self.run.checkpoints, self.state["step"], self.model, self.optimizer, state, self.carry)
+
+
+def _jsonable_options(opt: TrainOptions) -> dict:
+    d = asdict(opt)
+    d.pop("schedule")
+    return d

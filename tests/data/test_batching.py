@@ -1,0 +1,42 @@
+import pytest
+import torch
+
+from rnnkit.data import StreamBatches, length_buckets, pad_batch
+from rnnkit.errors import DataError
+
+
+def test_streams_are_contiguous_across_windows():
+    ids = torch.arange(101)
+    b = StreamBatches(ids, batch_size=4, window=7)
+    assert b.length == 25 and len(b) == 4 and b.num_tokens == 100
+    stream_inputs = torch.cat([b[k][0] for k in range(len(b))])      # [25, 4]
+    stream_targets = torch.cat([b[k][1] for k in range(len(b))])
+    for row in range(4):
+        assert stream_inputs[:, row].tolist() == list(range(25 * row, 25 * row + 25))
+        assert stream_targets[:, row].tolist() == list(range(25 * row + 1, 25 * row + 26))
+    assert b[3][0].shape == (4, 4)   # the last window is shorter
+    with pytest.raises(IndexError):
+        b[4]
+
+
+def test_text_shorter_than_one_window():
+    with pytest.raises(DataError, match="fewer than one window of 50"):
+        StreamBatches(torch.arange(30), 2, 50, name="tiny.txt")
+    short = StreamBatches(torch.arange(30), 1, 50, require_window=False)
+    assert short.num_tokens == 29
+    with pytest.raises(DataError, match="at least two"):
+        StreamBatches(torch.arange(1), 1, 5, require_window=False)
+
+
+def test_length_buckets_group_similar_lengths():
+    lengths = [5, 1, 9, 2, 8, 1, 7, 3]
+    batches = length_buckets(lengths, 2, generator=torch.Generator().manual_seed(0))
+    assert sorted(i for b in batches for i in b) == list(range(8))
+    for b in batches:
+        assert max(lengths[i] for i in b) - min(lengths[i] for i in b) <= 2
+    assert length_buckets(lengths, 3, shuffle=False) == [[1, 5, 3], [7, 0, 6], [4, 2]]
+
+
+def test_pad_batch():
+    ids, lengths = pad_batch([[5, 6, 7], [8]], pad_id=0)
+    assert ids.tolist() == [[5, 8], [6, 0], [7, 0]] and lengths.tolist() == [3, 1]

@@ -1,0 +1,61 @@
+import math
+
+import pytest
+import torch
+
+from rnnkit.decoding import beam_search, filter_logits, generate, sample
+
+
+class Table(torch.nn.Module):
+    """A model whose next-token distribution depends only on the last token: logits[table]."""
+
+    def __init__(self, logits):
+        super().__init__()
+        self.table = torch.as_tensor(logits, dtype=torch.float)
+        self.calls = 0
+
+    def forward(self, tokens, state=None):
+        self.calls += 1
+        return self.table[tokens], (torch.zeros(1, tokens.shape[1], 2),)
+
+    def step(self, token, state=None):
+        logits, state = self(token[None], state)
+        return logits[0], state
+
+
+def test_top_k_and_top_p_filters():
+    logits = torch.log(torch.tensor([[0.5, 0.3, 0.15, 0.05]]))
+    assert torch.isinf(filter_logits(logits, top_k=2)).tolist() == [[False, False, True, True]]
+    assert torch.isinf(filter_logits(logits, top_p=0.6)).tolist() == [[False, False, True, True]]
+    assert torch.isinf(filter_logits(logits, top_p=0.5)).tolist() == [[False, True, True, True]]
+    assert torch.isinf(filter_logits(logits, top_p=0.9)).tolist() == [[False, False, False, True]]
+
+
+def test_greedy_and_seeded_sampling():
+    logits = torch.tensor([[0.0, 3.0, 1.0]])
+    assert sample(logits, temperature=0).tolist() == [1]
+    draws = [int(sample(logits, 1.0, generator=torch.Generator().manual_seed(s))) for s in range(200)]
+    assert 0.7 < draws.count(1) / 200 < 0.95
+    again = [int(sample(logits, 1.0, generator=torch.Generator().manual_seed(s))) for s in range(200)]
+    assert draws == again
+    cold = [int(sample(logits, 0.1, generator=torch.Generator().manual_seed(s))) for s in range(50)]
+    assert cold.count(1) == 50
+
+
+def test_generate_reads_the_prime_once_then_steps():
+    model = Table([[0, 5, 0], [0, 0, 5], [5, 0, 0]])   # 0 -> 1 -> 2 -> 0
+    ids = generate(model, [0, 1, 2, 0], 5, temperature=0)
+    assert ids == [1, 2, 0, 1, 2]
+    assert model.calls == 1 + 4                        # one call for the prime, one step per new token but the last
+    assert generate(model, [0], 10, temperature=0, stop=2) == [1, 2]
+    with pytest.raises(ValueError, match="at least one prime token"):
+        generate(model, [], 3)
+
+
+def test_beam_search_finds_the_most_likely_continuations():
+    # from 0: 1 (p .6) or 3 (p .4); 1 -> stop 2 (p .5) or 3 (p .5); 3 -> stop 2 (p 1)
+    p = torch.tensor([[0, .6, 0, .4], [0, 0, .5, .5], [1, 0, 0, 0], [0, 0, 1, 0]]).clamp_min(1e-9).log()
+    results = beam_search(Table(p), [0], k=3, max_length=5, stop={2})
+    got = [(ids, round(math.exp(lp), 3)) for ids, lp in results]
+    assert sorted(got, key=lambda x: -x[1]) == got
+    assert {tuple(ids): prob for ids, prob in got} == {(3, 2): 0.4, (1, 2): 0.3, (1, 3, 2): 0.3}
