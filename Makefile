@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test bench bench-core clean
+.PHONY: install demo test bench bench-core bench-lm clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,10 +23,14 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest tests
 
-bench: bench-core
+bench: bench-core bench-lm
 
 bench-core: $(STAMP)
 	$(PY) benchmarks/layers.py
+
+# about 90 minutes: tinyshakespeare (25 min), Penn Treebank (about 55 min), generation speed
+bench-lm: $(STAMP)
+	$(PY) benchmarks/lm.py generation shakespeare ptb
 
 clean:
 	rm -rf $(VENV) build *.egg-info

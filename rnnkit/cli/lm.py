@@ -36,6 +36,8 @@ def add_train_parser(sub) -> None:
                    help="tokens: characters, or whitespace-separated words with <eos> at each line end")
     d.add_argument("--bptt", type=positive_int, metavar="STEPS",
                    help="truncated-BPTT window (default: 100 for char, 35 for word)")
+    d.add_argument("--eval-batch-size", type=positive_int, default=16,
+                   help="validation streams (1 scores every token with full context; more is faster)")
     d.add_argument("--min-freq", type=positive_int, default=1, help="keep tokens seen at least this often")
     d.add_argument("--max-vocab", type=positive_int, help="keep at most this many tokens (most frequent)")
     m = p.add_argument_group("model")
@@ -107,7 +109,9 @@ def train(args) -> None:
     batches = StreamBatches(train_ids, args.batch_size, args.bptt, name=args.text)
     valid = None
     if valid_tokens:
-        valid = StreamBatches(torch.tensor(vocab.encode(valid_tokens)), 1, EVAL_WINDOW, require_window=False,
+        valid_ids = torch.tensor(vocab.encode(valid_tokens))
+        valid = StreamBatches(valid_ids, min(args.eval_batch_size, max(1, len(valid_ids) // 64)), EVAL_WINDOW,
+                              require_window=False,
                               name=args.valid or f"{args.text} (validation part)")
         chars_per_token = tokenizer.count_chars(valid_text) / len(valid_tokens)
     options = train_options(args)

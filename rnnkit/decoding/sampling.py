@@ -3,7 +3,9 @@
 The prime is read in one call (the state is what carries it forward), then each new token is
 drawn from ``softmax(logits / temperature)`` restricted to the ``top_k`` most likely tokens
 and/or the smallest set whose probability reaches ``top_p`` (nucleus sampling, Holtzman et al.
-2020).  Temperature 0 is greedy decoding: always the most likely token.
+2020).  Temperature 0 is greedy decoding: always the most likely token.  A model may offer a faster
+sampler of its own (``native_sampler()``, the C++ loop of ``rnnkit.engine.sampler``), which
+draws the same way from a random stream seeded by ``generator``.
 """
 from __future__ import annotations
 
@@ -43,6 +45,10 @@ def generate(model, prime: list[int], length: int, *, temperature: float = 1.0, 
         raise ValueError("generation needs at least one prime token")
     logits, state = model(torch.tensor(prime)[:, None])
     logits = logits[-1]
+    sampler = model.native_sampler() if hasattr(model, "native_sampler") else None
+    if sampler is not None:
+        seed = int(torch.randint(0, 2**62, (1,), generator=generator))
+        return sampler.sample(state, logits, length, temperature, top_k, top_p, seed, stop)
     out = []
     for i in range(length):
         token = sample(logits, temperature, top_k, top_p, generator)

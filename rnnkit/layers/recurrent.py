@@ -30,6 +30,7 @@ from rnnkit.layers.params import init_cell_parameters, register_cell_parameters
 from rnnkit.layers.trace import Trace
 
 BACKENDS = ("auto", "engine", "native")
+NATIVE_MIN_WORK = 16   # steps * sequences of a call before "auto" hands an LSTM to torch's kernel
 MERGES = ("concat", "sum")
 _NATIVE = {"rnn_tanh": torch.rnn_tanh, "rnn_relu": torch.rnn_relu, "lstm": torch.lstm, "gru_after": torch.gru}
 
@@ -248,16 +249,19 @@ class RNNBase(nn.Module):
 
     def _use_native(self, x: torch.Tensor, lengths) -> bool:
         """Whether this call runs torch's own kernel.  "auto" picks it where it is the faster:
-        on the GPU (cuDNN), and on the CPU for the LSTM (oneDNN's fused kernel); torch's CPU
-        GRU and RNN are loops of separate ops that the engine's C++ loop outruns (see
-        BENCHMARKS.md)."""
+        on the GPU (cuDNN), and on the CPU for the LSTM (oneDNN's fused kernel) once a call has
+        at least NATIVE_MIN_WORK sequence-steps; below that the kernel's per-call setup can take
+        milliseconds.  torch's CPU GRU and RNN are loops of separate ops that the engine's C++
+        loop outruns (see BENCHMARKS.md)."""
         if self.backend == "engine" or not self._native_cell() or (self.recurrent_dropout and self.training):
             return False
         if lengths is not None and not bool((lengths > 0).all()):
             return False   # torch's packed kernels cannot run a sequence of length 0
         if self.backend == "native":
             return True
-        return x.device.type != "cpu" or self.cell.name == "lstm" or not engine.native.usable(x)
+        if x.device.type != "cpu" or not engine.native.usable(x):
+            return True
+        return self.cell.name == "lstm" and x.shape[0] * x.shape[1] >= NATIVE_MIN_WORK
 
     def _layer_params(self, k: int) -> dict[str, torch.Tensor]:
         return {generic: getattr(self, attr) for generic, attr in self._param_names[k].items()}

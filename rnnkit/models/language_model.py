@@ -3,7 +3,8 @@
     e_t = E[x_t];   h_t, state = RNN(e_t, state);   p(x_{t+1} | x_{<=t}) = softmax(W dropout(h_t) + b)
 
 Embedding -> rnnkit RNN/LSTM/GRU layers (any cell and option of the core) -> dropout ->
-output layer, optionally tying the output weights to the embedding (Press & Wolf 2017), which
+output layer (on the engine's matrix products: with a large vocabulary it costs more than the
+recurrent layers), optionally tying the output weights to the embedding (Press & Wolf 2017), which
 needs ``embedding_dim == hidden_size``.  Trained on windows of contiguous streams with the
 state carried between windows (truncated BPTT); ``step()`` feeds one token at a time for
 generation, carrying the state so that a prefix is never recomputed.
@@ -14,6 +15,8 @@ import torch
 from torch import nn
 
 from rnnkit.data import StreamBatches
+from rnnkit.engine.projection import linear
+from rnnkit.engine.sampler import NativeSampler
 from rnnkit.layers import GRU, LSTM, RNN
 
 CELLS = {"lstm": LSTM, "gru": GRU, "rnn": RNN}
@@ -51,7 +54,7 @@ class LanguageModel(nn.Module):
     def forward(self, tokens: torch.Tensor, state=None, *, lengths=None):
         """``tokens [T, B]`` (time-major) -> ``(logits [T, B, V], state)``."""
         h, state = self.rnn(self.dropout(self.embedding(tokens)), state, lengths=lengths)
-        return self.output(self.dropout(h)), state
+        return linear(self.dropout(h), self.output.weight, self.output.bias), state
 
     def step(self, token: torch.Tensor, state=None):
         """One token per stream, ``[B]`` -> ``(logits [B, V], state)``."""
@@ -64,6 +67,14 @@ class LanguageModel(nn.Module):
         logits, state = self(inputs, state)
         nats = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction="sum")
         return nats, targets.numel(), state
+
+    def native_sampler(self):
+        """The C++ sampling loop over this model's weights (``rnnkit.engine.sampler``), or None
+        where it cannot run (training mode, not on the CPU, or no C++ loop)."""
+        if self.training or not NativeSampler.usable(self.embedding.weight):
+            return None
+        layers = [self.rnn._layer_params(k) for k in range(self.rnn.num_layers)]
+        return NativeSampler(self.rnn.cell, layers, self.embedding.weight, self.output.weight, self.output.bias)
 
     @torch.no_grad()
     def stream_nats(self, batches: StreamBatches) -> tuple[float, int]:

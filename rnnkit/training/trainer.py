@@ -104,7 +104,8 @@ class Trainer:
     # -- the loop -------------------------------------------------------------------------
     def fit(self) -> dict:
         opt, st = self.opt, self.state
-        start = last_checkpoint = time.monotonic()
+        start = last_checkpoint = self._start = time.monotonic()
+        self._prior_seconds = st["train_seconds"]
         window = {"loss": 0.0, "count": 0, "norm": 0.0, "steps": 0, "tokens": 0, "time": start}
         stop = "epochs"
         evaluated_at = -1
@@ -147,16 +148,18 @@ class Trainer:
         except KeyboardInterrupt:
             if bar is not None:
                 bar.close()
-            st["train_seconds"] += time.monotonic() - start
             self._finish(evaluated_at, final_eval=False)
             raise TrainingInterrupted(f"interrupted at step {st['step']}; checkpoint saved in "
                                       f"{self.run.checkpoints}; continue with --resume") from None
         if bar is not None:
             bar.close()
-        st["train_seconds"] += time.monotonic() - start
         self._finish(evaluated_at, final_eval=True)
         return {"stopped_by": stop, "steps": st["step"], "epochs": st["epoch"], "best_valid_loss": st["best"],
                 "seconds": time.monotonic() - start, "tokens": st["tokens"]}
+
+    def _elapsed(self) -> float:
+        """Seconds of training so far, over every invocation of this run."""
+        return self._prior_seconds + time.monotonic() - self._start
 
     def _progress(self, batches_per_epoch: int, start: float) -> float:
         opt, st = self.opt, self.state
@@ -215,7 +218,7 @@ class Trainer:
     def _log_window(self, w: dict, bar) -> None:
         now = time.monotonic()
         loss = w["loss"] / max(w["count"], 1)
-        record = {"step": self.state["step"], "epoch": self.state["epoch"], "train_loss": loss,
+        record = {"step": self.state["step"], "epoch": self.state["epoch"], "elapsed": self._elapsed(), "train_loss": loss,
                   "lr": self.optimizer.param_groups[0]["lr"], "grad_norm": w["norm"] / w["steps"],
                   "tokens_per_s": w["tokens"] / max(now - w["time"], 1e-9)}
         self.run.log(record)
@@ -232,7 +235,8 @@ class Trainer:
         with torch.no_grad():
             metrics = self.evaluate_fn()
         self.model.train()
-        record = {"step": st["step"], "epoch": st["epoch"], **{f"valid_{k}": v for k, v in metrics.items()}}
+        record = {"step": st["step"], "epoch": st["epoch"], "elapsed": self._elapsed(),
+                  **{f"valid_{k}": v for k, v in metrics.items()}}
         self.run.log(record)
         loss = metrics["loss"]
         if observe:
@@ -262,6 +266,7 @@ class Trainer:
         plot_loss(self.run.read_metrics(), self.run.plots / "loss.png")
 
     def _checkpoint(self) -> None:
+        self.state["train_seconds"] = self._elapsed()
         state = dict(self.state, schedule=self.schedule.state_dict(), options=_jsonable_options(self.opt))
         checkpoint.save(self.run.checkpoints, self.state["step"], self.model, self.optimizer, state, self.carry)
 

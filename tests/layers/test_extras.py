@@ -90,6 +90,8 @@ def test_recurrent_dropout_is_variational_and_training_only():
 def test_auto_picks_the_faster_path():
     x = torch.randn(T, B, D)
     assert rnnkit.LSTM(D, H)._use_native(x, None)                 # oneDNN's fused LSTM
+    one_step = torch.randn(1, 2, D)
+    assert rnnkit.LSTM(D, H)._use_native(one_step, None) != engine.native.usable(one_step)
     assert not rnnkit.LSTM(D, H, backend="engine")._use_native(x, None)
     assert rnnkit.GRU(D, H, backend="native")._use_native(x, None)
     assert not rnnkit.LSTM(D, H, layer_norm=True)._use_native(x, None)

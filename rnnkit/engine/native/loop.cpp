@@ -12,6 +12,10 @@
 #include <cmath>
 #include <cstdlib>
 #include <mutex>
+#include <numeric>
+#include <random>
+#include <algorithm>
+#include <functional>
 #include <unordered_map>
 #include <tuple>
 #include <vector>
@@ -130,14 +134,17 @@ inline Tensor mm_tn(const Tensor& a, const Tensor& b) {
   return use_onednn(a) ? onednn_times(b.t(), a.t()).t().contiguous() : at::cpu::mm(a.t(), b);
 }
 
-// A right operand used at every step: packed once for batches of `rows` rows.
+// A right operand used at every step: packed once for batches of `rows` rows when it will be
+// used often enough to repay the packing.
+constexpr int64_t PACK_MIN_USES = 4;
+
 struct Weight {
   Tensor w, packed;
   Weight() = default;
-  Weight(const Tensor& w_, int64_t rows) : w(w_) {
-    if (use_onednn(w)) packed = onednn_reorder()->call(w.contiguous(), rows);
+  Weight(const Tensor& w_, int64_t rows, int64_t uses = PACK_MIN_USES) : w(w_) {
+    if (use_onednn(w) && uses >= PACK_MIN_USES) packed = onednn_reorder()->call(w.contiguous(), rows);
   }
-  Tensor times(const Tensor& a) const { return packed.defined() ? onednn_times(a, packed) : at::cpu::mm(a, w.t()); }
+  Tensor times(const Tensor& a) const { return packed.defined() ? onednn_times(a, packed) : mm_nt(a, w); }
 };
 
 // ---- buffers --------------------------------------------------------------------------------
@@ -211,10 +218,10 @@ struct Loop {
 
   // blocks of W_hh rows with their own recurrent product: [(first row, rows)]
   void pack_forward(const std::vector<std::pair<int64_t, int64_t>>& blocks) {
-    for (auto [r, n] : blocks) wf.emplace_back(w_hh.narrow(0, r, n), B);
+    for (auto [r, n] : blocks) wf.emplace_back(w_hh.narrow(0, r, n), B, nT);
   }
   void pack_backward(const std::vector<std::pair<int64_t, int64_t>>& blocks) {
-    for (auto [r, n] : blocks) wb.emplace_back(w_hh.narrow(0, r, n).t(), B);
+    for (auto [r, n] : blocks) wb.emplace_back(w_hh.narrow(0, r, n).t(), B, nT);
   }
 
   // f(b) for every batch row, on all threads when a step has enough work to share
@@ -639,6 +646,118 @@ backward_impl(int64_t cell, Loop<T> L, const std::vector<c10::optional<Tensor>>&
   return {dxg, dw, db, dstates, dextras};
 }
 
+// ---- generation ---------------------------------------------------------------------------
+// One stream sampled token by token: each layer is a one-step Loop (its buffers and packed
+// weights made once), stepped by the same cell code as training.  Layer 0's input projection
+// is a table, one row per token; upper layers project the layer below with their W_ih.
+
+// A token from logits as rnnkit.decoding.sample draws it: temperature, then top-k, then top-p
+// (keep the most likely tokens up to and including the one whose cumulative probability
+// reaches p), then a categorical draw; temperature 0 takes the most likely token.
+template <typename T>
+int64_t draw(const T* logits, int64_t V, double temperature, int64_t top_k, double top_p, std::mt19937_64& rng) {
+  if (temperature == 0) return std::max_element(logits, logits + V) - logits;
+  std::vector<double> z(logits, logits + V);
+  for (double& v : z) v /= temperature;
+  if (top_k > 0 && top_k < V) {
+    std::vector<double> sorted(z);
+    std::nth_element(sorted.begin(), sorted.begin() + (top_k - 1), sorted.end(), std::greater<double>());
+    const double kth = sorted[top_k - 1];
+    for (double& v : z) if (v < kth) v = -INFINITY;
+  }
+  const double top = *std::max_element(z.begin(), z.end());
+  std::vector<double> p(V);
+  double total = 0;
+  for (int64_t i = 0; i < V; ++i) total += p[i] = std::exp(z[i] - top);
+  if (top_p > 0 && top_p < 1) {
+    std::vector<int64_t> order(V);
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return p[a] > p[b]; });
+    double before = 0, kept = 0;
+    for (int64_t i : order) {
+      const double q = p[i] / total;
+      if (before >= top_p) p[i] = 0;
+      else kept += p[i];
+      before += q;
+    }
+    total = kept;
+  }
+  double u = std::uniform_real_distribution<double>(0, total)(rng);
+  for (int64_t i = 0; i < V; ++i) {
+    if ((u -= p[i]) < 0 && p[i] > 0) return i;
+  }
+  for (int64_t i = V - 1; i >= 0; --i) if (p[i] > 0) return i;   // rounding left u >= 0
+  return 0;
+}
+
+// layer: {w_ih, input bias, w_hh, b_hh, ln_ih_weight, recurrent extras...} (absent ones None)
+template <typename T, typename Cell>
+std::tuple<std::vector<int64_t>, std::vector<Tensor>> sample_impl(
+    const std::vector<std::vector<std::optional<Tensor>>>& layers, const Tensor& table, const Tensor& out_w,
+    const Tensor& out_b, const std::vector<Tensor>& states, const Tensor& logits0, int64_t length,
+    double temperature, int64_t top_k, double top_p, uint64_t seed, int64_t stop) {
+  const int64_t L = layers.size(), ns = states.size() / L, V = out_w.size(0);
+  auto opt = [](const std::optional<Tensor>& x) { return x.has_value() ? x->contiguous() : Tensor(); };
+  std::vector<Loop<T>> loops(L);
+  std::vector<Weight> w_in(L);
+  std::vector<Tensor> prev(states.size());
+  for (int64_t l = 0; l < L; ++l) {
+    Loop<T>& lp = loops[l];
+    const auto& p = layers[l];
+    lp.w_hh = opt(p[2]);
+    lp.b_hh = opt(p[3]);
+    lp.nT = 1; lp.B = 1; lp.H = lp.w_hh.size(1); lp.reverse = false;
+    lp.xg = at::empty({1, 1, lp.w_hh.size(0)}, table.options());
+    for (size_t e = 5; e < p.size(); ++e) lp.extras.push_back(opt(p[e]));
+    lp.bufs = Cell::bufs(lp);
+    for (auto [r, n] : Cell::blocks(lp)) lp.wf.emplace_back(lp.w_hh.narrow(0, r, n), 1, length);
+    lp.hs = lp.new_buf(lp.H);
+    if (ns == 2) lp.cs = lp.new_buf(lp.H);
+    if (l > 0) w_in[l] = Weight(opt(p[0]), 1, length);
+    for (int64_t k = 0; k < ns; ++k) prev[l * ns + k] = states[l * ns + k].reshape({1, lp.H}).clone();
+  }
+  Weight w_out(out_w.contiguous(), 1, length);
+  std::mt19937_64 rng(seed);
+  std::vector<int64_t> ids;
+  Tensor logits = logits0.reshape({1, V}).contiguous();
+  for (int64_t n = 0; n < length; ++n) {
+    const int64_t token = draw(ptr<T>(logits), V, temperature, top_k, top_p, rng);
+    ids.push_back(token);
+    if (token == stop || n == length - 1) break;
+    for (int64_t l = 0; l < L; ++l) {
+      Loop<T>& lp = loops[l];
+      const int64_t G = lp.xg.size(2);
+      T* xg = ptr<T>(lp.xg);
+      if (l == 0) {
+        std::copy(ptr<T>(table) + token * G, ptr<T>(table) + (token + 1) * G, xg);
+      } else {
+        Tensor below = loops[l - 1].hs[0];
+        Tensor proj = w_in[l].times(below);
+        const auto& p = layers[l];
+        const T* pr = ptr<T>(proj);
+        if (p[4].has_value()) {        // LayerNorm LSTM: LN(x W_ih^T) * gain + bias
+          T mean, rstd;
+          moments(pr, G, mean, rstd);
+          const T *g = ptr<T>(*p[4]), *bias = ptr<T>(*p[1]);
+          for (int64_t j = 0; j < G; ++j) xg[j] = (pr[j] - mean) * rstd * g[j] + bias[j];
+        } else if (p[1].has_value()) {
+          const T* bias = ptr<T>(*p[1]);
+          for (int64_t j = 0; j < G; ++j) xg[j] = pr[j] + bias[j];
+        } else {
+          std::copy(pr, pr + G, xg);
+        }
+      }
+      Tensor hp = prev[l * ns], cp = ns == 2 ? prev[l * ns + 1] : Tensor();
+      Cell::forward(lp, 0, hp, cp, hp);
+      std::copy(ptr<T>(lp.hs), ptr<T>(lp.hs) + lp.H, ptr<T>(hp));
+      if (ns == 2) std::copy(ptr<T>(lp.cs), ptr<T>(lp.cs) + lp.H, ptr<T>(cp));
+    }
+    logits = w_out.times(loops[L - 1].hs[0]);
+    if (out_b.defined()) logits += out_b;
+  }
+  return {ids, prev};
+}
+
 template <typename T, typename F>
 auto with_cell(int64_t cell, F&& f) {
   switch (cell) {
@@ -683,9 +802,26 @@ std::tuple<Tensor, Tensor, Tensor, std::vector<Tensor>, std::vector<Tensor>> bac
   return result;
 }
 
+std::tuple<std::vector<int64_t>, std::vector<Tensor>> sample(
+    int64_t cell, const std::vector<std::vector<std::optional<Tensor>>>& layers, const Tensor& table,
+    const Tensor& out_w, const std::optional<Tensor>& out_b, const std::vector<Tensor>& states, const Tensor& logits,
+    int64_t length, double temperature, int64_t top_k, double top_p, uint64_t seed, int64_t stop) {
+  at::NoGradGuard no_grad;
+  at::AutoDispatchBelowADInplaceOrView guard;
+  std::tuple<std::vector<int64_t>, std::vector<Tensor>> result;
+  AT_DISPATCH_FLOATING_TYPES(table.scalar_type(), "rnnkit_sample", [&] {
+    result = with_cell<scalar_t>(cell, [&](auto c) {
+      return sample_impl<scalar_t, decltype(c)>(layers, table.contiguous(), out_w, out_b.has_value() ? *out_b : Tensor(),
+                                                states, logits, length, temperature, top_k, top_p, seed, stop);
+    });
+  });
+  return result;
+}
+
 PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def("forward", &forward, "time loop forward: (out, final states, saved)");
   m.def("backward", &backward, "time loop backward: (dxg, dw_hh, db_hh, dstates0, dextras)");
+  m.def("sample", &sample, "sample one stream token by token: (ids, final states)");
   m.def("mm_nt", [](const Tensor& a, const Tensor& w) { at::AutoDispatchBelowADInplaceOrView g; return mm_nt(a, w); },
         "a w^T with the loop's matrix product");
   m.def("mm_tn", [](const Tensor& a, const Tensor& b) { at::AutoDispatchBelowADInplaceOrView g; return mm_tn(a, b); },
