@@ -72,6 +72,12 @@ def _model_options(args, vocab_size: int) -> dict:
     return options
 
 
+def _defaults() -> dict:
+    from rnnkit.cli.main import build_parser
+
+    return vars(build_parser().parse_args(["train", "lm", "--text", "-", "--out", "-"]))
+
+
 def _split(args, tokens: list[str], tokenizer, text: str):
     """Training and validation tokens, and the characters the validation tokens cover."""
     if args.valid:
@@ -91,7 +97,10 @@ def train(args) -> None:
     if args.resume:
         run = RunDir(args.out)
         config = run.read_config()
-        saved = argparse.Namespace(**config["args"])
+        if config.get("task") != "lm":
+            raise RnnkitError(f"{run.path}: holds a {config.get('task')} run, not a language model")
+        # the run's own options, over today's defaults (for options added since it started)
+        saved = argparse.Namespace(**{**_defaults(), **config["args"]})
         for name in ("epochs", "max_time"):          # a resumed run may get a new budget
             if getattr(args, name) is not None:
                 setattr(saved, name, getattr(args, name))

@@ -103,74 +103,69 @@ class Trainer:
 
     # -- the loop -------------------------------------------------------------------------
     def fit(self) -> dict:
+        """Train until the epochs are done, the time budget is spent, or early stopping; return
+        a summary.  Ctrl-C raises TrainingInterrupted after saving a checkpoint."""
         opt, st = self.opt, self.state
-        start = last_checkpoint = self._start = time.monotonic()
+        self._start = self._last_checkpoint = time.monotonic()
         self._prior_seconds = st["train_seconds"]
-        window = {"loss": 0.0, "count": 0, "norm": 0.0, "steps": 0, "tokens": 0, "time": start}
-        stop = "epochs"
-        evaluated_at = -1
-        bar = None
+        self._window = {"loss": 0.0, "count": 0, "norm": 0.0, "steps": 0, "tokens": 0, "time": self._start}
+        self._evaluated_at = -1
+        stop = None
         try:
-            while opt.epochs is None or st["epoch"] < opt.epochs:
-                data = self.batches(st["epoch"])
-                bar = tqdm(total=len(data), initial=st["position"], desc=f"epoch {st['epoch'] + 1}",
-                           file=sys.stderr, dynamic_ncols=True, mininterval=0.5, leave=False)
-                while st["position"] < len(data):
-                    if opt.max_time is not None and time.monotonic() - start >= opt.max_time:
-                        stop = "time"
-                        break
-                    count = self._train_step(data[st["position"]], window, progress=self._progress(len(data), start))
-                    st["position"] += 1
-                    bar.update()
-                    if window["steps"] and st["step"] % opt.log_every == 0:
-                        self._log_window(window, bar)
-                    if opt.eval_every and st["step"] % opt.eval_every == 0 and count:
-                        evaluated_at = self._evaluate(bar)
-                        if self._early_stop():
-                            stop = "early stopping"
-                            break
-                    if time.monotonic() - last_checkpoint >= opt.checkpoint_every:
-                        self._checkpoint()
-                        last_checkpoint = time.monotonic()
-                else:
-                    st["epoch"] += 1
-                    st["position"] = 0
-                    if opt.reset_carry_each_epoch:
-                        self.carry = None
-                    bar.close()
-                    if opt.eval_every is None:
-                        evaluated_at = self._evaluate(None)
-                        if self._early_stop():
-                            stop = "early stopping"
-                            break
-                    continue
-                break
+            while stop is None and (opt.epochs is None or st["epoch"] < opt.epochs):
+                stop = self._epoch()
         except KeyboardInterrupt:
-            if bar is not None:
-                bar.close()
-            self._finish(evaluated_at, final_eval=False)
+            self._finish(final_eval=False)
             raise TrainingInterrupted(f"interrupted at step {st['step']}; checkpoint saved in "
                                       f"{self.run.checkpoints}; continue with --resume") from None
-        if bar is not None:
-            bar.close()
-        self._finish(evaluated_at, final_eval=True)
-        return {"stopped_by": stop, "steps": st["step"], "epochs": st["epoch"], "best_valid_loss": st["best"],
-                "seconds": time.monotonic() - start, "tokens": st["tokens"]}
+        self._finish(final_eval=True)
+        return {"stopped_by": stop or "epochs", "steps": st["step"], "epochs": st["epoch"],
+                "best_valid_loss": st["best"], "seconds": time.monotonic() - self._start, "tokens": st["tokens"]}
+
+    def _epoch(self) -> str | None:
+        """Train from the current position to the end of the epoch: None, or why to stop."""
+        opt, st = self.opt, self.state
+        data = self.batches(st["epoch"])
+        with tqdm(total=len(data), initial=st["position"], desc=f"epoch {st['epoch'] + 1}", file=sys.stderr,
+                  dynamic_ncols=True, mininterval=0.5, leave=False) as bar:
+            while st["position"] < len(data):
+                if opt.max_time is not None and time.monotonic() - self._start >= opt.max_time:
+                    return "time"
+                took = self._train_step(data[st["position"]], progress=self._progress(len(data)))
+                st["position"] += 1
+                bar.update()
+                if self._window["steps"] and st["step"] % opt.log_every == 0:
+                    self._log_window(bar)
+                if took and opt.eval_every and st["step"] % opt.eval_every == 0:
+                    self._evaluate(bar)
+                    if self._early_stop():
+                        return "early stopping"
+                if time.monotonic() - self._last_checkpoint >= opt.checkpoint_every:
+                    self._checkpoint()
+        st["epoch"] += 1
+        st["position"] = 0
+        if opt.reset_carry_each_epoch:
+            self.carry = None
+        if opt.eval_every is None:
+            self._evaluate(None)
+            if self._early_stop():
+                return "early stopping"
+        return None
 
     def _elapsed(self) -> float:
         """Seconds of training so far, over every invocation of this run."""
         return self._prior_seconds + time.monotonic() - self._start
 
-    def _progress(self, batches_per_epoch: int, start: float) -> float:
+    def _progress(self, batches_per_epoch: int) -> float:
         opt, st = self.opt, self.state
         done = []
         if opt.epochs is not None:
             done.append((st["epoch"] * batches_per_epoch + st["position"]) / (opt.epochs * batches_per_epoch))
         if opt.max_time is not None:
-            done.append((time.monotonic() - start) / opt.max_time)
+            done.append((time.monotonic() - self._start) / opt.max_time)
         return max(done)
 
-    def _train_step(self, batch, window: dict, progress: float) -> int:
+    def _train_step(self, batch, progress: float) -> int:
         st = self.state
         lr = self.schedule.lr(st["step"], st["epoch"], progress)
         for group in self.optimizer.param_groups:
@@ -192,11 +187,12 @@ class Trainer:
         self.carry = detach(carry)
         st["step"] += 1
         st["tokens"] += count
-        window["loss"] += float(loss_sum.detach())
-        window["count"] += count
-        window["norm"] += float(norm)
-        window["steps"] += 1
-        window["tokens"] += count
+        w = self._window
+        w["loss"] += float(loss_sum.detach())
+        w["count"] += count
+        w["norm"] += float(norm)
+        w["steps"] += 1
+        w["tokens"] += count
         return count
 
     def _bad_step(self, reason: str) -> None:
@@ -215,7 +211,8 @@ class Trainer:
                                    f"{self.state['step']} although the learning rate was lowered; "
                                    f"try a smaller --lr or --clip")
 
-    def _log_window(self, w: dict, bar) -> None:
+    def _log_window(self, bar) -> None:
+        w = self._window
         now = time.monotonic()
         loss = w["loss"] / max(w["count"], 1)
         record = {"step": self.state["step"], "epoch": self.state["epoch"], "elapsed": self._elapsed(), "train_loss": loss,
@@ -226,11 +223,12 @@ class Trainer:
                          "tok/s": f"{record['tokens_per_s']:,.0f}", "lr": f"{record['lr']:.2g}"}, refresh=False)
         w.update(loss=0.0, count=0, norm=0.0, steps=0, tokens=0, time=now)
 
-    def _evaluate(self, bar, observe: bool = True) -> int:
+    def _evaluate(self, bar, observe: bool = True) -> None:
         """Validation metrics into metrics.jsonl; keep the weights if they are the best so far."""
         st = self.state
+        self._evaluated_at = st["step"]
         if self.evaluate_fn is None:
-            return st["step"]
+            return
         self.model.eval()
         with torch.no_grad():
             metrics = self.evaluate_fn()
@@ -248,15 +246,14 @@ class Trainer:
         shown = "  ".join(f"{k} {v:.4g}" for k, v in metrics.items() if isinstance(v, float))
         (bar.write if bar is not None else lambda s: print(s, file=sys.stderr))(f"step {st['step']}: validation {shown}")
         plot_loss(self.run.read_metrics(), self.run.plots / "loss.png")
-        return st["step"]
 
     def _early_stop(self) -> bool:
         p = self.opt.patience
         return p is not None and self.state["evals_without_improvement"] >= p
 
-    def _finish(self, evaluated_at: int, final_eval: bool) -> None:
+    def _finish(self, final_eval: bool) -> None:
         """Leave a usable model, a checkpoint and the plot, whatever stopped the run."""
-        if final_eval and self.evaluate_fn is not None and evaluated_at != self.state["step"]:
+        if final_eval and self.evaluate_fn is not None and self._evaluated_at != self.state["step"]:
             # an extra look at the end; it does not feed the schedule or early stopping, so a
             # resumed run continues exactly as an uninterrupted one would
             self._evaluate(None, observe=False)
@@ -266,6 +263,7 @@ class Trainer:
         plot_loss(self.run.read_metrics(), self.run.plots / "loss.png")
 
     def _checkpoint(self) -> None:
+        self._last_checkpoint = time.monotonic()
         self.state["train_seconds"] = self._elapsed()
         state = dict(self.state, schedule=self.schedule.state_dict(), options=_jsonable_options(self.opt))
         checkpoint.save(self.run.checkpoints, self.state["step"], self.model, self.optimizer, state, self.carry)
