@@ -44,7 +44,12 @@ class LanguageModel(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.output = nn.Linear(hidden_size, vocab_size)
         if tie_weights:
+            # the shared matrix starts small (uniform ±0.1, as in Press & Wolf's code): at the
+            # embedding's N(0, 1) the first logits would have a spread of sqrt(hidden_size)
             self.output.weight = self.embedding.weight
+            with torch.no_grad():
+                self.embedding.weight.uniform_(-0.1, 0.1)
+                self.output.bias.zero_()
         if init_range is not None:
             with torch.no_grad():
                 for name, p in self.named_parameters():
