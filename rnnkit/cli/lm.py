@@ -10,6 +10,7 @@ import torch
 
 from rnnkit.data import LEVELS, StreamBatches, Vocab, read_text, tokenizer_for
 from rnnkit.decoding import beam_search, generate
+from rnnkit.cli.resume import resumed
 from rnnkit.errors import RnnkitError
 from rnnkit.models import LanguageModel
 from rnnkit.training import RunDir, Trainer, format_lm_metrics, lm_metrics, load
@@ -72,12 +73,6 @@ def _model_options(args, vocab_size: int) -> dict:
     return options
 
 
-def _defaults() -> dict:
-    from rnnkit.cli.main import build_parser
-
-    return vars(build_parser().parse_args(["train", "lm", "--text", "-", "--out", "-"]))
-
-
 def _split(args, tokens: list[str], tokenizer, text: str):
     """Training and validation tokens, and the characters the validation tokens cover."""
     if args.valid:
@@ -95,16 +90,7 @@ def _split(args, tokens: list[str], tokenizer, text: str):
 
 def train(args) -> None:
     if args.resume:
-        run = RunDir(args.out)
-        config = run.read_config()
-        if config.get("task") != "lm":
-            raise RnnkitError(f"{run.path}: holds a {config.get('task')} run, not a language model")
-        # the run's own options, over today's defaults (for options added since it started)
-        saved = argparse.Namespace(**{**_defaults(), **config["args"]})
-        for name in ("epochs", "max_time"):          # a resumed run may get a new budget
-            if getattr(args, name) is not None:
-                setattr(saved, name, getattr(args, name))
-        saved.resume, args = True, saved
+        run, _, args = resumed(args, "lm", ["--text", "-"])
         vocab = Vocab.load(run.vocab)
     else:
         run = None
@@ -143,7 +129,7 @@ def train(args) -> None:
                       step=lambda m, batch, carry: m.loss(*batch, carry),
                       evaluate=evaluate if valid is not None else None, resume=args.resume)
     summary = trainer.fit()
-    best = summary["best_valid_loss"]
+    best = summary["best_valid"]
     result = f"best validation loss {best:.4f} nats/token" if valid is not None else "no validation data"
     print(f"stopped after {summary['steps']} steps ({summary['stopped_by']}), {result}; "
           f"run directory {run.path}, loss plot {run.plots / 'loss.png'}", file=sys.stderr)

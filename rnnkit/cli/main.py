@@ -23,7 +23,7 @@ def _formatter(prog):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from rnnkit.cli import demo, lm
+    from rnnkit.cli import classify, demo, lm, tag
 
     parser = Parser(prog="rnnkit", formatter_class=_formatter,
                     description="Recurrent sequence models: train, inspect, generate.")
@@ -33,11 +33,18 @@ def build_parser() -> argparse.ArgumentParser:
                            description="Train a model; every task writes a run directory (--out).")
     tasks = train.add_subparsers(dest="task", metavar="TASK", parser_class=Parser, required=True)
     lm.add_train_parser(tasks)
+    classify.add_train_parser(tasks)
+    tag.add_train_parser(tasks)
     lm.add_generate_parser(sub)
     lm.add_complete_parser(sub)
+    classify.add_classify_parser(sub)
+    tag.add_tag_parser(sub)
     ev = sub.add_parser("evaluate", help="score a trained model on test data", formatter_class=_formatter,
-                        description="Print one metrics line for the test data (language model: "
-                                    "loss, perplexity, bits per character).")
+                        description="Print one metrics line for the test data: a language model gives "
+                                    "loss, perplexity and bits per character (test: text); a classifier accuracy, "
+                                    "macro-F1 and loss (test: TSV); a tagger UPOS accuracy overall and on unseen "
+                                    "words (test: CoNLL-U). Classifiers and taggers also write a confusion matrix "
+                                    "into the run's plots/.")
     ev.add_argument("run_dir", metavar="RUN_DIR", help="a run directory")
     ev.add_argument("--test", required=True, metavar="FILE", help="test data in the task's format")
     ev.add_argument("--json", action="store_true", help="print the metrics as JSON")
@@ -46,13 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_evaluate(args) -> None:
-    from rnnkit.cli import lm
+    from rnnkit.cli import classify, lm, tag
     from rnnkit.training import load
 
     model = load(args.run_dir)
-    evaluators = {"lm": (lm.evaluate, lm.print_metrics)}
-    evaluate, show = evaluators[model.config["task"]]
-    show(evaluate(model, args), args.json)
+    task = {"lm": lm, "classify": classify, "tag": tag}[model.config["task"]]
+    task.print_metrics(task.evaluate(model, args), args.json)
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None):

@@ -73,3 +73,37 @@ def pad_batch(sequences: list[list[int]], pad_id: int) -> tuple[torch.Tensor, to
     for b, s in enumerate(sequences):
         out[: len(s), b] = torch.as_tensor(s, dtype=torch.long)
     return out, lengths
+
+
+class SentenceBatches:
+    """Length-bucketed batches of examples, in a new order every epoch (seeded by the epoch, so
+    that a resumed run sees the same batches).  ``collate`` turns a list of examples into a batch."""
+
+    def __init__(self, examples: list, lengths: list[int], batch_size: int, collate, *, seed: int = 0,
+                 shuffle: bool = True):
+        if len(examples) != len(lengths):
+            raise ValueError(f"{len(examples)} examples but {len(lengths)} lengths")
+        self.examples, self.lengths, self.batch_size = examples, lengths, batch_size
+        self.collate, self.seed, self.shuffle = collate, seed, shuffle
+
+    def epoch(self, epoch: int = 0) -> "EpochBatches":
+        generator = torch.Generator().manual_seed(self.seed * 100_003 + epoch)
+        order = length_buckets(self.lengths, self.batch_size, shuffle=self.shuffle, generator=generator)
+        return EpochBatches(self, order)
+
+    def __len__(self) -> int:
+        return -(-len(self.examples) // self.batch_size)
+
+
+class EpochBatches:
+    def __init__(self, source: SentenceBatches, order: list[list[int]]):
+        self.source, self.order = source, order
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def __getitem__(self, k: int):
+        return self.source.collate([self.source.examples[i] for i in self.order[k]])
+
+    def __iter__(self):
+        return (self[k] for k in range(len(self)))

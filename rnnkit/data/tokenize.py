@@ -1,9 +1,12 @@
-"""Tokenizers for language models: characters, or whitespace-separated words.
+"""Tokenizers: characters or whitespace-separated words (language models), and raw sentences
+split into words (classification).
 
 Word level follows the Penn Treebank setup of Mikolov and Zaremba et al.: tokens are split on
 whitespace and every line ends with ``<eos>``, which the detokenizer turns back into a newline.
 """
 from __future__ import annotations
+
+import re
 
 from rnnkit.data.vocab import EOS
 
@@ -52,9 +55,33 @@ class WordTokenizer:
         return len(self.detokenize(self.tokenize(text)))
 
 
-def tokenizer_for(level: str):
+def tokenizer_for(level: str, lowercase: bool = False):
     if level == "char":
         return CharTokenizer()
     if level == "word":
         return WordTokenizer()
-    raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
+    if level == "text":
+        return TextTokenizer(lowercase)
+    raise ValueError(f"level must be one of {LEVELS} or 'text', got {level!r}")
+
+
+# Penn-Treebank-like splitting of raw sentences: punctuation runs apart, clitics as their own
+# tokens ("doesn't" -> "does n't", "it's" -> "it 's"), hyphenated words whole.  Text that is
+# already tokenised this way (SST, PTB) comes out unchanged.
+_WORDS = re.compile(r"\w+(?=n't\b)|n't\b|'(?:s|re|ve|ll|d|m)\b|\w+(?:-\w+)*|[^\w\s]+", re.IGNORECASE)
+
+
+def split_words(text: str, lowercase: bool = False) -> list[str]:
+    """Word tokens of a raw sentence (for classification input)."""
+    return _WORDS.findall(text.lower() if lowercase else text)
+
+
+class TextTokenizer:
+    """Raw sentences to word tokens with ``split_words`` (sentence classification)."""
+    level = "text"
+
+    def __init__(self, lowercase: bool = False):
+        self.lowercase = lowercase
+
+    def tokenize(self, text: str) -> list[str]:
+        return split_words(text, self.lowercase)

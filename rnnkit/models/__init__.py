@@ -2,8 +2,10 @@
 
 ``MODELS`` maps the task name stored in a run directory's config.json to its model class.
 """
+from rnnkit.models.classifier import SequenceClassifier
 from rnnkit.models.language_model import LanguageModel
+from rnnkit.models.tagger import SequenceTagger, TaggerBatch
 
-MODELS = {"lm": LanguageModel}
+MODELS = {"lm": LanguageModel, "classify": SequenceClassifier, "tag": SequenceTagger}
 
-__all__ = ["MODELS", "LanguageModel"]
+__all__ = ["MODELS", "LanguageModel", "SequenceClassifier", "SequenceTagger", "TaggerBatch"]

@@ -1,8 +1,13 @@
-"""The trainer and what it needs: schedules, checkpoints, run directories, metrics."""
-from rnnkit.training.metrics import bits_per_char, cross_entropy_sum, format_lm_metrics, lm_metrics, perplexity
+"""The trainer and what it needs: schedules, checkpoints, run directories, metrics, plots."""
+from rnnkit.training.metrics import (bits_per_char, classification_metrics, confusion_matrix, cross_entropy_sum,
+                                     format_classification_metrics, format_lm_metrics, format_tagging_metrics,
+                                     lm_metrics, perplexity, tagging_metrics)
+from rnnkit.training.plots import plot_confusion, plot_loss
 from rnnkit.training.rundir import RunDir, load
 from rnnkit.training.schedule import Schedule
 from rnnkit.training.trainer import Trainer, TrainingDiverged, TrainingInterrupted, TrainOptions
 
 __all__ = ["RunDir", "Schedule", "Trainer", "TrainOptions", "TrainingDiverged", "TrainingInterrupted",
-           "bits_per_char", "cross_entropy_sum", "format_lm_metrics", "lm_metrics", "load", "perplexity"]
+           "bits_per_char", "classification_metrics", "confusion_matrix", "cross_entropy_sum",
+           "format_classification_metrics", "format_lm_metrics", "format_tagging_metrics", "lm_metrics", "load",
+           "perplexity", "plot_confusion", "plot_loss", "tagging_metrics"]

@@ -30,3 +30,34 @@ def plot_loss(records: list[dict], path: Path, ylabel: str = "loss (nats/token)"
     fig.savefig(tmp)
     plt.close(fig)
     os.replace(tmp, path)
+
+
+def plot_confusion(confusion, labels: list[str], path: Path, title: str = "") -> None:
+    """Rows the gold class, columns the prediction; colour is the row-normalised rate (recall
+    on the diagonal), the number in each cell the count."""
+    import numpy as np
+
+    counts = np.asarray(confusion, dtype=float)
+    rates = counts / np.maximum(counts.sum(1, keepdims=True), 1)
+    n = len(labels)
+    size = max(4.0, 0.45 * n + 2)
+    fig, ax = plt.subplots(figsize=(size + 1, size), dpi=110)
+    image = ax.imshow(rates, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(n), labels, rotation=90 if n > 6 else 0)
+    ax.set_yticks(range(n), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("gold")
+    if n <= 25:
+        for i in range(n):
+            for j in range(n):
+                if counts[i, j]:
+                    ax.text(j, i, f"{int(counts[i, j])}", ha="center", va="center", fontsize=7,
+                            color="white" if rates[i, j] > 0.5 else "black")
+    fig.colorbar(image, ax=ax, fraction=0.046, label="fraction of the gold class")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    tmp = path.with_name(f".{path.stem}.tmp.png")
+    fig.savefig(tmp)
+    plt.close(fig)
+    os.replace(tmp, path)

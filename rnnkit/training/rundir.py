@@ -1,8 +1,9 @@
 """Run directories, and ``rnnkit.load``.
 
-A run directory holds ``config.json`` (task, model, data and training options), the best
-weights on validation (or the last, without validation) in ``model.safetensors``, the
-vocabulary in ``vocab.json``, one JSON object per line in ``metrics.jsonl``, PNG plots in
+A run directory holds ``config.json`` (task, model, data with the label sets, and training
+options), the best weights on validation (or the last, without validation) in
+``model.safetensors``, the vocabulary in ``vocab.json`` (and the characters in ``chars.json``
+where a model spells words), one JSON object per line in ``metrics.jsonl``, PNG plots in
 ``plots/`` and resumable checkpoints in ``checkpoints/``.  Every file is written atomically.
 """
 from __future__ import annotations
@@ -25,6 +26,7 @@ class RunDir:
         self.config = self.path / "config.json"
         self.model = self.path / "model.safetensors"
         self.vocab = self.path / "vocab.json"
+        self.chars = self.path / "chars.json"          # character vocabulary, where a model spells words
         self.metrics = self.path / "metrics.jsonl"
         self.plots = self.path / "plots"
         self.checkpoints = self.path / "checkpoints"
@@ -80,8 +82,9 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 def load(run_dir: str | Path) -> torch.nn.Module:
-    """The trained model of a run directory, in eval mode, with ``.vocab``, ``.tokenizer`` and
-    ``.config`` attached: ready for ``step()``, ``predict()`` or ``translate()``."""
+    """The trained model of a run directory, in eval mode, with ``.vocab``, ``.char_vocab``,
+    ``.tokenizer``, ``.labels`` and ``.config`` attached: ready for ``step()``, ``predict()``,
+    ``tag()`` or ``translate()``."""
     run = RunDir(run_dir)
     config = run.read_config()
     task = config.get("task")
@@ -94,8 +97,10 @@ def load(run_dir: str | Path) -> torch.nn.Module:
         load_model(model, str(run.model))
     except (OSError, RuntimeError, ValueError) as e:
         raise RnnkitError(f"{run.model}: does not fit the model in config.json ({e})") from None
+    data = config.get("data", {})
     model.vocab = Vocab.load(run.vocab)
-    level = config.get("data", {}).get("level")
-    model.tokenizer = tokenizer_for(level) if level else None
+    model.char_vocab = Vocab.load(run.chars) if run.chars.is_file() else None
+    model.tokenizer = tokenizer_for(data["level"], data.get("lowercase", False)) if data.get("level") else None
+    model.labels = data.get("labels")
     model.config = config
     return model.eval()

@@ -81,8 +81,11 @@ def detach(carry):
 class Trainer:
     def __init__(self, model: torch.nn.Module, run: RunDir, options: TrainOptions, *,
                  batches: Callable[[int], Sequence], step: Callable, evaluate: Callable[[], dict] | None = None,
-                 resume: bool = False, loss_label: str = "loss"):
+                 resume: bool = False, loss_label: str = "loss", select: str = "loss", maximize: bool = False):
+        """``select``: the validation metric that picks the best weights, drives the plateau
+        schedule and early stopping (lower is better unless ``maximize``)."""
         self.model, self.run, self.opt = model, run, options
+        self.select, self.sign = select, -1.0 if maximize else 1.0
         self.batches, self.step_fn, self.evaluate_fn = batches, step, evaluate
         self.loss_label = loss_label
         self.params = [p for p in model.parameters() if p.requires_grad]
@@ -120,7 +123,7 @@ class Trainer:
                                       f"{self.run.checkpoints}; continue with --resume") from None
         self._finish(final_eval=True)
         return {"stopped_by": stop or "epochs", "steps": st["step"], "epochs": st["epoch"],
-                "best_valid_loss": st["best"], "seconds": time.monotonic() - self._start, "tokens": st["tokens"]}
+                "best_valid": self.sign * st["best"], "selected_on": self.select, "seconds": time.monotonic() - self._start, "tokens": st["tokens"]}
 
     def _epoch(self) -> str | None:
         """Train from the current position to the end of the epoch: None, or why to stop."""
@@ -236,12 +239,12 @@ class Trainer:
         record = {"step": st["step"], "epoch": st["epoch"], "elapsed": self._elapsed(),
                   **{f"valid_{k}": v for k, v in metrics.items()}}
         self.run.log(record)
-        loss = metrics["loss"]
+        score = self.sign * metrics[self.select]       # lower is better
         if observe:
-            self.schedule.observe(loss)
-            st["evals_without_improvement"] = 0 if loss < st["best"] else st["evals_without_improvement"] + 1
-        if loss < st["best"]:
-            st["best"] = loss
+            self.schedule.observe(score)
+            st["evals_without_improvement"] = 0 if score < st["best"] else st["evals_without_improvement"] + 1
+        if score < st["best"]:
+            st["best"] = score
             self.run.save_weights(self.model)
         shown = "  ".join(f"{k} {v:.4g}" for k, v in metrics.items() if isinstance(v, float))
         (bar.write if bar is not None else lambda s: print(s, file=sys.stderr))(f"step {st['step']}: validation {shown}")

@@ -1,6 +1,7 @@
 import math
 
 import pytest
+import torch
 
 from rnnkit.training import Schedule, bits_per_char, format_lm_metrics, lm_metrics, perplexity
 
@@ -38,3 +39,32 @@ def test_lm_metrics():
     assert bits_per_char(10 * math.log(2), 5) == pytest.approx(2.0)
     assert perplexity(1e6) == math.inf
     assert format_lm_metrics(m) == "loss 1.3863 nats/token  perplexity 4.00  bpc 2.00"
+
+
+def test_confusion_and_classification_metrics_by_hand():
+    from rnnkit.training import classification_metrics, confusion_matrix
+
+    gold = torch.tensor([0, 0, 0, 1, 1, 2])
+    predicted = torch.tensor([0, 0, 1, 1, 2, 2])
+    confusion = confusion_matrix(predicted, gold, 4)
+    assert confusion[:3, :3].tolist() == [[2, 1, 0], [0, 1, 1], [0, 0, 1]] and confusion[3].sum() == 0
+    m = classification_metrics(confusion, ["a", "b", "c", "d"])
+    assert m["accuracy"] == pytest.approx(4 / 6)
+    assert set(m["per_class"]) == {"a", "b", "c"}                   # "d" never occurs
+    assert m["per_class"]["a"] == {"precision": 1.0, "recall": pytest.approx(2 / 3), "f1": pytest.approx(0.8),
+                                   "support": 3}
+    assert m["per_class"]["b"]["precision"] == pytest.approx(0.5) and m["per_class"]["b"]["recall"] == 0.5
+    assert m["per_class"]["c"]["precision"] == pytest.approx(0.5) and m["per_class"]["c"]["recall"] == 1.0
+    assert m["macro_f1"] == pytest.approx((0.8 + 0.5 + 2 / 3) / 3)
+
+
+def test_tagging_metrics_and_lines():
+    from rnnkit.training import (confusion_matrix, format_classification_metrics, format_tagging_metrics,
+                                 tagging_metrics)
+
+    confusion = confusion_matrix(torch.tensor([0, 1, 1, 1]), torch.tensor([0, 1, 1, 0]), 2)
+    m = tagging_metrics(confusion, ["NOUN", "VERB"], unseen_correct=1, unseen_total=2)
+    assert m["accuracy"] == 0.75 and m["unseen_accuracy"] == 0.5 and m["per_tag"] == {"NOUN": 0.5, "VERB": 1.0}
+    assert format_tagging_metrics({**m, "loss": 0.25}) == "accuracy 0.7500  unseen 0.5000  loss 0.2500 nats/token"
+    assert (format_classification_metrics({"accuracy": 0.5, "macro_f1": 0.25, "loss": 1.0})
+            == "accuracy 0.5000  macro-F1 0.2500  loss 1.0000 nats/example")

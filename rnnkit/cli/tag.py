@@ -1,0 +1,235 @@
+"""``rnnkit train tag``, ``rnnkit tag`` and the tagger side of ``evaluate``."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from pathlib import Path
+
+import torch
+
+from rnnkit.cli.resume import resumed
+from rnnkit.data import SentenceBatches, Vocab, document_from_tokens, read_conllu, read_text
+from rnnkit.data.conllu import UPOS, XPOS
+from rnnkit.errors import DataError, RnnkitError
+from rnnkit.models import SequenceTagger
+from rnnkit.training import (RunDir, Trainer, confusion_matrix, format_tagging_metrics, load, plot_confusion,
+                             tagging_metrics)
+from rnnkit.training.options import add_training_options, positive_int, probability, train_options
+from rnnkit.training.rundir import write_atomic
+
+
+def add_train_parser(sub) -> None:
+    p = sub.add_parser("tag", help="train a part-of-speech tagger (aligned many-to-many) on CoNLL-U",
+                       description="Train a tagger: word embeddings plus a character BiLSTM per word, a stacked "
+                                   "BiLSTM, one softmax per word. Reads the UPOS (and with --xpos the XPOS) column "
+                                   "of CoNLL-U files; multiword-token lines and empty nodes are skipped.",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    d = p.add_argument_group("data")
+    d.add_argument("--train", required=True, metavar="FILE", help="training sentences, CoNLL-U (.gz accepted)")
+    d.add_argument("--valid", "--dev", metavar="FILE", help="validation sentences, CoNLL-U (selects the best model)")
+    d.add_argument("--xpos", action="store_true", help="also predict the language-specific XPOS column")
+    m = p.add_argument_group("model")
+    m.add_argument("--layers", type=positive_int, default=2, help="stacked BiLSTM layers")
+    m.add_argument("--hidden", type=positive_int, default=200, help="units per layer and direction")
+    m.add_argument("--embedding", type=positive_int, default=100, help="word embedding size")
+    m.add_argument("--char-embedding", type=positive_int, default=32, help="character embedding size")
+    m.add_argument("--char-hidden", type=positive_int, default=64, help="character BiLSTM units per direction")
+    m.add_argument("--dropout", type=probability, default=0.33,
+                   help="dropout on word representations, between layers and before the output layers")
+    m.add_argument("--word-dropout", type=probability, default=0.1,
+                   help="probability of reading a training word as <unk> (its characters stay)")
+    m.add_argument("--keep-case", action="store_true", help="word embeddings per cased form (default: lowercased)")
+    add_training_options(p, lr=2e-3, batch_size=32, epochs=20)
+    p.set_defaults(run=train)
+
+
+def _tag_column(doc, path, column: int) -> list[list[str]]:
+    tags = [s.upos if column == UPOS else s.xpos for s in doc.sentences]
+    name = "UPOS" if column == UPOS else "XPOS"
+    for k, s in enumerate(doc.sentences):
+        for row, tag in zip(s.rows, tags[k]):
+            if tag == "_" or not tag:
+                raise DataError(f"{path}, line {row + 1}: no {name} tag (the column holds {tag!r})")
+    return tags
+
+
+def examples(doc, path, tagsets: dict[str, list[str]]) -> list[tuple]:
+    """(forms, UPOS ids, XPOS ids or None) per sentence; a tag training never saw is an error."""
+    out = []
+    columns = [("upos", UPOS)] + ([("xpos", XPOS)] if "xpos" in tagsets else [])
+    ids = {name: {t: k for k, t in enumerate(tagsets[name])} for name, _ in columns}
+    per_column = {name: _tag_column(doc, path, column) for name, column in columns}
+    for k, s in enumerate(doc.sentences):
+        encoded = {}
+        for name, _ in columns:
+            for row, tag in zip(s.rows, per_column[name][k]):
+                if tag not in ids[name]:
+                    raise DataError(f"{path}, line {row + 1}: {name.upper()} tag {tag!r} was not seen in training")
+            encoded[name] = [ids[name][t] for t in per_column[name][k]]
+        out.append((s.forms, encoded["upos"], encoded.get("xpos")))
+    return out
+
+
+def collater(model: SequenceTagger, vocab: Vocab, chars: Vocab):
+    def collate(batch):
+        xpos = [x for _, _, x in batch] if batch[0][2] is not None else None
+        return model.encode([f for f, _, _ in batch], vocab, chars, [u for _, u, _ in batch], xpos)
+    return collate
+
+
+@torch.no_grad()
+def score(model: SequenceTagger, data: list[tuple], vocab: Vocab, chars: Vocab, labels: dict,
+          batch_size: int = 64) -> tuple[dict, torch.Tensor]:
+    """UPOS accuracy overall, on words outside the training vocabulary (which holds every
+    training word) and per tag; XPOS accuracy where the model has it; loss per token."""
+    was = model.training
+    model.eval()
+    n = len(labels["upos"])
+    confusion = torch.zeros(n, n, dtype=torch.long)
+    nats, unseen_ok, unseen, xpos_ok = 0.0, 0, 0, 0
+    batches = SentenceBatches(data, [len(f) for f, _, _ in data], batch_size, collater(model, vocab, chars),
+                              shuffle=False).epoch()
+    for batch in batches:
+        upos, xpos = model(batch)
+        mask = batch.upos != -100
+        nats += float(torch.nn.functional.cross_entropy(upos[mask], batch.upos[mask], reduction="sum"))
+        predicted = upos.argmax(-1)
+        confusion += confusion_matrix(predicted[mask], batch.upos[mask], n)
+        new = mask & (batch.words == vocab.unk_id)
+        unseen += int(new.sum())
+        unseen_ok += int((predicted == batch.upos)[new].sum())
+        if xpos is not None:
+            xpos_ok += int((xpos.argmax(-1) == batch.xpos)[mask].sum())
+    model.train(was)
+    metrics = {"loss": nats / max(int(confusion.sum()), 1), **tagging_metrics(confusion, labels["upos"], unseen_ok, unseen)}
+    if model.xpos is not None:
+        metrics["xpos_accuracy"] = xpos_ok / max(int(confusion.sum()), 1)
+    return metrics, confusion
+
+
+def train(args) -> None:
+    run = None
+    if args.resume:
+        run, config, args = resumed(args, "tag", ["--train", "-"])
+    doc = read_conllu(args.train)
+    lower = not args.keep_case
+    if run is None:
+        forms = [w for s in doc.sentences for w in s.forms]
+        vocab = Vocab.build(w.lower() if lower else w for w in forms)
+        chars = Vocab.build(c for w in forms for c in w)
+        labels = {"upos": sorted({t for s in doc.sentences for t in s.upos})}
+        if args.xpos:
+            labels["xpos"] = sorted({t for s in doc.sentences for t in s.xpos})
+    else:
+        vocab, chars, labels = Vocab.load(run.vocab), Vocab.load(run.chars), config["data"]["labels"]
+    train_data = examples(doc, args.train, labels)
+    valid_data = examples(read_conllu(args.valid), args.valid, labels) if args.valid else []
+
+    torch.manual_seed(args.seed)
+    model = SequenceTagger(len(vocab), len(chars), len(labels["upos"]), len(labels.get("xpos", [])),
+                           embedding_dim=args.embedding, char_dim=args.char_embedding, char_hidden=args.char_hidden,
+                           hidden_size=args.hidden, num_layers=args.layers, dropout=args.dropout,
+                           word_dropout=args.word_dropout, lowercase_words=lower)
+    if run is None:
+        run = RunDir.create(args.out, resume=False)
+        vocab.save(run.vocab)
+        chars.save(run.chars)
+        run.write_config({"task": "tag", "model": model.config, "data": {"labels": labels},
+                          "args": {k: v for k, v in vars(args).items() if k != "run"}})
+    batches = SentenceBatches(train_data, [len(f) for f, _, _ in train_data], args.batch_size,
+                              collater(model, vocab, chars), seed=args.seed)
+    tokens = sum(len(f) for f, _, _ in train_data)
+    print(f"BiLSTM tagger: {sum(p.numel() for p in model.parameters()):,} parameters, {len(vocab):,} words, "
+          f"{len(chars):,} characters, {len(labels['upos'])} UPOS tags"
+          + (f", {len(labels['xpos'])} XPOS tags" if "xpos" in labels else "")
+          + f"; {len(train_data):,} training sentences ({tokens:,} words), {len(valid_data):,} validation",
+          file=sys.stderr)
+
+    def evaluate():
+        metrics, _ = score(model, valid_data, vocab, chars, labels)
+        return {k: v for k, v in metrics.items() if k != "per_tag"}
+
+    trainer = Trainer(model, run, train_options(args), batches=batches.epoch,
+                      step=lambda m, batch, carry: (*m.loss(batch), None),
+                      evaluate=evaluate if valid_data else None, resume=args.resume, select="accuracy", maximize=True)
+    summary = trainer.fit()
+    where = f"run directory {run.path}, loss plot {run.plots / 'loss.png'}"
+    if valid_data:
+        best = load(run.path)
+        metrics, confusion = score(best, valid_data, vocab, chars, labels)
+        plot_confusion(confusion.tolist(), labels["upos"], run.plots / "confusion.png", "validation UPOS")
+        where += f", confusion matrix {run.plots / 'confusion.png'}"
+        unseen = metrics["unseen_accuracy"]
+        result = (f"best validation accuracy {metrics['accuracy']:.4f}"
+                  + (f" (unseen words {unseen:.4f})" if unseen is not None else ""))
+    else:
+        result = "no validation data"
+    print(f"stopped after {summary['steps']} steps ({summary['stopped_by']}), {result}; {where}", file=sys.stderr)
+
+
+def _load_tagger(run_dir: str) -> SequenceTagger:
+    model = load(run_dir)
+    if model.config["task"] != "tag":
+        raise RnnkitError(f"{run_dir}: holds a {model.config['task']} model, not a tagger")
+    return model
+
+
+def add_tag_parser(sub) -> None:
+    p = sub.add_parser("tag", help="tag sentences with a trained tagger, writing CoNLL-U",
+                       description="Tag every word. A .conllu input keeps every line byte for byte except the UPOS "
+                                   "column of word lines (and XPOS with --xpos); any other input is plain text, one "
+                                   "whitespace-tokenised sentence per line, written as complete 10-column CoNLL-U.",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("run_dir", metavar="RUN_DIR", help="run directory of `rnnkit train tag`")
+    p.add_argument("--input", required=True, metavar="FILE", help="CoNLL-U (by extension) or plain text")
+    p.add_argument("--output", required=True, metavar="FILE", help="CoNLL-U to write (atomically)")
+    p.add_argument("--xpos", action="store_true", help="also write the XPOS column (if the model predicts it)")
+    p.add_argument("--batch-size", type=positive_int, default=64, help="sentences per batch")
+    p.set_defaults(run=run_tag)
+
+
+def _is_conllu(path: str) -> bool:
+    return Path(path).name.removesuffix(".gz").endswith(".conllu")
+
+
+def run_tag(args) -> None:
+    model = _load_tagger(args.run_dir)
+    if args.xpos and model.xpos is None:
+        raise RnnkitError(f"--xpos: the model in {args.run_dir} was trained without XPOS (train with --xpos)")
+    if _is_conllu(args.input):
+        doc = read_conllu(args.input)
+    else:
+        lines = read_text(args.input).split("\n")
+        sentences = [line.split() for line in lines]
+        empty = sum(1 for k, s in enumerate(sentences) if not s and k < len(lines) - 1)
+        if empty:
+            warnings.warn(f"{args.input}: {empty} empty line(s) skipped")
+        doc = document_from_tokens([s for s in sentences if s])
+    upos, xpos = model.tag([s.forms for s in doc.sentences], batch_size=args.batch_size)
+    doc.set_tags(UPOS, upos)
+    if args.xpos:
+        doc.set_tags(XPOS, xpos)
+    output = Path(args.output)
+    if output.parent and not output.parent.exists():
+        raise RnnkitError(f"{args.output}: the directory {output.parent} does not exist")
+    write_atomic(output, doc.text())
+    words = sum(len(s.forms) for s in doc.sentences)
+    print(f"tagged {len(doc.sentences):,} sentences ({words:,} words) into {args.output}", file=sys.stderr)
+
+
+def evaluate(model, args) -> dict:
+    """UPOS accuracy (overall, unseen words, per tag) on a CoNLL-U file; the confusion matrix goes
+    to the run's plots/ as PNG."""
+    data = examples(read_conllu(args.test), args.test, model.labels)
+    metrics, confusion = score(model, data, model.vocab, model.char_vocab, model.labels)
+    path = RunDir(args.run_dir).plots / f"confusion-{Path(args.test).name.split('.')[0]}.png"
+    path.parent.mkdir(exist_ok=True)
+    plot_confusion(confusion.tolist(), model.labels["upos"], path, f"{Path(args.test).name} UPOS")
+    print(f"confusion matrix: {path}", file=sys.stderr)
+    return metrics
+
+
+def print_metrics(metrics: dict, as_json: bool) -> None:
+    print(json.dumps(metrics) if as_json else format_tagging_metrics(metrics))

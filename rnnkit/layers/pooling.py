@@ -1,0 +1,55 @@
+"""Many-to-one: one vector from the states of a whole sequence.
+
+The lecture's "single classifier at the final state" is ``last``; the others use every state:
+
+- ``last``: the final state of each direction (``h_n`` of the top layer, concatenated),
+- ``mean`` / ``max``: the mean or elementwise maximum over the unpadded steps,
+- ``attention``: a learned query scores every state, ``u_t = tanh(W h_t + b)``,
+  ``alpha = softmax_t(u_t . q)`` over the unpadded steps, ``pooled = sum_t alpha_t h_t``
+  (Yang et al. 2016, "Hierarchical attention networks").  The weights are returned.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+POOLINGS = ("last", "mean", "max", "attention")
+
+
+def step_mask(lengths: torch.Tensor, T: int) -> torch.Tensor:
+    """``[T, B]`` bool, true on the unpadded steps."""
+    return torch.arange(T, device=lengths.device)[:, None] < lengths[None, :]
+
+
+class AttentionPooling(nn.Module):
+    def __init__(self, size: int, attention_size: int | None = None):
+        super().__init__()
+        self.project = nn.Linear(size, attention_size or size)
+        self.query = nn.Parameter(torch.empty(attention_size or size).uniform_(-0.1, 0.1))
+
+    def forward(self, states: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``states [T, B, D]``, ``mask [T, B]`` -> ``(pooled [B, D], weights [T, B])``."""
+        scores = torch.tanh(self.project(states)) @ self.query
+        weights = scores.masked_fill(~mask, float("-inf")).softmax(dim=0)
+        return (weights[..., None] * states).sum(0), weights
+
+
+class Pooling(nn.Module):
+    def __init__(self, how: str, size: int):
+        super().__init__()
+        if how not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}, got {how!r}")
+        self.how = how
+        self.attention = AttentionPooling(size) if how == "attention" else None
+
+    def forward(self, states: torch.Tensor, lengths: torch.Tensor, last: torch.Tensor):
+        """``states [T, B, D]``, ``lengths [B]`` (each at least 1), ``last [B, D]`` (the final
+        states) -> ``(pooled [B, D], attention weights [T, B] or None)``."""
+        if self.how == "last":
+            return last, None
+        mask = step_mask(lengths, states.shape[0])
+        if self.how == "attention":
+            return self.attention(states, mask)
+        if self.how == "mean":
+            return states.masked_fill(~mask[..., None], 0).sum(0) / lengths[:, None].to(states.dtype), None
+        return states.masked_fill(~mask[..., None], float("-inf")).amax(0), None

@@ -1,0 +1,79 @@
+"""Many-to-one: read the whole sequence, decide once ("The food was really good" -> positive).
+
+    e_t = E[x_t];   h_1..h_T = BiRNN(e);   v = pool(h);   p(y | x) = softmax(W dropout(v) + b)
+
+The pooling (``rnnkit.layers.pooling``) is the lecture's "single classifier at the final state"
+(``last``) or a summary of every state (``mean``, ``max``, ``attention``); attention weights are
+returned so that one can see which words decided.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from rnnkit.data import pad_batch
+from rnnkit.layers import Pooling
+from rnnkit.models.language_model import CELLS
+
+
+def final_states(h_n, num_directions: int) -> torch.Tensor:
+    """The top layer's final state of each direction, concatenated: ``[B, D * H]``."""
+    h = h_n[0] if isinstance(h_n, tuple) else h_n
+    return torch.cat(list(h[-num_directions:]), dim=-1)
+
+
+class SequenceClassifier(nn.Module):
+    def __init__(self, vocab_size: int, num_classes: int, embedding_dim: int = 128, hidden_size: int = 128,
+                 num_layers: int = 1, cell: str = "lstm", bidirectional: bool = True, pooling: str = "attention",
+                 dropout: float = 0.5, **rnn_options):
+        """``dropout`` applies to the embeddings, between layers and before the classifier;
+        ``rnn_options`` go to the recurrent layers (``layer_norm``, ``recurrent_dropout``, ...)."""
+        super().__init__()
+        if cell not in CELLS:
+            raise ValueError(f"cell must be one of {sorted(CELLS)}, got {cell!r}")
+        self.config = dict(vocab_size=vocab_size, num_classes=num_classes, embedding_dim=embedding_dim,
+                           hidden_size=hidden_size, num_layers=num_layers, cell=cell, bidirectional=bidirectional,
+                           pooling=pooling, dropout=dropout, **rnn_options)
+        self.directions = 2 if bidirectional else 1
+        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=0)
+        self.rnn = CELLS[cell](embedding_dim, hidden_size, num_layers, bidirectional=bidirectional,
+                               dropout=dropout if num_layers > 1 else 0.0, **rnn_options)
+        self.pooling = Pooling(pooling, self.directions * hidden_size)
+        self.dropout = nn.Dropout(dropout)
+        self.classifier = nn.Linear(self.directions * hidden_size, num_classes)
+
+    def forward(self, tokens: torch.Tensor, lengths: torch.Tensor):
+        """``tokens [T, B]`` (time-major, padded), ``lengths [B]`` (each >= 1) ->
+        ``(logits [B, C], attention weights [T, B] or None)``."""
+        states, h_n = self.rnn(self.dropout(self.embedding(tokens)), lengths=lengths)
+        pooled, weights = self.pooling(states, lengths, final_states(h_n, self.directions))
+        return self.classifier(self.dropout(pooled)), weights
+
+    def loss(self, tokens, lengths, labels):
+        """Summed cross-entropy over the batch and the number of examples."""
+        logits, _ = self(tokens, lengths)
+        return nn.functional.cross_entropy(logits, labels, reduction="sum"), len(labels)
+
+    @torch.no_grad()
+    def predict(self, texts: list[str], batch_size: int = 64):
+        """``(label, probability, [(word, attention weight), ...] or None)`` per text, with the
+        vocabulary, tokenizer and labels that ``rnnkit.load`` attaches.  Texts must not be empty."""
+        tokens = [self.tokenizer.tokenize(t) for t in texts]
+        results = []
+        for start in range(0, len(tokens), batch_size):
+            chunk = tokens[start : start + batch_size]
+            ids, lengths = pad_batch([self.vocab.encode(t) for t in chunk], self.vocab.pad_id)
+            probs, weights = self.probabilities(ids, lengths)
+            p, k = probs.max(-1)
+            for b, words in enumerate(chunk):
+                explained = None if weights is None else list(zip(words, weights[: len(words), b].tolist()))
+                results.append((self.labels[int(k[b])], float(p[b]), explained))
+        return results
+
+    def probabilities(self, tokens, lengths):
+        """Class probabilities ``[B, C]`` and attention weights, in eval mode."""
+        was = self.training
+        self.eval()
+        logits, weights = self(tokens, lengths)
+        self.train(was)
+        return logits.softmax(-1), weights
