@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test bench bench-core bench-lm clean
+.PHONY: install demo test bench bench-core bench-lm bench-classify bench-tag clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,7 +23,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest tests
 
-bench: bench-core bench-lm
+bench: bench-core bench-lm bench-classify bench-tag
 
 bench-core: $(STAMP)
 	$(PY) benchmarks/layers.py
@@ -31,6 +31,14 @@ bench-core: $(STAMP)
 # about 90 minutes: tinyshakespeare (25 min), Penn Treebank (about 55 min), generation speed
 bench-lm: $(STAMP)
 	$(PY) benchmarks/lm.py generation shakespeare ptb
+
+# about 30 minutes: SST-2, attention and last pooling, 15 minutes each
+bench-classify: $(STAMP)
+	$(PY) benchmarks/classify.py
+
+# about 32 minutes: UD English EWT, 30 minutes of training
+bench-tag: $(STAMP)
+	$(PY) benchmarks/tag.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

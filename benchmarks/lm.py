@@ -12,22 +12,15 @@ is scored with ``rnnkit evaluate`` where there is a test set.  Results are saved
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import os
-import shutil
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import torch
 
-HERE = Path(__file__).parent
-RESULTS = HERE / "results" / "lm.json"
-RUNS = HERE / "results" / "runs"
-RNNKIT = [sys.executable, "-m", "rnnkit.cli.main"]
+from common import DATA, HERE, Results, evaluate, metrics, speed, train
 
 # tinyshakespeare: nanoGPT's split (first 90% train, last 10% validation).  Each run gets its
 # own budget (its cosine schedule spans it); the validation loss is read at these minutes of
@@ -55,48 +48,13 @@ PTB_BEST = ["--level", "word", "--layers", "2", "--hidden", "512", "--embedding"
             "--warmup", "100", "--weight-decay", "0.01", "--max-time", "1800", "--eval-every", "500"]
 
 
-def load_results(fresh: bool) -> dict:
-    if fresh or not RESULTS.exists():
-        return {}
-    return json.loads(RESULTS.read_text())
-
-
-def save_results(results: dict) -> None:
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    tmp = RESULTS.with_suffix(".partial.json")
-    tmp.write_text(json.dumps(results, indent=1))
-    tmp.replace(RESULTS)
-
-
-def train(name: str, args: list[str]) -> tuple[Path, float]:
-    """A fresh run of ``rnnkit train lm``; returns its directory and wall time."""
-    out = RUNS / name
-    shutil.rmtree(out, ignore_errors=True)
-    start = time.monotonic()
-    subprocess.run([*RNNKIT, "train", "lm", *args, "--out", str(out)], check=True)
-    return out, time.monotonic() - start
-
-
-def metrics(run: Path) -> list[dict]:
-    return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
-
-
-def tokens_per_s(records: list[dict]) -> float:
-    return statistics.median(r["tokens_per_s"] for r in records if "tokens_per_s" in r)
-
-
-def evaluate(run: Path, test: Path) -> dict:
-    out = subprocess.run([*RNNKIT, "evaluate", str(run), "--test", str(test), "--json"], check=True,
-                         capture_output=True, text=True).stdout
-    return json.loads(out)
-
-
-def shakespeare(data: Path, results: dict) -> None:
+def shakespeare(data: Path, results: Results) -> None:
     text = data / "shakespeare" / "input.txt"
     for name, (budget, marks, config) in SHAKESPEARE_RUNS.items():
         if name in results:
             continue
-        run, wall = train(name, ["--text", str(text), "--valid-fraction", "0.1", *config, "--max-time", str(budget)])
+        run, wall = train("lm", name, ["--text", str(text), "--valid-fraction", "0.1", *config,
+                                       "--max-time", str(budget)])
         records = metrics(run)
         evals = [r for r in records if "valid_loss" in r]
         at = {}
@@ -105,28 +63,26 @@ def shakespeare(data: Path, results: dict) -> None:
             at[f"{m} min"] = seen[-1]["valid_loss"] if seen else None
         results[name] = {"config": " ".join(config), "budget_s": budget, "wall_s": wall,
                          "valid_loss_at": at, "best_valid_loss": min(r["valid_loss"] for r in evals),
-                         "tokens_per_s": tokens_per_s(records), "evaluations": len(evals)}
-        save_results(results)
+                         "tokens_per_s": speed(records), "evaluations": len(evals)}
 
 
-def ptb(data: Path, results: dict) -> None:
+def ptb(data: Path, results: Results) -> None:
     d = data / "ptb"
     files = ["--text", str(d / "ptb.train.txt"), "--valid", str(d / "ptb.valid.txt")]
     for name, config in (("ptb_zaremba_small", ZAREMBA_SMALL), ("ptb_best_30min", PTB_BEST)):
         if name in results:
             continue
-        run, wall = train(name, [*files, *config])
+        run, wall = train("lm", name, [*files, *config])
         records = metrics(run)
         test = evaluate(run, d / "ptb.test.txt")
         valid = min(r["valid_loss"] for r in records if "valid_loss" in r)
         results[name] = {"config": " ".join(config), "wall_s": wall, "test_perplexity": test["perplexity"],
                          "test_tokens": test["tokens"], "best_valid_perplexity": math.exp(valid),
-                         "tokens_per_s": tokens_per_s(records)}
-        save_results(results)
+                         "tokens_per_s": speed(records)}
 
 
 @torch.no_grad()
-def generation(results: dict, length: int = 3000, reps: int = 3) -> None:
+def generation(results: Results, length: int = 3000, reps: int = 3) -> None:
     """Characters per second sampling one stream from a 1 x 512 char LSTM (random weights: the
     speed does not depend on them), rnnkit against torch.nn.LSTM stepped in a Python loop."""
     from rnnkit.decoding import generate, sample
@@ -180,24 +136,19 @@ def generation(results: dict, length: int = 3000, reps: int = 3) -> None:
             times[name].append(time.perf_counter() - start)
     results["generation"] = {"length": length, "reps": reps,
                              "chars_per_s": {k: length / statistics.median(v) for k, v in times.items()}}
-    save_results(results)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("which", nargs="+", choices=["shakespeare", "ptb", "generation"])
-    parser.add_argument("--data", type=Path, default=HERE.parent.parent / "shared" / "data")
+    parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--fresh", action="store_true", help="forget recorded results")
     args = parser.parse_args(argv)
-    results = load_results(args.fresh)
-    results["machine"] = {"cpu": next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
-                                       if l.startswith("model name")), "unknown"),
-                          "threads": torch.get_num_threads(), "torch": torch.__version__}
-    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    results = Results(HERE / "results" / "lm.json", args.fresh)
     for which in args.which:
         {"shakespeare": lambda: shakespeare(args.data, results), "ptb": lambda: ptb(args.data, results),
          "generation": lambda: generation(results)}[which]()
-    print(json.dumps({k: v for k, v in results.items() if k != "machine"}, indent=1))
+    results.show()
     return 0
 
 

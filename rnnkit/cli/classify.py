@@ -9,13 +9,13 @@ from pathlib import Path
 
 import torch
 
-from rnnkit.cli.resume import resumed
+from rnnkit.cli.runs import load_for, plot_test_confusion, report_training, resumed
 from rnnkit.data import SentenceBatches, Vocab, pad_batch, read_text, read_tsv, tokenizer_for
 from rnnkit.errors import DataError, RnnkitError
 from rnnkit.layers import POOLINGS
 from rnnkit.models import SequenceClassifier
-from rnnkit.training import (RunDir, Trainer, classification_metrics, confusion_matrix,
-                             format_classification_metrics, load, plot_confusion)
+from rnnkit.training import (RunDir, Trainer, classification_metrics, confusion_matrix, format_classification_metrics,
+                             load, plot_confusion)
 from rnnkit.training.options import add_training_options, positive_int, probability, train_options
 
 CELLS = ("lstm", "gru", "rnn")
@@ -158,18 +158,14 @@ def train(args) -> None:
     trainer = Trainer(model, run, train_options(args), batches=batches.epoch,
                       step=lambda m, batch, carry: (*m.loss(*batch), None),
                       evaluate=evaluate if valid_examples else None, resume=args.resume,
-                      select="accuracy", maximize=True)
+                      unit="example", select="accuracy", maximize=True)
     summary = trainer.fit()
-    where = f"run directory {run.path}, loss plot {run.plots / 'loss.png'}"
+    result = "no validation data"
     if valid_examples:
-        best = load(run.path)
-        metrics, confusion = score(best, valid_examples)
+        metrics, confusion = score(load(run.path), valid_examples)
         plot_confusion(confusion.tolist(), labels, run.plots / "confusion.png", "validation")
-        where += f", confusion matrix {run.plots / 'confusion.png'}"
         result = f"best validation accuracy {metrics['accuracy']:.4f} (macro-F1 {metrics['macro_f1']:.4f})"
-    else:
-        result = "no validation data"
-    print(f"stopped after {summary['steps']} steps ({summary['stopped_by']}), {result}; {where}", file=sys.stderr)
+    report_training(summary, run, result, confusion=bool(valid_examples))
 
 
 def _rnn_options(args) -> dict:
@@ -179,13 +175,6 @@ def _rnn_options(args) -> dict:
             raise RnnkitError("--layer-norm is for --cell lstm")
         options["layer_norm"] = True
     return options
-
-
-def _load_classifier(run_dir: str) -> SequenceClassifier:
-    model = load(run_dir)
-    if model.config["task"] != "classify":
-        raise RnnkitError(f"{run_dir}: holds a {model.config['task']} model, not a classifier")
-    return model
 
 
 def add_classify_parser(sub) -> None:
@@ -212,7 +201,7 @@ def _input_texts(model, path: str) -> list[str]:
 
 
 def run_classify(args) -> None:
-    model = _load_classifier(args.run_dir)
+    model = load_for(args.run_dir, "classify")
     if args.explain and model.pooling.how != "attention":
         raise RnnkitError(f"--explain needs a model trained with --pooling attention; {args.run_dir} "
                           f"uses {model.pooling.how!r} pooling")
@@ -242,10 +231,7 @@ def evaluate(model, args) -> dict:
     data = model.config["data"]
     test = rows(args.test, data.get("text_column"), data.get("label_column"))
     metrics, confusion = score(model, encode(test, args.test, model.vocab, model.tokenizer, model.labels))
-    path = RunDir(args.run_dir).plots / f"confusion-{Path(args.test).name.split('.')[0]}.png"
-    path.parent.mkdir(exist_ok=True)
-    plot_confusion(confusion.tolist(), model.labels, path, Path(args.test).name)
-    print(f"confusion matrix: {path}", file=sys.stderr)
+    plot_test_confusion(args.run_dir, args.test, confusion, model.labels)
     return metrics
 
 

@@ -8,12 +8,12 @@ import warnings
 
 import torch
 
+from rnnkit.cli.runs import load_for, report_training, resumed
 from rnnkit.data import LEVELS, StreamBatches, Vocab, read_text, tokenizer_for
 from rnnkit.decoding import beam_search, generate
-from rnnkit.cli.resume import resumed
 from rnnkit.errors import RnnkitError
 from rnnkit.models import LanguageModel
-from rnnkit.training import RunDir, Trainer, format_lm_metrics, lm_metrics, load
+from rnnkit.training import RunDir, Trainer, format_lm_metrics, lm_metrics
 from rnnkit.training.options import (add_training_options, non_negative_float, positive_float, positive_int,
                                      probability, train_options)
 
@@ -127,19 +127,11 @@ def train(args) -> None:
 
     trainer = Trainer(model, run, options, batches=lambda epoch: batches,
                       step=lambda m, batch, carry: m.loss(*batch, carry),
-                      evaluate=evaluate if valid is not None else None, resume=args.resume)
+                      evaluate=evaluate if valid is not None else None, resume=args.resume, show_perplexity=True)
     summary = trainer.fit()
     best = summary["best_valid"]
     result = f"best validation loss {best:.4f} nats/token" if valid is not None else "no validation data"
-    print(f"stopped after {summary['steps']} steps ({summary['stopped_by']}), {result}; "
-          f"run directory {run.path}, loss plot {run.plots / 'loss.png'}", file=sys.stderr)
-
-
-def _load_lm(run_dir: str):
-    model = load(run_dir)
-    if model.config["task"] != "lm":
-        raise RnnkitError(f"{run_dir}: holds a {model.config['task']} model, not a language model")
-    return model
+    report_training(summary, run, result)
 
 
 def _encode_prime(model, prime: str) -> list[int]:
@@ -168,7 +160,7 @@ def add_generate_parser(sub) -> None:
 
 
 def run_generate(args) -> None:
-    model = _load_lm(args.run_dir)
+    model = load_for(args.run_dir, "lm")
     if args.prime == "":
         raise RnnkitError("--prime must not be empty")
     prime = _encode_prime(model, args.prime)
@@ -196,7 +188,7 @@ def add_complete_parser(sub) -> None:
 
 
 def run_complete(args) -> None:
-    model = _load_lm(args.run_dir)
+    model = load_for(args.run_dir, "lm")
     prefix = _encode_prime(model, args.prefix)
     if not prefix:
         raise RnnkitError("the prefix must contain at least one token")

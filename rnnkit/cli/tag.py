@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from rnnkit.cli.resume import resumed
+from rnnkit.cli.runs import load_for, plot_test_confusion, report_training, resumed
 from rnnkit.data import SentenceBatches, Vocab, document_from_tokens, read_conllu, read_text
 from rnnkit.data.conllu import UPOS, XPOS
 from rnnkit.errors import DataError, RnnkitError
@@ -103,7 +103,8 @@ def score(model: SequenceTagger, data: list[tuple], vocab: Vocab, chars: Vocab, 
         if xpos is not None:
             xpos_ok += int((xpos.argmax(-1) == batch.xpos)[mask].sum())
     model.train(was)
-    metrics = {"loss": nats / max(int(confusion.sum()), 1), **tagging_metrics(confusion, labels["upos"], unseen_ok, unseen)}
+    metrics = {"loss": nats / max(int(confusion.sum()), 1),
+               **tagging_metrics(confusion, labels["upos"], unseen_ok, unseen)}
     if model.xpos is not None:
         metrics["xpos_accuracy"] = xpos_ok / max(int(confusion.sum()), 1)
     return metrics, confusion
@@ -155,25 +156,14 @@ def train(args) -> None:
                       step=lambda m, batch, carry: (*m.loss(batch), None),
                       evaluate=evaluate if valid_data else None, resume=args.resume, select="accuracy", maximize=True)
     summary = trainer.fit()
-    where = f"run directory {run.path}, loss plot {run.plots / 'loss.png'}"
+    result = "no validation data"
     if valid_data:
-        best = load(run.path)
-        metrics, confusion = score(best, valid_data, vocab, chars, labels)
+        metrics, confusion = score(load(run.path), valid_data, vocab, chars, labels)
         plot_confusion(confusion.tolist(), labels["upos"], run.plots / "confusion.png", "validation UPOS")
-        where += f", confusion matrix {run.plots / 'confusion.png'}"
         unseen = metrics["unseen_accuracy"]
         result = (f"best validation accuracy {metrics['accuracy']:.4f}"
                   + (f" (unseen words {unseen:.4f})" if unseen is not None else ""))
-    else:
-        result = "no validation data"
-    print(f"stopped after {summary['steps']} steps ({summary['stopped_by']}), {result}; {where}", file=sys.stderr)
-
-
-def _load_tagger(run_dir: str) -> SequenceTagger:
-    model = load(run_dir)
-    if model.config["task"] != "tag":
-        raise RnnkitError(f"{run_dir}: holds a {model.config['task']} model, not a tagger")
-    return model
+    report_training(summary, run, result, confusion=bool(valid_data))
 
 
 def add_tag_parser(sub) -> None:
@@ -195,7 +185,7 @@ def _is_conllu(path: str) -> bool:
 
 
 def run_tag(args) -> None:
-    model = _load_tagger(args.run_dir)
+    model = load_for(args.run_dir, "tag")
     if args.xpos and model.xpos is None:
         raise RnnkitError(f"--xpos: the model in {args.run_dir} was trained without XPOS (train with --xpos)")
     if _is_conllu(args.input):
@@ -224,10 +214,7 @@ def evaluate(model, args) -> dict:
     to the run's plots/ as PNG."""
     data = examples(read_conllu(args.test), args.test, model.labels)
     metrics, confusion = score(model, data, model.vocab, model.char_vocab, model.labels)
-    path = RunDir(args.run_dir).plots / f"confusion-{Path(args.test).name.split('.')[0]}.png"
-    path.parent.mkdir(exist_ok=True)
-    plot_confusion(confusion.tolist(), model.labels["upos"], path, f"{Path(args.test).name} UPOS")
-    print(f"confusion matrix: {path}", file=sys.stderr)
+    plot_test_confusion(args.run_dir, args.test, confusion, model.labels["upos"], "UPOS")
     return metrics
 
 

@@ -30,6 +30,7 @@ from rnnkit.training.rundir import RunDir
 from rnnkit.training.schedule import Schedule
 
 OPTIMIZERS = ("adamw", "sgd")
+UNIT_SHORT = {"token": "tok", "example": "ex", "sentence": "sent"}
 MAX_BAD_STEPS = 5   # non-finite losses in a row before giving up
 
 
@@ -81,13 +82,15 @@ def detach(carry):
 class Trainer:
     def __init__(self, model: torch.nn.Module, run: RunDir, options: TrainOptions, *,
                  batches: Callable[[int], Sequence], step: Callable, evaluate: Callable[[], dict] | None = None,
-                 resume: bool = False, loss_label: str = "loss", select: str = "loss", maximize: bool = False):
-        """``select``: the validation metric that picks the best weights, drives the plateau
-        schedule and early stopping (lower is better unless ``maximize``)."""
+                 resume: bool = False, unit: str = "token", show_perplexity: bool = False, select: str = "loss",
+                 maximize: bool = False):
+        """``unit``: what a step's ``count`` counts (for the speed shown and logged as
+        ``{unit}s_per_s``); ``select``: the validation metric that picks the best weights, drives
+        the plateau schedule and early stopping (lower is better unless ``maximize``)."""
         self.model, self.run, self.opt = model, run, options
         self.select, self.sign = select, -1.0 if maximize else 1.0
         self.batches, self.step_fn, self.evaluate_fn = batches, step, evaluate
-        self.loss_label = loss_label
+        self.unit, self.show_perplexity = unit, show_perplexity
         self.params = [p for p in model.parameters() if p.requires_grad]
         self.optimizer = make_optimizer(self.params, options)
         self.schedule = options.schedule
@@ -220,10 +223,14 @@ class Trainer:
         loss = w["loss"] / max(w["count"], 1)
         record = {"step": self.state["step"], "epoch": self.state["epoch"], "elapsed": self._elapsed(), "train_loss": loss,
                   "lr": self.optimizer.param_groups[0]["lr"], "grad_norm": w["norm"] / w["steps"],
-                  "tokens_per_s": w["tokens"] / max(now - w["time"], 1e-9)}
+                  f"{self.unit}s_per_s": w["tokens"] / max(now - w["time"], 1e-9)}
         self.run.log(record)
-        bar.set_postfix({self.loss_label: f"{loss:.3f}", "ppl": f"{perplexity(loss):.1f}",
-                         "tok/s": f"{record['tokens_per_s']:,.0f}", "lr": f"{record['lr']:.2g}"}, refresh=False)
+        shown = {"loss": f"{loss:.3f}"}
+        if self.show_perplexity:
+            shown["ppl"] = f"{perplexity(loss):.1f}"
+        shown[f"{UNIT_SHORT.get(self.unit, self.unit)}/s"] = f"{record[f'{self.unit}s_per_s']:,.0f}"
+        shown["lr"] = f"{record['lr']:.2g}"
+        bar.set_postfix(shown, refresh=False)
         w.update(loss=0.0, count=0, norm=0.0, steps=0, tokens=0, time=now)
 
     def _evaluate(self, bar, observe: bool = True) -> None:

@@ -120,3 +120,11 @@ def test_explain_needs_attention(trained, tmp_path, capsys):
     (tmp_path / "in.txt").write_text("good\n")
     code, _, err = run(["classify", str(tmp_path / "r"), str(tmp_path / "in.txt"), "--explain"], capsys)
     assert code == 2 and "--explain needs a model trained with --pooling attention" in err
+
+
+def test_standard_input(trained, capsys, monkeypatch):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("a great film\nawful\n"))
+    code, out, err = run(["classify", str(trained / "run")], capsys)
+    assert code == 0 and [line.split("\t")[0] for line in out.splitlines()] == ["pos", "neg"] and err == ""

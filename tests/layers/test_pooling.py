@@ -59,3 +59,10 @@ def test_char_word_encoder_is_the_two_final_states():
     for n, (word, length) in enumerate(zip(chars.t(), lengths.tolist())):
         alone = enc(word[:length, None], torch.tensor([length]))
         torch.testing.assert_close(out[n], alone[0], atol=1e-6, rtol=1e-5)
+
+
+@pytest.mark.parametrize("how", ["mean", "max", "attention"])
+def test_gradcheck(how):
+    pool = Pooling(how, D).double()
+    states = torch.randn(T, B, D, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda s: pool(s, LENGTHS, None)[0], (states,))

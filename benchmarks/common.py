@@ -1,0 +1,81 @@
+"""What the task benchmarks share: a results file that a rerun resumes, ``rnnkit`` runs into
+``benchmarks/results/runs/NAME``, and the machine they ran on."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+HERE = Path(__file__).parent
+RUNS = HERE / "results" / "runs"
+DATA = HERE.parent.parent / "shared" / "data"
+RNNKIT = [sys.executable, "-m", "rnnkit.cli.main"]
+os.environ.setdefault("PYTHONUNBUFFERED", "1")
+
+
+class Results:
+    """A JSON file of named results, saved atomically after each; ``fresh`` forgets them."""
+
+    def __init__(self, path: Path, fresh: bool = False):
+        self.path = path
+        self.data = {} if fresh or not path.exists() else json.loads(path.read_text())
+        self.data["machine"] = machine()
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.data
+
+    def __getitem__(self, name: str):
+        return self.data[name]
+
+    def __setitem__(self, name: str, value) -> None:
+        self.data[name] = value
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".partial.json")
+        tmp.write_text(json.dumps(self.data, indent=1))
+        tmp.replace(self.path)
+
+    def show(self) -> None:
+        print(json.dumps({k: v for k, v in self.data.items() if k != "machine"}, indent=1))
+
+
+def machine() -> dict:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), "unknown")
+    return {"cpu": cpu, "threads": torch.get_num_threads(), "torch": torch.__version__}
+
+
+def train(task: str, name: str, args: list[str]) -> tuple[Path, float]:
+    """A fresh run of ``rnnkit train TASK``; returns its directory and wall time."""
+    out = RUNS / name
+    shutil.rmtree(out, ignore_errors=True)
+    start = time.monotonic()
+    subprocess.run([*RNNKIT, "train", task, *args, "--out", str(out)], check=True)
+    return out, time.monotonic() - start
+
+
+def evaluate(run: Path, test: Path) -> dict:
+    out = subprocess.run([*RNNKIT, "evaluate", str(run), "--test", str(test), "--json"], check=True,
+                         capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def metrics(run: Path) -> list[dict]:
+    return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+
+
+def speed(records: list[dict], key: str = "tokens_per_s") -> float:
+    """The median logged training speed."""
+    return statistics.median(r[key] for r in records if key in r)
+
+
+def best(records: list[dict], key: str, maximize: bool) -> dict:
+    """The evaluation record with the best ``key``."""
+    evals = [r for r in records if key in r]
+    return (max if maximize else min)(evals, key=lambda r: r[key])
