@@ -32,7 +32,7 @@ bench-core: $(STAMP)
 bench-lm: $(STAMP)
 	$(PY) benchmarks/lm.py generation shakespeare ptb
 
-# about 30 minutes: SST-2, attention and last pooling, 15 minutes each
+# about 21 minutes: SST-2, attention and last pooling, 10 minutes each
 bench-classify: $(STAMP)
 	$(PY) benchmarks/classify.py
 

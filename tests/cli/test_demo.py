@@ -1,6 +1,8 @@
 import subprocess
 import sys
 
+import pytest
+
 from rnnkit.cli import demo
 from rnnkit.cli.main import main
 
@@ -46,3 +48,19 @@ def test_console_script_help():
                             capture_output=True, text=True)
     assert result.returncode == 0
     assert "--valid-fraction" in result.stdout and "(default: 32)" in result.stdout
+
+
+@pytest.mark.parametrize("command, expected", [
+    (["train", "classify"], ["--text-column", "--pooling", "(default: attention)", "(default: 64)"]),
+    (["train", "tag"], ["--word-dropout", "--xpos", "(default: 0.1)", "(default: 32)"]),
+    (["classify"], ["--explain", "LABEL<TAB>PROBABILITY"]),
+    (["tag"], ["--output", "byte for byte"]),
+    (["evaluate"], ["tagger", "classifier", "perplexity"]),
+])
+def test_every_command_explains_its_options(command, expected, capsys):
+    with pytest.raises(SystemExit) as done:
+        main([*command, "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert done.value.code == 0
+    for text in expected:
+        assert text in out, text
