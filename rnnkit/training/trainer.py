@@ -254,7 +254,11 @@ class Trainer:
             st["best"] = score
             self.run.save_weights(self.model)
         shown = "  ".join(f"{k} {v:.4g}" for k, v in metrics.items() if isinstance(v, float))
-        (bar.write if bar is not None else lambda s: print(s, file=sys.stderr))(f"step {st['step']}: validation {shown}")
+        line = f"step {st['step']}: validation {shown}"
+        if bar is not None:
+            bar.write(line, file=sys.stderr)     # tqdm.write defaults to stdout, which is for results
+        else:
+            print(line, file=sys.stderr)
         plot_loss(self.run.read_metrics(), self.run.plots / "loss.png")
 
     def _early_stop(self) -> bool:

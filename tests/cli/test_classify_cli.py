@@ -128,3 +128,11 @@ def test_standard_input(trained, capsys, monkeypatch):
     monkeypatch.setattr("sys.stdin", io.StringIO("a great film\nawful\n"))
     code, out, err = run(["classify", str(trained / "run")], capsys)
     assert code == 0 and [line.split("\t")[0] for line in out.splitlines()] == ["pos", "neg"] and err == ""
+
+
+def test_training_keeps_stdout_for_results(tmp_path, capsys):
+    write_tsv(tmp_path / "t.tsv", examples(60, 4))
+    code, out, err = run(["train", "classify", "--train", str(tmp_path / "t.tsv"), "--out", str(tmp_path / "r"),
+                          "--epochs", "1", "--eval-every", "2", *FAST], capsys)
+    assert code == 0 and out == ""
+    assert "step 2: validation loss" in err
