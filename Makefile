@@ -32,7 +32,7 @@ bench-core: $(STAMP)
 bench-lm: $(STAMP)
 	$(PY) benchmarks/lm.py generation shakespeare ptb
 
-# about 21 minutes: SST-2, attention and last pooling, 10 minutes each
+# about 25 minutes: SST-2, four runs of at most 10 minutes (they stop early, about 5)
 bench-classify: $(STAMP)
 	$(PY) benchmarks/classify.py
 
