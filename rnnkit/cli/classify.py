@@ -16,9 +16,9 @@ from rnnkit.layers import POOLINGS
 from rnnkit.models import SequenceClassifier
 from rnnkit.training import (RunDir, Trainer, classification_metrics, confusion_matrix, format_classification_metrics,
                              load, plot_confusion)
-from rnnkit.training.options import add_training_options, positive_int, probability, train_options
+from rnnkit.training.options import (add_recurrent_options, add_training_options, positive_int, probability,
+                                     recurrent_options, train_options)
 
-CELLS = ("lstm", "gru", "rnn")
 
 
 def add_train_parser(sub) -> None:
@@ -39,18 +39,12 @@ def add_train_parser(sub) -> None:
     d.add_argument("--min-freq", type=positive_int, default=1, help="keep words seen at least this often")
     d.add_argument("--max-vocab", type=positive_int, help="keep at most this many words (most frequent)")
     m = p.add_argument_group("model")
-    m.add_argument("--cell", choices=CELLS, default="lstm", help="recurrent cell")
-    m.add_argument("--layers", type=positive_int, default=1, help="stacked recurrent layers")
-    m.add_argument("--hidden", type=positive_int, default=150, help="units per layer and direction")
+    add_recurrent_options(m, layers=1, hidden=256, dropout=0.5,
+                          dropout_help="dropout on embeddings, between layers and before the classifier")
     m.add_argument("--embedding", type=positive_int, default=300, help="word embedding size")
     m.add_argument("--unidirectional", action="store_true", help="read left to right only")
     m.add_argument("--pooling", choices=POOLINGS, default="attention",
                    help="how the states become one vector: final states, mean, max, or learned attention")
-    m.add_argument("--dropout", type=probability, default=0.5,
-                   help="dropout on embeddings, between layers and before the classifier")
-    m.add_argument("--recurrent-dropout", type=probability, default=0.0,
-                   help="variational dropout on h_{t-1} (one mask per sequence)")
-    m.add_argument("--layer-norm", action="store_true", help="LayerNorm LSTM (Ba et al. 2016)")
     add_training_options(p, lr=2e-3, batch_size=64, epochs=8)
     p.set_defaults(run=train)
 
@@ -133,10 +127,8 @@ def train(args) -> None:
     valid_examples = encode(valid_rows, valid_path, vocab, tokenizer, labels)
 
     torch.manual_seed(args.seed)
-    model = SequenceClassifier(len(vocab), len(labels), embedding_dim=args.embedding, hidden_size=args.hidden,
-                               num_layers=args.layers, cell=args.cell, bidirectional=not args.unidirectional,
-                               pooling=args.pooling, dropout=args.dropout,
-                               **_rnn_options(args))
+    model = SequenceClassifier(len(vocab), len(labels), embedding_dim=args.embedding,
+                               bidirectional=not args.unidirectional, pooling=args.pooling, **recurrent_options(args))
     model.labels = labels
     if run is None:
         run = RunDir.create(args.out, resume=False)
@@ -166,15 +158,6 @@ def train(args) -> None:
         plot_confusion(confusion.tolist(), labels, run.plots / "confusion.png", "validation")
         result = f"best validation accuracy {metrics['accuracy']:.4f} (macro-F1 {metrics['macro_f1']:.4f})"
     report_training(summary, run, result, confusion=bool(valid_examples))
-
-
-def _rnn_options(args) -> dict:
-    options = {"recurrent_dropout": args.recurrent_dropout}
-    if args.layer_norm:
-        if args.cell != "lstm":
-            raise RnnkitError("--layer-norm is for --cell lstm")
-        options["layer_norm"] = True
-    return options
 
 
 def add_classify_parser(sub) -> None:

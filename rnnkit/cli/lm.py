@@ -14,10 +14,9 @@ from rnnkit.decoding import beam_search, generate
 from rnnkit.errors import RnnkitError
 from rnnkit.models import LanguageModel
 from rnnkit.training import RunDir, Trainer, format_lm_metrics, lm_metrics
-from rnnkit.training.options import (add_training_options, non_negative_float, positive_float, positive_int,
-                                     probability, train_options)
+from rnnkit.training.options import (add_recurrent_options, add_training_options, non_negative_float, positive_float,
+                                     positive_int, probability, recurrent_options, train_options)
 
-CELLS = ("lstm", "gru", "rnn")
 DEFAULT_BPTT = {"char": 100, "word": 35}
 EVAL_WINDOW = 256
 
@@ -42,16 +41,9 @@ def add_train_parser(sub) -> None:
     d.add_argument("--min-freq", type=positive_int, default=1, help="keep tokens seen at least this often")
     d.add_argument("--max-vocab", type=positive_int, help="keep at most this many tokens (most frequent)")
     m = p.add_argument_group("model")
-    m.add_argument("--cell", choices=CELLS, default="lstm", help="recurrent cell")
-    m.add_argument("--layers", type=positive_int, default=2, help="stacked recurrent layers")
-    m.add_argument("--hidden", type=positive_int, default=256, help="units per layer")
+    add_recurrent_options(m, layers=2, hidden=256, dropout=0.1,
+                          dropout_help="dropout on embeddings, between layers and before the output layer")
     m.add_argument("--embedding", type=positive_int, help="embedding size (default: --hidden)")
-    m.add_argument("--dropout", type=probability, default=0.1,
-                   help="dropout on embeddings, between layers and before the output layer")
-    m.add_argument("--recurrent-dropout", type=probability, default=0.0,
-                   help="variational dropout on h_{t-1} (one mask per sequence)")
-    m.add_argument("--layer-norm", action="store_true", help="LayerNorm LSTM (Ba et al. 2016)")
-    m.add_argument("--reset", choices=("after", "before"), default="after", help="GRU form")
     m.add_argument("--tie-weights", action="store_true", help="share the embedding and output weights")
     m.add_argument("--init-range", type=positive_float, help="uniform initialisation in ±R (default: torch's)")
     add_training_options(p, lr=2e-3, batch_size=32)
@@ -59,15 +51,8 @@ def add_train_parser(sub) -> None:
 
 
 def _model_options(args, vocab_size: int) -> dict:
-    options = dict(vocab_size=vocab_size, embedding_dim=args.embedding or args.hidden, hidden_size=args.hidden,
-                   num_layers=args.layers, cell=args.cell, dropout=args.dropout, tie_weights=args.tie_weights,
-                   init_range=args.init_range, recurrent_dropout=args.recurrent_dropout)
-    if args.layer_norm:
-        if args.cell != "lstm":
-            raise RnnkitError("--layer-norm is for --cell lstm")
-        options["layer_norm"] = True
-    if args.cell == "gru":
-        options["reset"] = args.reset
+    options = dict(vocab_size=vocab_size, embedding_dim=args.embedding or args.hidden, tie_weights=args.tie_weights,
+                   init_range=args.init_range, **recurrent_options(args))
     if args.tie_weights and options["embedding_dim"] != args.hidden:
         raise RnnkitError(f"--tie-weights needs --embedding equal to --hidden ({args.embedding} != {args.hidden})")
     return options

@@ -16,7 +16,8 @@ from rnnkit.errors import DataError, RnnkitError
 from rnnkit.models import SequenceTagger
 from rnnkit.training import (RunDir, Trainer, confusion_matrix, format_tagging_metrics, load, plot_confusion,
                              tagging_metrics)
-from rnnkit.training.options import add_training_options, positive_int, probability, train_options
+from rnnkit.training.options import (add_recurrent_options, add_training_options, positive_int, probability,
+                                     recurrent_options, train_options)
 from rnnkit.training.rundir import write_atomic
 
 
@@ -31,13 +32,11 @@ def add_train_parser(sub) -> None:
     d.add_argument("--valid", "--dev", metavar="FILE", help="validation sentences, CoNLL-U (selects the best model)")
     d.add_argument("--xpos", action="store_true", help="also predict the language-specific XPOS column")
     m = p.add_argument_group("model")
-    m.add_argument("--layers", type=positive_int, default=2, help="stacked BiLSTM layers")
-    m.add_argument("--hidden", type=positive_int, default=200, help="units per layer and direction")
+    add_recurrent_options(m, layers=2, hidden=200, dropout=0.33, cells=False,
+                          dropout_help="dropout on word representations, between layers and before the output layers")
     m.add_argument("--embedding", type=positive_int, default=100, help="word embedding size")
     m.add_argument("--char-embedding", type=positive_int, default=32, help="character embedding size")
     m.add_argument("--char-hidden", type=positive_int, default=64, help="character BiLSTM units per direction")
-    m.add_argument("--dropout", type=probability, default=0.33,
-                   help="dropout on word representations, between layers and before the output layers")
     m.add_argument("--word-dropout", type=probability, default=0.1,
                    help="probability of reading a training word as <unk> (its characters stay)")
     m.add_argument("--keep-case", action="store_true", help="word embeddings per cased form (default: lowercased)")
@@ -131,8 +130,7 @@ def train(args) -> None:
     torch.manual_seed(args.seed)
     model = SequenceTagger(len(vocab), len(chars), len(labels["upos"]), len(labels.get("xpos", [])),
                            embedding_dim=args.embedding, char_dim=args.char_embedding, char_hidden=args.char_hidden,
-                           hidden_size=args.hidden, num_layers=args.layers, dropout=args.dropout,
-                           word_dropout=args.word_dropout, lowercase_words=lower)
+                           word_dropout=args.word_dropout, lowercase_words=lower, **recurrent_options(args))
     if run is None:
         run = RunDir.create(args.out, resume=False)
         vocab.save(run.vocab)

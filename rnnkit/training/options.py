@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 
+from rnnkit.errors import RnnkitError
 from rnnkit.training.schedule import KINDS, Schedule
 from rnnkit.training.trainer import OPTIMIZERS, TrainOptions
 
@@ -83,3 +84,36 @@ def train_options(args: argparse.Namespace, **overrides) -> TrainOptions:
                         weight_decay=args.weight_decay, momentum=args.momentum, clip=args.clip,
                         schedule=schedule, eval_every=args.eval_every, patience=args.patience,
                         log_every=args.log_every, checkpoint_every=args.checkpoint_every, **overrides)
+
+
+CELLS = ("lstm", "gru", "rnn")
+
+
+def add_recurrent_options(group, *, layers: int, hidden: int, dropout: float, dropout_help: str,
+                          cells: bool = True) -> None:
+    """The recurrent layers' options every model shares (``cells=False``: the LSTM only)."""
+    if cells:
+        group.add_argument("--cell", choices=CELLS, default="lstm", help="recurrent cell")
+    group.add_argument("--layers", type=positive_int, default=layers, help="stacked recurrent layers")
+    group.add_argument("--hidden", type=positive_int, default=hidden, help="units per layer (and direction)")
+    group.add_argument("--dropout", type=probability, default=dropout, help=dropout_help)
+    group.add_argument("--recurrent-dropout", type=probability, default=0.0,
+                       help="variational dropout on h_{t-1} (one mask per sequence)")
+    group.add_argument("--layer-norm", action="store_true", help="LayerNorm LSTM (Ba et al. 2016)")
+    if cells:
+        group.add_argument("--reset", choices=("after", "before"), default="after",
+                           help="GRU form: reset after (torch/cuDNN) or before (Cho et al. 2014) the product")
+
+
+def recurrent_options(args: argparse.Namespace) -> dict:
+    """Model keyword arguments from ``add_recurrent_options``: cell, sizes and the layer extras."""
+    cell = getattr(args, "cell", "lstm")
+    options = dict(cell=cell, num_layers=args.layers, hidden_size=args.hidden, dropout=args.dropout,
+                   recurrent_dropout=args.recurrent_dropout)
+    if args.layer_norm:
+        if cell != "lstm":
+            raise RnnkitError("--layer-norm is for --cell lstm")
+        options["layer_norm"] = True
+    if cell == "gru":
+        options["reset"] = args.reset
+    return options

@@ -126,7 +126,8 @@ class Trainer:
                                       f"{self.run.checkpoints}; continue with --resume") from None
         self._finish(final_eval=True)
         return {"stopped_by": stop or "epochs", "steps": st["step"], "epochs": st["epoch"],
-                "best_valid": self.sign * st["best"], "selected_on": self.select, "seconds": time.monotonic() - self._start, "tokens": st["tokens"]}
+                "best_valid": self.sign * st["best"], "selected_on": self.select,
+                "seconds": time.monotonic() - self._start, "tokens": st["tokens"]}
 
     def _epoch(self) -> str | None:
         """Train from the current position to the end of the epoch: None, or why to stop."""
@@ -221,8 +222,8 @@ class Trainer:
         w = self._window
         now = time.monotonic()
         loss = w["loss"] / max(w["count"], 1)
-        record = {"step": self.state["step"], "epoch": self.state["epoch"], "elapsed": self._elapsed(), "train_loss": loss,
-                  "lr": self.optimizer.param_groups[0]["lr"], "grad_norm": w["norm"] / w["steps"],
+        record = {"step": self.state["step"], "epoch": self.state["epoch"], "elapsed": self._elapsed(),
+                  "train_loss": loss, "lr": self.optimizer.param_groups[0]["lr"], "grad_norm": w["norm"] / w["steps"],
                   f"{self.unit}s_per_s": w["tokens"] / max(now - w["time"], 1e-9)}
         self.run.log(record)
         shown = {"loss": f"{loss:.3f}"}
