@@ -1,10 +1,11 @@
 """nn.Modules: the torch.nn-compatible recurrent layers and step cells, ``Trace``, pooling of a
-sequence's states, and word features from characters."""
+sequence's states, word features from characters, and attention."""
+from rnnkit.layers.attention import SCORES, Attention
 from rnnkit.layers.cells import GRUCell, LSTMCell, RNNCell
 from rnnkit.layers.char_embedding import CharWordEncoder
 from rnnkit.layers.pooling import POOLINGS, AttentionPooling, Pooling, step_mask
 from rnnkit.layers.recurrent import GRU, LSTM, RNN, RNNBase
 from rnnkit.layers.trace import Trace
 
-__all__ = ["GRU", "POOLINGS", "AttentionPooling", "CharWordEncoder", "GRUCell", "LSTM", "LSTMCell", "Pooling",
-           "RNN", "RNNBase", "RNNCell", "Trace", "step_mask"]
+__all__ = ["GRU", "POOLINGS", "SCORES", "Attention", "AttentionPooling", "CharWordEncoder", "GRUCell", "LSTM",
+           "LSTMCell", "Pooling", "RNN", "RNNBase", "RNNCell", "Trace", "step_mask"]
