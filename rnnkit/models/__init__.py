@@ -4,8 +4,10 @@
 """
 from rnnkit.models.classifier import SequenceClassifier
 from rnnkit.models.language_model import LanguageModel
+from rnnkit.models.seq2seq import DecoderState, Memory, Seq2Seq
 from rnnkit.models.tagger import SequenceTagger, TaggerBatch
 
 MODELS = {"lm": LanguageModel, "classify": SequenceClassifier, "tag": SequenceTagger}
 
-__all__ = ["MODELS", "LanguageModel", "SequenceClassifier", "SequenceTagger", "TaggerBatch"]
+__all__ = ["MODELS", "DecoderState", "LanguageModel", "Memory", "Seq2Seq", "SequenceClassifier", "SequenceTagger",
+           "TaggerBatch"]

@@ -1,0 +1,116 @@
+"""Encoder-decoder: read the source, then generate the target from [START] to [END].
+
+    h_1..h_S = BiRNN(E_src[x]);   state_0 = tanh(W_b [final states of both directions])   (bridge)
+    s_t = RNN([E_tgt[y_{t-1}]; h~_{t-1}], s_{t-1})                  (input feeding, Luong et al. 2015)
+    a_t, alpha_t = Attention(s_t, h_1..h_S);   h~_t = tanh(W_c [a_t; s_t]);   p(y_t) = softmax(W_o h~_t)
+
+Without attention (``attention=None``) the decoder sees the source only through its initial
+state, the bottleneck of Sutskever et al. 2014: ``h~_t = s_t`` and no input feeding.
+During training the previous target token is the gold one with probability ``teacher_forcing``
+(per token; scheduled sampling, Bengio et al. 2015), otherwise the model's own best guess.
+``step()`` runs one decoder step for greedy and beam search, like the language model's.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+from torch import nn
+
+from rnnkit.layers import Attention
+from rnnkit.layers.pooling import step_mask
+from rnnkit.models.language_model import CELLS
+
+
+class Memory(NamedTuple):
+    states: torch.Tensor    # [S, B, hidden] encoder states
+    mask: torch.Tensor      # [S, B] true on real source positions
+
+
+class DecoderState(NamedTuple):
+    rnn: object             # the decoder layers' state (h, or (h, c) for the LSTM)
+    feed: torch.Tensor      # [B, hidden] the previous attentional state h~ (zeros at the start)
+    memory: Memory
+    attention: torch.Tensor | None = None   # [B, S] the weights of the step that made this state
+
+
+class Seq2Seq(nn.Module):
+    def __init__(self, src_vocab_size: int, tgt_vocab_size: int, embedding_dim: int = 256, hidden_size: int = 256,
+                 num_layers: int = 1, cell: str = "lstm", bidirectional: bool = True, attention: str | None = "general",
+                 dropout: float = 0.2, **rnn_options):
+        """``hidden_size``: the decoder's size; a bidirectional encoder has half of it per direction,
+        so its states (both directions concatenated) have the decoder's size too."""
+        super().__init__()
+        if cell not in CELLS:
+            raise ValueError(f"cell must be one of {sorted(CELLS)}, got {cell!r}")
+        directions = 2 if bidirectional else 1
+        if hidden_size % directions:
+            raise ValueError(f"a bidirectional encoder needs an even hidden_size, got {hidden_size}")
+        self.config = dict(src_vocab_size=src_vocab_size, tgt_vocab_size=tgt_vocab_size, embedding_dim=embedding_dim,
+                           hidden_size=hidden_size, num_layers=num_layers, cell=cell, bidirectional=bidirectional,
+                           attention=attention, dropout=dropout, **rnn_options)
+        self.directions, self.hidden_size, self.is_lstm = directions, hidden_size, cell == "lstm"
+        between = dropout if num_layers > 1 else 0.0
+        self.src_embedding = nn.Embedding(src_vocab_size, embedding_dim, padding_idx=0)
+        self.tgt_embedding = nn.Embedding(tgt_vocab_size, embedding_dim, padding_idx=0)
+        self.encoder = CELLS[cell](embedding_dim, hidden_size // directions, num_layers, bidirectional=bidirectional,
+                                   dropout=between, **rnn_options)
+        self.bridge = nn.ModuleList(nn.Linear(hidden_size, hidden_size) for _ in range(2 if self.is_lstm else 1))
+        feed = hidden_size if attention else 0
+        self.decoder = CELLS[cell](embedding_dim + feed, hidden_size, num_layers, dropout=between, **rnn_options)
+        self.attention = Attention(hidden_size, hidden_size, attention) if attention else None
+        self.combine = nn.Linear(2 * hidden_size, hidden_size, bias=False) if attention else None
+        self.dropout = nn.Dropout(dropout)
+        self.output = nn.Linear(hidden_size, tgt_vocab_size)
+
+    def encode(self, src: torch.Tensor, lengths: torch.Tensor) -> DecoderState:
+        """``src [S, B]`` padded source ids, ``lengths [B]`` -> the decoder's starting state."""
+        states, finals = self.encoder(self.dropout(self.src_embedding(src)), lengths=lengths)
+        finals = finals if self.is_lstm else (finals,)
+        L, B = self.encoder.num_layers, src.shape[1]
+        # [L * directions, B, H / directions] -> [L, B, H]: each layer's directions side by side
+        joined = [f.view(L, self.directions, B, -1).transpose(1, 2).reshape(L, B, -1) for f in finals]
+        start = tuple(torch.tanh(bridge(f)) for bridge, f in zip(self.bridge, joined))
+        memory = Memory(states, step_mask(lengths, src.shape[0]))
+        return DecoderState(start if self.is_lstm else start[0], states.new_zeros(B, self.hidden_size), memory)
+
+    def step(self, token: torch.Tensor, state: DecoderState):
+        """One decoder step, as every generative model's ``step()``: ``token [B]`` (the previous
+        target token) -> ``(logits [B, V], next state)``; the step's attention weights are
+        ``state.attention``."""
+        x = self.dropout(self.tgt_embedding(token))
+        if self.attention is not None:
+            x = torch.cat([x, state.feed], dim=-1)
+        s, rnn = self.decoder(x[None], state.rnn)
+        s = s[0]
+        weights = None
+        if self.attention is not None:
+            context, weights = self.attention(s, state.memory.states, state.memory.mask)
+            s = torch.tanh(self.combine(torch.cat([context, s], dim=-1)))
+        return self.output(self.dropout(s)), DecoderState(rnn, s, state.memory, weights)
+
+    def forward(self, src, src_lengths, tgt_in, teacher_forcing: float = 1.0):
+        """``tgt_in [T, B]`` starts with <bos>; -> ``(logits [T, B, V], attention [T, B, S] or None)``.
+        With ``teacher_forcing < 1`` each next input is, per token, the gold one with that
+        probability and the model's best guess otherwise."""
+        state = self.encode(src, src_lengths)
+        logits, weights = [], []
+        token = tgt_in[0]
+        for t in range(tgt_in.shape[0]):
+            out, state = self.step(token, state)
+            logits.append(out)
+            weights.append(state.attention)
+            if t + 1 < tgt_in.shape[0]:
+                token = tgt_in[t + 1]
+                if teacher_forcing < 1.0:
+                    own = torch.rand(token.shape, device=token.device) >= teacher_forcing
+                    token = torch.where(own, out.argmax(-1), token)
+        attention = torch.stack(weights) if self.attention is not None else None
+        return torch.stack(logits), attention
+
+    def loss(self, src, src_lengths, tgt_in, tgt_out, teacher_forcing: float = 1.0):
+        """Summed cross-entropy over the real target tokens (``tgt_out`` is padded with 0) and
+        their number."""
+        logits, _ = self(src, src_lengths, tgt_in, teacher_forcing)
+        nats = nn.functional.cross_entropy(logits.flatten(0, 1), tgt_out.flatten(), ignore_index=0, reduction="sum")
+        return nats, int((tgt_out != 0).sum())

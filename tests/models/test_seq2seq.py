@@ -1,0 +1,76 @@
+"""Seq2Seq: shapes, source padding, teacher forcing, and that it learns to reverse a sequence."""
+import pytest
+import torch
+
+from rnnkit.data import pad_batch
+from rnnkit.models import Seq2Seq
+
+BOS, EOS = 2, 3
+
+
+def toy(n, seed=0):
+    """Source: random tokens 4..11, length 2..6; target: the source reversed, then <eos>."""
+    g = torch.Generator().manual_seed(seed)
+    src = [torch.randint(4, 12, (int(torch.randint(2, 7, (1,), generator=g)),), generator=g).tolist() for _ in range(n)]
+    tgt = [s[::-1] + [EOS] for s in src]
+    src_ids, src_lengths = pad_batch(src, 0)
+    tgt_in, _ = pad_batch([[BOS] + t[:-1] for t in tgt], 0)
+    tgt_out, _ = pad_batch(tgt, 0)
+    return src, src_ids, src_lengths, tgt_in, tgt_out
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+@pytest.mark.parametrize("attention", ["dot", "general", "additive", None])
+def test_shapes_and_source_padding(cell, attention):
+    model = Seq2Seq(12, 12, embedding_dim=8, hidden_size=8, num_layers=2, cell=cell, attention=attention).eval()
+    src, src_ids, lengths, tgt_in, _ = toy(4)
+    logits, weights = model(src_ids, lengths, tgt_in)
+    assert logits.shape == (tgt_in.shape[0], 4, 12)
+    if attention is None:
+        assert weights is None
+    else:
+        assert weights.shape == (tgt_in.shape[0], 4, src_ids.shape[0])
+        torch.testing.assert_close(weights.sum(-1), torch.ones(tgt_in.shape[0], 4))
+        padding = torch.arange(src_ids.shape[0])[None, :] >= lengths[:, None]      # [B, S]
+        assert torch.all(weights[:, padding] == 0)
+    padded = torch.cat([src_ids, torch.full((3, 4), 0)])
+    torch.testing.assert_close(model(padded, lengths, tgt_in)[0], logits, atol=1e-5, rtol=1e-4)
+    for b in range(4):
+        alone, _ = model(torch.tensor(src[b])[:, None], lengths[b : b + 1], tgt_in[:, b : b + 1])
+        torch.testing.assert_close(alone[:, 0], logits[:, b], atol=1e-5, rtol=1e-4)
+
+
+def test_without_teacher_forcing_only_the_first_input_matters():
+    model = Seq2Seq(12, 12, embedding_dim=8, hidden_size=8).eval()
+    _, src_ids, lengths, tgt_in, _ = toy(4)
+    free, _ = model(src_ids, lengths, tgt_in, teacher_forcing=0.0)
+    other = tgt_in.clone()
+    other[1:] = torch.randint(4, 12, other[1:].shape)
+    torch.testing.assert_close(model(src_ids, lengths, other, teacher_forcing=0.0)[0], free)
+    assert not torch.allclose(model(src_ids, lengths, other)[0], model(src_ids, lengths, tgt_in)[0])
+
+
+def test_without_attention_the_source_reaches_the_decoder_through_the_bridge():
+    model = Seq2Seq(12, 12, embedding_dim=8, hidden_size=8, attention=None).eval()
+    _, src_ids, lengths, tgt_in, _ = toy(4)
+    changed = src_ids.clone()
+    changed[0] = torch.where(changed[0] == 4, 5, 4)
+    assert not torch.allclose(model(changed, lengths, tgt_in)[0], model(src_ids, lengths, tgt_in)[0])
+
+
+def test_learns_to_reverse_with_attention():
+    torch.manual_seed(0)
+    model = Seq2Seq(12, 12, embedding_dim=16, hidden_size=32, attention="general", dropout=0.0)
+    _, src_ids, lengths, tgt_in, tgt_out = toy(64)
+    opt = torch.optim.Adam(model.parameters(), lr=0.02)
+    for _ in range(150):
+        nats, n = model.loss(src_ids, lengths, tgt_in, tgt_out)
+        opt.zero_grad()
+        (nats / n).backward()
+        opt.step()
+    model.eval()
+    with torch.no_grad():
+        logits, _ = model(src_ids, lengths, tgt_in, teacher_forcing=0.0)
+    real = tgt_out != 0
+    accuracy = (logits.argmax(-1) == tgt_out)[real].float().mean()
+    assert accuracy > 0.9, accuracy
