@@ -74,6 +74,14 @@ class Seq2Seq(nn.Module):
         memory = Memory(states, step_mask(lengths, src.shape[0]))
         return DecoderState(start if self.is_lstm else start[0], states.new_zeros(B, self.hidden_size), memory)
 
+    @staticmethod
+    def select_state(state: DecoderState, index: torch.Tensor) -> DecoderState:
+        """The state of the sentences ``index`` (reordered or repeated, for beam search)."""
+        rnn = tuple(s[:, index] for s in state.rnn) if isinstance(state.rnn, tuple) else state.rnn[:, index]
+        memory = Memory(state.memory.states[:, index], state.memory.mask[:, index])
+        attention = state.attention[index] if state.attention is not None else None
+        return DecoderState(rnn, state.feed[index], memory, attention)
+
     def step(self, token: torch.Tensor, state: DecoderState):
         """One decoder step, as every generative model's ``step()``: ``token [B]`` (the previous
         target token) -> ``(logits [B, V], next state)``; the step's attention weights are

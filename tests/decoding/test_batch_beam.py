@@ -1,0 +1,61 @@
+"""Batched beam search over Seq2Seq: greedy equals the argmax loop, a batch equals its sentences
+one by one, and a trained model reverses sequences under beam search."""
+import torch
+
+from rnnkit.decoding import batch_beam_search
+from rnnkit.decoding.batch_beam import length_penalty
+from rnnkit.models import Seq2Seq
+from tests.models.test_seq2seq import BOS, EOS, toy
+
+
+@torch.no_grad()
+def greedy_loop(model, src, lengths, max_length):
+    state = model.encode(src, lengths)
+    token, out, logp = torch.tensor([BOS]), [], 0.0
+    for _ in range(max_length):
+        logits, state = model.step(token, state)
+        token = logits.argmax(-1)
+        logp += float(logits.log_softmax(-1)[0, token])
+        if int(token) == EOS:
+            return out, logp, True
+        out.append(int(token))
+    return out, logp, False
+
+
+def test_beam_of_one_is_greedy_and_batches_are_independent():
+    torch.manual_seed(3)
+    model = Seq2Seq(12, 12, embedding_dim=8, hidden_size=8, attention="additive").eval()
+    src, src_ids, lengths, _, _ = toy(5)
+    batch = batch_beam_search(model, src_ids, lengths, bos=BOS, eos=EOS, beam_size=1, max_length=8, alpha=0.0)
+    for b, hyp in enumerate(batch):
+        ids, logp, ended = greedy_loop(model, torch.tensor(src[b])[:, None], lengths[b : b + 1], 8)
+        assert hyp.ids == ids
+        assert abs(hyp.score - logp) < 1e-4          # alpha = 0: the summed log-probability, [END]'s included
+        assert hyp.attention.shape == (len(ids) + ended, src_ids.shape[0])
+        torch.testing.assert_close(hyp.attention.sum(-1), torch.ones(len(hyp.attention)))
+    wide = batch_beam_search(model, src_ids, lengths, bos=BOS, eos=EOS, beam_size=4, max_length=8)
+    for b in range(5):
+        alone = batch_beam_search(model, torch.tensor(src[b])[:, None], lengths[b : b + 1], bos=BOS, eos=EOS,
+                                  beam_size=4, max_length=8)[0]
+        assert alone.ids == wide[b].ids and abs(alone.score - wide[b].score) < 1e-5
+
+
+def test_length_penalty_is_wu_et_al():
+    assert length_penalty(1, 0.0) == 1.0
+    assert abs(length_penalty(7, 0.6) - 2 ** 0.6) < 1e-12
+
+
+def test_trained_model_reverses_under_beam_search():
+    torch.manual_seed(0)
+    model = Seq2Seq(12, 12, embedding_dim=16, hidden_size=32, attention="general", dropout=0.0)
+    src, src_ids, lengths, tgt_in, tgt_out = toy(64)
+    opt = torch.optim.Adam(model.parameters(), lr=0.02)
+    for _ in range(150):
+        nats, n = model.loss(src_ids, lengths, tgt_in, tgt_out)
+        opt.zero_grad()
+        (nats / n).backward()
+        opt.step()
+    model.eval()
+    hyps = batch_beam_search(model, src_ids, lengths, bos=BOS, eos=EOS, beam_size=3, max_length=10)
+    exact = sum(h.ids == s[::-1] for h, s in zip(hyps, src))
+    assert exact >= 50, exact
