@@ -5,9 +5,10 @@ from rnnkit.training.metrics import (bits_per_char, classification_metrics, conf
 from rnnkit.training.plots import plot_confusion, plot_loss
 from rnnkit.training.rundir import RunDir, load
 from rnnkit.training.schedule import Schedule
+from rnnkit.training.teacher_forcing import TeacherForcing
 from rnnkit.training.trainer import Trainer, TrainingDiverged, TrainingInterrupted, TrainOptions
 
-__all__ = ["RunDir", "Schedule", "Trainer", "TrainOptions", "TrainingDiverged", "TrainingInterrupted",
+__all__ = ["RunDir", "Schedule", "TeacherForcing", "Trainer", "TrainOptions", "TrainingDiverged", "TrainingInterrupted",
            "bits_per_char", "classification_metrics", "confusion_matrix", "cross_entropy_sum",
            "format_classification_metrics", "format_lm_metrics", "format_tagging_metrics", "lm_metrics", "load",
            "perplexity", "plot_confusion", "plot_loss", "tagging_metrics"]
