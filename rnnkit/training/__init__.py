@@ -1,5 +1,5 @@
 """The trainer and what it needs: schedules, checkpoints, run directories, metrics, plots."""
-from rnnkit.training.metrics import (bits_per_char, classification_metrics, confusion_matrix, cross_entropy_sum,
+from rnnkit.training.metrics import (bits_per_char, classification_metrics, confusion_matrix,
                                      format_classification_metrics, format_lm_metrics, format_tagging_metrics,
                                      lm_metrics, perplexity, tagging_metrics)
 from rnnkit.training.plots import plot_confusion, plot_loss
@@ -9,6 +9,6 @@ from rnnkit.training.teacher_forcing import TeacherForcing
 from rnnkit.training.trainer import Trainer, TrainingDiverged, TrainingInterrupted, TrainOptions
 
 __all__ = ["RunDir", "Schedule", "TeacherForcing", "Trainer", "TrainOptions", "TrainingDiverged", "TrainingInterrupted",
-           "bits_per_char", "classification_metrics", "confusion_matrix", "cross_entropy_sum",
+           "bits_per_char", "classification_metrics", "confusion_matrix",
            "format_classification_metrics", "format_lm_metrics", "format_tagging_metrics", "lm_metrics", "load",
            "perplexity", "plot_confusion", "plot_loss", "tagging_metrics"]

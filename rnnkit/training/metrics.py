@@ -6,17 +6,8 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 
 LN2 = math.log(2.0)
-
-
-def cross_entropy_sum(logits: torch.Tensor, targets: torch.Tensor, ignore_index: int = -100) -> tuple[torch.Tensor, int]:
-    """Summed cross-entropy (nats) of ``logits [..., V]`` against ``targets [...]``, and the
-    number of targets counted."""
-    nats = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1),
-                           ignore_index=ignore_index, reduction="sum")
-    return nats, int((targets != ignore_index).sum())
 
 
 def perplexity(nats_per_token: float) -> float:
