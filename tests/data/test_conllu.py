@@ -50,7 +50,8 @@ def test_writing_changes_only_the_upos_column(tmp_path):
 
 @pytest.mark.parametrize("text, message", [
     ("1\tI\tI\tPRON\tPRP\t_\t0\troot\t_\n", r"a.conllu, line 1: expected 10 tab-separated columns, found 9"),
-    ("# c\n1\tI\tI\tPRON\tPRP\t_\t0\troot\t_\t_\n\n# only a comment\n\n", r"a.conllu, line 4: a sentence without words"),
+    ("# c\n1\tI\tI\tPRON\tPRP\t_\t0\troot\t_\t_\n\n# only a comment\n\n",
+     r"a.conllu, line 4: a sentence without words"),
     ("x\tI\tI\tPRON\tPRP\t_\t0\troot\t_\t_\n", r"a.conllu, line 1: bad word ID 'x'"),
     ("\n\n", r"a.conllu: is empty"),
 ])

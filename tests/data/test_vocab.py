@@ -1,6 +1,6 @@
 import pytest
 
-from rnnkit.data import EOS, PAD, UNK, Vocab, WordTokenizer, CharTokenizer
+from rnnkit.data import EOS, PAD, UNK, CharTokenizer, Vocab, WordTokenizer
 from rnnkit.errors import DataError
 
 
