@@ -1,4 +1,5 @@
-"""Vocabularies, tokenizers, readers (text, TSV, CoNLL-U, parallel text) and batching.  Plain tensors only: no torch.nn here."""
+"""Vocabularies, tokenizers, readers (text, TSV, CoNLL-U, parallel text) and batching.
+Plain tensors only: no torch.nn here."""
 from rnnkit.data.batching import SentenceBatches, StreamBatches, length_buckets, pad_batch
 from rnnkit.data.conllu import Document, Sentence, document_from_tokens, read_conllu
 from rnnkit.data.parallel import read_lines, read_parallel
