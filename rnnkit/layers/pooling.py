@@ -4,14 +4,17 @@ The lecture's "single classifier at the final state" is ``last``; the others use
 
 - ``last``: the final state of each direction (``h_n`` of the top layer, concatenated),
 - ``mean`` / ``max``: the mean or elementwise maximum over the unpadded steps,
-- ``attention``: a learned query scores every state, ``u_t = tanh(W h_t + b)``,
-  ``alpha = softmax_t(u_t . q)`` over the unpadded steps, ``pooled = sum_t alpha_t h_t``
-  (Yang et al. 2016, "Hierarchical attention networks").  The weights are returned.
+- ``attention``: a learned query ``q`` scores every state with additive attention
+  (``rnnkit.layers.attention``), ``score_t = v . tanh(W q + U h_t + b)``, ``alpha = softmax_t``
+  over the unpadded steps, ``pooled = sum_t alpha_t h_t`` (the "context vector" of Yang et al.
+  2016, "Hierarchical attention networks").  The weights are returned.
 """
 from __future__ import annotations
 
 import torch
 from torch import nn
+
+from rnnkit.layers.attention import Attention
 
 POOLINGS = ("last", "mean", "max", "attention")
 
@@ -24,14 +27,13 @@ def step_mask(lengths: torch.Tensor, T: int) -> torch.Tensor:
 class AttentionPooling(nn.Module):
     def __init__(self, size: int, attention_size: int | None = None):
         super().__init__()
-        self.project = nn.Linear(size, attention_size or size)
-        self.query = nn.Parameter(torch.empty(attention_size or size).uniform_(-0.1, 0.1))
+        self.query = nn.Parameter(torch.empty(size).uniform_(-0.1, 0.1))
+        self.score = Attention(size, size, "additive", attention_size)
 
     def forward(self, states: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``states [T, B, D]``, ``mask [T, B]`` -> ``(pooled [B, D], weights [T, B])``."""
-        scores = torch.tanh(self.project(states)) @ self.query
-        weights = scores.masked_fill(~mask, float("-inf")).softmax(dim=0)
-        return (weights[..., None] * states).sum(0), weights
+        pooled, weights = self.score(self.query.expand(states.shape[1], -1), states, mask)
+        return pooled, weights.t()
 
 
 class Pooling(nn.Module):
