@@ -5,7 +5,7 @@ import torch
 from rnnkit.decoding import batch_beam_search
 from rnnkit.decoding.batch_beam import length_penalty
 from rnnkit.models import Seq2Seq
-from tests.models.test_seq2seq import BOS, EOS, toy
+from tests.models.test_seq2seq import BOS, EOS, toy, trained_reverser
 
 
 @torch.no_grad()
@@ -46,16 +46,8 @@ def test_length_penalty_is_wu_et_al():
 
 
 def test_trained_model_reverses_under_beam_search():
-    torch.manual_seed(0)
-    model = Seq2Seq(12, 12, embedding_dim=16, hidden_size=32, attention="general", dropout=0.0)
-    src, src_ids, lengths, tgt_in, tgt_out = toy(64)
-    opt = torch.optim.Adam(model.parameters(), lr=0.02)
-    for _ in range(150):
-        nats, n = model.loss(src_ids, lengths, tgt_in, tgt_out)
-        opt.zero_grad()
-        (nats / n).backward()
-        opt.step()
-    model.eval()
+    src, src_ids, lengths, _, _ = data = toy(64)
+    model = trained_reverser(data)
     hyps = batch_beam_search(model, src_ids, lengths, bos=BOS, eos=EOS, beam_size=3, max_length=10)
     exact = sum(h.ids == s[::-1] for h, s in zip(hyps, src))
     assert exact >= 50, exact

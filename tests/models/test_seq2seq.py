@@ -58,17 +58,23 @@ def test_without_attention_the_source_reaches_the_decoder_through_the_bridge():
     assert not torch.allclose(model(changed, lengths, tgt_in)[0], model(src_ids, lengths, tgt_in)[0])
 
 
-def test_learns_to_reverse_with_attention():
+def trained_reverser(data):
+    """A small attention model trained for 150 full-batch steps on ``data = toy(n)``."""
     torch.manual_seed(0)
     model = Seq2Seq(12, 12, embedding_dim=16, hidden_size=32, attention="general", dropout=0.0)
-    _, src_ids, lengths, tgt_in, tgt_out = toy(64)
+    _, src_ids, lengths, tgt_in, tgt_out = data
     opt = torch.optim.Adam(model.parameters(), lr=0.02)
     for _ in range(150):
         nats, n = model.loss(src_ids, lengths, tgt_in, tgt_out)
         opt.zero_grad()
         (nats / n).backward()
         opt.step()
-    model.eval()
+    return model.eval()
+
+
+def test_learns_to_reverse_with_attention():
+    _, src_ids, lengths, tgt_in, tgt_out = data = toy(64)
+    model = trained_reverser(data)
     with torch.no_grad():
         logits, _ = model(src_ids, lengths, tgt_in, teacher_forcing=0.0)
     real = tgt_out != 0
