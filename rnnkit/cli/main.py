@@ -23,7 +23,8 @@ def _formatter(prog):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from rnnkit.cli import classify, demo, lm, tag
+    from rnnkit.cli import classify, demo, lm, tag, translate
+    from rnnkit.training.options import positive_int
 
     parser = Parser(prog="rnnkit", formatter_class=_formatter,
                     description="Recurrent sequence models: train, inspect, generate.")
@@ -35,29 +36,44 @@ def build_parser() -> argparse.ArgumentParser:
     lm.add_train_parser(tasks)
     classify.add_train_parser(tasks)
     tag.add_train_parser(tasks)
+    translate.add_train_parser(tasks)
     lm.add_generate_parser(sub)
     lm.add_complete_parser(sub)
     classify.add_classify_parser(sub)
     tag.add_tag_parser(sub)
+    translate.add_translate_parser(sub)
+    translate.add_attention_parser(sub)
     ev = sub.add_parser("evaluate", help="score a trained model on test data", formatter_class=_formatter,
                         description="Print one metrics line for the test data: a language model gives "
                                     "loss, perplexity and bits per character (test: text); a classifier accuracy, "
                                     "macro-F1 and loss (test: TSV); a tagger UPOS accuracy overall and on unseen "
-                                    "words (test: CoNLL-U). Classifiers and taggers also write a confusion matrix "
-                                    "into the run's plots/.")
+                                    "words (test: CoNLL-U); a translation model BLEU (cased and lowercased) and chrF "
+                                    "with sacrebleu, and its speed (--src and --ref: line-aligned plain text). "
+                                    "Classifiers and taggers also write a confusion matrix into the run's plots/.")
     ev.add_argument("run_dir", metavar="RUN_DIR", help="a run directory")
-    ev.add_argument("--test", required=True, metavar="FILE", help="test data in the task's format")
+    ev.add_argument("--test", metavar="FILE", help="test data in the task's format (not for translation)")
     ev.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    tr = ev.add_argument_group("translation")
+    tr.add_argument("--src", metavar="FILE", help="source sentences, one per line")
+    tr.add_argument("--ref", metavar="FILE", help="reference translations, line-aligned with --src")
+    tr.add_argument("--beam", type=positive_int, default=5, help="beam size (1: greedy)")
+    tr.add_argument("--batch-size", type=positive_int, default=64, help="sentences decoded together")
+    tr.add_argument("--output", metavar="FILE", help="also write the translations here, one per line")
     ev.set_defaults(run=run_evaluate)
     return parser
 
 
 def run_evaluate(args) -> None:
-    from rnnkit.cli import classify, lm, tag
+    from rnnkit.cli import classify, lm, tag, translate
     from rnnkit.training import load
 
     model = load(args.run_dir)
-    task = {"lm": lm, "classify": classify, "tag": tag}[model.config["task"]]
+    name = model.config["task"]
+    if name != "translate" and not args.test:
+        raise RnnkitError(f"{args.run_dir}: give the test data with --test FILE")
+    if name == "translate" and args.test:
+        raise RnnkitError(f"{args.run_dir} holds a translation model: give --src FILE --ref FILE instead of --test")
+    task = {"lm": lm, "classify": classify, "tag": tag, "translate": translate}[name]
     task.print_metrics(task.evaluate(model, args), args.json)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from rnnkit.errors import RnnkitError
 from rnnkit.training import RunDir, load, plot_confusion
 
-NOUNS = {"lm": "language model", "classify": "classifier", "tag": "tagger"}
+NOUNS = {"lm": "language model", "classify": "classifier", "tag": "tagger", "translate": "translation model"}
 
 
 def resumed(args: argparse.Namespace, task: str, required: list[str]) -> tuple[RunDir, dict, argparse.Namespace]:

@@ -4,11 +4,14 @@ from rnnkit.data.batching import SentenceBatches, StreamBatches, length_buckets,
 from rnnkit.data.conllu import Document, Sentence, document_from_tokens, read_conllu
 from rnnkit.data.parallel import read_lines, read_parallel
 from rnnkit.data.text import read_bytes, read_text
-from rnnkit.data.tokenize import LEVELS, CharTokenizer, TextTokenizer, WordTokenizer, split_words, tokenizer_for
+from rnnkit.data.subword import SubwordTokenizer
+from rnnkit.data.tokenize import (LEVELS, CharTokenizer, ReversibleWordTokenizer, TextTokenizer, WordTokenizer,
+                                 split_words, tokenizer_for)
 from rnnkit.data.tsv import LabelledTexts, read_tsv
 from rnnkit.data.vocab import BOS, EOS, PAD, SPECIALS, UNK, Vocab
 
 __all__ = ["BOS", "EOS", "LEVELS", "PAD", "SPECIALS", "UNK", "CharTokenizer", "Document", "LabelledTexts",
-           "Sentence", "SentenceBatches", "StreamBatches", "TextTokenizer", "Vocab", "WordTokenizer",
+           "ReversibleWordTokenizer", "Sentence", "SentenceBatches", "StreamBatches", "SubwordTokenizer",
+           "TextTokenizer", "Vocab", "WordTokenizer",
            "document_from_tokens", "length_buckets", "pad_batch", "read_bytes", "read_conllu", "read_lines",
            "read_parallel", "read_text", "read_tsv", "split_words", "tokenizer_for"]

@@ -1,5 +1,5 @@
-"""Tokenizers: characters or whitespace-separated words (language models), and raw sentences
-split into words (classification).
+"""Tokenizers: characters or whitespace-separated words (language models), raw sentences
+split into words (classification), and reversible word splitting (translation).
 
 Word level follows the Penn Treebank setup of Mikolov and Zaremba et al.: tokens are split on
 whitespace and every line ends with ``<eos>``, which the detokenizer turns back into a newline.
@@ -85,3 +85,24 @@ class TextTokenizer:
 
     def tokenize(self, text: str) -> list[str]:
         return split_words(text, self.lowercase)
+
+
+JOINER = "\uffed"   # "￭": this token was written without a space before it
+
+
+class ReversibleWordTokenizer:
+    """Raw sentences to word tokens with ``split_words``, keeping case; a token that followed
+    the previous one without a space carries a ``￭`` prefix (as in OpenNMT's tokenizer), so that
+    ``detokenize`` restores the original spacing: ``"Hi, you." -> ["Hi", "￭,", "you", "￭."]``."""
+    kind = "word"
+
+    def tokenize(self, text: str) -> list[str]:
+        tokens = []
+        for match in _WORDS.finditer(text):
+            start = match.start()
+            joined = start > 0 and not text[start - 1].isspace() and bool(tokens)
+            tokens.append(JOINER + match.group() if joined else match.group())
+        return tokens
+
+    def detokenize(self, tokens: list[str]) -> str:
+        return " ".join(tokens).replace(" " + JOINER, "").replace(JOINER, "")

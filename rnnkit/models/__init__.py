@@ -7,7 +7,7 @@ from rnnkit.models.language_model import LanguageModel
 from rnnkit.models.seq2seq import DecoderState, Memory, Seq2Seq
 from rnnkit.models.tagger import SequenceTagger, TaggerBatch
 
-MODELS = {"lm": LanguageModel, "classify": SequenceClassifier, "tag": SequenceTagger}
+MODELS = {"lm": LanguageModel, "classify": SequenceClassifier, "tag": SequenceTagger, "translate": Seq2Seq}
 
 __all__ = ["MODELS", "DecoderState", "LanguageModel", "Memory", "Seq2Seq", "SequenceClassifier", "SequenceTagger",
            "TaggerBatch"]

@@ -86,7 +86,13 @@ class Seq2Seq(nn.Module):
         """One decoder step, as every generative model's ``step()``: ``token [B]`` (the previous
         target token) -> ``(logits [B, V], next state)``; the step's attention weights are
         ``state.attention``."""
-        x = self.dropout(self.tgt_embedding(token))
+        state = self._advance(self.tgt_embedding(token), state)
+        return self.output(self.dropout(state.feed)), state
+
+    def _advance(self, embedded: torch.Tensor, state: DecoderState) -> DecoderState:
+        """The decoder's next state from the previous token's embedding ``[B, E]``; the state's
+        ``feed`` is the attentional state h~_t that predicts y_t."""
+        x = self.dropout(embedded)
         if self.attention is not None:
             x = torch.cat([x, state.feed], dim=-1)
         s, rnn = self.decoder(x[None], state.rnn)
@@ -95,26 +101,30 @@ class Seq2Seq(nn.Module):
         if self.attention is not None:
             context, weights = self.attention(s, state.memory.states, state.memory.mask)
             s = torch.tanh(self.combine(torch.cat([context, s], dim=-1)))
-        return self.output(self.dropout(s)), DecoderState(rnn, s, state.memory, weights)
+        return DecoderState(rnn, s, state.memory, weights)
 
     def forward(self, src, src_lengths, tgt_in, teacher_forcing: float = 1.0):
         """``tgt_in [T, B]`` starts with <bos>; -> ``(logits [T, B, V], attention [T, B, S] or None)``.
         With ``teacher_forcing < 1`` each next input is, per token, the gold one with that
-        probability and the model's best guess otherwise."""
+        probability and the model's best guess otherwise.  The output layer runs once over all
+        steps and the gold tokens are embedded at once (large products instead of T small ones)."""
         state = self.encode(src, src_lengths)
-        logits, weights = [], []
-        token = tgt_in[0]
+        gold = self.tgt_embedding(tgt_in)
+        attentional, weights = [], []
+        embedded = gold[0]
         for t in range(tgt_in.shape[0]):
-            out, state = self.step(token, state)
-            logits.append(out)
+            state = self._advance(embedded, state)
+            attentional.append(state.feed)
             weights.append(state.attention)
             if t + 1 < tgt_in.shape[0]:
-                token = tgt_in[t + 1]
+                embedded = gold[t + 1]
                 if teacher_forcing < 1.0:
-                    own = torch.rand(token.shape, device=token.device) >= teacher_forcing
-                    token = torch.where(own, out.argmax(-1), token)
+                    with torch.no_grad():
+                        guess = self.output(state.feed).argmax(-1)
+                    own = torch.rand(guess.shape, device=guess.device) >= teacher_forcing
+                    embedded = torch.where(own[:, None], self.tgt_embedding(guess), embedded)
         attention = torch.stack(weights) if self.attention is not None else None
-        return torch.stack(logits), attention
+        return self.output(self.dropout(torch.stack(attentional))), attention
 
     def loss(self, src, src_lengths, tgt_in, tgt_out, teacher_forcing: float = 1.0):
         """Summed cross-entropy over the real target tokens (``tgt_out`` is padded with 0) and

@@ -76,3 +76,20 @@ def format_tagging_metrics(m: dict) -> str:
     if "xpos_accuracy" in m:
         line += f"  xpos {m['xpos_accuracy']:.4f}"
     return line
+
+
+def translation_metrics(hypotheses: list[str], references: list[str]) -> dict[str, float]:
+    """sacrebleu's corpus BLEU (13a tokenisation, cased and lowercased) and chrF on detokenised text."""
+    import sacrebleu
+
+    refs = [references]
+    return {"bleu": sacrebleu.corpus_bleu(hypotheses, refs).score,
+            "bleu_lowercase": sacrebleu.corpus_bleu(hypotheses, refs, lowercase=True).score,
+            "chrf": sacrebleu.corpus_chrf(hypotheses, refs).score}
+
+
+def format_translation_metrics(m: dict) -> str:
+    line = f"BLEU {m['bleu']:.2f}  BLEU (lowercased) {m['bleu_lowercase']:.2f}  chrF {m['chrf']:.2f}"
+    if "sentences_per_s" in m:
+        line += f"  {m['sentences_per_s']:.1f} sentences/s (beam {m['beam']})"
+    return line

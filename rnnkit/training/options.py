@@ -90,12 +90,12 @@ CELLS = ("lstm", "gru", "rnn")
 
 
 def add_recurrent_options(group, *, layers: int, hidden: int, dropout: float, dropout_help: str,
-                          cells: bool = True) -> None:
+                          cells: bool = True, hidden_help: str = "units per layer (and direction)") -> None:
     """The recurrent layers' options every model shares (``cells=False``: the LSTM only)."""
     if cells:
         group.add_argument("--cell", choices=CELLS, default="lstm", help="recurrent cell")
     group.add_argument("--layers", type=positive_int, default=layers, help="stacked recurrent layers")
-    group.add_argument("--hidden", type=positive_int, default=hidden, help="units per layer (and direction)")
+    group.add_argument("--hidden", type=positive_int, default=hidden, help=hidden_help)
     group.add_argument("--dropout", type=probability, default=dropout, help=dropout_help)
     group.add_argument("--recurrent-dropout", type=probability, default=0.0,
                        help="variational dropout on h_{t-1} (one mask per sequence)")

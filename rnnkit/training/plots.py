@@ -25,11 +25,7 @@ def plot_loss(records: list[dict], path: Path, ylabel: str = "loss (nats/token)"
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
     ax.legend()
-    fig.tight_layout()
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp)
-    plt.close(fig)
-    os.replace(tmp, path)
+    _save(fig, path)
 
 
 def plot_confusion(confusion, labels: list[str], path: Path, title: str = "") -> None:
@@ -56,6 +52,30 @@ def plot_confusion(confusion, labels: list[str], path: Path, title: str = "") ->
     fig.colorbar(image, ax=ax, fraction=0.046, label="fraction of the gold class")
     if title:
         ax.set_title(title)
+    _save(fig, path)
+
+
+def plot_attention(weights, source: list[str], target: list[str], path: Path, title: str = "") -> None:
+    """A translation's attention: one row per output token (the last row is [END]'s), one
+    column per source token; colour is the weight alpha_{t,i}."""
+    import numpy as np
+
+    weights = np.asarray(weights, dtype=float)
+    rows = list(target) + ["[END]"]
+    fig, ax = plt.subplots(figsize=(max(4.0, 0.38 * len(source) + 2), max(3.0, 0.32 * len(rows) + 1.5)), dpi=110)
+    image = ax.imshow(weights[: len(rows), : len(source)], cmap="viridis", vmin=0, vmax=1, aspect="auto")
+    ax.set_xticks(range(len(source)), source, rotation=60, ha="right")
+    ax.set_yticks(range(len(rows)), rows)
+    ax.set_xlabel("source")
+    ax.set_ylabel("output")
+    fig.colorbar(image, ax=ax, fraction=0.046, label="attention weight")
+    if title:
+        ax.set_title(title)
+    _save(fig, path)
+
+
+def _save(fig, path: Path) -> None:
+    """Write the figure atomically and close it."""
     fig.tight_layout()
     tmp = path.with_name(f".{path.stem}.tmp.png")
     fig.savefig(tmp)

@@ -3,8 +3,9 @@
 A run directory holds ``config.json`` (task, model, data with the label sets, and training
 options), the best weights on validation (or the last, without validation) in
 ``model.safetensors``, the vocabulary in ``vocab.json`` (and the characters in ``chars.json``
-where a model spells words), one JSON object per line in ``metrics.jsonl``, PNG plots in
-``plots/`` and resumable checkpoints in ``checkpoints/``.  Every file is written atomically.
+where a model spells words; a translation model has ``vocab.src.json`` and ``vocab.tgt.json``,
+and ``subword.src.model`` and ``subword.tgt.model`` where it uses subwords), one JSON object
+per line in ``metrics.jsonl``, PNG plots in ``plots/`` and resumable checkpoints in ``checkpoints/``.  Every file is written atomically.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_model, save_model
 
-from rnnkit.data import Vocab, tokenizer_for
+from rnnkit.data import ReversibleWordTokenizer, SubwordTokenizer, Vocab, tokenizer_for
 from rnnkit.errors import RnnkitError
 from rnnkit.models import MODELS
 
@@ -30,6 +31,13 @@ class RunDir:
         self.metrics = self.path / "metrics.jsonl"
         self.plots = self.path / "plots"
         self.checkpoints = self.path / "checkpoints"
+
+    def side_vocab(self, side: str) -> Path:
+        """A translation model's vocabulary of ``side`` ("src" or "tgt")."""
+        return self.path / f"vocab.{side}.json"
+
+    def subword_model(self, side: str) -> Path:
+        return self.path / f"subword.{side}.model"
 
     @classmethod
     def create(cls, path: str | Path, *, resume: bool) -> "RunDir":
@@ -84,7 +92,8 @@ def write_atomic(path: Path, text: str) -> None:
 def load(run_dir: str | Path) -> torch.nn.Module:
     """The trained model of a run directory, in eval mode, with ``.vocab``, ``.char_vocab``,
     ``.tokenizer``, ``.labels`` and ``.config`` attached: ready for ``step()``, ``predict()``,
-    ``tag()`` or ``translate()``."""
+    ``tag()`` or ``rnnkit.decoding.translate()`` (a translation model has ``.src_vocab``,
+    ``.tgt_vocab``, ``.src_tokenizer``, ``.tgt_tokenizer`` and ``.max_length`` instead)."""
     run = RunDir(run_dir)
     config = run.read_config()
     task = config.get("task")
@@ -98,9 +107,24 @@ def load(run_dir: str | Path) -> torch.nn.Module:
     except (OSError, RuntimeError, ValueError) as e:
         raise RnnkitError(f"{run.model}: does not fit the model in config.json ({e})") from None
     data = config.get("data", {})
+    model.config = config
+    if task == "translate":
+        for side in ("src", "tgt"):
+            setattr(model, f"{side}_vocab", Vocab.load(run.side_vocab(side)))
+            setattr(model, f"{side}_tokenizer", translation_tokenizer(data["tokenizer"], run, side))
+        model.max_length = data["max_length"]
+        return model.eval()
     model.vocab = Vocab.load(run.vocab)
     model.char_vocab = Vocab.load(run.chars) if run.chars.is_file() else None
     model.tokenizer = tokenizer_for(data["level"], data.get("lowercase", False)) if data.get("level") else None
     model.labels = data.get("labels")
-    model.config = config
     return model.eval()
+
+
+def translation_tokenizer(kind: str, run: RunDir, side: str):
+    """The saved tokenizer of one side of a translation run: "subword" or "word"."""
+    if kind == "subword":
+        return SubwordTokenizer.load(run.subword_model(side))
+    if kind == "word":
+        return ReversibleWordTokenizer()
+    raise RnnkitError(f"{run.config}: unknown tokenizer {kind!r}")

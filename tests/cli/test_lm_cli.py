@@ -137,7 +137,7 @@ def write(path, content):
     (lambda d: ["train", "lm", "--text", write(d / "ok.txt", TEXT), "--layer-norm", "--cell", "gru"], "--layer-norm is for --cell lstm"),
     (lambda d: ["generate", str(d), "--length", "5"], "not a run directory (no config.json)"),
     (lambda d: ["generate", str(d), "--length", "-5"], "argument --length: must be a positive integer, got -5"),
-    (lambda d: ["evaluate", str(d / "nowhere")], "the following arguments are required: --test"),
+    (lambda d: ["evaluate", str(d / "nowhere")], "not a run directory (no config.json)"),
 ])
 def test_bad_input_is_one_line_and_status_2(tmp_path, capsys, make_args, message):
     args = make_args(tmp_path)
