@@ -40,7 +40,7 @@ bench-classify: $(STAMP)
 bench-tag: $(STAMP)
 	$(PY) benchmarks/tag.py
 
-# about 100 minutes: Multi30k De->En, two 10-minute tokenizer runs, 15 minutes without
+# about 110 minutes: Multi30k De->En, two 15-minute tokenizer runs, 15 minutes without
 # attention, 60 minutes with attention, and decoding the test set greedily and with beam 5
 bench-translate: $(STAMP)
 	$(PY) benchmarks/translate.py

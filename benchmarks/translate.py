@@ -5,7 +5,7 @@ beam search, and the translation speed with beam 5.
     python benchmarks/translate.py [STAGE ...] [--fresh] [--data DIR]
 
 Stages (default: all, each skipped when its result is recorded):
-- ``tokenizers``: the same model trained for 10 minutes with SentencePiece subwords and with
+- ``tokenizers``: the same model trained for 15 minutes with SentencePiece subwords and with
   the word tokenizer; validation BLEU (greedy) picks the tokenizer of the other stages.
 - ``no-attention``: the bottleneck model, training capped at 15 minutes.
 - ``attention``: the attention model, 60 minutes of training.
@@ -62,7 +62,7 @@ def main(argv=None) -> int:
     if "tokenizers" in args.stages:
         for kind, options in TOKENIZERS.items():
             if f"tokenizer_{kind}" not in results:
-                _, result = translation_run(f"mt_tokenizer_{kind}", [*options, "--max-time", "600"], args.data)
+                _, result = translation_run(f"mt_tokenizer_{kind}", [*options, "--max-time", "900"], args.data)
                 results[f"tokenizer_{kind}"] = result
     chosen = max(TOKENIZERS, key=lambda k: results[f"tokenizer_{k}"]["valid_bleu"]) \
         if all(f"tokenizer_{k}" in results for k in TOKENIZERS) else "subword"

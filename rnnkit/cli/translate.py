@@ -57,6 +57,9 @@ def add_train_parser(sub) -> None:
                           hidden_help="decoder units per layer; a bidirectional encoder has half per direction")
     m.add_argument("--embedding", type=positive_int, default=256, help="word embedding size (each side)")
     m.add_argument("--unidirectional", action="store_true", help="encoder reads left to right only")
+    m.add_argument("--tie-embeddings", action="store_true",
+                   help="the output layer reuses the target embedding, through a projection to its size "
+                        "(Press & Wolf 2017): fewer parameters, a cheaper output layer")
     m.add_argument("--attention", choices=(*SCORES, "none"), default="general",
                    help="attention score: dot (s.h), general (s W h), additive (Bahdanau), or none: the decoder "
                         "sees the source only through its initial state")
@@ -145,6 +148,9 @@ def train(args) -> None:
     if args.resume:
         run, config, args = resumed(args, "translate", ["--src", "-", "--tgt", "-"])
     forcing = _teacher_forcing(args)
+    options = recurrent_options(args)
+    if not args.unidirectional and options["hidden_size"] % 2:
+        raise RnnkitError(f"--hidden must be even for a bidirectional encoder (half per direction), got {args.hidden}")
     train_pairs, valid_pairs, valid_name = _pairs(args)
     tokenizers = _tokenizers(args, run, train_pairs)
     if run is None:
@@ -156,12 +162,10 @@ def train(args) -> None:
     train_examples = encode(train_pairs, tokenizers, vocabs, args.max_length, args.src)
     valid_examples = encode(valid_pairs, tokenizers, vocabs, args.max_length, valid_name)
 
-    options = recurrent_options(args)
-    if not args.unidirectional and options["hidden_size"] % 2:
-        raise RnnkitError(f"--hidden must be even for a bidirectional encoder (half per direction), got {args.hidden}")
     torch.manual_seed(args.seed)
     model = Seq2Seq(len(vocabs[0]), len(vocabs[1]), embedding_dim=args.embedding, bidirectional=not args.unidirectional,
-                    attention=None if args.attention == "none" else args.attention, **options)
+                    attention=None if args.attention == "none" else args.attention,
+                    tie_embeddings=args.tie_embeddings, **options)
     model.src_tokenizer, model.tgt_tokenizer = tokenizers
     model.src_vocab, model.tgt_vocab = vocabs
     model.max_length = args.max_length
@@ -174,8 +178,10 @@ def train(args) -> None:
         run.write_config({"task": "translate", "model": model.config,
                           "data": {"tokenizer": args.tokenizer, "max_length": args.max_length},
                           "args": {k: v for k, v in vars(args).items() if k != "run"}})
-    batches = SentenceBatches(train_examples, [len(s) for s, _ in train_examples], args.batch_size, collate,
-                              seed=args.seed)
+    # batches of equal target length (the decoder's steps) and similar source length: sorting
+    # by source length alone pads the targets by 40% on Multi30k, by (target, source) by 0-7%
+    batches = SentenceBatches(train_examples, [(len(t), len(s)) for s, t in train_examples], args.batch_size,
+                              collate, seed=args.seed)
     print(f"{args.cell.upper()} encoder-decoder, attention {args.attention}: "
           f"{sum(p.numel() for p in model.parameters()):,} parameters, vocabularies {len(vocabs[0]):,} (source) and "
           f"{len(vocabs[1]):,} (target) {args.tokenizer} tokens, {len(train_examples):,} training and "

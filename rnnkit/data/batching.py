@@ -53,10 +53,11 @@ class StreamBatches:
         return self.length * self.batch_size
 
 
-def length_buckets(lengths: list[int], batch_size: int, *, shuffle: bool = True,
+def length_buckets(lengths: list, batch_size: int, *, shuffle: bool = True,
                    generator: torch.Generator | None = None) -> list[list[int]]:
     """Index batches of similar length: sort by length (ties broken at random when shuffling),
-    cut into batches of ``batch_size``, then shuffle the batch order."""
+    cut into batches of ``batch_size``, then shuffle the batch order.  A length may be a tuple,
+    compared in order (a translation pair's target and source lengths)."""
     n = len(lengths)
     noise = torch.rand(n, generator=generator).tolist() if shuffle else [0.0] * n
     order = sorted(range(n), key=lambda i: (lengths[i], noise[i]))
@@ -79,7 +80,7 @@ class SentenceBatches:
     """Length-bucketed batches of examples, in a new order every epoch (seeded by the epoch, so
     that a resumed run sees the same batches).  ``collate`` turns a list of examples into a batch."""
 
-    def __init__(self, examples: list, lengths: list[int], batch_size: int, collate, *, seed: int = 0,
+    def __init__(self, examples: list, lengths: list, batch_size: int, collate, *, seed: int = 0,
                  shuffle: bool = True):
         if len(examples) != len(lengths):
             raise ValueError(f"{len(examples)} examples but {len(lengths)} lengths")

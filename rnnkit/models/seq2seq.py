@@ -4,6 +4,9 @@
     s_t = RNN([E_tgt[y_{t-1}]; h~_{t-1}], s_{t-1})                  (input feeding, Luong et al. 2015)
     a_t, alpha_t = Attention(s_t, h_1..h_S);   h~_t = tanh(W_c [a_t; s_t]);   p(y_t) = softmax(W_o h~_t)
 
+With ``tie_embeddings`` the output layer reuses the target embedding (Press & Wolf 2017):
+``p(y_t) = softmax(E_tgt W_r h~_t + b)``, which reads out through the smaller embedding size.
+
 Without attention (``attention=None``) the decoder sees the source only through its initial
 state, the bottleneck of Sutskever et al. 2014: ``h~_t = s_t`` and no input feeding.
 During training the previous target token is the gold one with probability ``teacher_forcing``
@@ -37,7 +40,7 @@ class DecoderState(NamedTuple):
 class Seq2Seq(nn.Module):
     def __init__(self, src_vocab_size: int, tgt_vocab_size: int, embedding_dim: int = 256, hidden_size: int = 256,
                  num_layers: int = 1, cell: str = "lstm", bidirectional: bool = True, attention: str | None = "general",
-                 dropout: float = 0.2, **rnn_options):
+                 dropout: float = 0.2, tie_embeddings: bool = False, **rnn_options):
         """``hidden_size``: the decoder's size; a bidirectional encoder has half of it per direction,
         so its states (both directions concatenated) have the decoder's size too."""
         super().__init__()
@@ -48,7 +51,7 @@ class Seq2Seq(nn.Module):
             raise ValueError(f"a bidirectional encoder needs an even hidden_size, got {hidden_size}")
         self.config = dict(src_vocab_size=src_vocab_size, tgt_vocab_size=tgt_vocab_size, embedding_dim=embedding_dim,
                            hidden_size=hidden_size, num_layers=num_layers, cell=cell, bidirectional=bidirectional,
-                           attention=attention, dropout=dropout, **rnn_options)
+                           attention=attention, dropout=dropout, tie_embeddings=tie_embeddings, **rnn_options)
         self.directions, self.hidden_size, self.is_lstm = directions, hidden_size, cell == "lstm"
         between = dropout if num_layers > 1 else 0.0
         self.src_embedding = nn.Embedding(src_vocab_size, embedding_dim, padding_idx=0)
@@ -61,7 +64,15 @@ class Seq2Seq(nn.Module):
         self.attention = Attention(hidden_size, hidden_size, attention) if attention else None
         self.combine = nn.Linear(2 * hidden_size, hidden_size, bias=False) if attention else None
         self.dropout = nn.Dropout(dropout)
-        self.output = nn.Linear(hidden_size, tgt_vocab_size)
+        self.readout = nn.Linear(hidden_size, embedding_dim, bias=False) if tie_embeddings else nn.Identity()
+        self.output = nn.Linear(embedding_dim if tie_embeddings else hidden_size, tgt_vocab_size)
+        if tie_embeddings:
+            # small shared weights (as the tied language model's): at N(0, 1) the first logits
+            # would spread by sqrt(embedding_dim)
+            self.output.weight = self.tgt_embedding.weight
+            with torch.no_grad():
+                self.tgt_embedding.weight.uniform_(-0.1, 0.1)
+                self.tgt_embedding.weight[0].zero_()
 
     def encode(self, src: torch.Tensor, lengths: torch.Tensor) -> DecoderState:
         """``src [S, B]`` padded source ids, ``lengths [B]`` -> the decoder's starting state."""
@@ -87,7 +98,10 @@ class Seq2Seq(nn.Module):
         target token) -> ``(logits [B, V], next state)``; the step's attention weights are
         ``state.attention``."""
         state = self._advance(self.tgt_embedding(token), state)
-        return self.output(self.dropout(state.feed)), state
+        return self._logits(state.feed), state
+
+    def _logits(self, attentional: torch.Tensor) -> torch.Tensor:
+        return self.output(self.dropout(self.readout(attentional)))
 
     def _advance(self, embedded: torch.Tensor, state: DecoderState) -> DecoderState:
         """The decoder's next state from the previous token's embedding ``[B, E]``; the state's
@@ -120,11 +134,11 @@ class Seq2Seq(nn.Module):
                 embedded = gold[t + 1]
                 if teacher_forcing < 1.0:
                     with torch.no_grad():
-                        guess = self.output(state.feed).argmax(-1)
+                        guess = self._logits(state.feed).argmax(-1)
                     own = torch.rand(guess.shape, device=guess.device) >= teacher_forcing
                     embedded = torch.where(own[:, None], self.tgt_embedding(guess), embedded)
         attention = torch.stack(weights) if self.attention is not None else None
-        return self.output(self.dropout(torch.stack(attentional))), attention
+        return self._logits(torch.stack(attentional)), attention
 
     def loss(self, src, src_lengths, tgt_in, tgt_out, teacher_forcing: float = 1.0):
         """Summed cross-entropy over the real target tokens (``tgt_out`` is padded with 0) and

@@ -5,7 +5,8 @@ options), the best weights on validation (or the last, without validation) in
 ``model.safetensors``, the vocabulary in ``vocab.json`` (and the characters in ``chars.json``
 where a model spells words; a translation model has ``vocab.src.json`` and ``vocab.tgt.json``,
 and ``subword.src.model`` and ``subword.tgt.model`` where it uses subwords), one JSON object
-per line in ``metrics.jsonl``, PNG plots in ``plots/`` and resumable checkpoints in ``checkpoints/``.  Every file is written atomically.
+per line in ``metrics.jsonl``, PNG plots in ``plots/`` and resumable checkpoints in
+``checkpoints/``.  Every file is written atomically.
 """
 from __future__ import annotations
 

@@ -40,3 +40,11 @@ def test_length_buckets_group_similar_lengths():
 def test_pad_batch():
     ids, lengths = pad_batch([[5, 6, 7], [8]], pad_id=0)
     assert ids.tolist() == [[5, 8], [6, 0], [7, 0]] and lengths.tolist() == [3, 1]
+
+
+def test_length_buckets_on_pairs_of_lengths():
+    """(target, source) keys: each batch shares its target length where the data allows."""
+    keys = [(t, s) for t in (3, 5, 9) for s in (1, 2, 3, 4)] * 2      # 8 of each target length
+    batches = length_buckets(keys, 8, generator=torch.Generator().manual_seed(1))
+    assert sorted(i for b in batches for i in b) == list(range(len(keys)))
+    assert all(len({keys[i][0] for i in b}) == 1 for b in batches)

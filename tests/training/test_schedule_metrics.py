@@ -68,3 +68,15 @@ def test_tagging_metrics_and_lines():
     assert format_tagging_metrics({**m, "loss": 0.25}) == "accuracy 0.7500  unseen 0.5000  loss 0.2500 nats/token"
     assert (format_classification_metrics({"accuracy": 0.5, "macro_f1": 0.25, "loss": 1.0})
             == "accuracy 0.5000  macro-F1 0.2500  loss 1.0000 nats/example")
+
+
+def test_translation_metrics_are_sacrebleu_cased_and_lowercased():
+    from rnnkit.training import format_translation_metrics, translation_metrics
+
+    refs = ["A man is running down the street.", "Two dogs play in the snow."]
+    same = translation_metrics(refs, refs)
+    assert same["bleu"] == pytest.approx(100) and same["chrf"] == pytest.approx(100)
+    lowered = translation_metrics([r.lower() for r in refs], refs)
+    assert lowered["bleu"] < 90 and lowered["bleu_lowercase"] == pytest.approx(100)
+    assert format_translation_metrics({**same, "sentences_per_s": 12.5, "beam": 5}) == \
+        "BLEU 100.00  BLEU (lowercased) 100.00  chrF 100.00  12.5 sentences/s (beam 5)"
