@@ -80,3 +80,24 @@ def test_learns_to_reverse_with_attention():
     real = tgt_out != 0
     accuracy = (logits.argmax(-1) == tgt_out)[real].float().mean()
     assert accuracy > 0.9, accuracy
+
+
+def test_tied_output_embedding_is_one_matrix_and_survives_safetensors(tmp_path):
+    from safetensors.torch import load_model, save_model
+
+    torch.manual_seed(0)
+    tied = Seq2Seq(12, 12, embedding_dim=6, hidden_size=8, tie_embeddings=True).eval()
+    untied = Seq2Seq(12, 12, embedding_dim=6, hidden_size=8).eval()
+    assert tied.output.weight is tied.tgt_embedding.weight and tied.readout.weight.shape == (6, 8)
+    assert sum(p.numel() for p in tied.parameters()) < sum(p.numel() for p in untied.parameters())
+    _, src_ids, lengths, tgt_in, tgt_out = toy(4)
+    logits, _ = tied(src_ids, lengths, tgt_in)
+    assert logits.shape == (tgt_in.shape[0], 4, 12)
+    save_model(tied, str(tmp_path / "m.safetensors"))
+    again = Seq2Seq(12, 12, embedding_dim=6, hidden_size=8, tie_embeddings=True).eval()
+    load_model(again, str(tmp_path / "m.safetensors"))
+    assert again.output.weight is again.tgt_embedding.weight
+    torch.testing.assert_close(again(src_ids, lengths, tgt_in)[0], logits)
+    nats, _ = tied.loss(src_ids, lengths, tgt_in, tgt_out)
+    nats.backward()
+    assert tied.tgt_embedding.weight.grad is not None and tied.readout.weight.grad.abs().sum() > 0
