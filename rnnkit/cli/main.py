@@ -15,6 +15,10 @@ from rnnkit.errors import RnnkitError
 
 class Parser(argparse.ArgumentParser):
     def error(self, message):  # argparse's two-line usage error becomes one line
+        extra = message.removeprefix("unrecognized arguments: ")
+        if extra != message and not any(a.startswith("-") for a in extra.split()):
+            # argparse cannot read an optional positional (FILE) placed after an option
+            message += "; put file arguments before the options, e.g. `rnnkit translate RUN_DIR in.de --beam 3`"
         raise RnnkitError(f"{self.prog}: {message} (see {self.prog} --help)")
 
 

@@ -91,6 +91,13 @@ def test_translate_gives_one_line_per_line(trained, capsys, monkeypatch):
     assert code == 0 and again.split("\n")[1] == ""
 
 
+def test_a_file_after_an_option_gets_a_hint(trained, capsys):
+    code, out, err = run(["translate", str(trained / "run"), "--beam", "3", str(trained / "test.de")], capsys)
+    assert code == 2 and out == "" and "put file arguments before the options" in err and len(err.splitlines()) == 1
+    code, _, err = run(["translate", str(trained / "run"), "--bem", "3"], capsys)
+    assert code == 2 and "unrecognized arguments: --bem 3" in err and "put file" not in err
+
+
 def test_attention_heatmap(trained, capsys):
     out_png = trained / "map.png"
     code, out, err = run(["attention", str(trained / "run"), "Eine rote Ente springt.", "--output", str(out_png)],
