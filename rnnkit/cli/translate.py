@@ -14,6 +14,7 @@ import torch
 from rnnkit.cli.runs import load_for, report_training, resumed
 from rnnkit.data import ReversibleWordTokenizer, SentenceBatches, SubwordTokenizer, Vocab, pad_batch, read_parallel
 from rnnkit.data.parallel import read_lines
+from rnnkit.data.tokenize import JOINER
 from rnnkit.decoding import translate
 from rnnkit.errors import RnnkitError
 from rnnkit.layers.attention import SCORES
@@ -259,7 +260,8 @@ def run_attention(args) -> None:
     results = translate(model, args.sentences, beam_size=args.beam, alpha=args.alpha, batch_size=args.batch_size)
     for k, result in enumerate(results, 1):
         path = output if len(results) == 1 else output.with_name(f"{output.stem}-{k}{output.suffix or '.png'}")
-        plot_attention(result.attention, result.source, result.tokens, path, result.text)
+        source, tokens = ([t.replace(JOINER, "") for t in ts] for ts in (result.source, result.tokens))
+        plot_attention(result.attention, source, tokens, path, result.text)   # plot fonts lack the joiner
         print(result.text)
         print(f"attention heatmap: {path}", file=sys.stderr)
 
