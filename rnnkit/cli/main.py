@@ -28,7 +28,7 @@ def _formatter(prog):
 
 def build_parser() -> argparse.ArgumentParser:
     from rnnkit.cli import classify, demo, lm, tag, translate
-    from rnnkit.training.options import positive_int
+    from rnnkit.training.options import output_file, positive_int
 
     parser = Parser(prog="rnnkit", formatter_class=_formatter,
                     description="Recurrent sequence models: train, inspect, generate.")
@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--ref", metavar="FILE", help="reference translations, line-aligned with --src")
     tr.add_argument("--beam", type=positive_int, default=5, help="beam size (1: greedy)")
     tr.add_argument("--batch-size", type=positive_int, default=64, help="sentences decoded together")
-    tr.add_argument("--output", metavar="FILE", help="also write the translations here, one per line")
+    tr.add_argument("--output", type=output_file, metavar="FILE", help="also write the translations here, one per line")
     ev.set_defaults(run=run_evaluate)
     return parser
 

@@ -16,8 +16,8 @@ from rnnkit.errors import DataError, RnnkitError
 from rnnkit.models import SequenceTagger
 from rnnkit.training import (RunDir, Trainer, confusion_matrix, format_tagging_metrics, load, plot_confusion,
                              tagging_metrics)
-from rnnkit.training.options import (add_recurrent_options, add_training_options, positive_int, probability,
-                                     recurrent_options, train_options)
+from rnnkit.training.options import (add_recurrent_options, add_training_options, output_file, positive_int,
+                                     probability, recurrent_options, train_options)
 from rnnkit.training.rundir import write_atomic
 
 
@@ -172,7 +172,7 @@ def add_tag_parser(sub) -> None:
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("run_dir", metavar="RUN_DIR", help="run directory of `rnnkit train tag`")
     p.add_argument("--input", required=True, metavar="FILE", help="CoNLL-U (by extension) or plain text")
-    p.add_argument("--output", required=True, metavar="FILE", help="CoNLL-U to write (atomically)")
+    p.add_argument("--output", required=True, type=output_file, metavar="FILE", help="CoNLL-U to write (atomically)")
     p.add_argument("--xpos", action="store_true", help="also write the XPOS column (if the model predicts it)")
     p.add_argument("--batch-size", type=positive_int, default=64, help="sentences per batch")
     p.set_defaults(run=run_tag)

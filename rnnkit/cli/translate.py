@@ -22,8 +22,8 @@ from rnnkit.models import Seq2Seq
 from rnnkit.training import (RunDir, TeacherForcing, Trainer, format_translation_metrics, perplexity, plot_attention,
                              translation_metrics)
 from rnnkit.training.rundir import write_atomic
-from rnnkit.training.options import (add_recurrent_options, add_training_options, positive_int, probability,
-                                     recurrent_options, train_options)
+from rnnkit.training.options import (add_recurrent_options, add_training_options, output_file, positive_int,
+                                     probability, recurrent_options, train_options)
 from rnnkit.training.teacher_forcing import KINDS as FORCING_KINDS
 
 TOKENIZERS = ("subword", "word")
@@ -244,7 +244,7 @@ def add_attention_parser(sub) -> None:
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("run_dir", metavar="RUN_DIR", help="run directory of `rnnkit train translate`")
     p.add_argument("sentences", nargs="+", metavar="SENTENCE", help="source sentence(s)")
-    p.add_argument("--output", default="attention.png", metavar="FILE",
+    p.add_argument("--output", default="attention.png", type=output_file, metavar="FILE",
                    help="PNG file; with several sentences, FILE-1.png, FILE-2.png, ...")
     _add_decoding_options(p)
     p.set_defaults(run=run_attention)

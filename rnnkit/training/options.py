@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from rnnkit.errors import RnnkitError
 from rnnkit.training.schedule import KINDS, Schedule
@@ -27,6 +28,14 @@ def non_negative_float(text: str) -> float:
     if not value >= 0:
         raise argparse.ArgumentTypeError(f"must be zero or positive, got {text}")
     return value
+
+
+def output_file(text: str) -> str:
+    """A file to write: its folder must exist (checked before any work is done)."""
+    folder = Path(text).parent
+    if not folder.is_dir():
+        raise argparse.ArgumentTypeError(f"cannot write {text}: folder {folder} does not exist")
+    return text
 
 
 def probability(text: str) -> float:

@@ -196,3 +196,14 @@ def test_help(capsys, command, expected):
         main([*command, "--help"])
     out = capsys.readouterr().out
     assert exit_.value.code == 0 and all(option in out for option in expected), out
+
+
+@pytest.mark.parametrize("command", [
+    lambda d: ["evaluate", str(d / "run"), "--src", str(d / "test.de"), "--ref", str(d / "test.en"),
+               "--output", str(d / "nowhere" / "out.en")],
+    lambda d: ["attention", str(d / "run"), "Eine Kuh isst.", "--output", str(d / "nowhere" / "m.png")],
+])
+def test_an_output_in_a_missing_folder_is_refused_before_any_work(trained, capsys, command):
+    code, out, err = run(command(trained), capsys)
+    assert code == 2 and out == "" and len(err.splitlines()) == 1
+    assert f"folder {trained / 'nowhere'} does not exist" in err
