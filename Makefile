@@ -1,6 +1,6 @@
 # `make demo` and `make test` work on a fresh machine: the first use creates .venv,
 # installs the CPU build of torch (pinned: an unpinned torch pulls several GB of CUDA
-# packages), then this package with its extras.
+# packages), then this package with its extras, and compiles its C++ time loop.
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -13,6 +13,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -e '.[dev]'
+	-$(VENV)/bin/rnnkit build   # the C++ time loop; without a compiler the Python loop runs instead
 	touch $(STAMP)
 
 install: $(STAMP)

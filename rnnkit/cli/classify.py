@@ -1,7 +1,6 @@
 """``rnnkit train classify``, ``rnnkit classify`` and the classifier side of ``evaluate``."""
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import warnings
@@ -9,7 +8,8 @@ from pathlib import Path
 
 import torch
 
-from rnnkit.cli.runs import load_for, plot_test_confusion, report_training, resumed
+from rnnkit.cli.formatting import HelpFormatter
+from rnnkit.cli.runs import load_for, plot_test_confusion, report_training, resumed, saved_args
 from rnnkit.data import SentenceBatches, Vocab, pad_batch, read_text, read_tsv, tokenizer_for
 from rnnkit.errors import DataError, RnnkitError
 from rnnkit.layers import POOLINGS
@@ -24,9 +24,11 @@ from rnnkit.training.options import (add_recurrent_options, add_training_options
 def add_train_parser(sub) -> None:
     p = sub.add_parser("classify", help="train a sentence classifier (many-to-one) on TSV files",
                        description="Train a recurrent sentence classifier: read the whole text, decide one label. "
-                                   "Input: TSV, one example per line, text and label columns; a first line whose "
-                                   "label field is no label of the data (or names the columns) is a header.",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                                   "Input: TSV, one example per line, text and label columns (by default the first "
+                                   "and the last), every line with the same number of tab-separated fields; a first "
+                                   "line whose label field is no label of the data (or names the columns) is a "
+                                   "header.",
+                       formatter_class=HelpFormatter)
     d = p.add_argument_group("data")
     d.add_argument("--train", required=True, metavar="FILE", help="training examples, TSV (.gz accepted)")
     v = d.add_mutually_exclusive_group()
@@ -104,7 +106,7 @@ def score(model: SequenceClassifier, examples, batch_size: int = 256) -> tuple[d
 def train(args) -> None:
     run = None
     if args.resume:
-        run, config, args = resumed(args, "classify", ["--train", "-"])
+        run, config, args = resumed(args, "classify")
     tokenizer = tokenizer_for("text", lowercase=not args.keep_case)
     train_rows = rows(args.train, args.text_column, args.label_column)
     if args.valid:
@@ -136,7 +138,7 @@ def train(args) -> None:
         run.write_config({"task": "classify", "model": model.config,
                           "data": {"level": "text", "lowercase": not args.keep_case, "labels": labels,
                                    "text_column": args.text_column, "label_column": args.label_column},
-                          "args": {k: v for k, v in vars(args).items() if k != "run"}})
+                          "args": saved_args(args)})
     batches = SentenceBatches(train_examples, [len(ids) for ids, _ in train_examples], args.batch_size, collate,
                               seed=args.seed)
     print(f"{args.cell.upper()} classifier ({args.pooling} pooling): {sum(p.numel() for p in model.parameters()):,} "
@@ -165,7 +167,7 @@ def add_classify_parser(sub) -> None:
                        description="Print LABEL<TAB>PROBABILITY for each input line (an empty line gives an empty "
                                    "line). Input is plain text, one example per line, or TSV laid out as in "
                                    "training when the file name ends in .tsv (one output line per example).",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                       formatter_class=HelpFormatter)
     p.add_argument("run_dir", metavar="RUN_DIR", help="run directory of `rnnkit train classify`")
     p.add_argument("input", nargs="?", default="-", metavar="FILE", help="input file, or - for standard input")
     p.add_argument("--explain", action="store_true",

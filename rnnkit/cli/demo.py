@@ -7,7 +7,6 @@ temperatures, autocompletes a word, and shows the gates of the trained LSTM read
 """
 from __future__ import annotations
 
-import argparse
 import codecs
 import contextlib
 import importlib
@@ -18,6 +17,8 @@ import tempfile
 from pathlib import Path
 
 import torch
+
+from rnnkit.cli.formatting import HelpFormatter
 
 MARKER = ".rnnkit-demo"
 SENTENCE = "The for statement is used to iterate"
@@ -46,7 +47,7 @@ def corpus() -> tuple[str, str]:
 
 def add_parser(sub) -> None:
     p = sub.add_parser("demo", help="train a character LSTM for a minute, then generate and show its gates",
-                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       description=__doc__, formatter_class=HelpFormatter)
     p.add_argument("--seconds", type=float, default=60.0, help="training time (default: 60)")
     p.add_argument("--out", default="runs/demo", help="run directory (default: runs/demo; a previous demo "
                                                        "there is replaced)")
@@ -87,7 +88,8 @@ def run(args) -> None:
 
 
 def show(out: Path, seed: int, stream=None) -> None:
-    from rnnkit.decoding import beam_search, generate
+    from rnnkit.cli.lm import completions
+    from rnnkit.decoding import generate
     from rnnkit.training import load
 
     stream = stream or sys.stdout
@@ -98,11 +100,9 @@ def show(out: Path, seed: int, stream=None) -> None:
         ids = generate(model, vocab.encode(tok.tokenize(prime)), 300, temperature=temperature,
                        generator=torch.Generator().manual_seed(seed))
         print(f"\n--- sample at temperature {temperature} ---\n{prime}{tok.detokenize(vocab.decode(ids))}", file=stream)
-    stop = {i for i, t in enumerate(vocab.tokens) if len(t) == 1 and not t.isalnum()}
     typed = "The stat"
-    completions = beam_search(model, vocab.encode(tok.tokenize(typed)), k=3, max_length=15, stop=stop)
-    words = ", ".join(f"{typed}{tok.detokenize(vocab.decode([i for i in ids if i not in stop]))}"
-                      f" (p={float(torch.tensor(lp).exp()):.2f})" for ids, lp in completions)
+    words = ", ".join(f"{typed}{text} (p={p:.2f})"
+                      for text, p in completions(model, vocab.encode(tok.tokenize(typed)), 3, 15))
     print(f"\n--- autocomplete of {typed!r}: {words}", file=stream)
     gate_table(model, SENTENCE, stream)
     print(f"\nRun directory: {out}   loss plot: {out / 'plots' / 'loss.png'}", file=stream)

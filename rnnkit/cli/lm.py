@@ -1,21 +1,22 @@
 """``rnnkit train lm``, ``generate``, ``complete`` and the language-model side of ``evaluate``."""
 from __future__ import annotations
 
-import argparse
 import json
+import math
 import sys
 import warnings
 
 import torch
 
-from rnnkit.cli.runs import load_for, report_training, resumed
+from rnnkit.cli.formatting import HelpFormatter
+from rnnkit.cli.runs import load_for, report_training, resumed, saved_args
 from rnnkit.data import LEVELS, StreamBatches, Vocab, read_text, tokenizer_for
 from rnnkit.decoding import beam_search, generate
 from rnnkit.errors import RnnkitError
 from rnnkit.models import LanguageModel
 from rnnkit.training import RunDir, Trainer, format_lm_metrics, lm_metrics
 from rnnkit.training.options import (add_recurrent_options, add_training_options, non_negative_float, positive_float,
-                                     positive_int, probability, recurrent_options, train_options)
+                                     positive_int, probability, recurrent_options, top_p, train_options)
 
 DEFAULT_BPTT = {"char": 100, "word": 35}
 EVAL_WINDOW = 256
@@ -25,7 +26,7 @@ def add_train_parser(sub) -> None:
     p = sub.add_parser("lm", help="train a character- or word-level language model on a text file",
                        description="Train a recurrent language model (predict the next token) with truncated "
                                    "backpropagation through time, and save it in a run directory.",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                       formatter_class=HelpFormatter)
     d = p.add_argument_group("data")
     d.add_argument("--text", required=True, metavar="FILE", help="training text, UTF-8 (.gz accepted)")
     v = d.add_mutually_exclusive_group()
@@ -75,7 +76,7 @@ def _split(args, tokens: list[str], tokenizer, text: str):
 
 def train(args) -> None:
     if args.resume:
-        run, _, args = resumed(args, "lm", ["--text", "-"])
+        run, _, args = resumed(args, "lm")
         vocab = Vocab.load(run.vocab)
     else:
         run = None
@@ -101,7 +102,7 @@ def train(args) -> None:
         run = RunDir.create(args.out, resume=False)
         vocab.save(run.vocab)
         run.write_config({"task": "lm", "model": model.config, "data": {"level": args.level},
-                          "args": {k: v for k, v in vars(args).items() if k != "run"}})
+                          "args": saved_args(args)})
     print(f"{args.level}-level {args.cell.upper()} language model: {sum(p.numel() for p in model.parameters()):,} "
           f"parameters, vocabulary {len(vocab):,}, {batches.num_tokens:,} training tokens in {len(batches)} "
           f"windows of {args.bptt} x {args.batch_size}", file=sys.stderr)
@@ -132,14 +133,17 @@ def _encode_prime(model, prime: str) -> list[int]:
 def add_generate_parser(sub) -> None:
     p = sub.add_parser("generate", help="sample text from a trained language model",
                        description="Print the prime followed by generated tokens (and nothing else) on stdout.",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                       formatter_class=HelpFormatter)
     p.add_argument("run_dir", metavar="RUN_DIR", help="run directory of `rnnkit train lm`")
-    p.add_argument("--prime", default="\n", help="text the model reads before generating")
+    p.add_argument("--prime", default="\n",
+                   help="text the model reads before generating (default: a newline, as at the start of a line)")
     p.add_argument("--length", type=positive_int, default=500, help="tokens to generate")
     p.add_argument("--temperature", type=non_negative_float, default=0.8,
                    help="softmax temperature; 0 always takes the most likely token (greedy)")
     p.add_argument("--top-k", type=positive_int, help="sample only among the K most likely tokens")
-    p.add_argument("--top-p", type=probability, help="sample only from the smallest set with probability >= P")
+    p.add_argument("--top-p", type=top_p, metavar="P",
+                   help="sample only from the smallest set of most likely tokens with probability >= P, "
+                        "0 < P <= 1 (1: no filtering)")
     p.add_argument("--seed", type=int, default=0, help="random seed")
     p.set_defaults(run=run_generate)
 
@@ -163,8 +167,12 @@ def add_complete_parser(sub) -> None:
     p = sub.add_parser("complete", help="the most likely continuations of a prefix (autocomplete)",
                        description="Beam search for the K most likely ways to finish the prefix's last word "
                                    "(character model) or to continue it by up to --max-length words (word model); "
-                                   "prints CONTINUATION<TAB>PROBABILITY, most likely first.",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                                   "prints one CONTINUATION<TAB>PROBABILITY line per candidate, most likely first. "
+                                   "The continuation is printed without what ends it (the space or punctuation "
+                                   "after a word, the end of the line for a word model); candidates that print "
+                                   "the same text are one candidate, with their probabilities summed. Special "
+                                   "tokens (<pad>, <unk>, <bos>, <eos>) are never proposed.",
+                       formatter_class=HelpFormatter)
     p.add_argument("run_dir", metavar="RUN_DIR", help="run directory of `rnnkit train lm`")
     p.add_argument("prefix", help="the text typed so far")
     p.add_argument("-k", type=positive_int, default=5, help="continuations to show")
@@ -172,19 +180,33 @@ def add_complete_parser(sub) -> None:
     p.set_defaults(run=run_complete)
 
 
+def completions(model, prefix: list[int], k: int, max_length: int) -> list[tuple[str, float]]:
+    """The ``k`` most likely distinct continuations of ``prefix`` (token ids) as (text, probability):
+    a character model finishes the word (a space or punctuation ends it), a word model continues
+    the line (its end ends it); what ends a continuation is not part of its text, and the
+    continuations that read the same are one, with the summed probability.  Special tokens are
+    never produced."""
+    vocab = model.vocab
+    if model.tokenizer.level == "char":
+        stop = {i for i, t in enumerate(vocab.tokens) if len(t) == 1 and not t.isalnum()}
+    else:
+        stop = {vocab.eos_id}
+    banned = {vocab.pad_id, vocab.unk_id, vocab.bos_id, vocab.eos_id} - stop
+    merged: dict[str, float] = {}
+    for ids, logp in beam_search(model, prefix, k=k, max_length=max_length, stop=stop, banned=banned,
+                                 merge_stops=True):
+        text = model.tokenizer.detokenize(vocab.decode([i for i in ids if i not in stop]))
+        merged[text] = merged.get(text, 0.0) + math.exp(logp)
+    return sorted(merged.items(), key=lambda item: -item[1])
+
+
 def run_complete(args) -> None:
     model = load_for(args.run_dir, "lm")
     prefix = _encode_prime(model, args.prefix)
     if not prefix:
         raise RnnkitError("the prefix must contain at least one token")
-    if model.tokenizer.level == "char":
-        stop = {i for i, t in enumerate(model.vocab.tokens) if len(t) == 1 and not t.isalnum()}
-    else:
-        stop = {model.vocab.eos_id}
-    results = beam_search(model, prefix, k=args.k, max_length=args.max_length, stop=stop)
-    for ids, logp in results:
-        tokens = model.vocab.decode([i for i in ids if i not in stop] if model.tokenizer.level == "char" else ids)
-        print(f"{model.tokenizer.detokenize(tokens)}\t{torch.tensor(logp).exp().item():.4f}")
+    for text, p in completions(model, prefix, args.k, args.max_length):
+        print(f"{text}\t{p:.4f}")
 
 
 def evaluate(model, args) -> dict:

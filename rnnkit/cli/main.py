@@ -10,10 +10,22 @@ import argparse
 import sys
 import warnings
 
+from rnnkit.cli.formatting import HelpFormatter
 from rnnkit.errors import RnnkitError
 
 
 class Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", HelpFormatter)   # every subcommand's help reads alike
+        super().__init__(*args, **kwargs)
+
+    def parse_known_args(self, args=None, namespace=None):
+        if args is not None and "--resume" in args:   # the run directory knows its data files
+            for action in self._actions:
+                if action.required and action.option_strings and action.dest != "out":
+                    action.required = False
+        return super().parse_known_args(args, namespace)
+
     def error(self, message):  # argparse's two-line usage error becomes one line
         extra = message.removeprefix("unrecognized arguments: ")
         if extra != message and not any(a.startswith("-") for a in extra.split()):
@@ -22,18 +34,15 @@ class Parser(argparse.ArgumentParser):
         raise RnnkitError(f"{self.prog}: {message} (see {self.prog} --help)")
 
 
-def _formatter(prog):
-    return argparse.ArgumentDefaultsHelpFormatter(prog, max_help_position=32)
-
-
 def build_parser() -> argparse.ArgumentParser:
-    from rnnkit.cli import classify, demo, lm, tag, translate
+    from rnnkit.cli import build, classify, demo, lm, tag, translate
     from rnnkit.training.options import output_file, positive_int
 
-    parser = Parser(prog="rnnkit", formatter_class=_formatter,
+    parser = Parser(prog="rnnkit", formatter_class=HelpFormatter,
                     description="Recurrent sequence models: train, inspect, generate.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     demo.add_parser(sub)
+    build.add_parser(sub)
     train = sub.add_parser("train", help="train a model into a run directory",
                            description="Train a model; every task writes a run directory (--out).")
     tasks = train.add_subparsers(dest="task", metavar="TASK", parser_class=Parser, required=True)
@@ -47,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     tag.add_tag_parser(sub)
     translate.add_translate_parser(sub)
     translate.add_attention_parser(sub)
-    ev = sub.add_parser("evaluate", help="score a trained model on test data", formatter_class=_formatter,
+    ev = sub.add_parser("evaluate", help="score a trained model on test data", formatter_class=HelpFormatter,
                         description="Print one metrics line for the test data: a language model gives "
                                     "loss, perplexity and bits per character (test: text); a classifier accuracy, "
                                     "macro-F1 and loss (test: TSV); a tagger UPOS accuracy overall and on unseen "
@@ -69,10 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_evaluate(args) -> None:
     from rnnkit.cli import classify, lm, tag, translate
-    from rnnkit.training import load
+    from rnnkit.training import RunDir, load
+    from rnnkit.training.files import check_writable_folder
 
     model = load(args.run_dir)
     name = model.config["task"]
+    if name in ("classify", "tag"):   # the confusion matrix goes there, after the work
+        check_writable_folder(RunDir(args.run_dir).plots, "the confusion matrix into the run's plots/")
     if name != "translate" and not args.test:
         raise RnnkitError(f"{args.run_dir}: give the test data with --test FILE")
     if name == "translate" and args.test:
@@ -91,10 +103,12 @@ def main(argv=None) -> int:
     warnings.showwarning = _one_line_warning
     parser = build_parser()
     try:
+        argv = sys.argv[1:] if argv is None else list(argv)
         args = parser.parse_args(argv)
         if args.command is None:
             parser.print_help(sys.stderr)
             return 2
+        args.argv = argv   # what was given, as opposed to defaulted (for --resume)
         args.run(args)
     except RnnkitError as e:
         print(f"error: {e}", file=sys.stderr)
@@ -103,10 +117,14 @@ def main(argv=None) -> int:
         print(str(e), file=sys.stderr)
         return 130
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print("interrupted; nothing more was saved (a run resumes from its last checkpoint)", file=sys.stderr)
         return 130
     except BrokenPipeError:   # `rnnkit generate ... | head`
         return 0
+    except OSError as e:   # a file or folder the system refused: one line, like any input error
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"error: {where}{e.strerror or e}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -1,7 +1,6 @@
 """``rnnkit train tag``, ``rnnkit tag`` and the tagger side of ``evaluate``."""
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import warnings
@@ -9,16 +8,18 @@ from pathlib import Path
 
 import torch
 
-from rnnkit.cli.runs import load_for, plot_test_confusion, report_training, resumed
+from rnnkit.cli.formatting import HelpFormatter
+from rnnkit.cli.runs import load_for, plot_test_confusion, report_training, resumed, saved_args
 from rnnkit.data import SentenceBatches, Vocab, document_from_tokens, read_conllu, read_text
-from rnnkit.data.conllu import UPOS, XPOS
+from rnnkit.data.conllu import COLUMNS, UPOS, XPOS, parse_conllu
+from rnnkit.data.text import decode_text
 from rnnkit.errors import DataError, RnnkitError
 from rnnkit.models import SequenceTagger
 from rnnkit.training import (RunDir, Trainer, confusion_matrix, format_tagging_metrics, load, plot_confusion,
                              tagging_metrics)
 from rnnkit.training.options import (add_recurrent_options, add_training_options, output_file, positive_int,
                                      probability, recurrent_options, train_options)
-from rnnkit.training.rundir import write_atomic
+from rnnkit.training.files import write_atomic
 
 
 def add_train_parser(sub) -> None:
@@ -26,7 +27,7 @@ def add_train_parser(sub) -> None:
                        description="Train a tagger: word embeddings plus a character BiLSTM per word, a stacked "
                                    "BiLSTM, one softmax per word. Reads the UPOS (and with --xpos the XPOS) column "
                                    "of CoNLL-U files; multiword-token lines and empty nodes are skipped.",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                       formatter_class=HelpFormatter)
     d = p.add_argument_group("data")
     d.add_argument("--train", required=True, metavar="FILE", help="training sentences, CoNLL-U (.gz accepted)")
     d.add_argument("--valid", "--dev", metavar="FILE", help="validation sentences, CoNLL-U (selects the best model)")
@@ -112,7 +113,7 @@ def score(model: SequenceTagger, data: list[tuple], vocab: Vocab, chars: Vocab, 
 def train(args) -> None:
     run = None
     if args.resume:
-        run, config, args = resumed(args, "tag", ["--train", "-"])
+        run, config, args = resumed(args, "tag")
     doc = read_conllu(args.train)
     lower = not args.keep_case
     if run is None:
@@ -136,7 +137,7 @@ def train(args) -> None:
         vocab.save(run.vocab)
         chars.save(run.chars)
         run.write_config({"task": "tag", "model": model.config, "data": {"labels": labels},
-                          "args": {k: v for k, v in vars(args).items() if k != "run"}})
+                          "args": saved_args(args)})
     batches = SentenceBatches(train_data, [len(f) for f, _, _ in train_data], args.batch_size,
                               collater(model, vocab, chars), seed=args.seed)
     tokens = sum(len(f) for f, _, _ in train_data)
@@ -169,41 +170,68 @@ def add_tag_parser(sub) -> None:
                        description="Tag every word. A .conllu input keeps every line byte for byte except the UPOS "
                                    "column of word lines (and XPOS with --xpos); any other input is plain text, one "
                                    "whitespace-tokenised sentence per line, written as complete 10-column CoNLL-U.",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                       formatter_class=HelpFormatter)
     p.add_argument("run_dir", metavar="RUN_DIR", help="run directory of `rnnkit train tag`")
-    p.add_argument("--input", required=True, metavar="FILE", help="CoNLL-U (by extension) or plain text")
-    p.add_argument("--output", required=True, type=output_file, metavar="FILE", help="CoNLL-U to write (atomically)")
+    p.add_argument("--input", required=True, metavar="FILE",
+                   help="CoNLL-U (by extension .conllu) or plain text; - reads standard input, as CoNLL-U when "
+                        "its first line that is not a # comment has 10 tab-separated columns, else as plain text")
+    p.add_argument("--output", required=True, type=_output, metavar="FILE",
+                   help="CoNLL-U to write (atomically); - writes it to standard output")
     p.add_argument("--xpos", action="store_true", help="also write the XPOS column (if the model predicts it)")
     p.add_argument("--batch-size", type=positive_int, default=64, help="sentences per batch")
     p.set_defaults(run=run_tag)
+
+
+def _output(text: str) -> str:
+    """--output: ``-`` (standard output) or a file to write."""
+    return text if text == "-" else output_file(text)
 
 
 def _is_conllu(path: str) -> bool:
     return Path(path).name.removesuffix(".gz").endswith(".conllu")
 
 
+def _looks_like_conllu(text: str) -> bool:
+    """Standard input is CoNLL-U when its first line that is neither blank nor a comment has 10 columns."""
+    first = next((line for line in text.split("\n") if line.strip() and not line.startswith("#")), "")
+    return len(first.split("\t")) == COLUMNS
+
+
 def run_tag(args) -> None:
     model = load_for(args.run_dir, "tag")
     if args.xpos and model.xpos is None:
         raise RnnkitError(f"--xpos: the model in {args.run_dir} was trained without XPOS (train with --xpos)")
-    if _is_conllu(args.input):
-        doc = read_conllu(args.input)
+    name = "standard input" if args.input == "-" else args.input
+    if args.input == "-":
+        stdin = getattr(sys.stdin, "buffer", None)
+        text = decode_text(stdin.read() if stdin is not None else sys.stdin.read().encode("utf-8"), name)
+        conllu = _looks_like_conllu(text)
     else:
-        lines = read_text(args.input).split("\n")
+        conllu = _is_conllu(args.input)
+        text = None if conllu else read_text(args.input)
+    if conllu:
+        doc = parse_conllu(text, name) if text is not None else read_conllu(args.input)
+    else:
+        lines = text.split("\n")
         sentences = [line.split() for line in lines]
         empty = sum(1 for k, s in enumerate(sentences) if not s and k < len(lines) - 1)
         if empty:
-            warnings.warn(f"{args.input}: {empty} empty line(s) skipped")
+            warnings.warn(f"{name}: {empty} empty line(s) skipped")
         doc = document_from_tokens([s for s in sentences if s])
     upos, xpos = model.tag([s.forms for s in doc.sentences], batch_size=args.batch_size)
     doc.set_tags(UPOS, upos)
     if args.xpos:
         doc.set_tags(XPOS, xpos)
+    words = sum(len(s.forms) for s in doc.sentences)
+    if args.output == "-":
+        sys.stdout.write(doc.text())
+        sys.stdout.flush()
+        print(f"tagged {len(doc.sentences):,} sentences ({words:,} words)", file=sys.stderr)
+        return
     output = Path(args.output)
     if output.parent and not output.parent.exists():
         raise RnnkitError(f"{args.output}: the directory {output.parent} does not exist")
     write_atomic(output, doc.text())
-    words = sum(len(s.forms) for s in doc.sentences)
     print(f"tagged {len(doc.sentences):,} sentences ({words:,} words) into {args.output}", file=sys.stderr)
 
 

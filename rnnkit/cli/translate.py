@@ -2,7 +2,6 @@
 side of ``evaluate``."""
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -11,7 +10,8 @@ from pathlib import Path
 
 import torch
 
-from rnnkit.cli.runs import load_for, report_training, resumed
+from rnnkit.cli.formatting import HelpFormatter
+from rnnkit.cli.runs import load_for, report_training, resumed, saved_args
 from rnnkit.data import ReversibleWordTokenizer, SentenceBatches, SubwordTokenizer, Vocab, pad_batch, read_parallel
 from rnnkit.data.parallel import read_lines
 from rnnkit.data.tokenize import JOINER
@@ -21,7 +21,7 @@ from rnnkit.layers.attention import SCORES
 from rnnkit.models import Seq2Seq
 from rnnkit.training import (RunDir, TeacherForcing, Trainer, format_translation_metrics, perplexity, plot_attention,
                              translation_metrics)
-from rnnkit.training.rundir import write_atomic
+from rnnkit.training.files import write_atomic
 from rnnkit.training.options import (add_recurrent_options, add_training_options, output_file, positive_int,
                                      probability, recurrent_options, train_options)
 from rnnkit.training.teacher_forcing import KINDS as FORCING_KINDS
@@ -36,7 +36,7 @@ def add_train_parser(sub) -> None:
                                    "line-aligned plain-text files, one sentence per line (raw, cased text; .gz "
                                    "accepted). The run directory keeps the best model on validation BLEU (greedy "
                                    "decoding), one vocabulary per side and the subword models.",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                       formatter_class=HelpFormatter)
     d = p.add_argument_group("data")
     d.add_argument("--src", required=True, metavar="FILE", help="training sources, one sentence per line")
     d.add_argument("--tgt", required=True, metavar="FILE", help="training targets, line-aligned with --src")
@@ -147,7 +147,7 @@ def teacher_forced_loss(model: Seq2Seq, examples, batch_size: int = 128) -> dict
 def train(args) -> None:
     run = None
     if args.resume:
-        run, config, args = resumed(args, "translate", ["--src", "-", "--tgt", "-"])
+        run, config, args = resumed(args, "translate")
     forcing = _teacher_forcing(args)
     options = recurrent_options(args)
     if not args.unidirectional and options["hidden_size"] % 2:
@@ -178,7 +178,7 @@ def train(args) -> None:
                 tokenizer.save(run.subword_model(side))
         run.write_config({"task": "translate", "model": model.config,
                           "data": {"tokenizer": args.tokenizer, "max_length": args.max_length},
-                          "args": {k: v for k, v in vars(args).items() if k != "run"}})
+                          "args": saved_args(args)})
     # batches of equal target length (the decoder's steps) and similar source length: sorting
     # by source length alone pads the targets by 40% on Multi30k, by (target, source) by 0-7%
     batches = SentenceBatches(train_examples, [(len(t), len(s)) for s, t in train_examples], args.batch_size,
@@ -216,7 +216,7 @@ def add_translate_parser(sub) -> None:
     p = sub.add_parser("translate", help="translate text with a trained model",
                        description="Translate one sentence per input line and print one line per input line "
                                    "(an empty line gives an empty line). Output is detokenised, cased text.",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                       formatter_class=HelpFormatter)
     p.add_argument("run_dir", metavar="RUN_DIR", help="run directory of `rnnkit train translate`")
     p.add_argument("input", nargs="?", default="-", metavar="FILE", help="input file, or - for standard input")
     _add_decoding_options(p)
@@ -241,7 +241,7 @@ def add_attention_parser(sub) -> None:
     p = sub.add_parser("attention", help="plot where a translation model looks, as a heatmap",
                        description="Translate each SENTENCE, print the translation, and draw its attention "
                                    "weights (one row per output token, one column per source token) as PNG.",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                       formatter_class=HelpFormatter)
     p.add_argument("run_dir", metavar="RUN_DIR", help="run directory of `rnnkit train translate`")
     p.add_argument("sentences", nargs="+", metavar="SENTENCE", help="source sentence(s)")
     p.add_argument("--output", default="attention.png", type=output_file, metavar="FILE",

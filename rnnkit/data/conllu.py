@@ -48,7 +48,11 @@ class Document:
 
 
 def read_conllu(path: str | Path) -> Document:
-    text = read_text(path)
+    return parse_conllu(read_text(path), path)
+
+
+def parse_conllu(text: str, path: str | Path) -> Document:
+    """The document of CoNLL-U ``text`` read from ``path`` (which errors name)."""
     ends = text.endswith("\n")
     lines = text.split("\n")
     if ends:

@@ -27,7 +27,11 @@ def read_bytes(path: str | Path) -> bytes:
 
 def read_text(path: str | Path) -> str:
     """The whole file as text.  Refuses empty, binary and non-UTF-8 files, naming the line."""
-    data = read_bytes(path)
+    return decode_text(read_bytes(path), path)
+
+
+def decode_text(data: bytes, path: str | Path) -> str:
+    """``data`` (read from ``path``, which errors name) as text, with ``read_text``'s checks."""
     if not data.strip():
         raise DataError(f"{path}: is empty")
     nul = data.find(b"\x00")

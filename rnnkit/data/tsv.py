@@ -1,9 +1,12 @@
 """Labelled text in TSV: one example per line, ``text<TAB>label`` (or any columns, chosen by name
-or 0-based index; by default the first column is the text and the last the label).
+or 0-based index; by default the first column is the text and the last the label).  Every line
+has as many tab-separated fields as the first (a header or not); only prediction input
+(``labelled=False``) may leave out the label where it is the last column.
 
 The first line is taken as a header when the columns are chosen by name, or when its label
 field is not a label of any other line (GLUE's ``sentence<TAB>label``).  Errors name the file
-and line: a row without a label, an empty text, a column that does not exist.
+and line: a row without a label, a row of another width, an empty text, a column that does not
+exist.
 """
 from __future__ import annotations
 
@@ -66,12 +69,17 @@ def read_tsv(path: str | Path, text_column: str | int | None = None, label_colum
         others = {r[l0] for _, r in rows[1:] if len(r) > l0}
         if first[l0].strip() not in {o.strip() for o in others}:
             header = first
+    first_line = rows[0][0]
     if header is not None:
         rows = rows[1:]
     if not rows:
         raise DataError(f"{path}: has a header line but no examples")
     out = LabelledTexts([], [], [], header)
     for n, fields in rows:
+        if len(fields) != width and not (not labelled and len(fields) == width - 1 == l0 != t0):
+            problem = "no label: " if labelled and len(fields) <= l0 else ""
+            raise DataError(f"{path}, line {n}: {problem}{len(fields)} tab-separated field(s), but line {first_line} "
+                            f"has {width}; every line needs the same number of fields")
         if len(fields) <= t0:
             raise DataError(f"{path}, line {n}: no text in column {t0} (found {len(fields)} tab-separated fields)")
         label = fields[l0].strip() if len(fields) > l0 and t0 != l0 else ""

@@ -1,19 +1,31 @@
-"""The C++ time loop (``native/loop.cpp``), compiled on first use and cached.
+"""The C++ time loop (``native/loop.cpp``), compiled once per machine and cached.
 
-The build uses ``torch.utils.cpp_extension.load`` with ninja into torch's extension cache
-(``$TORCH_EXTENSIONS_DIR``, default ``~/.cache/torch_extensions``); it never installs anything,
-so pip cannot fetch a second torch.  If the build fails, or ``RNNKIT_NATIVE=0`` is set, the
-engine runs its Python loop (``rnnkit.engine.loop``), which is also the reference the tests
-hold the C++ loop to.  CPU tensors only; other devices use the Python loop.
+``torch.utils.cpp_extension.load`` compiles it with ninja into torch's extension cache
+(``$TORCH_EXTENSIONS_DIR``, default ``~/.cache/torch_extensions``) under a name that digests the
+source, the flags and the torch and Python versions; it never installs anything, so pip cannot
+fetch a second torch.  A marker file, written last, marks a completed build; later processes
+import that library directly, without ninja, whatever the checkout or the ninja binary.  An OS
+lock next to the build directory lets one process compile at a time (waiting at most
+``$RNNKIT_BUILD_WAIT`` seconds, default 600); the kernel releases it when its holder dies, and
+the next holder clears what a killed build left behind.  ``rnnkit build`` compiles ahead of time.
+
+If the build fails, or ``RNNKIT_NATIVE=0`` is set, the engine runs its Python loop
+(``rnnkit.engine.loop``), which is also the reference the tests hold the C++ loop to.  CPU
+tensors only; other devices use the Python loop.
 """
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
+import importlib.machinery
+import importlib.util
 import os
 import shutil
 import sys
+import tempfile
 import threading
+import time
 import warnings
 from pathlib import Path
 
@@ -21,11 +33,16 @@ import torch
 
 SOURCE = Path(__file__).with_name("native") / "loop.cpp"
 CELL_IDS = {"rnn_tanh": 0, "rnn_relu": 1, "lstm": 2, "lstm_ln": 3, "gru_after": 4, "gru_before": 5}
+MARKER = "rnnkit-complete"   # written into the build directory, atomically, once the library is built
 
 _lock = threading.Lock()
 _module = None
 _failed = False
 _disabled = os.environ.get("RNNKIT_NATIVE", "1") == "0"
+
+
+class BuildError(RuntimeError):
+    """The C++ time loop could not be built; the message is one line."""
 
 
 def _flags() -> list[str]:
@@ -39,39 +56,149 @@ def _flags() -> list[str]:
     return flags
 
 
-def _build():
+def _name() -> str:
+    """The extension's name: a digest of the source, the flags, torch's version and Python's ABI."""
+    parts = [SOURCE.read_text(), *_flags(), torch.__version__, importlib.machinery.EXTENSION_SUFFIXES[0]]
+    return "rnnkit_loop_" + hashlib.sha1("\n".join(parts).encode()).hexdigest()[:10]
+
+
+def _build_dir(name: str) -> Path:
     from torch.utils import cpp_extension
 
+    return Path(cpp_extension._get_build_directory(name, verbose=False))
+
+
+def _complete(build_dir: Path) -> bool:
+    return (build_dir / MARKER).exists()
+
+
+@contextlib.contextmanager
+def _build_lock(path: Path, wait: float):
+    """Hold an exclusive ``flock`` on ``path`` (the kernel drops it if this process dies), waiting
+    at most ``wait`` seconds for another holder: past that, ``TimeoutError``.  The file holds the
+    holder's pid; it is never deleted, so every process locks the same file."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        _acquire(fd, wait)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield
+    finally:
+        os.close(fd)
+
+
+def _acquire(fd: int, wait: float) -> None:
+    deadline = time.monotonic() + wait
+    told = False
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode().strip() or "unknown"
+        if not told:
+            print(f"rnnkit: waiting for another process to finish compiling the C++ time loop (pid {holder}) ...",
+                  file=sys.stderr, flush=True)
+            told = True
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"another process (pid {holder}) was still compiling it after {wait:g} s "
+                               "(RNNKIT_BUILD_WAIT)")
+        time.sleep(0.2)
+
+
+def _clear(build_dir: Path) -> None:
+    """Remove what an interrupted build left (torch's ``lock`` file, partial objects and library).
+    The directory is renamed first: a compiler that outlived its killed parent keeps writing into
+    the renamed copy, not into the new build."""
+    if build_dir.exists() and any(build_dir.iterdir()):
+        aside = Path(tempfile.mkdtemp(prefix=f"{build_dir.name}.stale-", dir=build_dir.parent))
+        build_dir.rename(aside / build_dir.name)
+        shutil.rmtree(aside, ignore_errors=True)
+    build_dir.mkdir(parents=True, exist_ok=True)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _compile(name: str, build_dir: Path):
+    """Compile into a clean ``build_dir`` (the caller holds the build lock), then mark it complete."""
+    from torch.utils import cpp_extension
+
+    _clear(build_dir)
     if shutil.which("ninja") is None:   # installed with rnnkit into the environment's bin/
         os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
-    flags = _flags()
-    digest = hashlib.sha1((SOURCE.read_text() + " ".join(flags) + torch.__version__).encode()).hexdigest()[:10]
-    name = f"rnnkit_loop_{digest}"
-    cached = (Path(cpp_extension._get_build_directory(name, verbose=False)) / f"{name}.so").exists()
-    if not cached:
-        print("rnnkit: compiling the C++ time loop (once per machine, about a minute) ...", file=sys.stderr)
-    module = cpp_extension.load(name=name, sources=[str(SOURCE)], extra_cflags=flags,
-                                extra_ldflags=["-fopenmp"], verbose=False)
-    if not cached:
-        print("rnnkit: C++ time loop ready", file=sys.stderr)
+    print(f"rnnkit: compiling the C++ time loop into {build_dir} (once per machine, about a minute) ...",
+          file=sys.stderr, flush=True)
+    start = time.monotonic()
+    module = cpp_extension.load(name=name, sources=[str(SOURCE)], extra_cflags=_flags(),
+                                extra_ldflags=["-fopenmp"], build_directory=str(build_dir), verbose=False)
+    _write_atomically(build_dir / MARKER, f"{name}.so\n")
+    print(f"rnnkit: C++ time loop compiled in {time.monotonic() - start:.0f} s", file=sys.stderr, flush=True)
     return module
+
+
+def _import(name: str, build_dir: Path):
+    """Load a completed build the way ``cpp_extension`` does, without ninja."""
+    spec = importlib.util.spec_from_file_location(name, build_dir / f"{name}.so")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _build():
+    name = _name()
+    build_dir = _build_dir(name)
+    if not _complete(build_dir):
+        with _build_lock(build_dir.with_name(f"{name}.lock"), float(os.environ.get("RNNKIT_BUILD_WAIT", "600"))):
+            if not _complete(build_dir):
+                return _compile(name, build_dir)
+    return _import(name, build_dir)
+
+
+def _reason(e: Exception) -> str:
+    message = str(e).strip()
+    return f"{type(e).__name__}: {message.splitlines()[-1]}" if message else type(e).__name__
+
+
+def built() -> Path | None:
+    """The library of a completed build in the cache, else None."""
+    name = _name()
+    build_dir = _build_dir(name)
+    return build_dir / f"{name}.so" if _complete(build_dir) else None
+
+
+def build() -> Path | None:
+    """Compile the C++ loop now unless a completed build is cached, and load it: the library's
+    path, or None where it is disabled.  Raises ``BuildError`` where it cannot be built."""
+    global _module, _failed
+    if _disabled:
+        return None
+    with _lock:
+        if _module is None:
+            try:
+                _module = _build()
+            except Exception as e:
+                _failed = True
+                raise BuildError(_reason(e)) from e
+    return Path(_module.__file__)
 
 
 def get():
     """The compiled module, or None where it is disabled or could not be built."""
-    global _module, _failed
     if _disabled or _failed:
         return None
     if _module is None:
-        with _lock:
-            if _module is None and not _failed:
-                try:
-                    _module = _build()
-                except Exception as e:  # no compiler, no headers: run the Python loop instead
-                    _failed = True
-                    warnings.warn(f"rnnkit: the C++ time loop could not be built ({type(e).__name__}: "
-                                  f"{str(e).strip().splitlines()[-1] if str(e).strip() else e}); "
-                                  "using the slower Python loop", stacklevel=3)
+        try:
+            build()
+        except BuildError as e:  # no compiler, no headers, a build that never ends: the Python loop
+            warnings.warn(f"rnnkit: the C++ time loop could not be built ({e}); using the slower Python loop",
+                          stacklevel=3)
     return _module
 
 

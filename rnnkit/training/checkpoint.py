@@ -3,9 +3,11 @@
 A checkpoint is a directory ``checkpoints/step-NNNNNNNN/`` holding ``model.safetensors`` (the
 weights), ``state.safetensors`` (optimizer moments, RNG state, the hidden state carried between
 truncated-BPTT windows) and ``state.json`` (step, epoch, data position, schedule, optimizer
-hyper-parameters, Python's RNG).  It is written under a temporary name and renamed into place,
-then ``checkpoints/latest`` is replaced to point at it, so an interruption at any moment leaves
-the previous checkpoint usable.  Loading never unpickles anything.
+hyper-parameters, Python's RNG).  It is written under a temporary name, flushed to disk
+(``fsync`` of every file and of the directories) and renamed into place, then
+``checkpoints/latest`` is replaced to point at it, so a kill or a power cut at any moment leaves
+the previous checkpoint usable; if the newest one is damaged all the same, ``load_latest`` falls
+back to the one before and says so.  Loading never unpickles anything.
 """
 from __future__ import annotations
 
@@ -13,14 +15,18 @@ import json
 import os
 import random
 import shutil
+import warnings
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, load_model, save_file, save_model
 
 from rnnkit.errors import RnnkitError
+from rnnkit.training.files import fsync_dir, fsync_file, write_atomic
 
 KEEP = 2   # checkpoints kept besides the one being written
+FILES = ("model.safetensors", "state.safetensors", "state.json")
 
 
 def flatten(obj, prefix: str, tensors: dict):
@@ -80,22 +86,52 @@ def save(directory: Path, step: int, model: torch.nn.Module, optimizer: torch.op
     save_model(model, str(tmp / "model.safetensors"))
     save_file(tensors, str(tmp / "state.safetensors"))
     (tmp / "state.json").write_text(json.dumps(meta, indent=1))
+    for name in FILES:
+        fsync_file(tmp / name)
+    fsync_dir(tmp)
     shutil.rmtree(final, ignore_errors=True)
     os.replace(tmp, final)
-    pointer = directory / ".latest.tmp"
-    pointer.write_text(final.name)
-    os.replace(pointer, directory / "latest")
+    fsync_dir(directory)
+    write_atomic(directory / "latest", final.name)
     for old in sorted(directory.glob("step-*"))[:-(KEEP + 1)]:
         shutil.rmtree(old, ignore_errors=True)
     return final
 
 
 def latest(directory: Path) -> Path | None:
+    """The checkpoint ``latest`` points at (None where there is none)."""
+    candidates = _newest_first(directory)
+    return candidates[0] if candidates else None
+
+
+def _newest_first(directory: Path) -> list[Path]:
+    """Complete-looking checkpoints, the one ``latest`` names first, then by step, newest first."""
+    found = sorted((p for p in directory.glob("step-*") if (p / "state.json").exists()), reverse=True)
     pointer = directory / "latest"
-    if not pointer.exists():
-        return None
-    path = directory / pointer.read_text().strip()
-    return path if (path / "state.json").exists() else None
+    named = directory / pointer.read_text().strip() if pointer.is_file() else None
+    if named in found:
+        found.remove(named)
+        found.insert(0, named)
+    return found
+
+
+class DamagedCheckpoint(RnnkitError):
+    """A checkpoint's files cannot be read (truncated, corrupted)."""
+
+
+def load_latest(directory: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> tuple[dict, object]:
+    """``load`` the newest checkpoint that reads; a damaged one is skipped with a warning."""
+    candidates = _newest_first(directory)
+    if not candidates:
+        raise RnnkitError(f"{directory.parent}: no checkpoint to resume from")
+    for k, path in enumerate(candidates):
+        try:
+            return load(path, model, optimizer)
+        except DamagedCheckpoint as e:
+            if k + 1 == len(candidates):
+                raise RnnkitError(f"{e}; no older checkpoint is left to resume from") from None
+            warnings.warn(f"{e}; resuming from the one before, {candidates[k + 1].name}")
+    raise AssertionError("unreachable")
 
 
 def load(path: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> tuple[dict, object]:
@@ -105,16 +141,17 @@ def load(path: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -
         meta = json.loads((path / "state.json").read_text())
         tensors = load_file(str(path / "state.safetensors"))
         missing, unexpected = load_model(model, str(path / "model.safetensors"), strict=False)
-    except (OSError, ValueError, KeyError) as e:
-        raise RnnkitError(f"{path}: damaged checkpoint ({e})") from None
+        optimizer_state, python_random, carry = meta.pop("optimizer"), meta.pop("python_random"), meta.pop("carry")
+        rng = tensors["rng.torch"]
+    except (OSError, ValueError, KeyError, TypeError, SafetensorError) as e:
+        raise DamagedCheckpoint(f"checkpoint {path} is damaged ({type(e).__name__}: {e})") from None
     if missing or unexpected:
         raise RnnkitError(f"{path}: checkpoint does not fit this model (missing {missing}, unexpected {unexpected}); "
                           "was the run directory made with other options?")
-    _load_optimizer_state(optimizer, meta.pop("optimizer"), tensors)
-    torch.set_rng_state(tensors["rng.torch"])
-    random.setstate(_tupled(meta.pop("python_random")))
-    carry = unflatten(meta.pop("carry"), tensors)
-    return meta, carry
+    _load_optimizer_state(optimizer, optimizer_state, tensors)
+    torch.set_rng_state(rng)
+    random.setstate(_tupled(python_random))
+    return meta, unflatten(carry, tensors)
 
 
 def _jsonable(x):

@@ -5,6 +5,7 @@ import argparse
 from pathlib import Path
 
 from rnnkit.errors import RnnkitError
+from rnnkit.training.files import check_writable_folder
 from rnnkit.training.schedule import KINDS, Schedule
 from rnnkit.training.trainer import OPTIMIZERS, TrainOptions
 
@@ -31,10 +32,26 @@ def non_negative_float(text: str) -> float:
 
 
 def output_file(text: str) -> str:
-    """A file to write: its folder must exist (checked before any work is done)."""
+    """A file to write: its folder must exist and be writable (checked before any work is done)."""
     folder = Path(text).parent
     if not folder.is_dir():
         raise argparse.ArgumentTypeError(f"cannot write {text}: folder {folder} does not exist")
+    if Path(text).is_dir():
+        raise argparse.ArgumentTypeError(f"cannot write {text}: it is a folder")
+    try:
+        check_writable_folder(folder, text)
+    except RnnkitError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return text
+
+
+def run_directory(text: str) -> str:
+    """A run directory to create or continue: it, or the folder it will be made in, must be
+    writable (checked before any work is done)."""
+    try:
+        check_writable_folder(text, f"the run directory {text}")
+    except RnnkitError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
     return text
 
 
@@ -45,16 +62,31 @@ def probability(text: str) -> float:
     return value
 
 
+def top_p(text: str) -> float:
+    """A nucleus-sampling threshold: in (0, 1]; 1 keeps every token (no filtering)."""
+    value = float(text)
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"must lie in (0, 1], got {text}")
+    return value
+
+
+DEFAULT_EPOCHS = 10   # when neither --epochs nor --max-time is given and the task has no default of its own
+
+
 def add_training_options(parser: argparse.ArgumentParser, *, lr: float, batch_size: int,
                          epochs: int | None = None, schedule: str = "cosine") -> None:
     g = parser.add_argument_group("training")
-    g.add_argument("--out", required=True, metavar="RUN_DIR",
+    g.add_argument("--out", required=True, type=run_directory, metavar="RUN_DIR",
                    help="run directory to create (config, best model, vocabulary, metrics, plots, checkpoints)")
     g.add_argument("--resume", action="store_true",
-                   help="continue the run in --out from its latest checkpoint (its options are reused)")
-    g.add_argument("--epochs", type=positive_int, default=epochs, help="passes over the training data")
+                   help="continue the run in --out from its latest checkpoint with the options it was started "
+                        "with; only --epochs and --max-time may be given anew (they are recorded in config.json)")
+    g.add_argument("--epochs", type=positive_int, default=epochs,
+                   help="passes over the training data" if epochs is not None else
+                   f"passes over the training data (default: {DEFAULT_EPOCHS} unless --max-time is given)")
     g.add_argument("--max-time", type=positive_float, metavar="SECONDS",
-                   help="wall-clock budget of the training loop, evaluation included, for this invocation")
+                   help="wall-clock budget of the training loop, evaluation included, counted over the whole "
+                        "run: a run resumed with --max-time 600 stops when it has trained 600 s in all")
     g.add_argument("--batch-size", type=positive_int, default=batch_size, help="sequences per batch")
     g.add_argument("--lr", type=positive_float, default=lr, help="learning rate")
     g.add_argument("--seed", type=int, default=0, help="random seed (same seed, machine and threads: same run)")
@@ -78,14 +110,15 @@ def add_training_options(parser: argparse.ArgumentParser, *, lr: float, batch_si
                    help="evaluate on the validation data every this many steps (default: after each epoch)")
     g.add_argument("--patience", type=positive_int, metavar="EVALS",
                    help="stop after this many evaluations without improvement (default: never)")
-    g.add_argument("--log-every", type=positive_int, default=50, metavar="STEPS", help="log training loss every")
+    g.add_argument("--log-every", type=positive_int, default=50, metavar="STEPS",
+                   help="log the training loss every this many steps")
     g.add_argument("--checkpoint-every", type=positive_float, default=300.0, metavar="SECONDS",
                    help="save a resumable checkpoint this often")
 
 
 def train_options(args: argparse.Namespace, **overrides) -> TrainOptions:
     if args.epochs is None and args.max_time is None:
-        args.epochs = 10
+        args.epochs = DEFAULT_EPOCHS
     schedule = Schedule(kind=args.schedule, base_lr=args.lr, min_lr=args.min_lr, warmup_steps=args.warmup,
                         gamma=args.lr_decay, every=args.decay_every, start=args.decay_start,
                         factor=args.lr_decay, patience=args.plateau_patience)

@@ -6,20 +6,23 @@ options), the best weights on validation (or the last, without validation) in
 where a model spells words; a translation model has ``vocab.src.json`` and ``vocab.tgt.json``,
 and ``subword.src.model`` and ``subword.tgt.model`` where it uses subwords), one JSON object
 per line in ``metrics.jsonl``, PNG plots in ``plots/`` and resumable checkpoints in
-``checkpoints/``.  Every file is written atomically.
+``checkpoints/``.  Every file is written atomically.  Loading checks ``config.json`` (its shape,
+and that the model it describes builds) and the weights file's header against that model before
+any weight is allocated, so a damaged or crafted run directory gives one clear error.
 """
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_model, save_model
 
 from rnnkit.data import ReversibleWordTokenizer, SubwordTokenizer, Vocab, tokenizer_for
 from rnnkit.errors import RnnkitError
 from rnnkit.models import MODELS
+from rnnkit.training.files import check_writable_folder, replace_atomic, write_atomic
 
 
 class RunDir:
@@ -46,12 +49,17 @@ class RunDir:
         run = cls(path)
         if resume:
             run.require()
+            check_writable_folder(run.path, f"into the run directory {run.path}")
             return run
         if run.path.exists() and (not run.path.is_dir() or any(run.path.iterdir())):
             raise RnnkitError(f"{run.path}: already exists and is not empty; pass --resume to continue "
                               "the run in it, or choose another --out")
-        run.plots.mkdir(parents=True, exist_ok=True)
-        run.checkpoints.mkdir(exist_ok=True)
+        check_writable_folder(run.path, f"the run directory {run.path}")
+        try:
+            run.plots.mkdir(parents=True, exist_ok=True)
+            run.checkpoints.mkdir(exist_ok=True)
+        except OSError as e:
+            raise RnnkitError(f"cannot make the run directory {run.path}: {e.strerror}") from None
         return run
 
     def require(self) -> None:
@@ -60,34 +68,52 @@ class RunDir:
                               "make one with `rnnkit train ... --out DIR`")
 
     def read_config(self) -> dict:
+        """config.json, checked to be an object naming a known task with its model options."""
         self.require()
         try:
-            return json.loads(self.config.read_text())
-        except ValueError as e:
+            config = json.loads(self.config.read_text())
+        except (ValueError, UnicodeDecodeError) as e:
             raise RnnkitError(f"{self.config}: not valid JSON ({e})") from None
+        if not isinstance(config, dict):
+            raise RnnkitError(f"{self.config}: expected a JSON object, found a {type(config).__name__}")
+        if config.get("task") not in MODELS:
+            raise RnnkitError(f"{self.config}: \"task\" must be one of {sorted(MODELS)}, found {config.get('task')!r}")
+        for key in ("model", "data", "args"):
+            if not isinstance(config.get(key, {}), dict):
+                raise RnnkitError(f"{self.config}: \"{key}\" must be a JSON object, found {config[key]!r}")
+        if "model" not in config:
+            raise RnnkitError(f"{self.config}: has no \"model\" entry (the model's options)")
+        return config
 
     def write_config(self, config: dict) -> None:
         write_atomic(self.config, json.dumps(config, indent=1))
 
     def save_weights(self, model: torch.nn.Module) -> None:
-        tmp = self.model.with_name(".model.safetensors.tmp")
-        save_model(model, str(tmp))
-        os.replace(tmp, self.model)
+        replace_atomic(self.model, lambda tmp: save_model(model, str(tmp)))
 
     def log(self, record: dict) -> None:
         with self.metrics.open("a") as f:
             f.write(json.dumps(record) + "\n")
 
     def read_metrics(self) -> list[dict]:
+        """The records of metrics.jsonl; a line cut short by a kill (the last) is left out."""
         if not self.metrics.exists():
             return []
-        return [json.loads(line) for line in self.metrics.read_text().splitlines() if line.strip()]
+        lines = [line for line in self.metrics.read_text(errors="replace").splitlines() if line.strip()]
+        records = []
+        for k, line in enumerate(lines):
+            try:
+                records.append(json.loads(line))
+            except ValueError:
+                if k + 1 < len(lines):
+                    raise RnnkitError(f"{self.metrics}, line {k + 1}: not a JSON record") from None
+        return records
 
-
-def write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    def keep_metrics_until(self, step: int) -> None:
+        """Drop the records logged after ``step`` (a resumed run logs them again) and any line
+        cut short by a kill."""
+        kept = [r for r in self.read_metrics() if r.get("step", 0) <= step]
+        write_atomic(self.metrics, "".join(json.dumps(r) + "\n" for r in kept))
 
 
 def load(run_dir: str | Path) -> torch.nn.Module:
@@ -97,29 +123,59 @@ def load(run_dir: str | Path) -> torch.nn.Module:
     ``.tgt_vocab``, ``.src_tokenizer``, ``.tgt_tokenizer`` and ``.max_length`` instead)."""
     run = RunDir(run_dir)
     config = run.read_config()
-    task = config.get("task")
-    if task not in MODELS:
-        raise RnnkitError(f"{run.config}: unknown task {task!r}")
+    task = config["task"]
     if not run.model.is_file():
         raise RnnkitError(f"{run.path}: has no model.safetensors yet (training has not saved a model)")
-    model = MODELS[task](**config["model"])
+    model = build_checked(task, config["model"], run)
     try:
         load_model(model, str(run.model))
-    except (OSError, RuntimeError, ValueError) as e:
-        raise RnnkitError(f"{run.model}: does not fit the model in config.json ({e})") from None
+    except (OSError, RuntimeError, ValueError, SafetensorError) as e:
+        raise RnnkitError(f"{run.model}: cannot be read ({e})") from None
     data = config.get("data", {})
     model.config = config
-    if task == "translate":
-        for side in ("src", "tgt"):
-            setattr(model, f"{side}_vocab", Vocab.load(run.side_vocab(side)))
-            setattr(model, f"{side}_tokenizer", translation_tokenizer(data["tokenizer"], run, side))
-        model.max_length = data["max_length"]
-        return model.eval()
-    model.vocab = Vocab.load(run.vocab)
-    model.char_vocab = Vocab.load(run.chars) if run.chars.is_file() else None
-    model.tokenizer = tokenizer_for(data["level"], data.get("lowercase", False)) if data.get("level") else None
+    try:
+        if task == "translate":
+            for side in ("src", "tgt"):
+                setattr(model, f"{side}_vocab", Vocab.load(run.side_vocab(side)))
+                setattr(model, f"{side}_tokenizer", translation_tokenizer(data["tokenizer"], run, side))
+            model.max_length = data["max_length"]
+            return model.eval()
+        model.vocab = Vocab.load(run.vocab)
+        model.char_vocab = Vocab.load(run.chars) if run.chars.is_file() else None
+        model.tokenizer = tokenizer_for(data["level"], data.get("lowercase", False)) if data.get("level") else None
+    except KeyError as e:
+        raise RnnkitError(f"{run.config}: \"data\" lacks the entry {e}") from None
     model.labels = data.get("labels")
     return model.eval()
+
+
+def build_checked(task: str, options: dict, run: RunDir) -> torch.nn.Module:
+    """The model of ``config.json``, built only after its options have built it on the meta
+    device (no memory) and its parameters have matched the weights file's header."""
+    try:
+        with torch.device("meta"):
+            shape_only = MODELS[task](**options)
+    except (TypeError, ValueError, RuntimeError, OverflowError) as e:
+        raise RnnkitError(f"{run.config}: the \"model\" options do not describe a {task} model ({e})") from None
+    try:
+        with safe_open(str(run.model), framework="pt") as f:
+            stored = {name: tuple(f.get_slice(name).get_shape()) for name in f.keys()}
+    except (OSError, SafetensorError) as e:
+        raise RnnkitError(f"{run.model}: not a readable safetensors file ({e})") from None
+    expected = {name: tuple(p.shape) for name, p in shape_only.state_dict(keep_vars=True).items()}
+    tied = {}   # a shared Parameter is stored once, under any one of its names
+    for name, p in shape_only.named_parameters(remove_duplicate=False):
+        tied.setdefault(id(p), []).append(name)
+    groups = list(tied.values()) + [[n] for n in expected if not any(n in g for g in tied.values())]
+    problems = [f"{n}: weights {stored[n]}, config {expected[n]}" for n in expected
+                if n in stored and stored[n] != expected[n]]
+    problems += [f"{n}: in the weights, not in the model" for n in stored if n not in expected]
+    problems += [f"{g[0]}: in the model, not in the weights" for g in groups if not any(n in stored for n in g)]
+    if problems:
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        raise RnnkitError(f"{run.model} does not fit the {task} model of {run.config}: "
+                          f"{'; '.join(problems[:3])}{more}")
+    return MODELS[task](**options)
 
 
 def translation_tokenizer(kind: str, run: RunDir, side: str):

@@ -7,6 +7,12 @@ every step), evaluation on a schedule with the best weights kept, early stopping
 budget, atomic checkpoints with exact resume, a guard against non-finite losses, a progress bar
 on stderr, ``metrics.jsonl`` and ``plots/loss.png``.
 
+A run is one run however often it is resumed: the epochs, the time budget and the schedule's
+progress count from its start, across invocations.  Ctrl-C (SIGINT) is honoured between steps,
+so the checkpoint it leaves describes the state after a whole step and resuming from it gives
+bit for bit the run that was never interrupted (a second Ctrl-C stops at once, leaving the
+previous checkpoint).  Compiling the C++ time loop happens before the clock starts.
+
 A step function takes ``(model, batch, carry)`` and returns ``(summed_loss, count, carry)``:
 the loss summed over ``count`` predictions (the trainer optimises the mean) and the state to
 carry into the next batch of the epoch (None where nothing carries).
@@ -14,7 +20,9 @@ carry into the next batch of the epoch (None where nothing carries).
 from __future__ import annotations
 
 import math
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -22,6 +30,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 from tqdm import tqdm
 
+from rnnkit.engine import native
 from rnnkit.errors import RnnkitError
 from rnnkit.training import checkpoint
 from rnnkit.training.metrics import perplexity
@@ -44,8 +53,8 @@ class TrainingDiverged(RnnkitError):
 
 @dataclass
 class TrainOptions:
-    epochs: int | None = None
-    max_time: float | None = None
+    epochs: int | None = None              # in all, counted from the run's start
+    max_time: float | None = None          # seconds of training in all, over every invocation
     lr: float = 2e-3
     optimizer: str = "adamw"
     weight_decay: float = 0.01
@@ -95,35 +104,33 @@ class Trainer:
         self.optimizer = make_optimizer(self.params, options)
         self.schedule = options.schedule
         self.state = {"step": 0, "epoch": 0, "position": 0, "best": math.inf, "evals_without_improvement": 0,
-                      "tokens": 0, "train_seconds": 0.0}
+                      "tokens": 0, "train_seconds": 0.0, "evaluated_at": -1}
         self.carry = None
         self.bad_in_a_row = 0
         if resume:
-            path = checkpoint.latest(run.checkpoints)
-            if path is None:
-                raise RnnkitError(f"{run.path}: no checkpoint to resume from")
-            state, self.carry = checkpoint.load(path, model, self.optimizer)
+            state, self.carry = checkpoint.load_latest(run.checkpoints, model, self.optimizer)
             self.schedule = Schedule.from_state(state.pop("schedule"))
             state.pop("options", None)
             self.state.update(state)
+            run.keep_metrics_until(self.state["step"])
 
     # -- the loop -------------------------------------------------------------------------
     def fit(self) -> dict:
         """Train until the epochs are done, the time budget is spent, or early stopping; return
-        a summary.  Ctrl-C raises TrainingInterrupted after saving a checkpoint."""
+        a summary.  Ctrl-C raises TrainingInterrupted after the current step and a checkpoint."""
         opt, st = self.opt, self.state
+        native.get()   # a first-use compile is not training time
         self._start = self._last_checkpoint = time.monotonic()
         self._prior_seconds = st["train_seconds"]
         self._window = {"loss": 0.0, "count": 0, "norm": 0.0, "steps": 0, "tokens": 0, "time": self._start}
-        self._evaluated_at = -1
         stop = None
-        try:
+        with _interrupt_between_steps() as self._interrupt:
             while stop is None and (opt.epochs is None or st["epoch"] < opt.epochs):
                 stop = self._epoch()
-        except KeyboardInterrupt:
+        if stop == "interrupted":
             self._finish(final_eval=False)
             raise TrainingInterrupted(f"interrupted at step {st['step']}; checkpoint saved in "
-                                      f"{self.run.checkpoints}; continue with --resume") from None
+                                      f"{self.run.checkpoints}; continue with --resume")
         self._finish(final_eval=True)
         return {"stopped_by": stop or "epochs", "steps": st["step"], "epochs": st["epoch"],
                 "best_valid": self.sign * st["best"], "selected_on": self.select,
@@ -136,7 +143,9 @@ class Trainer:
         with tqdm(total=len(data), initial=st["position"], desc=f"epoch {st['epoch'] + 1}", file=sys.stderr,
                   dynamic_ncols=True, mininterval=0.5, leave=False) as bar:
             while st["position"] < len(data):
-                if opt.max_time is not None and time.monotonic() - self._start >= opt.max_time:
+                if self._interrupt.is_set():
+                    return "interrupted"
+                if opt.max_time is not None and self._elapsed() >= opt.max_time:
                     return "time"
                 took = self._train_step(data[st["position"]], progress=self._progress(len(data)))
                 st["position"] += 1
@@ -149,6 +158,8 @@ class Trainer:
                         return "early stopping"
                 if time.monotonic() - self._last_checkpoint >= opt.checkpoint_every:
                     self._checkpoint()
+        if self._interrupt.is_set():   # the epoch's end comes first thing on resume
+            return "interrupted"
         st["epoch"] += 1
         st["position"] = 0
         if opt.reset_carry_each_epoch:
@@ -169,7 +180,7 @@ class Trainer:
         if opt.epochs is not None:
             done.append((st["epoch"] * batches_per_epoch + st["position"]) / (opt.epochs * batches_per_epoch))
         if opt.max_time is not None:
-            done.append((time.monotonic() - self._start) / opt.max_time)
+            done.append(self._elapsed() / opt.max_time)
         return max(done)
 
     def _train_step(self, batch, progress: float) -> int:
@@ -237,7 +248,7 @@ class Trainer:
     def _evaluate(self, bar, observe: bool = True) -> None:
         """Validation metrics into metrics.jsonl; keep the weights if they are the best so far."""
         st = self.state
-        self._evaluated_at = st["step"]
+        st["evaluated_at"] = st["step"]
         if self.evaluate_fn is None:
             return
         self.model.eval()
@@ -268,7 +279,7 @@ class Trainer:
 
     def _finish(self, final_eval: bool) -> None:
         """Leave a usable model, a checkpoint and the plot, whatever stopped the run."""
-        if final_eval and self.evaluate_fn is not None and self._evaluated_at != self.state["step"]:
+        if final_eval and self.evaluate_fn is not None and self.state["evaluated_at"] != self.state["step"]:
             # an extra look at the end; it does not feed the schedule or early stopping, so a
             # resumed run continues exactly as an uninterrupted one would
             self._evaluate(None, observe=False)
@@ -282,6 +293,30 @@ class Trainer:
         self.state["train_seconds"] = self._elapsed()
         state = dict(self.state, schedule=self.schedule.state_dict(), options=_jsonable_options(self.opt))
         checkpoint.save(self.run.checkpoints, self.state["step"], self.model, self.optimizer, state, self.carry)
+
+
+class _interrupt_between_steps:
+    """Within this block the first SIGINT only sets the flag it returns (the loop stops at the
+    next step boundary); a second one raises KeyboardInterrupt at once.  Outside the main thread,
+    where Python delivers no signals, the flag is simply never set."""
+
+    def __enter__(self) -> threading.Event:
+        self.flag = threading.Event()
+        self.previous = None
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._handle)
+        return self.flag
+
+    def _handle(self, signum, frame):
+        if self.flag.is_set():
+            raise KeyboardInterrupt
+        self.flag.set()
+        print("\ninterrupt: stopping after this step and saving a checkpoint (Ctrl-C again to stop at once, "
+              "without saving)", file=sys.stderr)
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
 
 
 def _jsonable_options(opt: TrainOptions) -> dict:

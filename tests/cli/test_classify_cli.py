@@ -89,7 +89,7 @@ def test_tsv_input_is_read_like_training(trained, capsys):
 def test_resume_continues_the_run(trained, tmp_path, capsys):
     args = ["train", "classify", "--train", str(trained / "train.tsv"), "--out", str(tmp_path / "r"), *FAST]
     assert main([*args, "--epochs", "1"]) == 0
-    assert main(["train", "classify", "--train", "x", "--out", str(tmp_path / "r"), "--resume", "--epochs", "2"]) == 0
+    assert main(["train", "classify", "--out", str(tmp_path / "r"), "--resume", "--epochs", "2"]) == 0
     records = [json.loads(l) for l in (tmp_path / "r" / "metrics.jsonl").read_text().splitlines()]
     assert max(r["epoch"] for r in records if "valid_accuracy" in r) == 2
 
@@ -99,6 +99,8 @@ def test_resume_continues_the_run(trained, tmp_path, capsys):
     (lambda d: (d / "t.tsv").write_text(""), "t.tsv: is empty"),
     (lambda d: write_tsv(d / "t.tsv", [("good film", "pos"), ("   ", "neg")]), "t.tsv, line 3: the text is empty"),
     (lambda d: write_tsv(d / "t.tsv", [("good", "pos"), ("fine", "pos")]), "every example has the label 'pos'"),
+    (lambda d: write_tsv(d / "t.tsv", [("good film", "pos"), ("bad film", "x\tneg")]),
+     "t.tsv, line 3: 3 tab-separated field(s), but line 1 has 2"),
 ])
 def test_bad_training_input(tmp_path, capsys, make, message):
     make(tmp_path)

@@ -1,3 +1,5 @@
+import argparse
+import re
 import subprocess
 import sys
 
@@ -64,3 +66,57 @@ def test_every_command_explains_its_options(command, expected, capsys):
     assert done.value.code == 0
     for text in expected:
         assert text in out, text
+
+
+def _commands(parser=None, path=()):
+    """Every command line that has its own --help: rnnkit, each subcommand, each train TASK."""
+    from rnnkit.cli.main import build_parser
+
+    parser = parser or build_parser()
+    found = [list(path)]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found += _commands(sub, (*path, name))
+    return found
+
+
+def _option_helps(text):
+    """The help entries of a --help text (an option or argument with its wrapped help)."""
+    entries, open_entry = [], False
+    for line in text.splitlines():
+        if re.match(r"  \S", line):
+            entries.append(line.strip())
+            open_entry = True
+        elif line.startswith("   ") and open_entry:
+            entries[-1] += " " + line.strip()
+        else:
+            open_entry = False
+    return entries
+
+
+HELP_COMMANDS = _commands()
+
+
+def test_help_covers_every_command():
+    names = {" ".join(c) for c in HELP_COMMANDS}
+    assert {"", "train lm", "train classify", "train tag", "train translate", "generate", "complete", "classify",
+            "tag", "translate", "attention", "evaluate", "demo"} <= names
+
+
+@pytest.mark.parametrize("command", HELP_COMMANDS, ids=lambda c: " ".join(c) or "rnnkit")
+def test_help_states_each_default_once(command, capsys):
+    with pytest.raises(SystemExit) as done:
+        main([*command, "--help"])
+    out = capsys.readouterr().out
+    assert done.value.code == 0 and "(default: None)" not in out
+    entries = _option_helps(out)
+    assert entries
+    for entry in entries:
+        assert len(re.findall(r"\bdefault\b", entry, re.IGNORECASE)) <= 1, entry
+    text = " ".join(out.split())
+    if command[:1] == ["train"] and len(command) == 2:
+        assert "--log-every STEPS log the training loss every this many steps (default: 50)" in text
+    if command == ["train", "lm"]:
+        assert "passes over the training data (default: 10 unless --max-time is given)" in text
+        assert "(default: 100 for char, 35 for word)" in text

@@ -1,8 +1,12 @@
 """`rnnkit train lm`, `generate`, `complete`, `evaluate` end to end, and their bad inputs."""
 import gzip
 import json
+import os
+import signal
+import shutil
 
 import pytest
+import torch
 
 from rnnkit.cli.main import main
 from rnnkit.training import RunDir
@@ -53,6 +57,13 @@ def test_generate_prints_prime_and_exactly_n_tokens(trained, capsys):
     assert code == 0 and greedy.startswith("the")
 
 
+def test_top_p_one_means_no_filtering(trained, capsys):
+    args = ["generate", str(trained / "run"), "--prime", "the", "--length", "30", "--seed", "5"]
+    code, out, err = run([*args, "--top-p", "1.0"], capsys)
+    assert code == 0 and err == ""
+    assert out == run(args, capsys)[1]
+
+
 def test_prime_with_unknown_characters_warns(trained, capsys):
     code, out, err = run(["generate", str(trained / "run"), "--prime", "the Zq", "--length", "5"], capsys)
     assert code == 0 and out.startswith("the Zq")
@@ -80,6 +91,42 @@ def test_complete(trained, capsys):
     assert all(0 < float(p) <= 1 for _, p in words) and float(words[0][1]) >= float(words[1][1])
 
 
+def _favour(run_dir, prefix, tokens, extra=0.0):
+    """Make the run's model at least as likely to produce each of ``tokens`` as its favourite token
+    after ``prefix``, everywhere (their output rows become a constant logit); the changed model."""
+    from rnnkit.training import load
+
+    model = load(run_dir)
+    ids = torch.tensor(model.vocab.encode(model.tokenizer.tokenize(prefix)))
+    with torch.no_grad():
+        top = float(model(ids[:, None])[0][-1, 0].max())
+        for token in tokens:
+            model.output.weight[model.vocab.index[token]] = 0
+            model.output.bias[model.vocab.index[token]] = top + extra
+    RunDir(run_dir).save_weights(model)
+    return model
+
+
+def test_complete_prints_distinct_candidates_without_special_tokens(trained, tmp_path, capsys):
+    # a model that likes the special tokens, and three ways (space, full stop, newline) to end a word
+    shutil.copytree(trained / "run", tmp_path / "run")
+    model = _favour(tmp_path / "run", "the d", ["<pad>", "<unk>", "<bos>", "<eos>", " ", ".", "\n"])
+    code, out, err = run(["complete", str(tmp_path / "run"), "the d", "-k", "4"], capsys)
+    assert code == 0 and err == ""
+    lines = out.split("\n")
+    assert lines[-1] == "" and len(lines) == 5           # exactly one line per candidate
+    pairs = [line.split("\t") for line in lines[:-1]]
+    assert all(len(pair) == 2 for pair in pairs)
+    texts, probs = [t for t, _ in pairs], [float(p) for _, p in pairs]
+    assert len(set(texts)) == 4 and all(t == "" or t.isalnum() for t in texts), texts
+    assert probs == sorted(probs, reverse=True)
+    # ending the word at once, whatever ends it, is one candidate with the summed probability
+    ids = torch.tensor(model.vocab.encode(list("the d")))
+    p = model(ids[:, None])[0][-1, 0].softmax(-1)
+    ends = float(sum(p[model.vocab.index[c]] for c in " .\n"))
+    assert texts[0] == "" and probs[0] == pytest.approx(ends, abs=1e-4)
+
+
 def test_resume_through_the_command_line(trained, tmp_path, capsys):
     (tmp_path / "t.txt").write_text(TEXT)
     args = ["train", "lm", "--text", str(tmp_path / "t.txt"), "--out", str(tmp_path / "r"), *FAST]
@@ -101,18 +148,21 @@ def test_interrupt_saves_a_checkpoint(tmp_path, capsys, monkeypatch):
     real = trainer.Trainer._train_step
     calls = {"n": 0}
 
-    def interrupt_on_fourth(self, *a, **k):
+    def interrupt_during_fourth(self, *a, **k):
         calls["n"] += 1
         if calls["n"] == 4:
-            raise KeyboardInterrupt
+            os.kill(os.getpid(), signal.SIGINT)   # Ctrl-C; the step still completes
         return real(self, *a, **k)
 
-    monkeypatch.setattr(trainer.Trainer, "_train_step", interrupt_on_fourth)
+    monkeypatch.setattr(trainer.Trainer, "_train_step", interrupt_during_fourth)
     code, _, err = run(["train", "lm", "--text", str(tmp_path / "t.txt"), "--out", str(tmp_path / "r"),
                         "--epochs", "2", *FAST], capsys)
-    assert code == 130 and "interrupted at step 3" in err and "--resume" in err
+    assert code == 130 and "interrupted at step 4" in err and "--resume" in err
     assert (tmp_path / "r" / "model.safetensors").is_file()
     assert (tmp_path / "r" / "checkpoints" / "latest").is_file()
+    monkeypatch.undo()
+    code, _, err = run(["train", "lm", "--out", str(tmp_path / "r"), "--resume"], capsys)   # data from the run
+    assert code == 0, err
 
 
 def write(path, content):
@@ -137,6 +187,8 @@ def write(path, content):
     (lambda d: ["train", "lm", "--text", write(d / "ok.txt", TEXT), "--layer-norm", "--cell", "gru"], "--layer-norm is for --cell lstm"),
     (lambda d: ["generate", str(d), "--length", "5"], "not a run directory (no config.json)"),
     (lambda d: ["generate", str(d), "--length", "-5"], "argument --length: must be a positive integer, got -5"),
+    (lambda d: ["generate", str(d), "--top-p", "0"], "argument --top-p: must lie in (0, 1], got 0"),
+    (lambda d: ["generate", str(d), "--top-p", "1.5"], "argument --top-p: must lie in (0, 1], got 1.5"),
     (lambda d: ["evaluate", str(d / "nowhere")], "not a run directory (no config.json)"),
 ])
 def test_bad_input_is_one_line_and_status_2(tmp_path, capsys, make_args, message):
@@ -165,3 +217,13 @@ def test_word_level(tmp_path, capsys):
     assert code == 0
     code, out, _ = run(["generate", str(tmp_path / "r"), "--prime", "the cat", "--length", "6", "--temperature", "0"], capsys)
     assert code == 0 and out.startswith("the cat ") and len(out.split()) >= 5
+
+    # a line's end and <unk> made likely: candidates are words only, one line each, no special token
+    model = _favour(tmp_path / "r", "the cat", ["<unk>", "<eos>"], extra=1.0)
+    code, out, err = run(["complete", str(tmp_path / "r"), "the cat", "-k", "3", "--max-length", "4"], capsys)
+    assert code == 0 and err == ""
+    lines = out.split("\n")
+    assert lines[-1] == "" and len(lines) == 4
+    texts = [line.split("\t")[0] for line in lines[:-1]]
+    assert all(line.count("\t") == 1 for line in lines[:-1]) and len(set(texts)) == 3
+    assert all(word in model.vocab.index and not word.startswith("<") for t in texts for word in t.split()), texts

@@ -1,4 +1,5 @@
 """`rnnkit train tag`, `tag` and `evaluate` end to end, and their bad inputs."""
+import io
 import json
 import random
 
@@ -93,6 +94,30 @@ def test_tag_plain_text_writes_complete_conllu(trained, tmp_path, capsys):
     assert [s.upos for s in doc.sentences] == [["DET", "ADJ", "NOUN", "VERB", "DET", "NOUN"],
                                                ["DET", "NOUN", "VERB", "DET", "NOUN"]]
     assert doc.sentences[0].xpos == ["DT", "JJ", "NN", "VBZ", "DT", "NN"]
+
+
+def _stdin(monkeypatch, text):
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(text.encode("utf-8")), encoding="utf-8"))
+
+
+def test_dash_is_standard_input_and_output(trained, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _stdin(monkeypatch, "the big cat eats a fish\nevery dog likes the bird\n")
+    code, out, err = run(["tag", str(trained / "run"), "--input", "-", "--output", "-"], capsys)
+    assert code == 0 and "tagged 2 sentences (11 words)" in err and err.count("\n") == 1
+    assert not (tmp_path / "-").exists()
+    (tmp_path / "out.conllu").write_text(out)
+    doc = read_conllu(tmp_path / "out.conllu")
+    assert [s.upos for s in doc.sentences] == [["DET", "ADJ", "NOUN", "VERB", "DET", "NOUN"],
+                                               ["DET", "NOUN", "VERB", "DET", "NOUN"]]
+    # CoNLL-U on standard input keeps its lines; only the UPOS column is filled in
+    blanked = "\n".join("\t".join(f[:3] + ["_"] + f[4:]) if len(f := line.split("\t")) == 10 else line
+                        for line in (trained / "test.conllu").read_text().split("\n"))
+    _stdin(monkeypatch, blanked)
+    code, out, err = run(["tag", str(trained / "run"), "--input", "-", "--output", str(tmp_path / "o.conllu")], capsys)
+    assert code == 0 and "tagged 20 sentences (120 words) into" in err and out == ""
+    tagged = (tmp_path / "o.conllu").read_text()
+    assert tagged.count("\n") == blanked.count("\n") and "\tNOUN\t" in tagged and "# sent_id = 1" in tagged
 
 
 @pytest.mark.parametrize("text, message", [

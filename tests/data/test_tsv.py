@@ -46,6 +46,26 @@ def test_errors_name_the_file_and_line(tmp_path, text, message):
         read_tsv(write(tmp_path, text))
 
 
+@pytest.mark.parametrize("text, message", [
+    ("good\tpos\nbad\tneg\textra\nfine\tpos\n", r"data.tsv, line 2: 3 tab-separated field\(s\), but line 1 has 2"),
+    ("a\tgood\tpos\nb\tfine\tpos\nbad\tneg\n", r"data.tsv, line 3: no label: 2 tab-separated field\(s\), but line 1 has 3"),
+    ("sentence\tlabel\ngood\t1\n\nbad\tfilm\t0\n",
+     r"data.tsv, line 4: 3 tab-separated field\(s\), but line 1 has 2"),
+])
+def test_rows_of_another_width_are_an_error(tmp_path, text, message):
+    with pytest.raises(DataError, match=message):
+        read_tsv(write(tmp_path, text))
+
+
+def test_the_label_is_the_last_column_by_default(tmp_path):
+    data = read_tsv(write(tmp_path, "good\tfilm\tpos\nbad\tfilm\tneg\nfine\tfilm\tpos\n"))
+    assert data.texts == ["good", "bad", "fine"] and data.labels == ["pos", "neg", "pos"]
+    two = read_tsv(write(tmp_path, "good film\tpos\nbad film\tneg\nfine\tpos\n"))
+    assert two.texts == ["good film", "bad film", "fine"] and two.labels == ["pos", "neg", "pos"]
+
+
 def test_unlabelled_rows_for_prediction(tmp_path):
     data = read_tsv(write(tmp_path, "good film\nbad film\n"), labelled=False)
     assert data.texts == ["good film", "bad film"] and data.labels == ["", ""]
+    mixed = read_tsv(write(tmp_path, "good film\tpos\nbad film\nfine\tpos\n"), labelled=False)
+    assert mixed.texts == ["good film", "bad film", "fine"] and mixed.labels == ["pos", "", "pos"]

@@ -59,3 +59,14 @@ def test_beam_search_finds_the_most_likely_continuations():
     got = [(ids, round(math.exp(lp), 3)) for ids, lp in results]
     assert sorted(got, key=lambda x: -x[1]) == got
     assert {tuple(ids): prob for ids, prob in got} == {(3, 2): 0.4, (1, 2): 0.3, (1, 3, 2): 0.3}
+
+
+def test_beam_search_never_produces_banned_tokens_and_merges_stops():
+    # from 0: 4 (p .3, banned), 1 (p .3), stop 2 or stop 3 (p .2 each); 1 -> stop 2 or 3 (p .5 each)
+    p = torch.tensor([[0, .3, .2, .2, .3], [0, 0, .5, .5, 0], [1, 0, 0, 0, 0], [1, 0, 0, 0, 0],
+                      [0, 0, 1, 0, 0]]).clamp_min(1e-9).log()
+    results = beam_search(Table(p), [0], k=2, max_length=3, stop={2, 3}, banned={4}, merge_stops=True)
+    got = [(ids, round(math.exp(lp), 3)) for ids, lp in results]
+    assert got == [([2], 0.4), ([1, 2], 0.3)]          # each way to end is one outcome, probabilities summed
+    plain = beam_search(Table(p), [0], k=3, max_length=3, stop={2, 3}, banned={4})
+    assert all(4 not in ids for ids, _ in plain) and len(plain) == 3

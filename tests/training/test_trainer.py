@@ -1,5 +1,7 @@
 """The trainer on a tiny language model: learning, exact resume, guards, stopping rules."""
 import json
+import os
+import signal
 
 import pytest
 import torch
@@ -42,35 +44,126 @@ def test_loss_falls_and_run_directory_is_complete(tmp_path):
 
 
 def interrupt_at(trainer, call: int) -> None:
-    """Make the trainer's ``call``-th step raise KeyboardInterrupt, as Ctrl-C would."""
-    real_step = trainer._train_step
+    """Press Ctrl-C in the middle of the trainer's ``call``-th step: SIGINT arrives after the
+    step's dropout masks are drawn, before its backward pass and update."""
+    real_step = trainer.step_fn
     calls = {"n": 0}
 
-    def step(*args, **kwargs):
+    def step(*args):
+        out = real_step(*args)
         calls["n"] += 1
         if calls["n"] == call:
-            raise KeyboardInterrupt
-        return real_step(*args, **kwargs)
+            os.kill(os.getpid(), signal.SIGINT)
+        return out
 
-    trainer._train_step = step
+    trainer.step_fn = step
 
 
-@pytest.mark.parametrize("stop_at,position", [(14, 0), (7, 6)], ids=["epoch_boundary", "mid_epoch"])
-def test_interrupt_and_resume_is_exact(tmp_path, stop_at, position):
+def assert_same_weights(a, b):
+    for (name, x), y in zip(a.state_dict().items(), b.state_dict().values()):
+        assert torch.equal(x, y), name
+
+
+@pytest.mark.parametrize("stop_at,epoch,position", [(13, 0, 13), (7, 0, 7), (20, 1, 7)],
+                         ids=["epoch_end", "mid_epoch", "second_epoch"])
+def test_sigint_mid_step_and_resume_is_exact(tmp_path, stop_at, epoch, position):
     straight, model_a, _ = make(tmp_path, "straight", epochs=2)
     straight.fit()
     interrupted, _, run = make(tmp_path, "split", epochs=2)
     interrupt_at(interrupted, stop_at)
-    with pytest.raises(TrainingInterrupted, match=f"interrupted at step {stop_at - 1}.*--resume"):
+    with pytest.raises(TrainingInterrupted, match=f"interrupted at step {stop_at}.*--resume"):
         interrupted.fit()
     state = json.loads((checkpoint.latest(run.checkpoints) / "state.json").read_text())
-    assert state["position"] == position
-    assert (state["carry"] is not None) == (position > 0)     # the TBPTT state carries within an epoch
+    assert (state["step"], state["epoch"], state["position"]) == (stop_at, epoch, position)
+    assert state["carry"] is not None     # the TBPTT state carries within an epoch
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler   # Ctrl-C works as usual again
     resumed, model_c, _ = make(tmp_path, "split", resume=True, epochs=2)
-    assert resumed.state["step"] == stop_at - 1
+    assert resumed.state["step"] == stop_at
     resumed.fit()
-    for (name, a), c in zip(model_a.state_dict().items(), model_c.state_dict().values()):
-        assert torch.equal(a, c), name
+    assert_same_weights(model_a, model_c)
+    steps = [r["step"] for r in run.read_metrics() if "valid_loss" in r]
+    assert steps == sorted(set(steps))    # each evaluation logged once
+
+
+def test_second_sigint_stops_at_once_without_a_checkpoint(tmp_path):
+    trainer, _, run = make(tmp_path)
+    real_step = trainer.step_fn
+
+    def step(*args):
+        os.kill(os.getpid(), signal.SIGINT)
+        os.kill(os.getpid(), signal.SIGINT)
+        return real_step(*args)
+
+    trainer.step_fn = step
+    with pytest.raises(KeyboardInterrupt):
+        trainer.fit()
+    assert checkpoint.latest(run.checkpoints) is None
+
+
+def two_second_steps(trainer, clock: dict, lrs: list, interrupt_after: int | None = None) -> None:
+    """Every step takes 2 s on ``clock`` and records its learning rate; Ctrl-C after some steps."""
+    real_step = trainer.step_fn
+
+    def step(m, b, carry):
+        clock["now"] += 2.0
+        lrs.append(trainer.optimizer.param_groups[0]["lr"])
+        if len(lrs) == interrupt_after:
+            os.kill(os.getpid(), signal.SIGINT)
+        return real_step(m, b, carry)
+
+    trainer.step_fn = step
+
+
+def test_time_budget_and_schedule_count_over_the_whole_run(tmp_path, monkeypatch):
+    """--max-time is the run's total: a resumed run continues the cosine schedule where it was
+    and stops when the run as a whole has trained that long."""
+    clock = {"now": 0.0}
+    monkeypatch.setattr("rnnkit.training.trainer.time.monotonic", lambda: clock["now"])
+    first, second = [], []
+    trainer, _, run = make(tmp_path, epochs=None, max_time=100.0)
+    two_second_steps(trainer, clock, first, interrupt_after=20)
+    with pytest.raises(TrainingInterrupted):
+        trainer.fit()
+    resumed, _, _ = make(tmp_path, resume=True, epochs=None, max_time=100.0)
+    two_second_steps(resumed, clock, second)
+    assert resumed.fit()["stopped_by"] == "time"
+    assert len(first) + len(second) == 50                     # 100 s in all, not 100 s per invocation
+    assert second[0] < first[-1] and second == sorted(second, reverse=True)   # the cosine goes on decaying
+    evaluations = [r["step"] for r in run.read_metrics() if "valid_loss" in r]
+    assert evaluations == sorted(set(evaluations))
+
+
+def test_resume_at_the_end_logs_nothing_twice(tmp_path):
+    trainer, _, run = make(tmp_path, epochs=2)
+    trainer.fit()
+    before = run.read_metrics()
+    again, _, _ = make(tmp_path, resume=True, epochs=2)
+    again.fit()
+    assert run.read_metrics() == before
+
+
+def test_resume_drops_records_after_the_checkpoint_and_a_cut_line(tmp_path):
+    """After a kill -9 the log may run past the latest checkpoint and end in half a line."""
+    trainer, _, run = make(tmp_path, epochs=1)
+    trainer.fit()
+    step = trainer.state["step"]
+    with run.metrics.open("a") as f:
+        f.write(json.dumps({"step": step + 5, "train_loss": 1.0}) + "\n" + '{"step": 99, "train_lo')
+    assert run.read_metrics()[-1]["step"] == step + 5    # the cut line is left out, not an error
+    make(tmp_path, resume=True, epochs=1)
+    assert max(r["step"] for r in run.read_metrics()) == step
+    assert run.metrics.read_text().endswith("}\n")
+
+
+def test_damaged_latest_checkpoint_falls_back_to_the_previous(tmp_path):
+    trainer, _, run = make(tmp_path, epochs=2, checkpoint_every=0.0)
+    trainer.fit()
+    newest = checkpoint.latest(run.checkpoints)
+    data = (newest / "model.safetensors").read_bytes()
+    (newest / "model.safetensors").write_bytes(data[: len(data) // 2])
+    with pytest.warns(UserWarning, match=f"{newest.name} is damaged.*resuming from the one before"):
+        resumed, _, _ = make(tmp_path, resume=True, epochs=2)
+    assert resumed.state["step"] == int(newest.name.split("-")[1]) - 1
 
 
 def test_non_finite_loss_is_skipped_then_diverges(tmp_path):

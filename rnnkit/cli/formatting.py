@@ -1,0 +1,25 @@
+"""The help formatter of every ``rnnkit`` command and subcommand (one class, used by all)."""
+from __future__ import annotations
+
+import argparse
+import re
+
+_STATES_DEFAULT = re.compile(r"\bdefault\b|%\(default\)", re.IGNORECASE)
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """argparse's help with ``(default: X)`` after an option's help, except where the help text
+    already states its default (it says "default") or where there is none (None); descriptions
+    are wrapped paragraph by paragraph (blank lines separate paragraphs)."""
+
+    def __init__(self, prog, indent_increment=2, max_help_position=32, width=None):
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+    def _get_help_string(self, action):
+        if action.default is None or _STATES_DEFAULT.search(action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+    def _fill_text(self, text, width, indent):
+        return "\n\n".join(super(HelpFormatter, self)._fill_text(paragraph, width, indent)
+                           for paragraph in re.split(r"\n\s*\n", text.strip()))
