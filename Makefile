@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test bench bench-core bench-lm bench-classify bench-tag bench-translate clean
+.PHONY: install demo test bench bench-core bench-lm bench-classify bench-tag bench-translate bench-reliability clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest tests
 
-bench: bench-core bench-lm bench-classify bench-tag bench-translate
+bench: bench-core bench-lm bench-classify bench-tag bench-translate bench-reliability
 
 bench-core: $(STAMP)
 	$(PY) benchmarks/layers.py
@@ -45,6 +45,11 @@ bench-tag: $(STAMP)
 # attention, 60 minutes with attention, and decoding the test set greedily and with beam 5
 bench-translate: $(STAMP)
 	$(PY) benchmarks/translate.py
+
+# a few minutes: a small run killed (kill -9, then Ctrl-C) at 12 random moments each and resumed,
+# against the uninterrupted run, bit for bit
+bench-reliability: $(STAMP)
+	$(PY) benchmarks/kill_loop.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -48,7 +48,22 @@ class Results:
 def machine() -> dict:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), "unknown")
-    return {"cpu": cpu, "threads": torch.get_num_threads(), "torch": torch.__version__}
+    return {"cpu": cpu, "cores": os.cpu_count(), "threads": torch.get_num_threads(), "torch": torch.__version__,
+            "speed_index_ms": speed_index()}
+
+
+def speed_index(repeats: int = 9) -> float:
+    """The machine speed index: median milliseconds of one forward + backward of torch.nn.LSTM
+    at batch 32, 100 steps, 256 inputs, 256 units (compare time-bound figures only with it)."""
+    torch.manual_seed(0)
+    lstm = torch.nn.LSTM(256, 256)
+    x = torch.randn(100, 32, 256, requires_grad=True)
+    times = []
+    for _ in range(repeats + 2):
+        start = time.perf_counter()
+        lstm(x)[0].sum().backward()
+        times.append(time.perf_counter() - start)
+    return round(1000 * statistics.median(times[2:]), 1)
 
 
 def train(task: str, name: str, args: list[str]) -> tuple[Path, float]:

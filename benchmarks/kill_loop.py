@@ -5,7 +5,8 @@ no cleanup) at random moments, including during checkpoint writes and before tra
 started, and resumed with ``--resume`` after every kill until it finishes.  Then the same with
 SIGINT (Ctrl-C).  The final weights of every interrupted run must equal the uninterrupted run's
 bit for bit.  The model has dropout and recurrent dropout, so a random state restored one draw
-off would show.  Checkpoints are written every 0.2 s so that many kills land inside a write.
+off would show.  Checkpoints are written every 0.05 s so that kills land inside writes.  The
+moments are drawn so that most fall inside training and some before it has started.
 
     python benchmarks/kill_loop.py [--kills 12] [--seed 0]
 """
@@ -29,7 +30,7 @@ SENTENCES = ["the cat sat on the mat.", "a dog ran to the old log.", "we met at 
              "she sang a song of the sea.", "ten small birds flew over the hill."]
 TRAIN = ["--level", "char", "--layers", "2", "--hidden", "64", "--bptt", "50", "--batch-size", "8",
          "--dropout", "0.3", "--recurrent-dropout", "0.2", "--epochs", "6", "--eval-every", "40",
-         "--checkpoint-every", "0.2", "--log-every", "10", "--seed", "7"]
+         "--checkpoint-every", "0.05", "--log-every", "10", "--seed", "7"]
 
 
 def corpus(path: Path, seed: int) -> None:
@@ -46,8 +47,11 @@ def final_weights(out: Path) -> dict:
     return load_file(str(latest / "model.safetensors"))
 
 
-def interrupted_run(text: Path, out: Path, kills: int, sig: int, rng: random.Random, window: float) -> dict:
-    """Start, interrupt at a random moment, resume, ... ``kills`` times, then run to the end."""
+def interrupted_run(text: Path, out: Path, kills: int, sig: int, rng: random.Random, startup: float,
+                    training: float) -> dict:
+    """Start, interrupt at a random moment, resume, ... ``kills`` times, then run to the end.
+    A moment is drawn from half the start-up time to the start-up plus twice an even share of
+    the training time."""
     shutil.rmtree(out, ignore_errors=True)
     counts = {"interrupts": 0, "in_checkpoint_write": 0, "before_first_checkpoint": 0, "fell_back": 0,
               "exit_codes": {}}
@@ -55,7 +59,7 @@ def interrupted_run(text: Path, out: Path, kills: int, sig: int, rng: random.Ran
         process = subprocess.Popen(command(text, out, resume=(out / "config.json").exists()),
                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         if k < kills:
-            time.sleep(rng.uniform(0.3, window))
+            time.sleep(rng.uniform(startup / 2, startup + 2 * training / kills))
             if process.poll() is None:
                 process.send_signal(sig)
                 counts["interrupts"] += 1
@@ -73,7 +77,7 @@ def interrupted_run(text: Path, out: Path, kills: int, sig: int, rng: random.Ran
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--kills", type=int, default=12, help="interruptions per signal")
+    parser.add_argument("--kills", type=int, default=15, help="interruptions per signal")
     parser.add_argument("--seed", type=int, default=0, help="seed of the interruption times")
     args = parser.parse_args()
     results = Results(Path(__file__).parent / "results" / "kill_loop.json", fresh=True)
@@ -84,21 +88,26 @@ def main() -> None:
     reference = root / "straight"
     shutil.rmtree(reference, ignore_errors=True)
     start = time.monotonic()
-    subprocess.run(command(text, reference, resume=False), check=True, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(command(text, reference, resume=False), stderr=subprocess.DEVNULL)
+    while not (reference / "metrics.jsonl").exists() and process.poll() is None:   # the first steps are done
+        time.sleep(0.01)
+    startup = time.monotonic() - start
+    if process.wait() != 0:
+        raise SystemExit("the uninterrupted run failed")
     took = time.monotonic() - start
     expected = final_weights(reference)
     rng = random.Random(args.seed)
     rows = []
     for name, sig in (("SIGKILL", signal.SIGKILL), ("SIGINT", signal.SIGINT)):
         out = root / name.lower()
-        counts = interrupted_run(text, out, args.kills, sig, rng, window=took)
+        counts = interrupted_run(text, out, args.kills, sig, rng, startup, took - startup)
         got = final_weights(out)
         counts["identical"] = got.keys() == expected.keys() and all((got[k] == expected[k]).all() for k in got)
         results[name] = counts
         rows.append((name, counts))
-    results["uninterrupted_seconds"] = took
-    print(f"machine: {machine()}; uninterrupted run {took:.1f} s")
-    print("| signal | interrupts | during a checkpoint write | before the first checkpoint | fell back to an older "
+    results["uninterrupted_seconds"], results["startup_seconds"] = took, startup
+    print(f"machine: {machine()}; uninterrupted run {took:.1f} s, of which {startup:.1f} s before training")
+    print("| signal | interrupts | during a checkpoint write | before any checkpoint existed | fell back to an older "
           "checkpoint | exit codes | final weights bit-identical |")
     print("| --- | ---: | ---: | ---: | ---: | --- | --- |")
     for name, c in rows:

@@ -79,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
 def run_evaluate(args) -> None:
     from rnnkit.cli import classify, lm, tag, translate
     from rnnkit.training import RunDir, load
-    from rnnkit.training.files import check_writable_folder
+    from rnnkit.files import check_writable_folder
 
     model = load(args.run_dir)
     name = model.config["task"]

@@ -19,7 +19,7 @@ from rnnkit.training import (RunDir, Trainer, confusion_matrix, format_tagging_m
                              tagging_metrics)
 from rnnkit.training.options import (add_recurrent_options, add_training_options, output_file, positive_int,
                                      probability, recurrent_options, train_options)
-from rnnkit.training.files import write_atomic
+from rnnkit.files import write_atomic
 
 
 def add_train_parser(sub) -> None:

@@ -31,6 +31,8 @@ from pathlib import Path
 
 import torch
 
+from rnnkit.files import write_atomic
+
 SOURCE = Path(__file__).with_name("native") / "loop.cpp"
 CELL_IDS = {"rnn_tanh": 0, "rnn_relu": 1, "lstm": 2, "lstm_ln": 3, "gru_after": 4, "gru_before": 5}
 MARKER = "rnnkit-complete"   # written into the build directory, atomically, once the library is built
@@ -117,15 +119,6 @@ def _clear(build_dir: Path) -> None:
     build_dir.mkdir(parents=True, exist_ok=True)
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "w") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
 def _compile(name: str, build_dir: Path):
     """Compile into a clean ``build_dir`` (the caller holds the build lock), then mark it complete."""
     from torch.utils import cpp_extension
@@ -138,7 +131,7 @@ def _compile(name: str, build_dir: Path):
     start = time.monotonic()
     module = cpp_extension.load(name=name, sources=[str(SOURCE)], extra_cflags=_flags(),
                                 extra_ldflags=["-fopenmp"], build_directory=str(build_dir), verbose=False)
-    _write_atomically(build_dir / MARKER, f"{name}.so\n")
+    write_atomic(build_dir / MARKER, f"{name}.so\n")
     print(f"rnnkit: C++ time loop compiled in {time.monotonic() - start:.0f} s", file=sys.stderr, flush=True)
     return module
 

@@ -23,7 +23,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, load_model, save_file, save_model
 
 from rnnkit.errors import RnnkitError
-from rnnkit.training.files import fsync_dir, fsync_file, write_atomic
+from rnnkit.files import fsync_dir, fsync_file, write_atomic
 
 KEEP = 2   # checkpoints kept besides the one being written
 FILES = ("model.safetensors", "state.safetensors", "state.json")
@@ -76,7 +76,8 @@ def save(directory: Path, step: int, model: torch.nn.Module, optimizer: torch.op
     directory.mkdir(parents=True, exist_ok=True)
     final = directory / f"step-{step:08d}"
     tmp = directory / f".step-{step:08d}.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
+    for unfinished in directory.glob(".step-*.tmp"):   # left by a kill during a write
+        shutil.rmtree(unfinished, ignore_errors=True)
     tmp.mkdir()
     tensors = {"rng.torch": torch.get_rng_state()}
     meta = dict(state)
@@ -115,6 +116,10 @@ def _newest_first(directory: Path) -> list[Path]:
     return found
 
 
+class NoCheckpoint(RnnkitError):
+    """The run stopped before its first checkpoint."""
+
+
 class DamagedCheckpoint(RnnkitError):
     """A checkpoint's files cannot be read (truncated, corrupted)."""
 
@@ -123,7 +128,7 @@ def load_latest(directory: Path, model: torch.nn.Module, optimizer: torch.optim.
     """``load`` the newest checkpoint that reads; a damaged one is skipped with a warning."""
     candidates = _newest_first(directory)
     if not candidates:
-        raise RnnkitError(f"{directory.parent}: no checkpoint to resume from")
+        raise NoCheckpoint(f"{directory.parent}: no checkpoint to resume from")
     for k, path in enumerate(candidates):
         try:
             return load(path, model, optimizer)

@@ -5,7 +5,7 @@ import argparse
 from pathlib import Path
 
 from rnnkit.errors import RnnkitError
-from rnnkit.training.files import check_writable_folder
+from rnnkit.files import check_writable_folder
 from rnnkit.training.schedule import KINDS, Schedule
 from rnnkit.training.trainer import OPTIMIZERS, TrainOptions
 

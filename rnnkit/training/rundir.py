@@ -21,8 +21,8 @@ from safetensors.torch import load_model, save_model
 
 from rnnkit.data import ReversibleWordTokenizer, SubwordTokenizer, Vocab, tokenizer_for
 from rnnkit.errors import RnnkitError
+from rnnkit.files import check_writable_folder, replace_atomic, write_atomic
 from rnnkit.models import MODELS
-from rnnkit.training.files import check_writable_folder, replace_atomic, write_atomic
 
 
 class RunDir:
@@ -51,7 +51,7 @@ class RunDir:
             run.require()
             check_writable_folder(run.path, f"into the run directory {run.path}")
             return run
-        if run.path.exists() and (not run.path.is_dir() or any(run.path.iterdir())):
+        if run.path.exists() and (not run.path.is_dir() or any(run.path.iterdir())) and not run.unstarted():
             raise RnnkitError(f"{run.path}: already exists and is not empty; pass --resume to continue "
                               "the run in it, or choose another --out")
         check_writable_folder(run.path, f"the run directory {run.path}")
@@ -61,6 +61,19 @@ class RunDir:
         except OSError as e:
             raise RnnkitError(f"cannot make the run directory {run.path}: {e.strerror}") from None
         return run
+
+    def unstarted(self) -> bool:
+        """Whether this is what a run leaves when it is killed before writing config.json: only
+        files a new run writes again (empty plots/ and checkpoints/, vocabularies), nothing else."""
+        if not self.path.is_dir() or self.config.exists():
+            return False
+        for entry in self.path.iterdir():
+            if entry in (self.plots, self.checkpoints):
+                if not entry.is_dir() or any(entry.iterdir()):
+                    return False
+            elif not (entry.name.startswith(("vocab", "chars", "subword.", ".")) and entry.is_file()):
+                return False
+        return True
 
     def require(self) -> None:
         if not self.config.is_file():

@@ -24,6 +24,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
@@ -108,7 +109,12 @@ class Trainer:
         self.carry = None
         self.bad_in_a_row = 0
         if resume:
-            state, self.carry = checkpoint.load_latest(run.checkpoints, model, self.optimizer)
+            try:
+                state, self.carry = checkpoint.load_latest(run.checkpoints, model, self.optimizer)
+            except checkpoint.NoCheckpoint:
+                warnings.warn(f"{run.path}: the run stopped before its first checkpoint; it starts again "
+                              "from the beginning")
+                state = {"schedule": self.schedule.state_dict()}
             self.schedule = Schedule.from_state(state.pop("schedule"))
             state.pop("options", None)
             self.state.update(state)

@@ -1,6 +1,7 @@
 """`rnnkit train classify`, `classify` and `evaluate` end to end, and their bad inputs."""
 import json
 import random
+import shutil
 
 import pytest
 
@@ -138,3 +139,11 @@ def test_training_keeps_stdout_for_results(tmp_path, capsys):
                           "--epochs", "1", "--eval-every", "2", *FAST], capsys)
     assert code == 0 and out == ""
     assert "step 2: validation loss" in err
+
+
+def test_confusion_plot_that_cannot_be_written_is_refused_before_the_work(trained, tmp_path, capsys):
+    shutil.copytree(trained / "run", tmp_path / "run")
+    shutil.rmtree(tmp_path / "run" / "plots")
+    (tmp_path / "run" / "plots").write_text("a file where the plots folder should be")
+    code, out, err = run(["evaluate", str(tmp_path / "run"), "--test", str(trained / "test.tsv")], capsys)
+    assert code == 2 and out == "" and "plots" in err and err.count("\n") == 1 and "Traceback" not in err

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from rnnkit.data import StreamBatches
+from rnnkit.engine import native
 from rnnkit.models import LanguageModel
 from rnnkit.training import RunDir, Schedule, Trainer, TrainingDiverged, TrainingInterrupted, TrainOptions
 from rnnkit.training import checkpoint
@@ -205,3 +206,49 @@ def test_run_directory_is_never_overwritten(tmp_path):
         RunDir.create(tmp_path / "taken", resume=False)
     with pytest.raises(Exception, match="not a run directory"):
         RunDir.create(tmp_path / "elsewhere", resume=True)
+
+
+def test_resume_before_the_first_checkpoint_starts_again(tmp_path):
+    straight, model_a, _ = make(tmp_path, "straight", epochs=1)
+    straight.fit()
+    make(tmp_path, "killed", epochs=1)          # killed after config.json, before any checkpoint
+    with pytest.warns(UserWarning, match="stopped before its first checkpoint"):
+        again, model_b, _ = make(tmp_path, "killed", resume=True, epochs=1)
+    again.fit()
+    assert_same_weights(model_a, model_b)
+
+
+def test_a_write_cut_by_a_kill_is_cleared_by_the_next_checkpoint(tmp_path):
+    trainer, _, run = make(tmp_path, epochs=1)
+    unfinished = run.checkpoints / ".step-00000003.tmp"
+    unfinished.mkdir(parents=True)
+    (unfinished / "model.safetensors").write_bytes(b"\0" * 10)
+    trainer.fit()
+    assert not unfinished.exists() and checkpoint.latest(run.checkpoints).name == "step-00000013"
+
+
+def test_a_start_killed_before_config_json_can_be_started_again(tmp_path):
+    run = RunDir.create(tmp_path / "r", resume=False)
+    (run.path / "vocab.json").write_text("{}")            # killed here: no config.json yet
+    assert RunDir.create(tmp_path / "r", resume=False).path == run.path
+    (run.path / "notes.txt").write_text("the user's")
+    with pytest.raises(Exception, match="already exists and is not empty"):
+        RunDir.create(tmp_path / "r", resume=False)
+
+
+def test_compiling_the_cpp_loop_is_not_training_time(tmp_path, monkeypatch):
+    clock = {"now": 0.0}
+    monkeypatch.setattr("rnnkit.training.trainer.time.monotonic", lambda: clock["now"])
+    real_get = native.get
+
+    def first_use_compiles_for_500_seconds():
+        if not clock.get("compiled"):
+            clock["now"] += 500.0
+            clock["compiled"] = True
+        return real_get()
+
+    monkeypatch.setattr(native, "get", first_use_compiles_for_500_seconds)
+    trainer, _, _ = make(tmp_path, epochs=None, max_time=100.0)
+    two_second_steps(trainer, clock, [])
+    summary = trainer.fit()
+    assert summary["stopped_by"] == "time" and summary["steps"] == 50
