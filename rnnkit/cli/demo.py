@@ -88,7 +88,7 @@ def run(args) -> None:
 
 
 def show(out: Path, seed: int, stream=None) -> None:
-    from rnnkit.cli.lm import completions
+    from rnnkit.cli.lm import completions, never_written
     from rnnkit.decoding import generate
     from rnnkit.training import load
 
@@ -98,7 +98,7 @@ def show(out: Path, seed: int, stream=None) -> None:
     prime = "The "
     for temperature in (0.5, 1.0):
         ids = generate(model, vocab.encode(tok.tokenize(prime)), 300, temperature=temperature,
-                       generator=torch.Generator().manual_seed(seed))
+                       generator=torch.Generator().manual_seed(seed), banned=never_written(model))
         print(f"\n--- sample at temperature {temperature} ---\n{prime}{tok.detokenize(vocab.decode(ids))}", file=stream)
     typed = "The stat"
     words = ", ".join(f"{typed}{text} (p={p:.2f})"

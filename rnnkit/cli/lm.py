@@ -156,7 +156,7 @@ def run_generate(args) -> None:
     if not prime:
         prime = [model.vocab.eos_id]   # a word prime of only spaces: start as after a line
     ids = generate(model, prime, args.length, temperature=args.temperature, top_k=args.top_k,
-                   top_p=args.top_p, generator=torch.Generator().manual_seed(args.seed))
+                   top_p=args.top_p, generator=torch.Generator().manual_seed(args.seed), banned=never_written(model))
     text = model.tokenizer.detokenize(model.vocab.decode(ids))
     joiner = " " if model.tokenizer.level == "word" and not args.prime[-1:].isspace() else ""
     out = args.prime + joiner + text
@@ -180,6 +180,13 @@ def add_complete_parser(sub) -> None:
     p.set_defaults(run=run_complete)
 
 
+def never_written(model) -> set[int]:
+    """The ids generated text never holds: the special tokens, except a word model's end of line."""
+    vocab = model.vocab
+    ends = {vocab.eos_id} if model.tokenizer.level == "word" else set()
+    return {vocab.pad_id, vocab.unk_id, vocab.bos_id, vocab.eos_id} - ends
+
+
 def completions(model, prefix: list[int], k: int, max_length: int) -> list[tuple[str, float]]:
     """The ``k`` most likely distinct continuations of ``prefix`` (token ids) as (text, probability):
     a character model finishes the word (a space or punctuation ends it), a word model continues
@@ -191,7 +198,7 @@ def completions(model, prefix: list[int], k: int, max_length: int) -> list[tuple
         stop = {i for i, t in enumerate(vocab.tokens) if len(t) == 1 and not t.isalnum()}
     else:
         stop = {vocab.eos_id}
-    banned = {vocab.pad_id, vocab.unk_id, vocab.bos_id, vocab.eos_id} - stop
+    banned = never_written(model) - stop
     merged: dict[str, float] = {}
     for ids, logp in beam_search(model, prefix, k=k, max_length=max_length, stop=stop, banned=banned,
                                  merge_stops=True):

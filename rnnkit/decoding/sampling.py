@@ -9,6 +9,8 @@ draws the same way from a random stream seeded by ``generator``.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import torch
 
 
@@ -38,22 +40,33 @@ def sample(logits: torch.Tensor, temperature: float = 1.0, top_k: int | None = N
 @torch.no_grad()
 def generate(model, prime: list[int], length: int, *, temperature: float = 1.0, top_k: int | None = None,
              top_p: float | None = None, generator: torch.Generator | None = None,
-             stop: int | None = None) -> list[int]:
+             stop: int | None = None, banned: Iterable[int] = ()) -> list[int]:
     """``length`` new token ids after ``prime`` (which must not be empty); stops early after
-    generating ``stop`` if given."""
+    generating ``stop`` if given; never generates an id in ``banned`` (special tokens such as
+    padding or unknown)."""
     if not prime:
         raise ValueError("generation needs at least one prime token")
+    banned = sorted(set(banned))
     logits, state = model(torch.tensor(prime)[:, None])
     logits = logits[-1]
-    sampler = model.native_sampler() if hasattr(model, "native_sampler") else None
+    sampler = model.native_sampler(banned) if hasattr(model, "native_sampler") else None
     if sampler is not None:
         seed = int(torch.randint(0, 2**62, (1,), generator=generator))
-        return sampler.sample(state, logits, length, temperature, top_k, top_p, seed, stop)
+        return sampler.sample(state, ban(logits, banned), length, temperature, top_k, top_p, seed, stop)
     out = []
     for i in range(length):
-        token = sample(logits, temperature, top_k, top_p, generator)
+        token = sample(ban(logits, banned), temperature, top_k, top_p, generator)
         out.append(int(token))
         if (stop is not None and out[-1] == stop) or i == length - 1:
             break
         logits, state = model.step(token, state)
     return out
+
+
+def ban(logits: torch.Tensor, ids: list[int]) -> torch.Tensor:
+    """``logits [..., V]`` with the ``ids`` at -inf."""
+    if not ids:
+        return logits
+    logits = logits.clone()
+    logits[..., ids] = float("-inf")
+    return logits

@@ -73,13 +73,18 @@ class LanguageModel(nn.Module):
         nats = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction="sum")
         return nats, targets.numel(), state
 
-    def native_sampler(self):
+    def native_sampler(self, banned: list[int] = ()):
         """The C++ sampling loop over this model's weights (``rnnkit.engine.sampler``), or None
-        where it cannot run (training mode, not on the CPU, or no C++ loop)."""
+        where it cannot run (training mode, not on the CPU, or no C++ loop); it never draws the
+        ``banned`` ids (their output bias is -inf)."""
         if self.training or not NativeSampler.usable(self.embedding.weight):
             return None
         layers = [self.rnn._layer_params(k) for k in range(self.rnn.num_layers)]
-        return NativeSampler(self.rnn.cell, layers, self.embedding.weight, self.output.weight, self.output.bias)
+        bias = self.output.bias
+        if banned:
+            bias = (bias.detach().clone() if bias is not None else self.output.weight.new_zeros(len(self.output.weight)))
+            bias[list(banned)] = float("-inf")
+        return NativeSampler(self.rnn.cell, layers, self.embedding.weight, self.output.weight, bias)
 
     @torch.no_grad()
     def stream_nats(self, batches: StreamBatches) -> tuple[float, int]:

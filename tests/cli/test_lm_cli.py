@@ -227,3 +227,9 @@ def test_word_level(tmp_path, capsys):
     texts = [line.split("\t")[0] for line in lines[:-1]]
     assert all(line.count("\t") == 1 for line in lines[:-1]) and len(set(texts)) == 3
     assert all(word in model.vocab.index and not word.startswith("<") for t in texts for word in t.split()), texts
+
+
+def test_generated_text_never_holds_special_tokens(trained, capsys):
+    code, out, _ = run(["generate", str(trained / "run"), "--length", "400", "--temperature", "3", "--seed", "2"],
+                       capsys)
+    assert code == 0 and not any(t in out for t in ("<pad>", "<unk>", "<bos>", "<eos>"))

@@ -24,7 +24,7 @@ def model_of(options, layers=2, dtype=torch.float32):
 
 
 def generic(model, *args, **kwargs):
-    model.native_sampler = lambda: None
+    model.native_sampler = lambda *banned: None
     try:
         return generate(model, *args, **kwargs)
     finally:
@@ -74,3 +74,16 @@ def test_sampling_is_seeded_and_respects_filters():
 def test_training_mode_uses_the_step_loop():
     model = model_of(dict(cell="lstm")).train()
     assert model.native_sampler() is None
+
+
+@pytest.mark.parametrize("path", ["native", "step loop"])
+def test_banned_ids_are_never_generated(path):
+    model = model_of(dict(cell="lstm"))
+    run = generate if path == "native" else lambda *a, **k: generic(model, *a[1:], **k)
+    free = run(model, [2], 300, temperature=3.0, generator=torch.Generator().manual_seed(0))
+    banned = set(free[:40])                          # tokens the model does draw
+    assert len(banned) > 3
+    ids = run(model, [2], 300, temperature=3.0, generator=torch.Generator().manual_seed(0), banned=banned)
+    assert len(ids) == 300 and not banned & set(ids)
+    greedy = run(model, [2], 20, temperature=0)
+    assert greedy[0] not in run(model, [2], 20, temperature=0, banned={greedy[0]})
