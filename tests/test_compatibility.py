@@ -15,6 +15,7 @@ from rnnkit.cli.main import main
 FIXTURES = Path(__file__).parent / "fixtures"
 EXPECTED = json.loads((FIXTURES / "runs" / "expected.json").read_text())
 NUMBER = re.compile(r"-?\d+\.\d+(?:e-?\d+)?")
+TIMINGS = {"seconds", "sentences_per_s"}   # how fast it ran, not what it computed
 
 
 @pytest.fixture
@@ -47,6 +48,8 @@ def test_run_of_the_earlier_release_predicts_the_same(fixtures, task):
             got, expected = json.loads(printed(case["args"])), json.loads(case["stdout"])
             assert got.keys() == expected.keys()
             for key, value in expected.items():
+                if key in TIMINGS:
+                    continue
                 assert_same_output(json.dumps(got[key]), json.dumps(value), f"{task} {key}")
         else:
             assert_same_output(printed(case["args"]), case["stdout"], " ".join(case["args"]))

@@ -1,13 +1,14 @@
 """Training curves as PNG (matplotlib, no display needed)."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+
+from rnnkit.files import replace_atomic  # noqa: E402
 
 
 def plot_loss(records: list[dict], path: Path, ylabel: str = "loss (nats/token)") -> None:
@@ -75,9 +76,10 @@ def plot_attention(weights, source: list[str], target: list[str], path: Path, ti
 
 
 def _save(fig, path: Path) -> None:
-    """Write the figure atomically and close it."""
+    """Write the figure atomically (its folder made if missing) and close it."""
     fig.tight_layout()
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp)
-    plt.close(fig)
-    os.replace(tmp, path)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        replace_atomic(Path(path), lambda tmp: fig.savefig(tmp, format="png"))
+    finally:
+        plt.close(fig)
