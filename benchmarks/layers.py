@@ -33,7 +33,7 @@ CONFIGS = {
     "lstm": (torch.nn.LSTM, {"auto": lambda d, h: rnnkit.LSTM(d, h),
                               "engine": lambda d, h: rnnkit.LSTM(d, h, backend="engine")}, "lstm", {}),
     "gru": (torch.nn.GRU, {"auto": lambda d, h: rnnkit.GRU(d, h),
-                            "engine": lambda d, h: rnnkit.GRU(d, h, backend="engine")}, "gru_after", {}),
+                            "engine": lambda d, h: rnnkit.GRU(d, h, backend="engine")}, "gru", {}),
     "rnn": (torch.nn.RNN, {"auto": lambda d, h: rnnkit.RNN(d, h),
                             "engine": lambda d, h: rnnkit.RNN(d, h, backend="engine")}, "rnn_tanh", {}),
     "gru_before": (torch.nn.GRU, {"engine": lambda d, h: rnnkit.GRU(d, h, reset="before")}, "gru_before", {}),

@@ -12,7 +12,7 @@ CELL_CONFIGS = {
     "rnn_relu": ("RNN", {"nonlinearity": "relu"}),
     "lstm": ("LSTM", {}),
     "lstm_ln": ("LSTM", {"layer_norm": True}),
-    "gru_after": ("GRU", {"reset": "after"}),
+    "gru": ("GRU", {"reset": "after"}),
     "gru_before": ("GRU", {"reset": "before"}),
 }
 

@@ -21,7 +21,9 @@ import torch.nn.functional as F
 class Cell:
     """One recurrent cell family: its step, the step's hand-derived backward, its buffers."""
 
-    name: str = ""
+    name: str = ""                        # the registry name (``rnnkit.cells.registry``)
+    family: str = ""                      # the torch.nn layer it extends: "RNN", "LSTM" or "GRU"
+    native: bool = False                  # the C++ time loop has this cell (else the Python loop runs it)
     gate_names: tuple[str, ...] = ()      # the activated gates trace() exposes, in weight order
     num_gates: int = 1                    # G: blocks of H rows in weight_ih / weight_hh
     num_states: int = 1                   # 1: (h,), 2: (h, c)

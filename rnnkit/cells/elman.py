@@ -14,6 +14,8 @@ from rnnkit.cells.base import Cell
 
 
 class Elman(Cell):
+    family = "RNN"
+    native = True
     num_gates = 1
     num_states = 1
 

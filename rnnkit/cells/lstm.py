@@ -54,6 +54,8 @@ def gates_backward(gates, dc, dh, tanh_c, c_prev, da):
 
 class LSTM(Cell):
     name = "lstm"
+    family = "LSTM"
+    native = True
     gate_names = ("i", "f", "g", "o")
     num_gates = 4
     num_states = 2

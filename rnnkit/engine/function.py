@@ -27,7 +27,7 @@ class Recurrence(torch.autograd.Function):
     def forward(ctx, cell, reverse, xg, w_hh, b_hh, mask, drop, *rest):
         states0, extras = rest[: cell.num_states], rest[cell.num_states :]
         ctx.cell, ctx.reverse, ctx.num_extras = cell, reverse, len(extras)
-        ctx.native = native.usable(xg)
+        ctx.native = native.usable(xg, cell)
         if ctx.native:
             out, finals, saved = native.forward(cell, xg, w_hh, b_hh, states0, mask, drop, reverse, extras)
             ctx.buf = None

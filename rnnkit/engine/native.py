@@ -34,7 +34,7 @@ import torch
 from rnnkit.files import write_atomic
 
 SOURCE = Path(__file__).with_name("native") / "loop.cpp"
-CELL_IDS = {"rnn_tanh": 0, "rnn_relu": 1, "lstm": 2, "lstm_ln": 3, "gru_after": 4, "gru_before": 5}
+CELL_IDS = {"rnn_tanh": 0, "rnn_relu": 1, "lstm": 2, "lstm_ln": 3, "gru": 4, "gru_before": 5}   # as loop.cpp numbers them
 MARKER = "rnnkit-complete"   # written into the build directory, atomically, once the library is built
 
 _lock = threading.Lock()
@@ -195,8 +195,10 @@ def get():
     return _module
 
 
-def usable(xg: torch.Tensor) -> bool:
-    """Whether this call can run on the C++ loop."""
+def usable(xg: torch.Tensor, cell=None) -> bool:
+    """Whether this call (of ``cell``, where it runs a cell) can run on the C++ loop."""
+    if cell is not None and not (cell.native and cell.name in CELL_IDS):
+        return False
     return xg.device.type == "cpu" and xg.dtype in (torch.float32, torch.float64) and get() is not None
 
 

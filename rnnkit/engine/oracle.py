@@ -45,7 +45,7 @@ def _step(name, x_t, u, state, p):
         i, f, g, o = (xg + hg).chunk(4, -1)
         c = torch.sigmoid(f) * state[1] + torch.sigmoid(i) * torch.tanh(g)
         return torch.sigmoid(o) * torch.tanh(c), c
-    if name == "gru_after":
+    if name == "gru":
         xr, xz, xn = xg.chunk(3, -1)
         hr, hz, hn = hg.chunk(3, -1)
         r, z = torch.sigmoid(xr + hr), torch.sigmoid(xz + hz)

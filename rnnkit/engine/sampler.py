@@ -28,8 +28,8 @@ class NativeSampler:
         self.output_weight, self.output_bias = output_weight, output_bias
 
     @staticmethod
-    def usable(model_tensor: torch.Tensor) -> bool:
-        return native.usable(model_tensor)
+    def usable(model_tensor: torch.Tensor, cell) -> bool:
+        return native.usable(model_tensor, cell)
 
     @torch.no_grad()
     def sample(self, state, logits: torch.Tensor, length: int, temperature: float, top_k: int | None,

@@ -4,8 +4,8 @@ from rnnkit.layers.attention import SCORES, Attention
 from rnnkit.layers.cells import GRUCell, LSTMCell, RNNCell
 from rnnkit.layers.char_embedding import CharWordEncoder
 from rnnkit.layers.pooling import POOLINGS, AttentionPooling, Pooling, step_mask
-from rnnkit.layers.recurrent import GRU, LSTM, RNN, RNNBase
+from rnnkit.layers.recurrent import GRU, LSTM, RNN, Recurrent, RNNBase
 from rnnkit.layers.trace import Trace
 
 __all__ = ["GRU", "POOLINGS", "SCORES", "Attention", "AttentionPooling", "CharWordEncoder", "GRUCell", "LSTM",
-           "LSTMCell", "Pooling", "RNN", "RNNBase", "RNNCell", "Trace", "step_mask"]
+           "LSTMCell", "Pooling", "RNN", "RNNBase", "RNNCell", "Recurrent", "Trace", "step_mask"]

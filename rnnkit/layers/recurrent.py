@@ -13,6 +13,9 @@ Same constructor, forward, parameter names, shapes and initialisation as torch.n
 - ``backend``: "engine" (rnnkit's BPTT engine), "native" (torch's fused kernel, standard
   cells only) or "auto" (native where it exists, engine for everything torch.nn lacks).
 - ``trace()``: every state and activated gate (``rnnkit.Trace``).
+
+``Recurrent(cell, ...)`` is the same layer for any registered cell (``rnnkit.cells.registry``),
+a cell of your own included.
 """
 from __future__ import annotations
 
@@ -25,14 +28,14 @@ from torch import nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from rnnkit import engine
-from rnnkit.cells import make_cell
+from rnnkit.cells import form_name, get_cell
 from rnnkit.layers.params import init_cell_parameters, register_cell_parameters
 from rnnkit.layers.trace import Trace
 
 BACKENDS = ("auto", "engine", "native")
 NATIVE_MIN_WORK = 16   # steps * sequences of a call before "auto" hands an LSTM to torch's kernel
 MERGES = ("concat", "sum")
-_NATIVE = {"rnn_tanh": torch.rnn_tanh, "rnn_relu": torch.rnn_relu, "lstm": torch.lstm, "gru_after": torch.gru}
+_NATIVE = {"rnn_tanh": torch.rnn_tanh, "rnn_relu": torch.rnn_relu, "lstm": torch.lstm, "gru": torch.gru}
 
 
 def _is_probability(p) -> bool:
@@ -40,12 +43,12 @@ def _is_probability(p) -> bool:
 
 
 class RNNBase(nn.Module):
-    """The multi-layer, optionally bidirectional recurrent layer shared by RNN, LSTM and GRU."""
+    """The multi-layer, optionally bidirectional recurrent layer of any registered ``cell``,
+    shared by RNN, LSTM, GRU and Recurrent."""
 
-    def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1,
+    def __init__(self, cell: str, input_size: int, hidden_size: int, num_layers: int = 1,
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
                  bidirectional: bool = False, device=None, dtype=None, *,
-                 nonlinearity: str = "tanh", reset: str = "after", layer_norm: bool = False,
                  recurrent_dropout: float = 0.0, merge: str = "concat", backend: str = "auto"):
         super().__init__()
         for name, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
@@ -62,8 +65,8 @@ class RNNBase(nn.Module):
         if dropout > 0 and num_layers == 1:
             warnings.warn("dropout applies between stacked layers only; with num_layers=1 it "
                           f"does nothing (got dropout={dropout})", stacklevel=3)
-        self.mode = mode
-        self.cell = make_cell(mode, nonlinearity=nonlinearity, reset=reset, layer_norm=layer_norm)
+        self.cell = get_cell(cell)
+        self.mode = self.cell.family
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.bidirectional = bias, batch_first, bidirectional
         self.dropout, self.recurrent_dropout = float(dropout), float(recurrent_dropout)
@@ -101,7 +104,7 @@ class RNNBase(nn.Module):
         for name, default in defaults.items():
             if getattr(self, name) != default:
                 s += f", {name}={getattr(self, name)!r}"
-        if self.cell.name not in ("rnn_tanh", "lstm", "gru_after"):
+        if self.cell.name not in ("rnn_tanh", "lstm", "gru"):
             s += f", cell={self.cell.name!r}"
         return s
 
@@ -259,7 +262,7 @@ class RNNBase(nn.Module):
             return False   # torch's packed kernels cannot run a sequence of length 0
         if self.backend == "native":
             return True
-        if x.device.type != "cpu" or not engine.native.usable(x):
+        if x.device.type != "cpu" or not engine.native.usable(x, self.cell):
             return True
         return self.cell.name == "lstm" and x.shape[0] * x.shape[1] >= NATIVE_MIN_WORK
 
@@ -330,8 +333,8 @@ class RNN(RNNBase):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"Unknown nonlinearity {nonlinearity!r}. Select from 'tanh' or 'relu'.")
         self.nonlinearity = nonlinearity
-        super().__init__("RNN", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, device, dtype, nonlinearity=nonlinearity,
+        super().__init__(form_name("RNN", nonlinearity=nonlinearity), input_size, hidden_size, num_layers, bias,
+                         batch_first, dropout, bidirectional, device, dtype,
                          recurrent_dropout=recurrent_dropout, merge=merge, backend=backend)
 
 
@@ -344,8 +347,8 @@ class LSTM(RNNBase):
         if proj_size:
             raise ValueError(f"proj_size is not supported by rnnkit.LSTM (got proj_size={proj_size}); "
                              "use torch.nn.LSTM or add a Linear layer on the output")
-        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, device, dtype, layer_norm=layer_norm,
+        super().__init__(form_name("LSTM", layer_norm=layer_norm), input_size, hidden_size, num_layers, bias,
+                         batch_first, dropout, bidirectional, device, dtype,
                          recurrent_dropout=recurrent_dropout, merge=merge, backend=backend)
         self.layer_norm = layer_norm
 
@@ -356,7 +359,20 @@ class GRU(RNNBase):
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, device=None, dtype=None, *,
                  recurrent_dropout=0.0, reset="after", merge="concat", backend="auto"):
-        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, device, dtype, reset=reset,
+        super().__init__(form_name("GRU", reset=reset), input_size, hidden_size, num_layers, bias,
+                         batch_first, dropout, bidirectional, device, dtype,
                          recurrent_dropout=recurrent_dropout, merge=merge, backend=backend)
         self.reset = reset
+
+
+class Recurrent(RNNBase):
+    """The recurrent layer of any registered cell, by name ("lstm_ln", "gru_before", or one of
+    your own, ``rnnkit.cells.register_cell``), with the torch.nn layers' arguments and extras.
+    Its state is ``h`` or, for an LSTM-family cell, ``(h, c)``."""
+
+    def __init__(self, cell: str, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, device=None, dtype=None, *,
+                 recurrent_dropout=0.0, merge="concat", backend="auto"):
+        super().__init__(cell, input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, device, dtype,
+                         recurrent_dropout=recurrent_dropout, merge=merge, backend=backend)

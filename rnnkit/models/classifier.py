@@ -12,8 +12,8 @@ import torch
 from torch import nn
 
 from rnnkit.data import pad_batch
-from rnnkit.layers import Pooling
-from rnnkit.models.language_model import CELLS
+from rnnkit.cells import resolve
+from rnnkit.layers import Pooling, Recurrent
 
 
 def final_states(h_n, num_directions: int) -> torch.Tensor:
@@ -29,15 +29,14 @@ class SequenceClassifier(nn.Module):
         """``dropout`` applies to the embeddings, between layers and before the classifier;
         ``rnn_options`` go to the recurrent layers (``layer_norm``, ``recurrent_dropout``, ...)."""
         super().__init__()
-        if cell not in CELLS:
-            raise ValueError(f"cell must be one of {sorted(CELLS)}, got {cell!r}")
+        cell, rnn_options = resolve(cell, rnn_options)   # a registry name; older flags folded in
         self.config = dict(vocab_size=vocab_size, num_classes=num_classes, embedding_dim=embedding_dim,
                            hidden_size=hidden_size, num_layers=num_layers, cell=cell, bidirectional=bidirectional,
                            pooling=pooling, dropout=dropout, **rnn_options)
         self.directions = 2 if bidirectional else 1
         self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=0)
-        self.rnn = CELLS[cell](embedding_dim, hidden_size, num_layers, bidirectional=bidirectional,
-                               dropout=dropout if num_layers > 1 else 0.0, **rnn_options)
+        self.rnn = Recurrent(cell, embedding_dim, hidden_size, num_layers, bidirectional=bidirectional,
+                             dropout=dropout if num_layers > 1 else 0.0, **rnn_options)
         self.pooling = Pooling(pooling, self.directions * hidden_size)
         self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Linear(self.directions * hidden_size, num_classes)

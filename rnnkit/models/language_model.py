@@ -17,10 +17,8 @@ from torch import nn
 from rnnkit.data import StreamBatches
 from rnnkit.engine.projection import linear
 from rnnkit.engine.sampler import NativeSampler
-from rnnkit.layers import GRU, LSTM, RNN
-
-CELLS = {"lstm": LSTM, "gru": GRU, "rnn": RNN}
-
+from rnnkit.cells import resolve
+from rnnkit.layers import Recurrent
 
 class LanguageModel(nn.Module):
     def __init__(self, vocab_size: int, embedding_dim: int = 256, hidden_size: int = 256,
@@ -31,16 +29,15 @@ class LanguageModel(nn.Module):
         between layers and before the output layer; ``init_range`` draws every weight uniformly
         in ``±init_range`` (Zaremba et al. 2014) instead of the layers' defaults."""
         super().__init__()
-        if cell not in CELLS:
-            raise ValueError(f"cell must be one of {sorted(CELLS)}, got {cell!r}")
+        cell, rnn_options = resolve(cell, rnn_options)   # a registry name; older flags folded in
         if tie_weights and embedding_dim != hidden_size:
             raise ValueError(f"tie_weights needs embedding_dim == hidden_size, got {embedding_dim} and {hidden_size}")
         self.config = dict(vocab_size=vocab_size, embedding_dim=embedding_dim, hidden_size=hidden_size,
                            num_layers=num_layers, cell=cell, dropout=dropout, tie_weights=tie_weights,
                            init_range=init_range, **rnn_options)
         self.embedding = nn.Embedding(vocab_size, embedding_dim)
-        self.rnn = CELLS[cell](embedding_dim, hidden_size, num_layers,
-                               dropout=dropout if num_layers > 1 else 0.0, **rnn_options)
+        self.rnn = Recurrent(cell, embedding_dim, hidden_size, num_layers,
+                             dropout=dropout if num_layers > 1 else 0.0, **rnn_options)
         self.dropout = nn.Dropout(dropout)
         self.output = nn.Linear(hidden_size, vocab_size)
         if tie_weights:
@@ -77,7 +74,7 @@ class LanguageModel(nn.Module):
         """The C++ sampling loop over this model's weights (``rnnkit.engine.sampler``), or None
         where it cannot run (training mode, not on the CPU, or no C++ loop); it never draws the
         ``banned`` ids (their output bias is -inf)."""
-        if self.training or not NativeSampler.usable(self.embedding.weight):
+        if self.training or not NativeSampler.usable(self.embedding.weight, self.rnn.cell):
             return None
         layers = [self.rnn._layer_params(k) for k in range(self.rnn.num_layers)]
         bias = self.output.bias

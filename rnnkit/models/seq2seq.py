@@ -20,9 +20,9 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from rnnkit.layers import Attention
+from rnnkit.cells import resolve
+from rnnkit.layers import Attention, Recurrent
 from rnnkit.layers.pooling import step_mask
-from rnnkit.models.language_model import CELLS
 
 
 class Memory(NamedTuple):
@@ -44,23 +44,23 @@ class Seq2Seq(nn.Module):
         """``hidden_size``: the decoder's size; a bidirectional encoder has half of it per direction,
         so its states (both directions concatenated) have the decoder's size too."""
         super().__init__()
-        if cell not in CELLS:
-            raise ValueError(f"cell must be one of {sorted(CELLS)}, got {cell!r}")
+        cell, rnn_options = resolve(cell, rnn_options)   # a registry name; older flags folded in
         directions = 2 if bidirectional else 1
         if hidden_size % directions:
             raise ValueError(f"a bidirectional encoder needs an even hidden_size, got {hidden_size}")
         self.config = dict(src_vocab_size=src_vocab_size, tgt_vocab_size=tgt_vocab_size, embedding_dim=embedding_dim,
                            hidden_size=hidden_size, num_layers=num_layers, cell=cell, bidirectional=bidirectional,
                            attention=attention, dropout=dropout, tie_embeddings=tie_embeddings, **rnn_options)
-        self.directions, self.hidden_size, self.is_lstm = directions, hidden_size, cell == "lstm"
+        self.directions, self.hidden_size = directions, hidden_size
         between = dropout if num_layers > 1 else 0.0
         self.src_embedding = nn.Embedding(src_vocab_size, embedding_dim, padding_idx=0)
         self.tgt_embedding = nn.Embedding(tgt_vocab_size, embedding_dim, padding_idx=0)
-        self.encoder = CELLS[cell](embedding_dim, hidden_size // directions, num_layers, bidirectional=bidirectional,
-                                   dropout=between, **rnn_options)
+        self.encoder = Recurrent(cell, embedding_dim, hidden_size // directions, num_layers,
+                                 bidirectional=bidirectional, dropout=between, **rnn_options)
+        self.is_lstm = self.encoder.cell.num_states == 2    # states (h, c)
         self.bridge = nn.ModuleList(nn.Linear(hidden_size, hidden_size) for _ in range(2 if self.is_lstm else 1))
         feed = hidden_size if attention else 0
-        self.decoder = CELLS[cell](embedding_dim + feed, hidden_size, num_layers, dropout=between, **rnn_options)
+        self.decoder = Recurrent(cell, embedding_dim + feed, hidden_size, num_layers, dropout=between, **rnn_options)
         self.attention = Attention(hidden_size, hidden_size, attention) if attention else None
         self.combine = nn.Linear(2 * hidden_size, hidden_size, bias=False) if attention else None
         self.dropout = nn.Dropout(dropout)

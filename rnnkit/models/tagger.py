@@ -16,8 +16,8 @@ import torch
 from torch import nn
 
 from rnnkit.data import Vocab, pad_batch
-from rnnkit.layers import CharWordEncoder
-from rnnkit.models.language_model import CELLS
+from rnnkit.cells import resolve
+from rnnkit.layers import CharWordEncoder, Recurrent
 
 
 class TaggerBatch(NamedTuple):
@@ -39,8 +39,7 @@ class SequenceTagger(nn.Module):
         the case); ``dropout`` applies to the word representations, between layers and before
         the output layers."""
         super().__init__()
-        if cell not in CELLS:
-            raise ValueError(f"cell must be one of {sorted(CELLS)}, got {cell!r}")
+        cell, rnn_options = resolve(cell, rnn_options)   # a registry name; older flags folded in
         self.config = dict(vocab_size=vocab_size, num_chars=num_chars, num_upos=num_upos, num_xpos=num_xpos,
                            embedding_dim=embedding_dim, char_dim=char_dim, char_hidden=char_hidden,
                            hidden_size=hidden_size, num_layers=num_layers, cell=cell, dropout=dropout,
@@ -48,8 +47,8 @@ class SequenceTagger(nn.Module):
         self.word_dropout, self.lowercase_words = word_dropout, lowercase_words
         self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=0)
         self.chars = CharWordEncoder(num_chars, char_dim, char_hidden)
-        self.rnn = CELLS[cell](embedding_dim + self.chars.output_size, hidden_size, num_layers, bidirectional=True,
-                               dropout=dropout if num_layers > 1 else 0.0, **rnn_options)
+        self.rnn = Recurrent(cell, embedding_dim + self.chars.output_size, hidden_size, num_layers, bidirectional=True,
+                             dropout=dropout if num_layers > 1 else 0.0, **rnn_options)
         self.dropout = nn.Dropout(dropout)
         self.upos = nn.Linear(2 * hidden_size, num_upos)
         self.xpos = nn.Linear(2 * hidden_size, num_xpos) if num_xpos else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from rnnkit.cells import cell_names, form_name
 from rnnkit.errors import RnnkitError
 from rnnkit.files import check_writable_folder
 from rnnkit.training.schedule import KINDS, Schedule
@@ -128,14 +129,15 @@ def train_options(args: argparse.Namespace, **overrides) -> TrainOptions:
                         log_every=args.log_every, checkpoint_every=args.checkpoint_every, **overrides)
 
 
-CELLS = ("lstm", "gru", "rnn")
-
-
 def add_recurrent_options(group, *, layers: int, hidden: int, dropout: float, dropout_help: str,
                           cells: bool = True, hidden_help: str = "units per layer (and direction)") -> None:
     """The recurrent layers' options every model shares (``cells=False``: the LSTM only)."""
     if cells:
-        group.add_argument("--cell", choices=CELLS, default="lstm", help="recurrent cell")
+        families = ["lstm", "gru", "rnn"]
+        group.add_argument("--cell", choices=families + [n for n in cell_names() if n not in families], default="lstm",
+                           help="recurrent cell: lstm, gru or rnn (with --layer-norm or --reset), or any registered "
+                                "form by name (rnn_relu, lstm_ln, gru_before, or one registered with "
+                                "rnnkit.cells.register_cell)")
     group.add_argument("--layers", type=positive_int, default=layers, help="stacked recurrent layers")
     group.add_argument("--hidden", type=positive_int, default=hidden, help=hidden_help)
     group.add_argument("--dropout", type=probability, default=dropout, help=dropout_help)
@@ -149,13 +151,11 @@ def add_recurrent_options(group, *, layers: int, hidden: int, dropout: float, dr
 
 def recurrent_options(args: argparse.Namespace) -> dict:
     """Model keyword arguments from ``add_recurrent_options``: cell, sizes and the layer extras."""
-    cell = getattr(args, "cell", "lstm")
-    options = dict(cell=cell, num_layers=args.layers, hidden_size=args.hidden, dropout=args.dropout,
-                   recurrent_dropout=args.recurrent_dropout)
-    if args.layer_norm:
-        if cell != "lstm":
-            raise RnnkitError("--layer-norm is for --cell lstm")
-        options["layer_norm"] = True
-    if cell == "gru":
-        options["reset"] = args.reset
-    return options
+    cell, reset = getattr(args, "cell", "lstm"), getattr(args, "reset", "after")
+    if args.layer_norm and cell != "lstm":
+        raise RnnkitError(f"--layer-norm is for --cell lstm, not --cell {cell}")
+    if reset != "after" and cell != "gru":
+        raise RnnkitError(f"--reset is for --cell gru, not --cell {cell}")
+    name = form_name(cell, layer_norm=args.layer_norm or None, reset=reset if cell == "gru" else None)
+    return dict(cell=name, num_layers=args.layers, hidden_size=args.hidden, dropout=args.dropout,
+                recurrent_dropout=args.recurrent_dropout)

@@ -12,13 +12,13 @@ def layers():
     return {
         "lstm": rnnkit.LSTM(D, H, num_layers=2, bidirectional=True),
         "lstm_ln": rnnkit.LSTM(D, H, num_layers=2, bidirectional=True, layer_norm=True),
-        "gru_after": rnnkit.GRU(D, H, num_layers=2, bidirectional=True),
+        "gru": rnnkit.GRU(D, H, num_layers=2, bidirectional=True),
         "gru_before": rnnkit.GRU(D, H, num_layers=2, bidirectional=True, reset="before"),
         "rnn": rnnkit.RNN(D, H, num_layers=2, bidirectional=True),
     }
 
 
-@pytest.mark.parametrize("name", ["lstm", "lstm_ln", "gru_after", "gru_before", "rnn"])
+@pytest.mark.parametrize("name", ["lstm", "lstm_ln", "gru", "gru_before", "rnn"])
 @pytest.mark.parametrize("with_lengths", [False, True])
 def test_trace_matches_forward(name, with_lengths):
     layer = layers()[name]
@@ -34,7 +34,7 @@ def test_trace_matches_forward(name, with_lengths):
     for k in range(4):
         step = last if k % 2 == 0 else torch.zeros(B, dtype=torch.long)
         torch.testing.assert_close(tr.h[k][step, torch.arange(B)], h_n[k].detach())
-    expected_gates = {"lstm": "ifgo", "lstm_ln": "ifgo", "gru_after": "rzn", "gru_before": "rzn", "rnn": ""}[name]
+    expected_gates = {"lstm": "ifgo", "lstm_ln": "ifgo", "gru": "rzn", "gru_before": "rzn", "rnn": ""}[name]
     assert tuple(tr.gates) == tuple(expected_gates)
     for g in tr.gates.values():
         assert g.shape == tr.h.shape
