@@ -47,7 +47,7 @@ def generate(model, prime: list[int], length: int, *, temperature: float = 1.0, 
     if not prime:
         raise ValueError("generation needs at least one prime token")
     banned = sorted(set(banned))
-    logits, state = model(torch.tensor(prime)[:, None])
+    logits, state = model(torch.tensor(prime, device=device_of(model))[:, None])
     logits = logits[-1]
     sampler = model.native_sampler(banned) if hasattr(model, "native_sampler") else None
     if sampler is not None:
@@ -61,6 +61,12 @@ def generate(model, prime: list[int], length: int, *, temperature: float = 1.0, 
             break
         logits, state = model.step(token, state)
     return out
+
+
+def device_of(model) -> torch.device:
+    """Where a model's parameters are (the CPU for a model without any)."""
+    first = next(iter(model.parameters()), None) if hasattr(model, "parameters") else None
+    return first.device if first is not None else torch.device("cpu")
 
 
 def ban(logits: torch.Tensor, ids: list[int]) -> torch.Tensor:
