@@ -94,3 +94,15 @@ def best(records: list[dict], key: str, maximize: bool) -> dict:
     """The evaluation record with the best ``key``."""
     evals = [r for r in records if key in r]
     return (max if maximize else min)(evals, key=lambda r: r[key])
+
+
+def digits(seed: int = 0) -> dict:
+    """The 8,000 MNIST digits of shared/data/mnist, split once for every image and analysis
+    benchmark: ``{"train" | "valid" | "test": (images uint8 [n, 28, 28], labels [n])}``, 80/10/10
+    with ``seed`` (``rnnkit.data.split_indices``)."""
+    from rnnkit.data import read_idx, split_indices
+
+    images = read_idx(DATA / "mnist" / "digits-images-idx3-ubyte.gz")
+    labels = read_idx(DATA / "mnist" / "digits-labels-idx1-ubyte.gz")
+    parts = split_indices(len(images), (0.8, 0.1, 0.1), seed=seed)
+    return {name: (images[idx], labels[idx]) for name, idx in zip(("train", "valid", "test"), parts)}

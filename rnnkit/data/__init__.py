@@ -1,7 +1,8 @@
-"""Vocabularies, tokenizers, readers (text, TSV, CoNLL-U, parallel text) and batching.
+"""Vocabularies, tokenizers, readers (text, TSV, CoNLL-U, parallel text, IDX arrays) and batching.
 Plain tensors only: no torch.nn here."""
 from rnnkit.data.batching import SentenceBatches, StreamBatches, length_buckets, pad_batch
 from rnnkit.data.conllu import Document, Sentence, document_from_tokens, read_conllu
+from rnnkit.data.idx import read_idx, split_indices, write_idx
 from rnnkit.data.parallel import read_lines, read_parallel
 from rnnkit.data.text import read_bytes, read_text
 from rnnkit.data.subword import SubwordTokenizer
@@ -14,4 +15,5 @@ __all__ = ["BOS", "EOS", "LEVELS", "PAD", "SPECIALS", "UNK", "CharTokenizer", "D
            "ReversibleWordTokenizer", "Sentence", "SentenceBatches", "StreamBatches", "SubwordTokenizer",
            "TextTokenizer", "Vocab", "WordTokenizer",
            "document_from_tokens", "length_buckets", "pad_batch", "read_bytes", "read_conllu", "read_lines",
-           "read_parallel", "read_text", "read_tsv", "split_words", "tokenizer_for"]
+           "read_idx", "read_parallel", "read_text", "read_tsv", "split_indices", "split_words", "tokenizer_for",
+           "write_idx"]
