@@ -17,6 +17,9 @@ FIXTURES = Path(__file__).parent / "fixtures"
 EXPECTED = json.loads((FIXTURES / "runs" / "expected.json").read_text())
 NUMBER = re.compile(r"-?\d+\.\d+(?:e-?\d+)?")
 TIMINGS = {"seconds", "sentences_per_s"}   # how fast it ran, not what it computed
+# metrics whose definition was corrected on purpose since the release: the tagger's loss now adds
+# the XPOS cross-entropy that training minimises (the release reported UPOS only)
+CORRECTED = {("tag", "loss")}
 
 
 @pytest.fixture
@@ -49,7 +52,7 @@ def test_run_of_the_earlier_release_predicts_the_same(fixtures, task):
             got, expected = json.loads(printed(case["args"])), json.loads(case["stdout"])
             assert got.keys() == expected.keys()
             for key, value in expected.items():
-                if key in TIMINGS:
+                if key in TIMINGS or (task, key) in CORRECTED:
                     continue
                 assert_same_output(json.dumps(got[key]), json.dumps(value), f"{task} {key}")
         else:

@@ -14,6 +14,7 @@ from rnnkit.data import SentenceBatches, Vocab, pad_batch, read_text, read_tsv, 
 from rnnkit.errors import DataError, RnnkitError
 from rnnkit.layers import POOLINGS
 from rnnkit.models import SequenceClassifier
+from rnnkit.models.modes import evaluating
 from rnnkit.training import (RunDir, Trainer, classification_metrics, confusion_matrix, format_classification_metrics,
                              load, plot_confusion)
 from rnnkit.training.options import (add_recurrent_options, add_training_options, positive_int, probability,
@@ -86,20 +87,17 @@ def collate(examples):
     return tokens, lengths, torch.tensor([label for _, label in examples])
 
 
-@torch.no_grad()
 def score(model: SequenceClassifier, examples, batch_size: int = 256) -> tuple[dict, torch.Tensor]:
     """Loss (nats/example), accuracy, macro-F1, per-class figures, and the confusion matrix."""
-    was = model.training
-    model.eval()
     n = len(model.labels)
     confusion = torch.zeros(n, n, dtype=torch.long)
     nats = 0.0
-    for tokens, lengths, labels in SentenceBatches(examples, [len(e[0]) for e in examples], batch_size, collate,
-                                                   shuffle=False).epoch():
-        logits, _ = model(tokens, lengths)
-        nats += float(torch.nn.functional.cross_entropy(logits, labels, reduction="sum"))
-        confusion += confusion_matrix(logits.argmax(-1), labels, n)
-    model.train(was)
+    with evaluating(model):
+        for tokens, lengths, labels in SentenceBatches(examples, [len(e[0]) for e in examples], batch_size, collate,
+                                                       shuffle=False).epoch():
+            logits, _ = model(tokens, lengths)
+            nats += float(model.nats(logits, labels))
+            confusion += confusion_matrix(logits.argmax(-1), labels, n)
     return {"loss": nats / max(len(examples), 1), **classification_metrics(confusion, model.labels)}, confusion
 
 

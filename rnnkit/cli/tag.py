@@ -15,6 +15,7 @@ from rnnkit.data.conllu import COLUMNS, UPOS, XPOS, parse_conllu
 from rnnkit.data.text import decode_text
 from rnnkit.errors import DataError, RnnkitError
 from rnnkit.models import SequenceTagger
+from rnnkit.models.modes import evaluating
 from rnnkit.training import (RunDir, Trainer, confusion_matrix, format_tagging_metrics, load, plot_confusion,
                              tagging_metrics)
 from rnnkit.training.options import (add_recurrent_options, add_training_options, output_file, positive_int,
@@ -79,30 +80,27 @@ def collater(model: SequenceTagger, vocab: Vocab, chars: Vocab):
     return collate
 
 
-@torch.no_grad()
 def score(model: SequenceTagger, data: list[tuple], vocab: Vocab, chars: Vocab, labels: dict,
           batch_size: int = 64) -> tuple[dict, torch.Tensor]:
     """UPOS accuracy overall, on words outside the training vocabulary (which holds every
     training word) and per tag; XPOS accuracy where the model has it; loss per token."""
-    was = model.training
-    model.eval()
     n = len(labels["upos"])
     confusion = torch.zeros(n, n, dtype=torch.long)
     nats, unseen_ok, unseen, xpos_ok = 0.0, 0, 0, 0
     batches = SentenceBatches(data, [len(f) for f, _, _ in data], batch_size, collater(model, vocab, chars),
                               shuffle=False).epoch()
-    for batch in batches:
-        upos, xpos = model(batch)
-        mask = batch.upos != -100
-        nats += float(torch.nn.functional.cross_entropy(upos[mask], batch.upos[mask], reduction="sum"))
-        predicted = upos.argmax(-1)
-        confusion += confusion_matrix(predicted[mask], batch.upos[mask], n)
-        new = mask & (batch.words == vocab.unk_id)
-        unseen += int(new.sum())
-        unseen_ok += int((predicted == batch.upos)[new].sum())
-        if xpos is not None:
-            xpos_ok += int((xpos.argmax(-1) == batch.xpos)[mask].sum())
-    model.train(was)
+    with evaluating(model):
+        for batch in batches:
+            upos, xpos = outputs = model(batch)
+            mask = batch.upos != -100
+            nats += float(model.nats(outputs, batch))   # the loss training minimises (XPOS included)
+            predicted = upos.argmax(-1)
+            confusion += confusion_matrix(predicted[mask], batch.upos[mask], n)
+            new = mask & (batch.words == vocab.unk_id)
+            unseen += int(new.sum())
+            unseen_ok += int((predicted == batch.upos)[new].sum())
+            if xpos is not None:
+                xpos_ok += int((xpos.argmax(-1) == batch.xpos)[mask].sum())
     metrics = {"loss": nats / max(int(confusion.sum()), 1),
                **tagging_metrics(confusion, labels["upos"], unseen_ok, unseen)}
     if model.xpos is not None:

@@ -12,6 +12,7 @@ import torch
 
 from rnnkit.data import Vocab, pad_batch
 from rnnkit.decoding.batch_beam import batch_beam_search
+from rnnkit.models.modes import evaluating
 
 
 class Translation(NamedTuple):
@@ -38,8 +39,11 @@ def translate(model, sentences: list[str], *, beam_size: int = 5, alpha: float =
     """One Translation per sentence, in order; an empty sentence gives an empty translation.
     Output is at most ``max_length`` tokens (default: twice the source length plus 10, within
     the run's maximum)."""
-    was = model.training
-    model.eval()
+    with evaluating(model):
+        return _translate(model, sentences, beam_size, alpha, batch_size, max_length)
+
+
+def _translate(model, sentences, beam_size, alpha, batch_size, max_length) -> list[Translation]:
     tokens = source_tokens(model, sentences)
     results: list[Translation | None] = [None] * len(sentences)
     order = sorted((i for i, t in enumerate(tokens) if t), key=lambda i: len(tokens[i]))
@@ -54,5 +58,4 @@ def translate(model, sentences: list[str], *, beam_size: int = 5, alpha: float =
             out = tgt_vocab.decode(hyp.ids)
             attention = hyp.attention[:, :length] if hyp.attention is not None else None
             results[i] = Translation(model.tgt_tokenizer.detokenize(out), out, tokens[i], attention, hyp.score)
-    model.train(was)
     return [r if r is not None else Translation("", [], [], None, 0.0) for r in results]

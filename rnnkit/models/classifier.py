@@ -14,6 +14,7 @@ from torch import nn
 from rnnkit.data import pad_batch
 from rnnkit.cells import resolve
 from rnnkit.layers import Pooling, Recurrent
+from rnnkit.models.modes import evaluating
 
 
 def final_states(h_n, num_directions: int) -> torch.Tensor:
@@ -51,7 +52,12 @@ class SequenceClassifier(nn.Module):
     def loss(self, tokens, lengths, labels):
         """Summed cross-entropy over the batch and the number of examples."""
         logits, _ = self(tokens, lengths)
-        return nn.functional.cross_entropy(logits, labels, reduction="sum"), len(labels)
+        return self.nats(logits, labels), len(labels)
+
+    @staticmethod
+    def nats(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """The summed cross-entropy of ``logits [B, C]`` against ``labels [B]``."""
+        return nn.functional.cross_entropy(logits, labels, reduction="sum")
 
     @torch.no_grad()
     def predict(self, texts: list[str], batch_size: int = 64):
@@ -71,8 +77,6 @@ class SequenceClassifier(nn.Module):
 
     def probabilities(self, tokens, lengths):
         """Class probabilities ``[B, C]`` and attention weights, in eval mode."""
-        was = self.training
-        self.eval()
-        logits, weights = self(tokens, lengths)
-        self.train(was)
+        with evaluating(self):
+            logits, weights = self(tokens, lengths)
         return logits.softmax(-1), weights

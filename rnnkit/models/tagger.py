@@ -18,6 +18,7 @@ from torch import nn
 from rnnkit.data import Vocab, pad_batch
 from rnnkit.cells import resolve
 from rnnkit.layers import CharWordEncoder, Recurrent
+from rnnkit.models.modes import evaluating
 
 
 class TaggerBatch(NamedTuple):
@@ -67,12 +68,18 @@ class SequenceTagger(nn.Module):
 
     def loss(self, batch: TaggerBatch):
         """Summed cross-entropy over the real tokens (and both heads) and the number of tokens."""
-        upos, xpos = self(batch)
+        return self.nats(self(batch), batch), int((batch.upos != -100).sum())
+
+    @staticmethod
+    def nats(outputs, batch: TaggerBatch) -> torch.Tensor:
+        """The summed cross-entropy of ``outputs = model(batch)``: UPOS, plus XPOS where the model
+        and the batch have it (what training minimises, and what validation reports)."""
+        upos, xpos = outputs
         ce = nn.functional.cross_entropy
         nats = ce(upos.flatten(0, 1), batch.upos.flatten(), ignore_index=-100, reduction="sum")
         if xpos is not None and batch.xpos is not None:
             nats = nats + ce(xpos.flatten(0, 1), batch.xpos.flatten(), ignore_index=-100, reduction="sum")
-        return nats, int((batch.upos != -100).sum())
+        return nats
 
     def encode(self, sentences: list[list[str]], vocab: Vocab, chars: Vocab,
                upos: list[list[int]] | None = None, xpos: list[list[int]] | None = None) -> TaggerBatch:
@@ -92,19 +99,16 @@ class SequenceTagger(nn.Module):
 
         return TaggerBatch(words, lengths, char_ids, char_lengths, form_index, tags(upos), tags(xpos))
 
-    @torch.no_grad()
     def tag(self, sentences: list[list[str]], batch_size: int = 64) -> tuple[list[list[str]], list[list[str]] | None]:
         """UPOS (and XPOS, if the model has them) for each word of each sentence, with the
         vocabularies and tag sets that ``rnnkit.load`` attaches."""
-        was = self.training
-        self.eval()
         upos_out, xpos_out = [], [] if self.xpos is not None else None
-        for start in range(0, len(sentences), batch_size):
-            chunk = sentences[start : start + batch_size]
-            upos, xpos = self(self.encode(chunk, self.vocab, self.char_vocab))
-            for b, s in enumerate(chunk):
-                upos_out.append([self.labels["upos"][k] for k in upos[: len(s), b].argmax(-1).tolist()])
-                if xpos is not None:
-                    xpos_out.append([self.labels["xpos"][k] for k in xpos[: len(s), b].argmax(-1).tolist()])
-        self.train(was)
+        with evaluating(self):
+            for start in range(0, len(sentences), batch_size):
+                chunk = sentences[start : start + batch_size]
+                upos, xpos = self(self.encode(chunk, self.vocab, self.char_vocab))
+                for b, s in enumerate(chunk):
+                    upos_out.append([self.labels["upos"][k] for k in upos[: len(s), b].argmax(-1).tolist()])
+                    if xpos is not None:
+                        xpos_out.append([self.labels["xpos"][k] for k in xpos[: len(s), b].argmax(-1).tolist()])
         return upos_out, xpos_out

@@ -33,6 +33,7 @@ from tqdm import tqdm
 
 from rnnkit.engine import native
 from rnnkit.errors import RnnkitError
+from rnnkit.models.modes import evaluating
 from rnnkit.training import checkpoint
 from rnnkit.training.metrics import perplexity
 from rnnkit.training.plots import plot_loss
@@ -257,10 +258,8 @@ class Trainer:
         st["evaluated_at"] = st["step"]
         if self.evaluate_fn is None:
             return
-        self.model.eval()
-        with torch.no_grad():
+        with evaluating(self.model):
             metrics = self.evaluate_fn()
-        self.model.train()
         record = {"step": st["step"], "epoch": st["epoch"], "elapsed": self._elapsed(),
                   **{f"valid_{k}": v for k, v in metrics.items()}}
         self.run.log(record)
@@ -277,7 +276,10 @@ class Trainer:
             bar.write(line, file=sys.stderr)     # tqdm.write defaults to stdout, which is for results
         else:
             print(line, file=sys.stderr)
-        plot_loss(self.run.read_metrics(), self.run.plots / "loss.png")
+        self._plot()
+
+    def _plot(self) -> None:
+        plot_loss(self.run.read_metrics(), self.run.plots / "loss.png", ylabel=f"loss (nats/{self.unit})")
 
     def _early_stop(self) -> bool:
         p = self.opt.patience
@@ -292,7 +294,7 @@ class Trainer:
         if self.evaluate_fn is None or not self.run.model.exists():
             self.run.save_weights(self.model)
         self._checkpoint()
-        plot_loss(self.run.read_metrics(), self.run.plots / "loss.png")
+        self._plot()
 
     def _checkpoint(self) -> None:
         self._last_checkpoint = time.monotonic()

@@ -252,3 +252,33 @@ def test_compiling_the_cpp_loop_is_not_training_time(tmp_path, monkeypatch):
     two_second_steps(trainer, clock, [])
     summary = trainer.fit()
     assert summary["stopped_by"] == "time" and summary["steps"] == 50
+
+
+def test_evaluation_restores_training_mode_even_when_it_fails(tmp_path):
+    from rnnkit.models.modes import evaluating
+
+    trainer, model, _ = make(tmp_path)
+    model.train()
+    with pytest.raises(RuntimeError, match="broken"):
+        with evaluating(model):
+            assert not model.training and not torch.is_grad_enabled()
+            raise RuntimeError("broken")
+    assert model.training and torch.is_grad_enabled()
+
+    def failing():
+        assert not model.training
+        raise RuntimeError("broken metric")
+
+    trainer.evaluate_fn = failing
+    with pytest.raises(RuntimeError, match="broken metric"):
+        trainer._evaluate(None)
+    assert model.training
+
+
+def test_the_loss_plot_states_the_unit_of_the_task(tmp_path, monkeypatch):
+    labels = []
+    monkeypatch.setattr("rnnkit.training.trainer.plot_loss", lambda records, path, ylabel: labels.append(ylabel))
+    trainer, _, _ = make(tmp_path, epochs=1)
+    trainer.unit = "example"
+    trainer.fit()
+    assert labels and set(labels) == {"loss (nats/example)"}
