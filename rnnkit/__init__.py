@@ -10,8 +10,9 @@ __version__ = "0.1.0"
 __all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNCell", "Trace", "load"]
 
 
-def load(run_dir):
-    """The trained model of a run directory, with its vocabulary (``rnnkit.training.load``)."""
+def load(run_dir, device="auto"):
+    """The trained model of a run directory on ``device`` ("auto": the first CUDA GPU where there
+    is one, else the CPU), with its vocabulary (``rnnkit.training.load``)."""
     from rnnkit.training import load as load_run
 
-    return load_run(run_dir)
+    return load_run(run_dir, device)

@@ -11,14 +11,15 @@ import torch
 from rnnkit.cli.formatting import HelpFormatter
 from rnnkit.cli.runs import load_for, plot_test_confusion, report_training, resumed, saved_args
 from rnnkit.data import SentenceBatches, Vocab, pad_batch, read_text, read_tsv, tokenizer_for
+from rnnkit.devices import device_of, resolve_device, to_device
 from rnnkit.errors import DataError, RnnkitError
 from rnnkit.layers import POOLINGS
 from rnnkit.models import SequenceClassifier
 from rnnkit.models.modes import evaluating
 from rnnkit.training import (RunDir, Trainer, classification_metrics, confusion_matrix, format_classification_metrics,
                              load, plot_confusion)
-from rnnkit.training.options import (add_recurrent_options, add_training_options, positive_int, probability,
-                                     recurrent_options, train_options)
+from rnnkit.training.options import (add_device_option, add_recurrent_options, add_training_options, positive_int,
+                                     probability, recurrent_options, train_options)
 
 
 
@@ -95,6 +96,7 @@ def score(model: SequenceClassifier, examples, batch_size: int = 256) -> tuple[d
     with evaluating(model):
         for tokens, lengths, labels in SentenceBatches(examples, [len(e[0]) for e in examples], batch_size, collate,
                                                        shuffle=False).epoch():
+            tokens, lengths, labels = to_device((tokens, lengths, labels), device_of(model))
             logits, _ = model(tokens, lengths)
             nats += float(model.nats(logits, labels))
             confusion += confusion_matrix(logits.argmax(-1), labels, n)
@@ -147,6 +149,7 @@ def train(args) -> None:
         metrics, _ = score(model, valid_examples)
         return {k: v for k, v in metrics.items() if k != "per_class"}
 
+    model.to(resolve_device(args.device))
     trainer = Trainer(model, run, train_options(args), batches=batches.epoch,
                       step=lambda m, batch, carry: (*m.loss(*batch), None),
                       evaluate=evaluate if valid_examples else None, resume=args.resume,
@@ -154,7 +157,7 @@ def train(args) -> None:
     summary = trainer.fit()
     result = "no validation data"
     if valid_examples:
-        metrics, confusion = score(load(run.path), valid_examples)
+        metrics, confusion = score(load(run.path, args.device), valid_examples)
         plot_confusion(confusion.tolist(), labels, run.plots / "confusion.png", "validation")
         result = f"best validation accuracy {metrics['accuracy']:.4f} (macro-F1 {metrics['macro_f1']:.4f})"
     report_training(summary, run, result, confusion=bool(valid_examples))
@@ -171,6 +174,7 @@ def add_classify_parser(sub) -> None:
     p.add_argument("--explain", action="store_true",
                    help="add a third field: each word with its attention weight (attention pooling only)")
     p.add_argument("--batch-size", type=positive_int, default=64, help="examples per batch")
+    add_device_option(p)
     p.set_defaults(run=run_classify)
 
 
@@ -184,7 +188,7 @@ def _input_texts(model, path: str) -> list[str]:
 
 
 def run_classify(args) -> None:
-    model = load_for(args.run_dir, "classify")
+    model = load_for(args.run_dir, "classify", args.device)
     if args.explain and model.pooling.how != "attention":
         raise RnnkitError(f"--explain needs a model trained with --pooling attention; {args.run_dir} "
                           f"uses {model.pooling.how!r} pooling")

@@ -12,11 +12,13 @@ from rnnkit.cli.formatting import HelpFormatter
 from rnnkit.cli.runs import load_for, report_training, resumed, saved_args
 from rnnkit.data import LEVELS, StreamBatches, Vocab, read_text, tokenizer_for
 from rnnkit.decoding import beam_search, generate
+from rnnkit.devices import resolve_device
 from rnnkit.errors import RnnkitError
 from rnnkit.models import LanguageModel
 from rnnkit.training import RunDir, Trainer, format_lm_metrics, lm_metrics
-from rnnkit.training.options import (add_recurrent_options, add_training_options, non_negative_float, positive_float,
-                                     positive_int, probability, recurrent_options, top_p, train_options)
+from rnnkit.training.options import (add_device_option, add_recurrent_options, add_training_options,
+                                     non_negative_float, positive_float, positive_int, probability,
+                                     recurrent_options, top_p, train_options)
 
 DEFAULT_BPTT = {"char": 100, "word": 35}
 EVAL_WINDOW = 256
@@ -111,6 +113,7 @@ def train(args) -> None:
         nats, count = model.stream_nats(valid)
         return lm_metrics(nats, count, round(count * chars_per_token))
 
+    model.to(resolve_device(args.device))
     trainer = Trainer(model, run, options, batches=lambda epoch: batches,
                       step=lambda m, batch, carry: m.loss(*batch, carry),
                       evaluate=evaluate if valid is not None else None, resume=args.resume, show_perplexity=True)
@@ -145,11 +148,12 @@ def add_generate_parser(sub) -> None:
                    help="sample only from the smallest set of most likely tokens with probability >= P, "
                         "0 < P <= 1 (1: no filtering)")
     p.add_argument("--seed", type=int, default=0, help="random seed")
+    add_device_option(p)
     p.set_defaults(run=run_generate)
 
 
 def run_generate(args) -> None:
-    model = load_for(args.run_dir, "lm")
+    model = load_for(args.run_dir, "lm", args.device)
     if args.prime == "":
         raise RnnkitError("--prime must not be empty")
     prime = _encode_prime(model, args.prime)
@@ -177,6 +181,7 @@ def add_complete_parser(sub) -> None:
     p.add_argument("prefix", help="the text typed so far")
     p.add_argument("-k", type=positive_int, default=5, help="continuations to show")
     p.add_argument("--max-length", type=positive_int, default=20, help="longest continuation, in tokens")
+    add_device_option(p)
     p.set_defaults(run=run_complete)
 
 
@@ -208,7 +213,7 @@ def completions(model, prefix: list[int], k: int, max_length: int) -> list[tuple
 
 
 def run_complete(args) -> None:
-    model = load_for(args.run_dir, "lm")
+    model = load_for(args.run_dir, "lm", args.device)
     prefix = _encode_prime(model, args.prefix)
     if not prefix:
         raise RnnkitError("the prefix must contain at least one token")

@@ -36,7 +36,7 @@ class Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     from rnnkit.cli import build, classify, demo, lm, tag, translate
-    from rnnkit.training.options import output_file, positive_int
+    from rnnkit.training.options import add_device_option, output_file, positive_int
 
     parser = Parser(prog="rnnkit", formatter_class=HelpFormatter,
                     description="Recurrent sequence models: train, inspect, generate.")
@@ -72,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--beam", type=positive_int, default=5, help="beam size (1: greedy)")
     tr.add_argument("--batch-size", type=positive_int, default=64, help="sentences decoded together")
     tr.add_argument("--output", type=output_file, metavar="FILE", help="also write the translations here, one per line")
+    add_device_option(ev)
     ev.set_defaults(run=run_evaluate)
     return parser
 
@@ -81,7 +82,7 @@ def run_evaluate(args) -> None:
     from rnnkit.training import RunDir, load
     from rnnkit.files import check_writable_folder
 
-    model = load(args.run_dir)
+    model = load(args.run_dir, args.device)
     name = model.config["task"]
     if name in ("classify", "tag"):   # the confusion matrix goes there, after the work
         check_writable_folder(RunDir(args.run_dir).plots, "the confusion matrix into the run's plots/")

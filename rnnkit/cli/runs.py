@@ -12,7 +12,7 @@ from rnnkit.training import RunDir, load, plot_confusion
 NOUNS = {"lm": "language model", "classify": "classifier", "tag": "tagger", "translate": "translation model"}
 
 
-ANEW = ("epochs", "max_time")   # the options a resumed run may be given anew
+ANEW = ("epochs", "max_time", "device")   # the options a resumed run may be given anew
 
 
 def saved_args(args: argparse.Namespace) -> dict:
@@ -38,8 +38,8 @@ def resumed(args: argparse.Namespace, task: str) -> tuple[RunDir, dict, argparse
         shown = ", ".join(f"--{n.replace('_', '-')} {getattr(args, n)!r} (the run has {started.get(n)!r})"
                           for n in changed)
         raise RnnkitError(f"{run.path}: --resume continues the run with the options it was started with, but "
-                          f"{shown} differ; only --epochs and --max-time may change (start a new run with "
-                          "another --out to change the others)")
+                          f"{shown} differ; only --epochs, --max-time and --device may change (start a new run "
+                          "with another --out to change the others)")
     saved = argparse.Namespace(**started)
     for name in ANEW:
         if getattr(args, name) is not None:
@@ -70,9 +70,9 @@ def _given_options(parser, task_parser, argv: list[str] | None) -> set[str]:
     return set(vars(parser.parse_args(argv))) - {"command", "task", "run"}
 
 
-def load_for(run_dir: str, task: str):
-    """``rnnkit.load(run_dir)``, refusing a run of another task."""
-    model = load(run_dir)
+def load_for(run_dir: str, task: str, device: str = "auto"):
+    """``rnnkit.load(run_dir, device)``, refusing a run of another task."""
+    model = load(run_dir, device)
     found = model.config["task"]
     if found != task:
         raise RnnkitError(f"{run_dir}: holds a {NOUNS.get(found, found)}, not a {NOUNS[task]}")

@@ -13,13 +13,14 @@ from rnnkit.cli.runs import load_for, plot_test_confusion, report_training, resu
 from rnnkit.data import SentenceBatches, Vocab, document_from_tokens, read_conllu, read_text
 from rnnkit.data.conllu import COLUMNS, UPOS, XPOS, parse_conllu
 from rnnkit.data.text import decode_text
+from rnnkit.devices import resolve_device
 from rnnkit.errors import DataError, RnnkitError
 from rnnkit.models import SequenceTagger
 from rnnkit.models.modes import evaluating
 from rnnkit.training import (RunDir, Trainer, confusion_matrix, format_tagging_metrics, load, plot_confusion,
                              tagging_metrics)
-from rnnkit.training.options import (add_recurrent_options, add_training_options, output_file, positive_int,
-                                     probability, recurrent_options, train_options)
+from rnnkit.training.options import (add_device_option, add_recurrent_options, add_training_options, output_file,
+                                     positive_int, probability, recurrent_options, train_options)
 from rnnkit.files import write_atomic
 
 
@@ -149,13 +150,14 @@ def train(args) -> None:
         metrics, _ = score(model, valid_data, vocab, chars, labels)
         return {k: v for k, v in metrics.items() if k != "per_tag"}
 
+    model.to(resolve_device(args.device))
     trainer = Trainer(model, run, train_options(args), batches=batches.epoch,
                       step=lambda m, batch, carry: (*m.loss(batch), None),
                       evaluate=evaluate if valid_data else None, resume=args.resume, select="accuracy", maximize=True)
     summary = trainer.fit()
     result = "no validation data"
     if valid_data:
-        metrics, confusion = score(load(run.path), valid_data, vocab, chars, labels)
+        metrics, confusion = score(load(run.path, args.device), valid_data, vocab, chars, labels)
         plot_confusion(confusion.tolist(), labels["upos"], run.plots / "confusion.png", "validation UPOS")
         unseen = metrics["unseen_accuracy"]
         result = (f"best validation accuracy {metrics['accuracy']:.4f}"
@@ -177,6 +179,7 @@ def add_tag_parser(sub) -> None:
                    help="CoNLL-U to write (atomically); - writes it to standard output")
     p.add_argument("--xpos", action="store_true", help="also write the XPOS column (if the model predicts it)")
     p.add_argument("--batch-size", type=positive_int, default=64, help="sentences per batch")
+    add_device_option(p)
     p.set_defaults(run=run_tag)
 
 
@@ -196,7 +199,7 @@ def _looks_like_conllu(text: str) -> bool:
 
 
 def run_tag(args) -> None:
-    model = load_for(args.run_dir, "tag")
+    model = load_for(args.run_dir, "tag", args.device)
     if args.xpos and model.xpos is None:
         raise RnnkitError(f"--xpos: the model in {args.run_dir} was trained without XPOS (train with --xpos)")
     name = "standard input" if args.input == "-" else args.input

@@ -16,14 +16,15 @@ from rnnkit.data import ReversibleWordTokenizer, SentenceBatches, SubwordTokeniz
 from rnnkit.data.parallel import read_lines
 from rnnkit.data.tokenize import JOINER
 from rnnkit.decoding import translate
+from rnnkit.devices import device_of, resolve_device, to_device
 from rnnkit.errors import RnnkitError
 from rnnkit.layers.attention import SCORES
 from rnnkit.models import Seq2Seq
 from rnnkit.training import (RunDir, TeacherForcing, Trainer, format_translation_metrics, perplexity, plot_attention,
                              translation_metrics)
 from rnnkit.files import write_atomic
-from rnnkit.training.options import (add_recurrent_options, add_training_options, output_file, positive_int,
-                                     probability, recurrent_options, train_options)
+from rnnkit.training.options import (add_device_option, add_recurrent_options, add_training_options, output_file,
+                                     positive_int, probability, recurrent_options, train_options)
 from rnnkit.training.teacher_forcing import KINDS as FORCING_KINDS
 
 TOKENIZERS = ("subword", "word")
@@ -139,7 +140,7 @@ def collate(pairs):
 def teacher_forced_loss(model: Seq2Seq, examples, batch_size: int = 128) -> dict:
     nats, count = 0.0, 0
     for batch in SentenceBatches(examples, [len(s) for s, _ in examples], batch_size, collate, shuffle=False).epoch():
-        n, c = model.loss(*batch)
+        n, c = model.loss(*to_device(batch, device_of(model)))
         nats, count = nats + float(n), count + c
     return {"loss": nats / max(count, 1), "perplexity": perplexity(nats / max(count, 1))}
 
@@ -193,6 +194,7 @@ def train(args) -> None:
         hypotheses = [t.text for t in translate(model, sources, beam_size=1, batch_size=128)]
         return {**teacher_forced_loss(model, valid_examples), **translation_metrics(hypotheses, references)}
 
+    model.to(resolve_device(args.device))
     trainer = Trainer(model, run, train_options(args), batches=batches.epoch,
                       step=lambda m, batch, carry: (*m.loss(*batch, teacher_forcing=forcing.at(trainer.state["step"])),
                                                     None),
@@ -220,6 +222,7 @@ def add_translate_parser(sub) -> None:
     p.add_argument("run_dir", metavar="RUN_DIR", help="run directory of `rnnkit train translate`")
     p.add_argument("input", nargs="?", default="-", metavar="FILE", help="input file, or - for standard input")
     _add_decoding_options(p)
+    add_device_option(p)
     p.set_defaults(run=run_translate)
 
 
@@ -231,7 +234,7 @@ def _add_decoding_options(p) -> None:
 
 
 def run_translate(args) -> None:
-    model = load_for(args.run_dir, "translate")
+    model = load_for(args.run_dir, "translate", args.device)
     lines = _input_lines(args.input)
     results = translate(model, lines, beam_size=args.beam, alpha=args.alpha, batch_size=args.batch_size)
     sys.stdout.write("".join(r.text + "\n" for r in results))
@@ -247,11 +250,12 @@ def add_attention_parser(sub) -> None:
     p.add_argument("--output", default="attention.png", type=output_file, metavar="FILE",
                    help="PNG file; with several sentences, FILE-1.png, FILE-2.png, ...")
     _add_decoding_options(p)
+    add_device_option(p)
     p.set_defaults(run=run_attention)
 
 
 def run_attention(args) -> None:
-    model = load_for(args.run_dir, "translate")
+    model = load_for(args.run_dir, "translate", args.device)
     if model.attention is None:
         raise RnnkitError(f"{args.run_dir}: the model was trained with --attention none; it has no attention to plot")
     if not all(s.strip() for s in args.sentences):

@@ -15,6 +15,8 @@ from typing import NamedTuple
 
 import torch
 
+from rnnkit.devices import device_of
+
 
 class Hypothesis(NamedTuple):
     ids: list[int]                        # without [END]
@@ -31,10 +33,12 @@ def batch_beam_search(model, src: torch.Tensor, lengths: torch.Tensor, *, bos: i
                       max_length: int = 100, alpha: float = 0.6) -> list[Hypothesis]:
     """The best hypothesis for each source sentence of ``src [S, B]``."""
     B, K = src.shape[1], beam_size
-    state = model.select_state(model.encode(src, lengths), torch.arange(B).repeat_interleave(K))
-    scores = torch.full((B, K), float("-inf"))
+    device = device_of(model)
+    src, lengths = src.to(device), lengths.to(device)
+    state = model.select_state(model.encode(src, lengths), torch.arange(B, device=device).repeat_interleave(K))
+    scores = torch.full((B, K), float("-inf"), device=device)
     scores[:, 0] = 0.0                                      # one live hypothesis to start from
-    tokens = torch.full((B * K,), bos, dtype=torch.long)
+    tokens = torch.full((B * K,), bos, dtype=torch.long, device=device)
     history, attention = [], []
     finished: list[list[Hypothesis]] = [[] for _ in range(B)]
     for t in range(max_length):
@@ -42,7 +46,7 @@ def batch_beam_search(model, src: torch.Tensor, lengths: torch.Tensor, *, bos: i
         logp = logits.log_softmax(-1).view(B, K, -1)
         V = logp.shape[-1]
         top = (scores[..., None] + logp).view(B, -1).topk(K, dim=-1)
-        origin = (torch.arange(B)[:, None] * K + top.indices // V).flatten()
+        origin = (torch.arange(B, device=device)[:, None] * K + top.indices // V).flatten()
         tokens, scores = (top.indices % V).flatten(), top.values.clone()
         history = [h[origin] for h in history] + [tokens]
         if state.attention is not None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import torch
 
+from rnnkit.devices import device_of
+
 
 def _select(state, index: torch.Tensor):
     """Reorder the batch dimension (dim 1 of ``[layers, B, H]``) of a state or tuple of states."""
@@ -49,8 +51,9 @@ def beam_search(model, prefix: list[int], *, k: int = 5, beam_size: int | None =
             logp = logp.index_fill(-1, torch.tensor(ban, dtype=torch.long), float("-inf"))
         return (logp, ends, best) if merge else (logp, None, None)
 
-    logits, state = model(torch.tensor(prefix)[:, None])
-    logp, ends, best = log_probs(logits[-1])            # [1, V]
+    device = device_of(model)                           # the search's bookkeeping stays on the CPU
+    logits, state = model(torch.tensor(prefix, device=device)[:, None])
+    logp, ends, best = log_probs(logits[-1].cpu())      # [1, V]
     beams: list[tuple[list[int], float]] = [([], 0.0)]
     finished: list[tuple[list[int], float]] = []
     for _ in range(max_length):
@@ -77,8 +80,8 @@ def beam_search(model, prefix: list[int], *, k: int = 5, beam_size: int | None =
             beams = keep_ids
             break
         beams = keep_ids
-        index = torch.tensor(keep_from)
+        index = torch.tensor(keep_from, device=device)
         state = _select(state, index)
-        logits, state = model.step(torch.tensor([seq[-1] for seq, _ in beams]), state)
-        logp, ends, best = log_probs(logits)
+        logits, state = model.step(torch.tensor([seq[-1] for seq, _ in beams], device=device), state)
+        logp, ends, best = log_probs(logits.cpu())
     return sorted(finished + beams, key=lambda x: -x[1])[:k]

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 
 import torch
 
+from rnnkit.devices import device_of
+
 
 def filter_logits(logits: torch.Tensor, top_k: int | None = None, top_p: float | None = None) -> torch.Tensor:
     """``logits [B, V]`` with everything outside the top-k / top-p set at -inf."""
@@ -61,12 +63,6 @@ def generate(model, prime: list[int], length: int, *, temperature: float = 1.0, 
             break
         logits, state = model.step(token, state)
     return out
-
-
-def device_of(model) -> torch.device:
-    """Where a model's parameters are (the CPU for a model without any)."""
-    first = next(iter(model.parameters()), None) if hasattr(model, "parameters") else None
-    return first.device if first is not None else torch.device("cpu")
 
 
 def ban(logits: torch.Tensor, ids: list[int]) -> torch.Tensor:

@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from rnnkit.data import pad_batch
+from rnnkit.devices import device_of, to_device
 from rnnkit.cells import resolve
 from rnnkit.layers import Pooling, Recurrent
 from rnnkit.models.modes import evaluating
@@ -78,5 +79,5 @@ class SequenceClassifier(nn.Module):
     def probabilities(self, tokens, lengths):
         """Class probabilities ``[B, C]`` and attention weights, in eval mode."""
         with evaluating(self):
-            logits, weights = self(tokens, lengths)
+            logits, weights = self(*to_device((tokens, lengths), device_of(self)))
         return logits.softmax(-1), weights

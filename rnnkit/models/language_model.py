@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from rnnkit.data import StreamBatches
+from rnnkit.devices import device_of, to_device
 from rnnkit.engine.projection import linear
 from rnnkit.engine.sampler import NativeSampler
 from rnnkit.cells import resolve
@@ -89,7 +90,7 @@ class LanguageModel(nn.Module):
         ``batches``, the state carried across windows as in training."""
         total, count, state = 0.0, 0, None
         for k in range(len(batches)):
-            nats, n, state = self.loss(*batches[k], state)
+            nats, n, state = self.loss(*to_device(batches[k], device_of(self)), state)
             total += float(nats)
             count += n
         return total, count

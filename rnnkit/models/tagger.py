@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from rnnkit.data import Vocab, pad_batch
+from rnnkit.devices import device_of, to_device
 from rnnkit.cells import resolve
 from rnnkit.layers import CharWordEncoder, Recurrent
 from rnnkit.models.modes import evaluating
@@ -90,14 +91,15 @@ class SequenceTagger(nn.Module):
         forms = list(dict.fromkeys(w for s in sentences for w in s))
         position = {w: i for i, w in enumerate(forms)}
         char_ids, char_lengths = pad_batch([chars.encode(w) for w in forms], chars.pad_id)
-        form_index = torch.zeros_like(words)
+        form_index = torch.zeros_like(words)   # built on the CPU, moved to the model's device below
         for b, s in enumerate(sentences):
             form_index[: len(s), b] = torch.tensor([position[w] for w in s])
 
         def tags(ids):
             return None if ids is None else pad_batch(ids, -100)[0]
 
-        return TaggerBatch(words, lengths, char_ids, char_lengths, form_index, tags(upos), tags(xpos))
+        batch = TaggerBatch(words, lengths, char_ids, char_lengths, form_index, tags(upos), tags(xpos))
+        return to_device(batch, device_of(self))
 
     def tag(self, sentences: list[list[str]], batch_size: int = 64) -> tuple[list[list[str]], list[list[str]] | None]:
         """UPOS (and XPOS, if the model has them) for each word of each sentence, with the

@@ -80,6 +80,8 @@ def save(directory: Path, step: int, model: torch.nn.Module, optimizer: torch.op
         shutil.rmtree(unfinished, ignore_errors=True)
     tmp.mkdir()
     tensors = {"rng.torch": torch.get_rng_state()}
+    if torch.cuda.is_initialized():   # dropout on a GPU draws from its own generator
+        tensors.update({f"rng.cuda.{i}": s for i, s in enumerate(torch.cuda.get_rng_state_all())})
     meta = dict(state)
     meta["optimizer"] = _optimizer_state(optimizer, tensors)
     meta["carry"] = flatten(carry, "carry", tensors)
@@ -148,6 +150,7 @@ def load(path: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -
         missing, unexpected = load_model(model, str(path / "model.safetensors"), strict=False)
         optimizer_state, python_random, carry = meta.pop("optimizer"), meta.pop("python_random"), meta.pop("carry")
         rng = tensors["rng.torch"]
+        cuda_rng = [tensors[f"rng.cuda.{i}"] for i in range(len([k for k in tensors if k.startswith("rng.cuda.")]))]
     except (OSError, ValueError, KeyError, TypeError, SafetensorError) as e:
         raise DamagedCheckpoint(f"checkpoint {path} is damaged ({type(e).__name__}: {e})") from None
     if missing or unexpected:
@@ -155,6 +158,8 @@ def load(path: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -
                           "was the run directory made with other options?")
     _load_optimizer_state(optimizer, optimizer_state, tensors)
     torch.set_rng_state(rng)
+    if cuda_rng and torch.cuda.is_available() and len(cuda_rng) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all(cuda_rng)
     random.setstate(_tupled(python_random))
     return meta, unflatten(carry, tensors)
 

@@ -34,8 +34,8 @@ def format_lm_metrics(m: dict[str, float]) -> str:
 
 # -- classification and tagging ------------------------------------------------------------
 def confusion_matrix(predicted: torch.Tensor, gold: torch.Tensor, num_classes: int) -> torch.Tensor:
-    """``[C, C]`` counts, rows the gold class, columns the predicted one."""
-    index = gold.reshape(-1).long() * num_classes + predicted.reshape(-1).long()
+    """``[C, C]`` counts on the CPU, rows the gold class, columns the predicted one."""
+    index = gold.reshape(-1).long().cpu() * num_classes + predicted.reshape(-1).long().cpu()
     return torch.bincount(index, minlength=num_classes * num_classes).view(num_classes, num_classes)
 
 

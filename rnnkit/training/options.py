@@ -5,6 +5,7 @@ import argparse
 from pathlib import Path
 
 from rnnkit.cells import cell_names, form_name
+from rnnkit.devices import resolve_device
 from rnnkit.errors import RnnkitError
 from rnnkit.files import check_writable_folder
 from rnnkit.training.schedule import KINDS, Schedule
@@ -44,6 +45,21 @@ def output_file(text: str) -> str:
     except RnnkitError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
     return text
+
+
+def device(text: str) -> str:
+    """``auto``, ``cpu``, ``cuda`` or ``cuda:N``, checked against this machine."""
+    try:
+        resolve_device(text)
+    except RnnkitError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return text
+
+
+def add_device_option(parser) -> None:
+    parser.add_argument("--device", type=device, default="auto",
+                        help="where the model runs: auto (the first CUDA GPU where there is one, else the CPU), "
+                             "cpu, cuda or cuda:N")
 
 
 def run_directory(text: str) -> str:
@@ -113,6 +129,7 @@ def add_training_options(parser: argparse.ArgumentParser, *, lr: float, batch_si
                    help="stop after this many evaluations without improvement (default: never)")
     g.add_argument("--log-every", type=positive_int, default=50, metavar="STEPS",
                    help="log the training loss every this many steps")
+    add_device_option(g)
     g.add_argument("--checkpoint-every", type=positive_float, default=300.0, metavar="SECONDS",
                    help="save a resumable checkpoint this often")
 

@@ -21,6 +21,7 @@ from safetensors.torch import load_model, save_model
 
 from rnnkit.data import ReversibleWordTokenizer, SubwordTokenizer, Vocab, tokenizer_for
 from rnnkit.errors import RnnkitError
+from rnnkit.devices import resolve_device
 from rnnkit.files import check_writable_folder, replace_atomic, write_atomic
 from rnnkit.models import MODELS
 
@@ -129,8 +130,9 @@ class RunDir:
         write_atomic(self.metrics, "".join(json.dumps(r) + "\n" for r in kept))
 
 
-def load(run_dir: str | Path) -> torch.nn.Module:
-    """The trained model of a run directory, in eval mode, with ``.vocab``, ``.char_vocab``,
+def load(run_dir: str | Path, device: str | torch.device = "auto") -> torch.nn.Module:
+    """The trained model of a run directory on ``device`` ("auto": the GPU where there is one),
+    in eval mode, with ``.vocab``, ``.char_vocab``,
     ``.tokenizer``, ``.labels`` and ``.config`` attached: ready for ``step()``, ``predict()``,
     ``tag()`` or ``rnnkit.decoding.translate()`` (a translation model has ``.src_vocab``,
     ``.tgt_vocab``, ``.src_tokenizer``, ``.tgt_tokenizer`` and ``.max_length`` instead)."""
@@ -144,6 +146,7 @@ def load(run_dir: str | Path) -> torch.nn.Module:
         load_model(model, str(run.model))
     except (OSError, RuntimeError, ValueError, SafetensorError) as e:
         raise RnnkitError(f"{run.model}: cannot be read ({e})") from None
+    model.to(resolve_device(device))
     data = config.get("data", {})
     model.config = config
     try:

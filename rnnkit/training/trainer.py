@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 from tqdm import tqdm
 
+from rnnkit.devices import device_of, to_device
 from rnnkit.engine import native
 from rnnkit.errors import RnnkitError
 from rnnkit.models.modes import evaluating
@@ -103,6 +104,7 @@ class Trainer:
         self.batches, self.step_fn, self.evaluate_fn = batches, step, evaluate
         self.unit, self.show_perplexity = unit, show_perplexity
         self.params = [p for p in model.parameters() if p.requires_grad]
+        self.device = device_of(model)   # batches are moved there
         self.optimizer = make_optimizer(self.params, options)
         self.schedule = options.schedule
         self.state = {"step": 0, "epoch": 0, "position": 0, "best": math.inf, "evals_without_improvement": 0,
@@ -196,7 +198,7 @@ class Trainer:
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         self.model.train()
-        loss_sum, count, carry = self.step_fn(self.model, batch, self.carry)
+        loss_sum, count, carry = self.step_fn(self.model, to_device(batch, self.device), self.carry)
         loss = loss_sum / max(count, 1)
         if not torch.isfinite(loss):
             self._bad_step(f"loss is {loss.item()}")

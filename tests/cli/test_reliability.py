@@ -121,7 +121,7 @@ def test_resume_refuses_changed_options_and_records_new_budgets(trained, tmp_pat
     run = copy_run(trained, tmp_path)
     text = str(trained / "train.txt")
     resume = ["train", "lm", "--out", str(run.path), "--resume", *FAST]
-    one_line_error([*resume, "--text", text, "--lr", "0.5"], capsys, "--lr 0.5", "only --epochs and --max-time")
+    one_line_error([*resume, "--text", text, "--lr", "0.5"], capsys, "--lr 0.5", "only --epochs, --max-time and --device")
     other = tmp_path / "other.txt"
     other.write_text(TEXT.upper())
     one_line_error([*resume, "--text", str(other)], capsys, "--text", "other.txt")
@@ -174,3 +174,11 @@ def test_sigint_at_a_random_moment_then_resume_equals_the_uninterrupted_run(tmp_
     a, b = final_weights(tmp_path / "straight"), final_weights(split)
     for name in a:
         assert (a[name] == b[name]).all(), f"{name} differs after a Ctrl-C {delay:.2f} s into training"
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="this machine has a GPU")
+def test_a_gpu_that_is_not_there_is_refused(trained, capsys):
+    one_line_error(["train", "lm", "--text", str(trained / "train.txt"), "--out", str(trained / "gpu"),
+                    "--device", "cuda"], capsys, "no CUDA GPU", "--device cpu")
+    one_line_error(["generate", str(trained / "run"), "--device", "cuda:3"], capsys, "no CUDA GPU")
+    one_line_error(["generate", str(trained / "run"), "--device", "tpu"], capsys, "expected auto, cpu, cuda")

@@ -91,3 +91,67 @@ def test_a_language_model_trains_and_generates_on_the_gpu():
     assert len(ids) == 20 and 0 not in ids
     trace = model.rnn.trace(model.embedding(tokens[:, :2]))
     assert trace.gates["f"].is_cuda
+
+
+def test_every_command_runs_on_the_gpu(tmp_path, monkeypatch, capsys):
+    """Every train and inference command with --device cuda, on the compatibility fixtures' data."""
+    import shutil
+    from pathlib import Path
+
+    from rnnkit.cli.main import main
+    from tests.fixtures.make_runs import COMMANDS, TRAIN
+
+    shutil.copytree(Path(__file__).parents[1] / "fixtures" / "data", tmp_path / "data")
+    monkeypatch.chdir(tmp_path)
+    tiny = ["--epochs", "2", "--batch-size", "8", "--device", "cuda"]
+    for task, args in TRAIN.items():
+        assert main(["train", task, *args, *tiny, "--out", f"runs/{task}"]) == 0, task
+        for command in COMMANDS[task]:
+            assert main([*command, "--device", "cuda"]) == 0, command
+        assert rnnkit.load(f"runs/{task}", device="cuda").config["task"] == task
+        assert next(rnnkit.load(f"runs/{task}").parameters()).is_cuda          # auto: the GPU
+    assert main(["train", "lm", "--out", "runs/lm", "--resume", "--epochs", "3", "--device", "cpu"]) == 0
+    capsys.readouterr()
+
+
+def test_ctrl_c_and_resume_on_the_gpu_is_exact(tmp_path):
+    """Dropout on the GPU draws from the CUDA generator: the checkpoint keeps its state too."""
+    import os
+    import signal
+
+    from rnnkit.data import StreamBatches
+    from rnnkit.training import RunDir, Schedule, Trainer, TrainingInterrupted, TrainOptions
+
+    text = torch.tensor([i % 7 for i in range(400)])
+
+    def make(name, resume=False):
+        torch.manual_seed(0)
+        model = LanguageModel(8, embedding_dim=12, hidden_size=16, num_layers=2, dropout=0.3,
+                              recurrent_dropout=0.2).cuda()
+        run = RunDir.create(tmp_path / name, resume=resume)
+        if not resume:
+            run.write_config({"task": "lm"})
+        options = TrainOptions(epochs=2, lr=0.01, schedule=Schedule("cosine", base_lr=0.01), checkpoint_every=1e9)
+        return Trainer(model, run, options, batches=lambda epoch: StreamBatches(text, 4, 10),
+                       step=lambda m, b, carry: m.loss(*b, carry), resume=resume), model
+
+    straight, a = make("straight")
+    straight.fit()
+    split, _ = make("split")
+    real, calls = split.step_fn, {"n": 0}
+
+    def step(*args):
+        out = real(*args)
+        calls["n"] += 1
+        if calls["n"] == 7:
+            os.kill(os.getpid(), signal.SIGINT)
+        return out
+
+    split.step_fn = step
+    with pytest.raises(TrainingInterrupted):
+        split.fit()
+    torch.cuda.manual_seed_all(12345)     # a resumed process starts from another CUDA random state
+    resumed, b = make("split", resume=True)
+    resumed.fit()
+    for (name, x), y in zip(a.state_dict().items(), b.state_dict().values()):
+        assert torch.equal(x, y), name
