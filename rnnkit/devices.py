@@ -13,7 +13,7 @@ def resolve_device(spec: str | torch.device | None = "auto") -> torch.device:
         return spec
     spec = (spec or "auto").strip().lower()
     if spec == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return _auto()
     try:
         device = torch.device(spec)
     except RuntimeError:
@@ -28,6 +28,10 @@ def resolve_device(spec: str | torch.device | None = "auto") -> torch.device:
             raise RnnkitError(f"device {spec!r}: this machine has {torch.cuda.device_count()} CUDA GPU(s), "
                               f"numbered from 0")
     return device
+
+
+def _auto() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def device_of(model) -> torch.device:

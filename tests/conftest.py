@@ -22,6 +22,14 @@ def _seed():
     torch.manual_seed(0)
 
 
+@pytest.fixture(autouse=True)
+def _auto_device_is_the_cpu(request, monkeypatch):
+    """The suite's expected results are the CPU's: ``--device auto`` means the CPU here, also on a
+    machine with a GPU; tests/layers/test_cuda.py asks for the GPU by name."""
+    if request.module.__name__ != "tests.layers.test_cuda":
+        monkeypatch.setattr("rnnkit.devices._auto", lambda: torch.device("cpu"))
+
+
 def cell_of(name):
     mode, options = CELL_CONFIGS[name]
     return make_cell(mode, **options)

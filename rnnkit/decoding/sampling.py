@@ -56,12 +56,12 @@ def generate(model, prime: list[int], length: int, *, temperature: float = 1.0, 
         seed = int(torch.randint(0, 2**62, (1,), generator=generator))
         return sampler.sample(state, ban(logits, banned), length, temperature, top_k, top_p, seed, stop)
     out = []
-    for i in range(length):
-        token = sample(ban(logits, banned), temperature, top_k, top_p, generator)
+    for i in range(length):   # drawn on the CPU, from the CPU generator, wherever the model runs
+        token = sample(ban(logits, banned).cpu(), temperature, top_k, top_p, generator)
         out.append(int(token))
         if (stop is not None and out[-1] == stop) or i == length - 1:
             break
-        logits, state = model.step(token, state)
+        logits, state = model.step(token.to(logits.device), state)
     return out
 
 

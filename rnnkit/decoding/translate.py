@@ -56,6 +56,6 @@ def _translate(model, sentences, beam_size, alpha, batch_size, max_length) -> li
                                        max_length=limit, alpha=alpha)
         for i, length, hyp in zip(chunk, lengths.tolist(), hypotheses):
             out = tgt_vocab.decode(hyp.ids)
-            attention = hyp.attention[:, :length] if hyp.attention is not None else None
+            attention = hyp.attention[:, :length].cpu() if hyp.attention is not None else None
             results[i] = Translation(model.tgt_tokenizer.detokenize(out), out, tokens[i], attention, hyp.score)
     return [r if r is not None else Translation("", [], [], None, 0.0) for r in results]

@@ -118,6 +118,7 @@ class Trainer:
                 warnings.warn(f"{run.path}: the run stopped before its first checkpoint; it starts again "
                               "from the beginning")
                 state = {"schedule": self.schedule.state_dict()}
+            self.carry = to_device(self.carry, self.device)   # checkpoints keep tensors on the CPU
             self.schedule = Schedule.from_state(state.pop("schedule"))
             state.pop("options", None)
             self.state.update(state)

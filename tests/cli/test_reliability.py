@@ -143,7 +143,7 @@ def test_truncated_metrics_line_does_not_break_resume(trained, tmp_path):
 def train_command(out, *extra):
     return [sys.executable, "-m", "rnnkit.cli.main", "train", "lm", "--text", str(out.parent / "big.txt"),
             "--out", str(out), "--valid-fraction", "0", "--dropout", "0.3", "--recurrent-dropout", "0.2",
-            "--epochs", "10", *FAST, *extra]
+            "--epochs", "10", "--device", "cpu", *FAST, *extra]
 
 
 def final_weights(run_dir):
