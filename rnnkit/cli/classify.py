@@ -18,7 +18,7 @@ from rnnkit.models import SequenceClassifier
 from rnnkit.models.modes import evaluating
 from rnnkit.training import (RunDir, Trainer, classification_metrics, confusion_matrix, format_classification_metrics,
                              load, plot_confusion)
-from rnnkit.training.options import (add_device_option, add_recurrent_options, add_training_options, positive_int,
+from rnnkit.cli.options import (add_device_option, add_recurrent_options, add_training_options, positive_int,
                                      probability, recurrent_options, train_options)
 
 

@@ -16,7 +16,7 @@ from rnnkit.devices import resolve_device
 from rnnkit.errors import RnnkitError
 from rnnkit.models import LanguageModel
 from rnnkit.training import RunDir, Trainer, format_lm_metrics, lm_metrics
-from rnnkit.training.options import (add_device_option, add_recurrent_options, add_training_options,
+from rnnkit.cli.options import (add_device_option, add_recurrent_options, add_training_options,
                                      non_negative_float, positive_float, positive_int, probability,
                                      recurrent_options, top_p, train_options)
 

@@ -36,7 +36,7 @@ class Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     from rnnkit.cli import build, classify, demo, lm, tag, translate
-    from rnnkit.training.options import add_device_option, output_file, positive_int
+    from rnnkit.cli.options import add_device_option, output_file, positive_int
 
     parser = Parser(prog="rnnkit", formatter_class=HelpFormatter,
                     description="Recurrent sequence models: train, inspect, generate.")

@@ -19,7 +19,7 @@ from rnnkit.models import SequenceTagger
 from rnnkit.models.modes import evaluating
 from rnnkit.training import (RunDir, Trainer, confusion_matrix, format_tagging_metrics, load, plot_confusion,
                              tagging_metrics)
-from rnnkit.training.options import (add_device_option, add_recurrent_options, add_training_options, output_file,
+from rnnkit.cli.options import (add_device_option, add_recurrent_options, add_training_options, output_file,
                                      positive_int, probability, recurrent_options, train_options)
 from rnnkit.files import write_atomic
 

@@ -23,7 +23,7 @@ from rnnkit.models import Seq2Seq
 from rnnkit.training import (RunDir, TeacherForcing, Trainer, format_translation_metrics, perplexity, plot_attention,
                              translation_metrics)
 from rnnkit.files import write_atomic
-from rnnkit.training.options import (add_device_option, add_recurrent_options, add_training_options, output_file,
+from rnnkit.cli.options import (add_device_option, add_recurrent_options, add_training_options, output_file,
                                      positive_int, probability, recurrent_options, train_options)
 from rnnkit.training.teacher_forcing import KINDS as FORCING_KINDS
 
