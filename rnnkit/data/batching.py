@@ -1,9 +1,10 @@
 """Batches: contiguous streams cut into truncated-BPTT windows, and length-bucketed sentences.
 
-Streams (language models, after Zaremba et al. 2014): the token sequence is cut into B equal
+Streams (language models, after Zaremba et al. 2014): the sequence is cut into B equal
 streams, one per batch row, and each epoch walks them window by window.  Window ``k`` holds
-steps ``[kW, (k+1)W)`` of every stream as inputs and the tokens one step later as targets,
-time-major ``[W, B]``; a stream's hidden state carries from one window into the next.
+steps ``[kW, (k+1)W)`` of every stream as inputs and the steps one later as targets,
+time-major ``[W, B]`` for token ids or ``[W, B, F]`` for vectors (a series of measurements);
+a stream's hidden state carries from one window into the next.
 
 Buckets (sentence-level data): sentences of similar length share a batch, so little of a batch
 is padding; the order of the batches is shuffled each epoch from a seed.
@@ -18,11 +19,13 @@ from rnnkit.errors import DataError
 class StreamBatches:
     def __init__(self, ids: torch.Tensor, batch_size: int, window: int, *, name: str = "text",
                  require_window: bool = True):
-        """``require_window``: refuse a text shorter than one window (training); evaluation
-        takes whatever there is, down to two tokens."""
+        """``ids``: token ids ``[N]``, or float vectors ``[N, F]``.  ``require_window``: refuse a
+        text shorter than one window (training); evaluation takes whatever there is, down to two
+        tokens."""
         if batch_size < 1 or window < 1:
             raise ValueError(f"batch_size and window must be positive, got {batch_size} and {window}")
-        ids = torch.as_tensor(ids, dtype=torch.long)
+        ids = torch.as_tensor(ids)
+        ids = ids if ids.is_floating_point() else ids.long()
         if len(ids) < 2:
             raise DataError(f"{name}: {len(ids)} token(s); at least two are needed, one to read and one to predict")
         if require_window and len(ids) < window + 1:
@@ -32,8 +35,9 @@ class StreamBatches:
         if length < 1:
             raise DataError(f"{name}: {len(ids)} tokens cannot fill {batch_size} streams; use a smaller --batch-size")
         used = ids[: length * batch_size + 1]
-        self.inputs = used[:-1].view(batch_size, length).t().contiguous()     # [length, B]
-        self.targets = used[1:].view(batch_size, length).t().contiguous()
+        streams = (batch_size, length, *ids.shape[1:])
+        self.inputs = used[:-1].reshape(streams).transpose(0, 1).contiguous()     # [length, B(, F)]
+        self.targets = used[1:].reshape(streams).transpose(0, 1).contiguous()
         self.window, self.batch_size, self.length = window, batch_size, length
 
     def __len__(self) -> int:
@@ -67,12 +71,20 @@ def length_buckets(lengths: list, batch_size: int, *, shuffle: bool = True,
     return batches
 
 
-def pad_batch(sequences: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """``[T, B]`` padded ids (time-major) and the lengths ``[B]``."""
-    lengths = torch.tensor([len(s) for s in sequences])
-    out = torch.full((int(lengths.max()) if len(sequences) else 0, len(sequences)), pad_id, dtype=torch.long)
-    for b, s in enumerate(sequences):
-        out[: len(s), b] = torch.as_tensor(s, dtype=torch.long)
+def pad_batch(sequences: list, pad_id: float = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Time-major padded ``[T, B]`` ids from lists of ids, or ``[T, B, F]`` from float tensors
+    ``[T_b, F]`` (vectors, padded with ``pad_id``), and the lengths ``[B]``."""
+    tensors = [torch.as_tensor(s) for s in sequences]
+    vectors = bool(tensors) and tensors[0].is_floating_point()
+    tensors = [t if vectors else t.long() for t in tensors]
+    lengths = torch.tensor([len(t) for t in tensors])
+    features = tuple(tensors[0].shape[1:]) if vectors else ()
+    out = torch.full((int(lengths.max()) if tensors else 0, len(tensors), *features), pad_id,
+                     dtype=tensors[0].dtype if vectors else torch.long)
+    for b, t in enumerate(tensors):
+        if tuple(t.shape[1:]) != features:
+            raise ValueError(f"sequence {b} has steps of shape {list(t.shape[1:])}, the first {list(features)}")
+        out[: len(t), b] = t
     return out, lengths
 
 

@@ -24,8 +24,9 @@ def _select(state, index: torch.Tensor):
 @torch.no_grad()
 def beam_search(model, prefix: list[int], *, k: int = 5, beam_size: int | None = None,
                 max_length: int = 20, stop: set[int] = frozenset(), banned: set[int] = frozenset(),
-                merge_stops: bool = False) -> list[tuple[list[int], float]]:
-    """The ``k`` best ``(continuation ids, log-probability)``, most likely first.  A finished
+                merge_stops: bool = False, state=None) -> list[tuple[list[int], float]]:
+    """The ``k`` best ``(continuation ids, log-probability)`` of ``prefix`` read from ``state``
+    (a model-provided initial state; None: the model's default), most likely first.  A finished
     continuation includes its stop token; beams still open after ``max_length`` tokens count too.
 
     ``banned`` ids never appear in a continuation (the probabilities of the others stay the
@@ -52,7 +53,7 @@ def beam_search(model, prefix: list[int], *, k: int = 5, beam_size: int | None =
         return (logp, ends, best) if merge else (logp, None, None)
 
     device = device_of(model)                           # the search's bookkeeping stays on the CPU
-    logits, state = model(torch.tensor(prefix, device=device)[:, None])
+    logits, state = model(torch.tensor(prefix, device=device)[:, None], state)
     logp, ends, best = log_probs(logits[-1].cpu())      # [1, V]
     beams: list[tuple[list[int], float]] = [([], 0.0)]
     finished: list[tuple[list[int], float]] = []

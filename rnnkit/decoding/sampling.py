@@ -42,14 +42,15 @@ def sample(logits: torch.Tensor, temperature: float = 1.0, top_k: int | None = N
 @torch.no_grad()
 def generate(model, prime: list[int], length: int, *, temperature: float = 1.0, top_k: int | None = None,
              top_p: float | None = None, generator: torch.Generator | None = None,
-             stop: int | None = None, banned: Iterable[int] = ()) -> list[int]:
-    """``length`` new token ids after ``prime`` (which must not be empty); stops early after
-    generating ``stop`` if given; never generates an id in ``banned`` (special tokens such as
-    padding or unknown)."""
+             stop: int | None = None, banned: Iterable[int] = (), state=None) -> list[int]:
+    """``length`` new token ids after ``prime`` (which must not be empty), read from ``state`` (a
+    model-provided initial state, e.g. an image's or a starting note's; None: the model's
+    default); stops early after generating ``stop`` if given; never generates an id in
+    ``banned`` (special tokens such as padding or unknown)."""
     if not prime:
         raise ValueError("generation needs at least one prime token")
     banned = sorted(set(banned))
-    logits, state = model(torch.tensor(prime, device=device_of(model))[:, None])
+    logits, state = model(torch.tensor(prime, device=device_of(model))[:, None], state)
     logits = logits[-1]
     sampler = model.native_sampler(banned) if hasattr(model, "native_sampler") else None
     if sampler is not None:
