@@ -131,14 +131,13 @@ def load_latest(directory: Path, model: torch.nn.Module, optimizer: torch.optim.
     candidates = _newest_first(directory)
     if not candidates:
         raise NoCheckpoint(f"{directory.parent}: no checkpoint to resume from")
-    for k, path in enumerate(candidates):
+    for path, older in zip(candidates, [*candidates[1:], None]):
         try:
             return load(path, model, optimizer)
         except DamagedCheckpoint as e:
-            if k + 1 == len(candidates):
+            if older is None:
                 raise RnnkitError(f"{e}; no older checkpoint is left to resume from") from None
-            warnings.warn(f"{e}; resuming from the one before, {candidates[k + 1].name}")
-    raise AssertionError("unreachable")
+            warnings.warn(f"{e}; resuming from the one before, {older.name}")
 
 
 def load(path: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> tuple[dict, object]:
