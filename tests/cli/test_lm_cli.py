@@ -9,22 +9,13 @@ import pytest
 import torch
 
 from rnnkit.cli.main import main
+from tests.cli.conftest import FAST, TEXT, small_lm
 from rnnkit.training import RunDir
-
-TEXT = "the cat sat on the mat.\nthe dog sat on the log.\na cat and a dog met.\n" * 40
-FAST = ["--layers", "1", "--hidden", "32", "--bptt", "20", "--batch-size", "4", "--log-every", "5"]
-
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """A small character model, trained once for the module."""
-    root = tmp_path_factory.mktemp("lm")
-    (root / "train.txt").write_text(TEXT)
-    (root / "test.txt").write_text(TEXT[:500])
-    code = main(["train", "lm", "--text", str(root / "train.txt"), "--out", str(root / "run"),
-                 "--epochs", "3", "--lr", "0.01", *FAST])
-    assert code == 0
-    return root
+    return small_lm(tmp_path_factory.mktemp("lm"), 500, "--epochs", "3", "--lr", "0.01")
 
 
 def run(args, capsys):

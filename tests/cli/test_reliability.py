@@ -15,19 +15,11 @@ from safetensors.torch import load_file
 
 from rnnkit.cli.main import main
 from rnnkit.training import RunDir
-
-TEXT = "the cat sat on the mat.\nthe dog sat on the log.\na cat and a dog met.\n" * 40
-FAST = ["--layers", "1", "--hidden", "32", "--bptt", "20", "--batch-size", "4", "--log-every", "5"]
-
+from tests.cli.conftest import FAST, TEXT, small_lm
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    root = tmp_path_factory.mktemp("reliability")
-    (root / "train.txt").write_text(TEXT)
-    (root / "test.txt").write_text(TEXT[:300])
-    assert main(["train", "lm", "--text", str(root / "train.txt"), "--out", str(root / "run"),
-                 "--epochs", "1", *FAST]) == 0
-    return root
+    return small_lm(tmp_path_factory.mktemp("reliability"), 300, "--epochs", "1")
 
 
 def one_line_error(args, capsys, *expected: str) -> str:
