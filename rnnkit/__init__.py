@@ -12,7 +12,7 @@ __all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNCell", "Trace", "loa
 
 def load(run_dir, device="auto"):
     """The trained model of a run directory on ``device`` ("auto": the first CUDA GPU where there
-    is one, else the CPU), with its vocabulary (``rnnkit.training.load``)."""
-    from rnnkit.training import load as load_run
+    is one, else the CPU), with its vocabularies, tokenizers and labels (``rnnkit.tasks.load``)."""
+    from rnnkit.tasks import load as load_run
 
     return load_run(run_dir, device)

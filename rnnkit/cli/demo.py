@@ -65,8 +65,8 @@ def _prepare_out(out: Path) -> None:
 
 
 def run(args) -> None:
-    from rnnkit.cli.main import build_parser
     from rnnkit.errors import RnnkitError
+    from rnnkit.tasks import LanguageModelTask, Training
 
     if args.seconds <= 0:
         raise RnnkitError(f"--seconds must be positive, got {args.seconds}")
@@ -78,28 +78,25 @@ def run(args) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "corpus.txt"
         path.write_text(text)
-        train_args = build_parser().parse_args([
-            "train", "lm", "--text", str(path), "--out", str(out), "--level", "char", "--layers", "2",
-            "--hidden", "256", "--batch-size", "32", "--bptt", "100", "--lr", "3e-3", "--dropout", "0.1",
-            "--max-time", str(args.seconds), "--eval-every", "100", "--seed", str(args.seed)])
-        train_args.run(train_args)
+        training = Training(LanguageModelTask, dict(
+            text=str(path), out=str(out), level="char", layers=2, hidden=256, batch_size=32, bptt=100, lr=3e-3,
+            dropout=0.1, max_time=args.seconds, eval_every=100, seed=args.seed))
+        print(training.description, file=sys.stderr)
+        print(training.run(), file=sys.stderr)
     (out / MARKER).write_text("made by `rnnkit demo`; the next demo replaces this directory\n")
     show(out, args.seed)
 
 
 def show(out: Path, seed: int, stream=None) -> None:
-    from rnnkit.cli.lm import completions, never_written
-    from rnnkit.decoding import generate
-    from rnnkit.training import load
+    from rnnkit.tasks import load
+    from rnnkit.tasks.language_model import completions, sample_text
 
     stream = stream or sys.stdout
-    model = load(out)
+    model = load(out, task="lm")
     vocab, tok = model.vocab, model.tokenizer
-    prime = "The "
     for temperature in (0.5, 1.0):
-        ids = generate(model, vocab.encode(tok.tokenize(prime)), 300, temperature=temperature,
-                       generator=torch.Generator().manual_seed(seed), banned=never_written(model))
-        print(f"\n--- sample at temperature {temperature} ---\n{prime}{tok.detokenize(vocab.decode(ids))}", file=stream)
+        text = sample_text(model, "The ", 300, temperature=temperature, seed=seed)
+        print(f"\n--- sample at temperature {temperature} ---\n{text}", file=stream)
     typed = "The stat"
     words = ", ".join(f"{typed}{text} (p={p:.2f})"
                       for text, p in completions(model, vocab.encode(tok.tokenize(typed)), 3, 15))

@@ -7,11 +7,17 @@ training saves a checkpoint and exits with status 130.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import functools
+import json
+import logging
 import sys
 import warnings
 
 from rnnkit.cli.formatting import HelpFormatter
+from rnnkit.cli.render import add_option, add_options
 from rnnkit.errors import RnnkitError
+from rnnkit.tasks.options import DEVICE, options_of
 
 
 class Parser(argparse.ArgumentParser):
@@ -35,8 +41,8 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from rnnkit.cli import build, classify, demo, lm, tag, translate
-    from rnnkit.cli.options import add_device_option, output_file, positive_int
+    from rnnkit.cli import build, demo
+    from rnnkit.tasks import TASKS
 
     parser = Parser(prog="rnnkit", formatter_class=HelpFormatter,
                     description="Recurrent sequence models: train, inspect, generate.")
@@ -45,63 +51,111 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_parser(sub)
     train = sub.add_parser("train", help="train a model into a run directory",
                            description="Train a model; every task writes a run directory (--out).")
-    tasks = train.add_subparsers(dest="task", metavar="TASK", parser_class=Parser, required=True)
-    lm.add_train_parser(tasks)
-    classify.add_train_parser(tasks)
-    tag.add_train_parser(tasks)
-    translate.add_train_parser(tasks)
-    lm.add_generate_parser(sub)
-    lm.add_complete_parser(sub)
-    classify.add_classify_parser(sub)
-    tag.add_tag_parser(sub)
-    translate.add_translate_parser(sub)
-    translate.add_attention_parser(sub)
-    ev = sub.add_parser("evaluate", help="score a trained model on test data", formatter_class=HelpFormatter,
-                        description="Print one metrics line for the test data: a language model gives "
-                                    "loss, perplexity and bits per character (test: text); a classifier accuracy, "
-                                    "macro-F1 and loss (test: TSV); a tagger UPOS accuracy overall and on unseen "
-                                    "words (test: CoNLL-U); a translation model BLEU (cased and lowercased) and chrF "
-                                    "with sacrebleu, and its speed (--src and --ref: line-aligned plain text). "
-                                    "Classifiers and taggers also write a confusion matrix into the run's plots/.")
-    ev.add_argument("run_dir", metavar="RUN_DIR", help="a run directory")
-    ev.add_argument("--test", metavar="FILE", help="test data in the task's format (not for translation)")
-    ev.add_argument("--json", action="store_true", help="print the metrics as JSON")
-    tr = ev.add_argument_group("translation")
-    tr.add_argument("--src", metavar="FILE", help="source sentences, one per line")
-    tr.add_argument("--ref", metavar="FILE", help="reference translations, line-aligned with --src")
-    tr.add_argument("--beam", type=positive_int, default=5, help="beam size (1: greedy)")
-    tr.add_argument("--batch-size", type=positive_int, default=64, help="sentences decoded together")
-    tr.add_argument("--output", type=output_file, metavar="FILE", help="also write the translations here, one per line")
-    add_device_option(ev)
-    ev.set_defaults(run=run_evaluate)
+    names = train.add_subparsers(dest="task", metavar="TASK", parser_class=Parser, required=True)
+    for task in TASKS.values():
+        p = names.add_parser(task.name, help=task.help, description=task.description)
+        add_options(p, options_of(task.Config), only_given=True)
+        p.set_defaults(run=functools.partial(run_train, task))
+    for task in TASKS.values():
+        for verb in task.verbs:
+            p = sub.add_parser(verb.name, help=verb.help, description=verb.description)
+            add_options(p, verb.options)
+            p.set_defaults(run=functools.partial(run_verb, verb))
+    add_evaluate_parser(sub, list(TASKS.values()))
     return parser
 
 
+def run_train(task, args) -> None:
+    from rnnkit.tasks import Training
+
+    given = {k: v for k, v in vars(args).items() if k not in ("command", "task", "run")}
+    training = Training(task, given)
+    print(training.description, file=sys.stderr)
+    print(training.run(), file=sys.stderr)
+
+
+def run_verb(verb, args) -> None:
+    output = verb.run(args)
+    sys.stdout.write(output.text)
+    sys.stdout.flush()
+    for note in output.notes:
+        print(note, file=sys.stderr)
+
+
+def add_evaluate_parser(sub, tasks) -> None:
+    """``rnnkit evaluate RUN_DIR`` with the test-data options of every task: those several tasks
+    share first (their help: each task's, by task), then each task's own."""
+    ev = sub.add_parser("evaluate", help="score a trained model on test data",
+                        description="Print one metrics line for the test data: "
+                                    + "; ".join(t.evaluate_help for t in tasks if t.evaluate_help) + ".")
+    ev.add_argument("run_dir", metavar="RUN_DIR", help="a run directory")
+    uses: dict[str, list] = {}
+    for task in tasks:
+        for opt in task.evaluate_options:
+            uses.setdefault(opt.dest, []).append((task, opt))
+    for dest, users in uses.items():
+        task, opt = users[0]
+        if len(users) > 1:
+            target = ev
+            opt = dataclasses.replace(opt, help="test data: " + ", ".join(f"{o.help} ({t.noun})" for t, o in users))
+        else:
+            target = _group(ev, task.noun)
+        add_option(target, dataclasses.replace(opt, required=False), only_given=True)
+    ev.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    add_option(ev, DEVICE)
+    ev.set_defaults(run=run_evaluate)
+
+
+def _group(parser, title: str):
+    found = next((g for g in parser._action_groups if g.title == title), None)
+    return found or parser.add_argument_group(title)
+
+
 def run_evaluate(args) -> None:
-    from rnnkit.cli import classify, lm, tag, translate
-    from rnnkit.training import RunDir, load
-    from rnnkit.files import check_writable_folder
+    from rnnkit.tasks import TASKS, load
 
     model = load(args.run_dir, args.device)
-    name = model.config["task"]
-    if name in ("classify", "tag"):   # the confusion matrix goes there, after the work
-        check_writable_folder(RunDir(args.run_dir).plots, "the confusion matrix into the run's plots/")
-    if name != "translate" and not args.test:
-        raise RnnkitError(f"{args.run_dir}: give the test data with --test FILE")
-    if name == "translate" and args.test:
-        raise RnnkitError(f"{args.run_dir} holds a translation model: give --src FILE --ref FILE instead of --test")
-    task = {"lm": lm, "classify": classify, "tag": tag, "translate": translate}[name]
-    task.print_metrics(task.evaluate(model, args), args.json)
+    task = TASKS[model.run_config["task"]]
+    wanted = task.evaluate_options
+    given = set(vars(args)) - {"command", "run", "run_dir", "json", "device"}
+    needed = [o for o in wanted if o.required]
+    shown = " ".join(f"{o.flags[0]} {o.metavar}" for o in needed)
+    foreign = sorted(given - {o.dest for o in wanted})
+    if foreign:
+        flags = " ".join("--" + name.replace("_", "-") for name in foreign)
+        raise RnnkitError(f"{args.run_dir} holds a {task.noun}: give {shown} instead of {flags}")
+    missing = [o for o in needed if o.dest not in given]
+    if missing:
+        raise RnnkitError(f"{args.run_dir}: evaluating a {task.noun} needs "
+                          + " and ".join(f"{o.flags[0]} {o.metavar}" for o in needed))
+    for opt in wanted:
+        if opt.dest not in given:
+            setattr(args, opt.dest, opt.default)
+    metrics, notes = task.evaluate(model, args)
+    for note in notes:
+        print(note, file=sys.stderr)
+    print(json.dumps(metrics) if args.json else task.format_metrics(metrics))
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None):
     print(f"warning: {message}", file=sys.stderr)
 
 
+def _show_progress_notes() -> None:
+    """rnnkit's INFO log lines (what a long step is doing) on stderr, as they are."""
+    logger = logging.getLogger("rnnkit")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
 def main(argv=None) -> int:
     from rnnkit.training import TrainingInterrupted
 
     warnings.showwarning = _one_line_warning
+    _show_progress_notes()
     parser = build_parser()
     try:
         argv = sys.argv[1:] if argv is None else list(argv)
@@ -109,7 +163,6 @@ def main(argv=None) -> int:
         if args.command is None:
             parser.print_help(sys.stderr)
             return 2
-        args.argv = argv   # what was given, as opposed to defaulted (for --resume)
         args.run(args)
     except RnnkitError as e:
         print(f"error: {e}", file=sys.stderr)

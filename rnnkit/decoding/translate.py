@@ -1,7 +1,7 @@
 """Text in, text out for a trained translation model: tokenise, truncate, batch by length,
-beam search (``beam_size=1``: greedy), detokenise.  The model is what ``rnnkit.load`` returns:
-a Seq2Seq with ``src_vocab``, ``tgt_vocab``, ``src_tokenizer``, ``tgt_tokenizer`` and
-``max_length`` attached.
+beam search (``beam_size=1``: greedy), detokenise.  The model is a Seq2Seq that holds its
+``src_vocab``, ``tgt_vocab``, ``src_tokenizer``, ``tgt_tokenizer`` and ``max_length``, as
+``rnnkit.load`` returns it.
 """
 from __future__ import annotations
 

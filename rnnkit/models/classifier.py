@@ -27,10 +27,14 @@ def final_states(h_n, num_directions: int) -> torch.Tensor:
 class SequenceClassifier(nn.Module):
     def __init__(self, vocab_size: int, num_classes: int, embedding_dim: int = 128, hidden_size: int = 128,
                  num_layers: int = 1, cell: str = "lstm", bidirectional: bool = True, pooling: str = "attention",
-                 dropout: float = 0.5, **rnn_options):
+                 dropout: float = 0.5, *, vocab=None, tokenizer=None, labels: list[str] | None = None,
+                 **rnn_options):
         """``dropout`` applies to the embeddings, between layers and before the classifier;
-        ``rnn_options`` go to the recurrent layers (``layer_norm``, ``recurrent_dropout``, ...)."""
+        ``rnn_options`` go to the recurrent layers (``layer_norm``, ``recurrent_dropout``, ...);
+        ``vocab``, ``tokenizer`` and ``labels`` (the class names) are what ``predict`` reads and
+        writes text with; a loaded run has them."""
         super().__init__()
+        self.vocab, self.tokenizer, self.labels = vocab, tokenizer, labels
         cell, rnn_options = resolve(cell, rnn_options)   # a registry name; older flags folded in
         self.config = dict(vocab_size=vocab_size, num_classes=num_classes, embedding_dim=embedding_dim,
                            hidden_size=hidden_size, num_layers=num_layers, cell=cell, bidirectional=bidirectional,
@@ -63,7 +67,7 @@ class SequenceClassifier(nn.Module):
     @torch.no_grad()
     def predict(self, texts: list[str], batch_size: int = 64):
         """``(label, probability, [(word, attention weight), ...] or None)`` per text, with the
-        vocabulary, tokenizer and labels that ``rnnkit.load`` attaches.  Texts must not be empty."""
+        model's vocabulary, tokenizer and labels.  Texts must not be empty."""
         tokens = [self.tokenizer.tokenize(t) for t in texts]
         results = []
         for start in range(0, len(tokens), batch_size):

@@ -24,12 +24,15 @@ from rnnkit.layers import Recurrent
 class LanguageModel(nn.Module):
     def __init__(self, vocab_size: int, embedding_dim: int = 256, hidden_size: int = 256,
                  num_layers: int = 1, cell: str = "lstm", dropout: float = 0.0,
-                 tie_weights: bool = False, init_range: float | None = None, **rnn_options):
+                 tie_weights: bool = False, init_range: float | None = None, *, vocab=None, tokenizer=None,
+                 **rnn_options):
         """``rnn_options`` go to the recurrent layer (``layer_norm``, ``recurrent_dropout``,
         ``reset``, ``nonlinearity``, ``backend``); ``dropout`` applies to the embeddings,
         between layers and before the output layer; ``init_range`` draws every weight uniformly
-        in ``±init_range`` (Zaremba et al. 2014) instead of the layers' defaults."""
+        in ``±init_range`` (Zaremba et al. 2014) instead of the layers' defaults.  ``vocab`` and
+        ``tokenizer`` (``rnnkit.data``) turn text into ids and back; a loaded run has both."""
         super().__init__()
+        self.vocab, self.tokenizer = vocab, tokenizer
         cell, rnn_options = resolve(cell, rnn_options)   # a registry name; older flags folded in
         if tie_weights and embedding_dim != hidden_size:
             raise ValueError(f"tie_weights needs embedding_dim == hidden_size, got {embedding_dim} and {hidden_size}")

@@ -40,10 +40,16 @@ class DecoderState(NamedTuple):
 class Seq2Seq(nn.Module):
     def __init__(self, src_vocab_size: int, tgt_vocab_size: int, embedding_dim: int = 256, hidden_size: int = 256,
                  num_layers: int = 1, cell: str = "lstm", bidirectional: bool = True, attention: str | None = "general",
-                 dropout: float = 0.2, tie_embeddings: bool = False, **rnn_options):
+                 dropout: float = 0.2, tie_embeddings: bool = False, *, src_vocab=None, tgt_vocab=None,
+                 src_tokenizer=None, tgt_tokenizer=None, max_length: int | None = None, **rnn_options):
         """``hidden_size``: the decoder's size; a bidirectional encoder has half of it per direction,
-        so its states (both directions concatenated) have the decoder's size too."""
+        so its states (both directions concatenated) have the decoder's size too.  The vocabularies
+        and tokenizers of both sides and ``max_length`` (source tokens read) are what
+        ``rnnkit.decoding.translate`` works with; a loaded run has them."""
         super().__init__()
+        self.src_vocab, self.tgt_vocab, self.src_tokenizer, self.tgt_tokenizer = (src_vocab, tgt_vocab, src_tokenizer,
+                                                                                  tgt_tokenizer)
+        self.max_length = max_length
         cell, rnn_options = resolve(cell, rnn_options)   # a registry name; older flags folded in
         directions = 2 if bidirectional else 1
         if hidden_size % directions:

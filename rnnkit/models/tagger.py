@@ -36,11 +36,14 @@ class SequenceTagger(nn.Module):
     def __init__(self, vocab_size: int, num_chars: int, num_upos: int, num_xpos: int = 0,
                  embedding_dim: int = 100, char_dim: int = 32, char_hidden: int = 64, hidden_size: int = 200,
                  num_layers: int = 2, cell: str = "lstm", dropout: float = 0.33, word_dropout: float = 0.1,
-                 lowercase_words: bool = True, **rnn_options):
+                 lowercase_words: bool = True, *, vocab: Vocab | None = None, char_vocab: Vocab | None = None,
+                 labels: dict[str, list[str]] | None = None, **rnn_options):
         """``lowercase_words``: the word embedding reads lowercased forms (the characters keep
         the case); ``dropout`` applies to the word representations, between layers and before
-        the output layers."""
+        the output layers; ``vocab``, ``char_vocab`` and ``labels`` (tag names under "upos" and
+        "xpos") are what ``tag`` reads and writes with; a loaded run has them."""
         super().__init__()
+        self.vocab, self.char_vocab, self.labels = vocab, char_vocab, labels
         cell, rnn_options = resolve(cell, rnn_options)   # a registry name; older flags folded in
         self.config = dict(vocab_size=vocab_size, num_chars=num_chars, num_upos=num_upos, num_xpos=num_xpos,
                            embedding_dim=embedding_dim, char_dim=char_dim, char_hidden=char_hidden,
@@ -103,7 +106,7 @@ class SequenceTagger(nn.Module):
 
     def tag(self, sentences: list[list[str]], batch_size: int = 64) -> tuple[list[list[str]], list[list[str]] | None]:
         """UPOS (and XPOS, if the model has them) for each word of each sentence, with the
-        vocabularies and tag sets that ``rnnkit.load`` attaches."""
+        model's vocabularies and tag sets."""
         upos_out, xpos_out = [], [] if self.xpos is not None else None
         with evaluating(self):
             for start in range(0, len(sentences), batch_size):

@@ -4,7 +4,7 @@ from rnnkit.training.metrics import (bits_per_char, classification_metrics, conf
                                      format_translation_metrics, lm_metrics, perplexity, tagging_metrics,
                                      translation_metrics)
 from rnnkit.training.plots import plot_attention, plot_confusion, plot_loss
-from rnnkit.training.rundir import RunDir, load
+from rnnkit.training.rundir import RunDir
 from rnnkit.training.schedule import Schedule
 from rnnkit.training.teacher_forcing import TeacherForcing
 from rnnkit.training.trainer import Trainer, TrainingDiverged, TrainingInterrupted, TrainOptions
@@ -12,5 +12,5 @@ from rnnkit.training.trainer import Trainer, TrainingDiverged, TrainingInterrupt
 __all__ = ["RunDir", "Schedule", "TeacherForcing", "Trainer", "TrainOptions", "TrainingDiverged", "TrainingInterrupted",
            "bits_per_char", "classification_metrics", "confusion_matrix",
            "format_classification_metrics", "format_lm_metrics", "format_tagging_metrics", "format_translation_metrics",
-           "lm_metrics", "load", "perplexity", "plot_attention", "plot_confusion", "plot_loss", "tagging_metrics",
+           "lm_metrics", "perplexity", "plot_attention", "plot_confusion", "plot_loss", "tagging_metrics",
            "translation_metrics"]

@@ -1,14 +1,13 @@
-"""Run directories, and ``rnnkit.load``.
+"""Run directories.
 
 A run directory holds ``config.json`` (task, model, data with the label sets, and training
 options), the best weights on validation (or the last, without validation) in
-``model.safetensors``, the vocabulary in ``vocab.json`` (and the characters in ``chars.json``
-where a model spells words; a translation model has ``vocab.src.json`` and ``vocab.tgt.json``,
-and ``subword.src.model`` and ``subword.tgt.model`` where it uses subwords), one JSON object
-per line in ``metrics.jsonl``, PNG plots in ``plots/`` and resumable checkpoints in
-``checkpoints/``.  Every file is written atomically.  Loading checks ``config.json`` (its shape,
-and that the model it describes builds) and the weights file's header against that model before
-any weight is allocated, so a damaged or crafted run directory gives one clear error.
+``model.safetensors``, one JSON object per line in ``metrics.jsonl``, PNG plots in ``plots/``,
+resumable checkpoints in ``checkpoints/``, and the task's own files (vocabularies, tokenizers;
+``rnnkit.tasks`` names them).  Every file is written atomically.  Loading checks
+``config.json`` (its shape, and that the model it describes builds) and the weights file's header
+against that model before any weight is allocated, so a damaged or crafted run directory gives
+one clear error.
 """
 from __future__ import annotations
 
@@ -17,13 +16,10 @@ from pathlib import Path
 
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import load_model, save_model
+from safetensors.torch import save_model
 
-from rnnkit.data import ReversibleWordTokenizer, SubwordTokenizer, Vocab, tokenizer_for
 from rnnkit.errors import RnnkitError
-from rnnkit.devices import resolve_device
 from rnnkit.files import check_writable_folder, replace_atomic, write_atomic
-from rnnkit.models import MODELS
 
 
 class RunDir:
@@ -31,28 +27,21 @@ class RunDir:
         self.path = Path(path)
         self.config = self.path / "config.json"
         self.model = self.path / "model.safetensors"
-        self.vocab = self.path / "vocab.json"
-        self.chars = self.path / "chars.json"          # character vocabulary, where a model spells words
         self.metrics = self.path / "metrics.jsonl"
         self.plots = self.path / "plots"
         self.checkpoints = self.path / "checkpoints"
 
-    def side_vocab(self, side: str) -> Path:
-        """A translation model's vocabulary of ``side`` ("src" or "tgt")."""
-        return self.path / f"vocab.{side}.json"
-
-    def subword_model(self, side: str) -> Path:
-        return self.path / f"subword.{side}.model"
-
     @classmethod
-    def create(cls, path: str | Path, *, resume: bool) -> "RunDir":
-        """A new run directory, or with ``resume`` an existing one.  Never overwrites a run."""
+    def create(cls, path: str | Path, *, resume: bool, own_files: tuple[str, ...] = ()) -> "RunDir":
+        """A new run directory, or with ``resume`` an existing one.  Never overwrites a run: a
+        folder that is not empty is refused unless it holds only what a run killed before writing
+        config.json leaves (``own_files``: the files a task writes before it)."""
         run = cls(path)
         if resume:
             run.require()
             check_writable_folder(run.path, f"into the run directory {run.path}")
             return run
-        if run.path.exists() and (not run.path.is_dir() or any(run.path.iterdir())) and not run.unstarted():
+        if run.path.exists() and (not run.path.is_dir() or any(run.path.iterdir())) and not run.unstarted(own_files):
             raise RnnkitError(f"{run.path}: already exists and is not empty; pass --resume to continue "
                               "the run in it, or choose another --out")
         check_writable_folder(run.path, f"the run directory {run.path}")
@@ -63,16 +52,17 @@ class RunDir:
             raise RnnkitError(f"cannot make the run directory {run.path}: {e.strerror}") from None
         return run
 
-    def unstarted(self) -> bool:
+    def unstarted(self, own_files: tuple[str, ...] = ()) -> bool:
         """Whether this is what a run leaves when it is killed before writing config.json: only
-        files a new run writes again (empty plots/ and checkpoints/, vocabularies), nothing else."""
+        files a new run writes again (empty plots/ and checkpoints/, the task's ``own_files``
+        such as vocabularies, hidden temporary files), nothing else."""
         if not self.path.is_dir() or self.config.exists():
             return False
         for entry in self.path.iterdir():
             if entry in (self.plots, self.checkpoints):
                 if not entry.is_dir() or any(entry.iterdir()):
                     return False
-            elif not (entry.name.startswith(("vocab", "chars", "subword.", ".")) and entry.is_file()):
+            elif not (entry.is_file() and (entry.name in own_files or entry.name.startswith("."))):
                 return False
         return True
 
@@ -82,7 +72,7 @@ class RunDir:
                               "make one with `rnnkit train ... --out DIR`")
 
     def read_config(self) -> dict:
-        """config.json, checked to be an object naming a known task with its model options."""
+        """config.json, checked to be an object naming a task, with its model options."""
         self.require()
         try:
             config = json.loads(self.config.read_text())
@@ -90,8 +80,8 @@ class RunDir:
             raise RnnkitError(f"{self.config}: not valid JSON ({e})") from None
         if not isinstance(config, dict):
             raise RnnkitError(f"{self.config}: expected a JSON object, found a {type(config).__name__}")
-        if config.get("task") not in MODELS:
-            raise RnnkitError(f"{self.config}: \"task\" must be one of {sorted(MODELS)}, found {config.get('task')!r}")
+        if not isinstance(config.get("task"), str):
+            raise RnnkitError(f"{self.config}: \"task\" must name the run's task, found {config.get('task')!r}")
         for key in ("model", "data", "args"):
             if not isinstance(config.get(key, {}), dict):
                 raise RnnkitError(f"{self.config}: \"{key}\" must be a JSON object, found {config[key]!r}")
@@ -130,47 +120,13 @@ class RunDir:
         write_atomic(self.metrics, "".join(json.dumps(r) + "\n" for r in kept))
 
 
-def load(run_dir: str | Path, device: str | torch.device = "auto") -> torch.nn.Module:
-    """The trained model of a run directory on ``device`` ("auto": the GPU where there is one),
-    in eval mode, with ``.vocab``, ``.char_vocab``,
-    ``.tokenizer``, ``.labels`` and ``.config`` attached: ready for ``step()``, ``predict()``,
-    ``tag()`` or ``rnnkit.decoding.translate()`` (a translation model has ``.src_vocab``,
-    ``.tgt_vocab``, ``.src_tokenizer``, ``.tgt_tokenizer`` and ``.max_length`` instead)."""
-    run = RunDir(run_dir)
-    config = run.read_config()
-    task = config["task"]
-    if not run.model.is_file():
-        raise RnnkitError(f"{run.path}: has no model.safetensors yet (training has not saved a model)")
-    model = build_checked(task, config["model"], run)
-    try:
-        load_model(model, str(run.model))
-    except (OSError, RuntimeError, ValueError, SafetensorError) as e:
-        raise RnnkitError(f"{run.model}: cannot be read ({e})") from None
-    model.to(resolve_device(device))
-    data = config.get("data", {})
-    model.config = config
-    try:
-        if task == "translate":
-            for side in ("src", "tgt"):
-                setattr(model, f"{side}_vocab", Vocab.load(run.side_vocab(side)))
-                setattr(model, f"{side}_tokenizer", translation_tokenizer(data["tokenizer"], run, side))
-            model.max_length = data["max_length"]
-            return model.eval()
-        model.vocab = Vocab.load(run.vocab)
-        model.char_vocab = Vocab.load(run.chars) if run.chars.is_file() else None
-        model.tokenizer = tokenizer_for(data["level"], data.get("lowercase", False)) if data.get("level") else None
-    except KeyError as e:
-        raise RnnkitError(f"{run.config}: \"data\" lacks the entry {e}") from None
-    model.labels = data.get("labels")
-    return model.eval()
-
-
-def build_checked(task: str, options: dict, run: RunDir) -> torch.nn.Module:
-    """The model of ``config.json``, built only after its options have built it on the meta
-    device (no memory) and its parameters have matched the weights file's header."""
+def build_checked(model_class: type, options: dict, run: RunDir, task: str) -> None:
+    """Check that config.json's model ``options`` build a ``model_class`` (the model of ``task``)
+    on the meta device (no memory) whose parameters match the weights file's header; raise
+    RnnkitError where not."""
     try:
         with torch.device("meta"):
-            shape_only = MODELS[task](**options)
+            shape_only = model_class(**options)
     except (TypeError, ValueError, RuntimeError, OverflowError) as e:
         raise RnnkitError(f"{run.config}: the \"model\" options do not describe a {task} model ({e})") from None
     try:
@@ -191,13 +147,5 @@ def build_checked(task: str, options: dict, run: RunDir) -> torch.nn.Module:
         more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
         raise RnnkitError(f"{run.model} does not fit the {task} model of {run.config}: "
                           f"{'; '.join(problems[:3])}{more}")
-    return MODELS[task](**options)
 
 
-def translation_tokenizer(kind: str, run: RunDir, side: str):
-    """The saved tokenizer of one side of a translation run: "subword" or "word"."""
-    if kind == "subword":
-        return SubwordTokenizer.load(run.subword_model(side))
-    if kind == "word":
-        return ReversibleWordTokenizer()
-    raise RnnkitError(f"{run.config}: unknown tokenizer {kind!r}")

@@ -50,7 +50,7 @@ def test_run_directory_and_accuracy(trained, capsys):
     rd = RunDir(trained / "run")
     config = rd.read_config()
     assert config["task"] == "classify" and config["data"]["labels"] == ["neg", "pos"]
-    for path in (rd.model, rd.vocab, rd.metrics, rd.plots / "loss.png", rd.plots / "confusion.png"):
+    for path in (rd.model, rd.path / "vocab.json", rd.metrics, rd.plots / "loss.png", rd.plots / "confusion.png"):
         assert path.is_file(), path
     code, out, err = run(["evaluate", str(trained / "run"), "--test", str(trained / "test.tsv"), "--json"], capsys)
     assert code == 0

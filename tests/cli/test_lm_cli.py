@@ -28,7 +28,7 @@ def test_run_directory_layout(trained):
     run = RunDir(trained / "run")
     config = run.read_config()
     assert config["task"] == "lm" and config["data"] == {"level": "char"}
-    for path in (run.model, run.vocab, run.metrics, run.plots / "loss.png"):
+    for path in (run.model, run.path / "vocab.json", run.metrics, run.plots / "loss.png"):
         assert path.is_file(), path
     assert (run.checkpoints / "latest").is_file()
     assert any("valid_loss" in json.loads(line) for line in run.metrics.read_text().splitlines())
@@ -85,7 +85,7 @@ def test_complete(trained, capsys):
 def _favour(run_dir, prefix, tokens, extra=0.0):
     """Make the run's model at least as likely to produce each of ``tokens`` as its favourite token
     after ``prefix``, everywhere (their output rows become a constant logit); the changed model."""
-    from rnnkit.training import load
+    from rnnkit import load
 
     model = load(run_dir)
     ids = torch.tensor(model.vocab.encode(model.tokenizer.tokenize(prefix)))

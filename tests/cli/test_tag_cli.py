@@ -55,7 +55,7 @@ def test_run_directory_and_evaluate(trained, capsys):
     rd = RunDir(trained / "run")
     config = rd.read_config()
     assert config["task"] == "tag" and config["data"]["labels"]["upos"] == ["ADJ", "DET", "NOUN", "VERB"]
-    for path in (rd.model, rd.vocab, rd.chars, rd.plots / "loss.png", rd.plots / "confusion.png"):
+    for path in (rd.model, rd.path / "vocab.json", rd.path / "chars.json", rd.plots / "loss.png", rd.plots / "confusion.png"):
         assert path.is_file(), path
     code, out, _ = run(["evaluate", str(trained / "run"), "--test", str(trained / "test.conllu"), "--json"], capsys)
     metrics = json.loads(out)

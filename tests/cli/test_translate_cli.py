@@ -8,7 +8,8 @@ import pytest
 
 from rnnkit.cli.main import main
 from rnnkit.data import SubwordTokenizer
-from rnnkit.training import RunDir, load
+from rnnkit import load
+from rnnkit.training import RunDir
 
 ADJ = {"kleine": "small", "große": "big", "rote": "red", "alte": "old", "junge": "young", "blaue": "blue"}
 NOUN = {"Katze": "cat", "Frau": "woman", "Kuh": "cow", "Ente": "duck", "Maus": "mouse", "Ziege": "goat"}
@@ -60,8 +61,8 @@ def test_run_directory_has_one_vocabulary_per_side(trained):
     run = RunDir(trained / "run")
     config = run.read_config()
     assert config["task"] == "translate" and config["data"] == {"tokenizer": "word", "max_length": 100}
-    assert run.side_vocab("src").is_file() and run.side_vocab("tgt").is_file() and run.model.is_file()
-    assert not run.subword_model("src").exists() and (run.plots / "loss.png").is_file()
+    assert (run.path / "vocab.src.json").is_file() and (run.path / "vocab.tgt.json").is_file() and run.model.is_file()
+    assert not (run.path / "subword.src.model").exists() and (run.plots / "loss.png").is_file()
     model = load(run.path)
     assert "Katze" in model.src_vocab and "cat" in model.tgt_vocab and "Katze" not in model.tgt_vocab
     records = run.read_metrics()
@@ -117,7 +118,7 @@ def test_subwords_scheduled_sampling_and_resume(tmp_path, capsys):
     code, _, err = run([*args, "--epochs", "1"], capsys)
     assert code == 0, err
     run_dir = RunDir(tmp_path / "r")
-    assert run_dir.subword_model("src").is_file() and run_dir.subword_model("tgt").is_file()
+    assert (run_dir.path / "subword.src.model").is_file() and (run_dir.path / "subword.tgt.model").is_file()
     assert isinstance(load(run_dir.path).tgt_tokenizer, SubwordTokenizer)
     code, _, err = run(["train", "translate", "--src", src, "--tgt", tgt, "--out", str(tmp_path / "r"), "--resume",
                         "--epochs", "2"], capsys)

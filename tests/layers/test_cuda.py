@@ -108,7 +108,7 @@ def test_every_command_runs_on_the_gpu(tmp_path, monkeypatch, capsys):
         assert main(["train", task, *args, *tiny, "--out", f"runs/{task}"]) == 0, task
         for command in COMMANDS[task]:
             assert main([*command, "--device", "cuda"]) == 0, command
-        assert rnnkit.load(f"runs/{task}", device="cuda").config["task"] == task
+        assert rnnkit.load(f"runs/{task}", device="cuda").run_config["task"] == task
         assert next(rnnkit.load(f"runs/{task}").parameters()).is_cuda          # auto: the GPU
     assert main(["train", "lm", "--out", "runs/lm", "--resume", "--epochs", "3", "--device", "cpu"]) == 0
     capsys.readouterr()

@@ -107,16 +107,16 @@ def test_tagger_learns_and_tags_unseen_words_by_their_spelling():
 
 def test_tagger_validation_loss_is_the_loss_it_trains_xpos_included():
     """The validation loss of `rnnkit train tag --xpos` adds the XPOS cross-entropy, as training does."""
-    from rnnkit.cli.tag import score
+    from rnnkit.tasks.tagging import score
 
     sentences, tags, vocab, chars = tagger_data()
     xpos = [[(t + 1) % 3 for t in s] for s in tags]
     torch.manual_seed(0)
     model = SequenceTagger(len(vocab), len(chars), 3, num_xpos=3, embedding_dim=8, char_dim=4, char_hidden=4,
-                           hidden_size=8, num_layers=1, dropout=0.0, word_dropout=0.0).train()
+                           hidden_size=8, num_layers=1, dropout=0.0, word_dropout=0.0, vocab=vocab, char_vocab=chars,
+                           labels={"upos": ["A", "B", "C"], "xpos": ["a", "b", "c"]}).train()
     data = list(zip(sentences[:8], tags[:8], xpos[:8]))
-    labels = {"upos": ["A", "B", "C"], "xpos": ["a", "b", "c"]}
-    metrics, _ = score(model, data, vocab, chars, labels)
+    metrics, _ = score(model, data)
     with torch.no_grad():
         nats, n = model.eval().loss(model.encode(sentences[:8], vocab, chars, tags[:8], xpos[:8]))
     assert abs(metrics["loss"] - float(nats) / n) < 1e-5

@@ -230,10 +230,12 @@ def test_a_write_cut_by_a_kill_is_cleared_by_the_next_checkpoint(tmp_path):
 def test_a_start_killed_before_config_json_can_be_started_again(tmp_path):
     run = RunDir.create(tmp_path / "r", resume=False)
     (run.path / "vocab.json").write_text("{}")            # killed here: no config.json yet
-    assert RunDir.create(tmp_path / "r", resume=False).path == run.path
+    assert RunDir.create(tmp_path / "r", resume=False, own_files=("vocab.json",)).path == run.path
+    with pytest.raises(Exception, match="already exists and is not empty"):   # not a file of this task
+        RunDir.create(tmp_path / "r", resume=False, own_files=("chars.json",))
     (run.path / "notes.txt").write_text("the user's")
     with pytest.raises(Exception, match="already exists and is not empty"):
-        RunDir.create(tmp_path / "r", resume=False)
+        RunDir.create(tmp_path / "r", resume=False, own_files=("vocab.json",))
 
 
 def test_compiling_the_cpp_loop_is_not_training_time(tmp_path, monkeypatch):

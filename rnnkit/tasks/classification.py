@@ -1,0 +1,231 @@
+"""Sentence classification (many-to-one): read a whole text, decide one label."""
+from __future__ import annotations
+
+import sys
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from rnnkit.data import SentenceBatches, Vocab, pad_batch, read_text, read_tsv, tokenizer_for
+from rnnkit.devices import device_of, to_device
+from rnnkit.errors import DataError, RnnkitError
+from rnnkit.layers import POOLINGS
+from rnnkit.models import SequenceClassifier
+from rnnkit.models.modes import evaluating
+from rnnkit.tasks.base import (Output, Prepared, Task, Verb, best_with_confusion, load, load_weights,
+                               test_confusion_plot, writable_plots)
+from rnnkit.tasks.config import RecurrentConfig, TrainingConfig
+from rnnkit.tasks.options import DEVICE, Option, like, option, positive_int, probability, run_dir_argument
+from rnnkit.training import classification_metrics, confusion_matrix, format_classification_metrics
+
+
+@dataclass
+class ClassifierConfig(RecurrentConfig, TrainingConfig):
+    train: str = option(None, "training examples, TSV (.gz accepted)", required=True, metavar="FILE", group="data")
+    valid: str | None = option(None, "validation examples, same layout", flags=("--valid", "--dev"), metavar="FILE",
+                               group="data", exclusive="valid")
+    valid_fraction: float | None = option(None, "hold out a random fraction F of --train for validation (default 0.1 "
+                                                "without --valid)", type=probability, metavar="F", group="data",
+                                          exclusive="valid")
+    text_column: str | None = option(None, "text column: a header name or 0-based index (default: 0)", metavar="C",
+                                     group="data")
+    label_column: str | None = option(None, "label column: a header name or 0-based index (default: last)",
+                                      metavar="C", group="data")
+    keep_case: bool = option(False, "do not lowercase the text", group="data")
+    min_freq: int = option(1, "keep words seen at least this often", type=positive_int, group="data")
+    max_vocab: int | None = option(None, "keep at most this many words (most frequent)", type=positive_int,
+                                   group="data")
+    dropout: float = like(0.5, help="dropout on embeddings, between layers and before the classifier")
+    embedding: int = option(300, "word embedding size", type=positive_int, group="model")
+    unidirectional: bool = option(False, "read left to right only", group="model")
+    pooling: str = option("attention", "how the states become one vector: final states, mean, max, or learned "
+                                       "attention", choices=POOLINGS, group="model")
+    batch_size: int = like(64)
+    epochs: int | None = like(8, help="passes over the training data")
+
+
+class ClassificationTask(Task):
+    name, noun = "classify", "classifier"
+    help = "train a sentence classifier (many-to-one) on TSV files"
+    description = ("Train a recurrent sentence classifier: read the whole text, decide one label. Input: TSV, one "
+                   "example per line, text and label columns (by default the first and the last), every line with "
+                   "the same number of tab-separated fields; a first line whose label field is no label of the data "
+                   "(or names the columns) is a header.")
+    Config, model_class = ClassifierConfig, SequenceClassifier
+    files = ("vocab.json",)
+    unit, select, maximize = "example", "accuracy", True
+    evaluate_options = (Option("TSV", flags=("--test",), dest="test", metavar="FILE", required=True),)
+    evaluate_help = "a classifier gives accuracy, macro-F1 and loss (--test: TSV) and a confusion matrix"
+
+    def prepare(self, run) -> Prepared:
+        c = self.config
+        tokenizer = tokenizer_for("text", lowercase=not c.keep_case)
+        train_rows = rows(c.train, c.text_column, c.label_column)
+        if c.valid:
+            valid_path, valid_rows = c.valid, rows(c.valid, c.text_column, c.label_column)
+        else:   # a seeded random hold-out, in file order
+            fraction = 0.1 if c.valid_fraction is None else c.valid_fraction
+            order = torch.randperm(len(train_rows), generator=torch.Generator().manual_seed(c.seed)).tolist()
+            held = set(order[: round(len(order) * fraction)])
+            valid_path, valid_rows = c.train, [r for i, r in enumerate(train_rows) if i in held]
+            train_rows = [r for i, r in enumerate(train_rows) if i not in held]
+        if run is None:
+            labels = label_set([label for _, label, _ in train_rows])
+            if len(labels) < 2:
+                raise DataError(f"{c.train}: every example has the label {labels[0]!r}; a classifier needs two or more")
+            vocab = Vocab.build((w for text, _, _ in train_rows for w in tokenizer.tokenize(text)),
+                                min_freq=c.min_freq, max_size=c.max_vocab)
+        else:
+            labels, vocab = run.read_config()["data"]["labels"], Vocab.load(run.path / "vocab.json")
+        train_examples = encode(train_rows, c.train, vocab, tokenizer, labels)
+        valid_examples = encode(valid_rows, valid_path, vocab, tokenizer, labels)
+        model = SequenceClassifier(len(vocab), len(labels), embedding_dim=c.embedding,
+                                   bidirectional=not c.unidirectional, pooling=c.pooling, vocab=vocab,
+                                   tokenizer=tokenizer, labels=labels, **c.recurrent_options())
+        batches = SentenceBatches(train_examples, [len(ids) for ids, _ in train_examples], c.batch_size, collate,
+                                  seed=c.seed)
+        data = {"level": "text", "lowercase": not c.keep_case, "labels": labels, "text_column": c.text_column,
+                "label_column": c.label_column}
+        description = (f"{c.cell.upper()} classifier ({c.pooling} pooling): "
+                       f"{sum(p.numel() for p in model.parameters()):,} parameters, vocabulary {len(vocab):,}, "
+                       f"{len(labels)} labels, {len(train_examples):,} training and {len(valid_examples):,} "
+                       "validation examples")
+        return Prepared(model, batches.epoch, valid_examples or None, data, description)
+
+    def loss(self, model, batch, carry, step):
+        return (*model.loss(*batch), None)
+
+    def validate(self, model, valid) -> dict:
+        metrics, _ = score(model, valid)
+        return {k: v for k, v in metrics.items() if k != "per_class"}
+
+    def result(self, run, prepared, summary):
+        if prepared.valid is None:
+            return "no validation data", []
+        metrics, path = best_with_confusion(self, run, prepared.valid, score, lambda m: m.labels, "validation")
+        return (f"best validation accuracy {metrics['accuracy']:.4f} (macro-F1 {metrics['macro_f1']:.4f})",
+                [f"confusion matrix {path}"])
+
+    def save(self, run, prepared) -> None:
+        prepared.model.vocab.save(run.path / "vocab.json")
+
+    @classmethod
+    def load(cls, run, config, device):
+        data = config["data"]
+        return load_weights(cls, run, config, device, vocab=Vocab.load(run.path / "vocab.json"),
+                            tokenizer=tokenizer_for(data["level"], data.get("lowercase", False)),
+                            labels=data["labels"])
+
+    @classmethod
+    def evaluate(cls, model, args):
+        """Accuracy, macro-F1, per-class figures and loss on a labelled TSV file; the confusion
+        matrix goes to the run's plots/ as PNG."""
+        plots = writable_plots(args.run_dir)
+        data = model.run_config["data"]
+        test = rows(args.test, data.get("text_column"), data.get("label_column"))
+        metrics, confusion = score(model, encode(test, args.test, model.vocab, model.tokenizer, model.labels))
+        path = test_confusion_plot(plots, args.test, confusion, model.labels)
+        return metrics, [f"confusion matrix: {path}"]
+
+    format_metrics = staticmethod(format_classification_metrics)
+
+
+def label_set(values: list[str]) -> list[str]:
+    """The label set in a stable order: numerically where every label is a number."""
+    distinct = set(values)
+    try:
+        return sorted(distinct, key=float)
+    except ValueError:
+        return sorted(distinct)
+
+
+def rows(path, text_column, label_column) -> list[tuple[str, str, int]]:
+    """(text, label, line number) of every example of a labelled TSV file."""
+    data = read_tsv(path, text_column, label_column)
+    return list(zip(data.texts, data.labels, data.lines))
+
+
+def encode(examples, path, vocab: Vocab, tokenizer, labels: list[str]) -> list[tuple[list[int], int]]:
+    """(word ids, label id) per (text, label, line); a label the model does not know is an error."""
+    index = {label: k for k, label in enumerate(labels)}
+    encoded = []
+    for text, label, line in examples:
+        if label not in index:
+            raise DataError(f"{path}, line {line}: label {label!r} was not seen in training "
+                            f"(known labels: {', '.join(labels)})")
+        tokens = tokenizer.tokenize(text)
+        if not tokens:
+            raise DataError(f"{path}, line {line}: the text has no words")
+        encoded.append((vocab.encode(tokens), index[label]))
+    return encoded
+
+
+def collate(examples):
+    tokens, lengths = pad_batch([ids for ids, _ in examples], 0)
+    return tokens, lengths, torch.tensor([label for _, label in examples])
+
+
+def score(model: SequenceClassifier, examples, batch_size: int = 256) -> tuple[dict, torch.Tensor]:
+    """Loss (nats/example), accuracy, macro-F1, per-class figures, and the confusion matrix."""
+    n = len(model.labels)
+    confusion = torch.zeros(n, n, dtype=torch.long)
+    nats = 0.0
+    with evaluating(model):
+        for tokens, lengths, labels in SentenceBatches(examples, [len(e[0]) for e in examples], batch_size, collate,
+                                                       shuffle=False).epoch():
+            tokens, lengths, labels = to_device((tokens, lengths, labels), device_of(model))
+            logits, _ = model(tokens, lengths)
+            nats += float(model.nats(logits, labels))
+            confusion += confusion_matrix(logits.argmax(-1), labels, n)
+    return {"loss": nats / max(len(examples), 1), **classification_metrics(confusion, model.labels)}, confusion
+
+
+def _input_texts(model, path: str) -> list[str]:
+    if path == "-":
+        return sys.stdin.read().split("\n")
+    if Path(path).name.removesuffix(".gz").endswith(".tsv"):
+        data = model.run_config["data"]
+        return read_tsv(path, data.get("text_column"), data.get("label_column"), labelled=False).texts
+    return read_text(path).split("\n")
+
+
+def _classify(args) -> Output:
+    model = load(args.run_dir, args.device, task="classify")
+    if args.explain and model.pooling.how != "attention":
+        raise RnnkitError(f"--explain needs a model trained with --pooling attention; {args.run_dir} "
+                          f"uses {model.pooling.how!r} pooling")
+    texts = _input_texts(model, args.input)
+    if texts[-1:] == [""]:
+        texts.pop()   # the newline that ends the last line does not start another
+    keep = [i for i, t in enumerate(texts) if model.tokenizer.tokenize(t)]
+    if len(keep) < len(texts):
+        warnings.warn(f"{args.input}: {len(texts) - len(keep)} empty line(s) give empty output lines")
+    results = dict(zip(keep, model.predict([texts[i] for i in keep], batch_size=args.batch_size)))
+    lines = []
+    for i in range(len(texts)):
+        if i not in results:
+            lines.append("")
+            continue
+        label, p, weights = results[i]
+        line = f"{label}\t{p:.4f}"
+        if args.explain:
+            line += "\t" + " ".join(f"{w}:{a:.3f}" for w, a in weights)
+        lines.append(line)
+    return Output("".join(line + "\n" for line in lines))
+
+
+ClassificationTask.verbs = (Verb(
+    "classify", "label texts with a trained classifier",
+    "Print LABEL<TAB>PROBABILITY for each input line (an empty line gives an empty line). Input is plain text, one "
+    "example per line, or TSV laid out as in training when the file name ends in .tsv (one output line per "
+    "example).",
+    (run_dir_argument("classify"),
+     Option("input file, or - for standard input", flags=("input",), dest="input", nargs="?", default="-",
+            metavar="FILE"),
+     Option("add a third field: each word with its attention weight (attention pooling only)",
+            flags=("--explain",), dest="explain", flag=True, default=False),
+     Option("examples per batch", flags=("--batch-size",), dest="batch_size", type=positive_int, default=64),
+     DEVICE),
+    _classify),)

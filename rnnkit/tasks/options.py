@@ -1,0 +1,168 @@
+"""Options as data: what a task's configuration fields and verbs accept, for the command line to render.
+
+A configuration field made with ``option(...)`` is an option of ``rnnkit train TASK`` (its flag is
+the field name with dashes, ``--max-time`` for ``max_time``, unless ``flags`` says otherwise); one
+made with ``like(default)`` is the same option as in the parent configuration with a new default
+(and any other changes); a plain field is fixed for the task and not an option.  A verb's
+options are ``Option`` values with their ``dest``.  The value parsers below turn the text of an
+option into its value or raise ValueError with a message fit for the user.
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rnnkit.devices import resolve_device
+from rnnkit.errors import RnnkitError
+from rnnkit.files import check_writable_folder
+
+
+@dataclass(frozen=True)
+class Option:
+    help: str
+    flags: tuple[str, ...] = ()          # ("--valid", "--dev"); a name without dashes is positional
+    dest: str | None = None              # a field's name, where the option is a configuration field
+    type: Callable[[str], Any] | None = None
+    choices: tuple | None = None
+    metavar: str | None = None
+    required: bool = False
+    default: Any = None
+    flag: bool = False                   # a switch: present or not
+    nargs: str | None = None             # "?" or "+" for positionals
+    group: str | None = None             # "data", "model", "training", ... (help sections)
+    exclusive: str | None = None         # options sharing this name exclude each other
+
+
+def option(default, help: str, **spec) -> Any:
+    """A configuration field that is an option (``spec``: the fields of ``Option``)."""
+    return field(default=default, metadata={"option": Option(help=help, flag=isinstance(default, bool), **spec)})
+
+
+def like(default, **changes) -> Any:
+    """The parent configuration's option of the same name, with the default ``default``."""
+    return field(default=default, metadata={"like": changes})
+
+
+def options_of(config_class) -> list[Option]:
+    """The options of a configuration dataclass, each with its dest, flags and default."""
+    found = []
+    for f in dataclasses.fields(config_class):
+        spec = _spec(config_class, f)
+        if spec is None:
+            continue
+        flags = spec.flags or ("--" + f.name.replace("_", "-"),)
+        found.append(dataclasses.replace(spec, dest=f.name, flags=flags, default=f.default))
+    return found
+
+
+def _spec(config_class, f) -> Option | None:
+    if "option" in f.metadata:
+        return f.metadata["option"]
+    if "like" not in f.metadata:
+        return None
+    for base in config_class.__mro__[1:]:
+        inherited = getattr(base, "__dataclass_fields__", {}).get(f.name)
+        if inherited is not None and (spec := _spec(base, inherited)) is not None:
+            return dataclasses.replace(spec, **f.metadata["like"])
+    raise TypeError(f"{config_class.__name__}.{f.name}: like() needs an option of that name in a parent class")
+
+
+def make_config(config_class, values: dict):
+    """``config_class`` from option values (the rest take their defaults); names it does not have
+    are left out (a run directory may hold options of an older or newer release)."""
+    known = {f.name for f in dataclasses.fields(config_class)}
+    return config_class(**{k: v for k, v in values.items() if k in known})
+
+
+# -- value parsers ------------------------------------------------------------------------------
+
+def positive_int(text: str) -> int:
+    value = _number(int, text, "a positive integer")
+    if value <= 0:
+        raise ValueError(f"must be a positive integer, got {text}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    value = _number(float, text, "a positive number")
+    if not value > 0:
+        raise ValueError(f"must be a positive number, got {text}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    value = _number(float, text, "zero or a positive number")
+    if not value >= 0:
+        raise ValueError(f"must be zero or positive, got {text}")
+    return value
+
+
+def probability(text: str) -> float:
+    value = _number(float, text, "a number in [0, 1)")
+    if not 0 <= value < 1:
+        raise ValueError(f"must lie in [0, 1), got {text}")
+    return value
+
+
+def top_p(text: str) -> float:
+    """A nucleus-sampling threshold: in (0, 1]; 1 keeps every token (no filtering)."""
+    value = _number(float, text, "a number in (0, 1]")
+    if not 0 < value <= 1:
+        raise ValueError(f"must lie in (0, 1], got {text}")
+    return value
+
+
+def _number(kind, text: str, what: str):
+    try:
+        return kind(text)
+    except ValueError:
+        raise ValueError(f"must be {what}, got {text!r}") from None
+
+
+def output_file(text: str) -> str:
+    """A file to write: its folder must exist and be writable (checked before any work is done)."""
+    folder = Path(text).parent
+    if not folder.is_dir():
+        raise ValueError(f"cannot write {text}: folder {folder} does not exist")
+    if Path(text).is_dir():
+        raise ValueError(f"cannot write {text}: it is a folder")
+    _checked(check_writable_folder, folder, text)
+    return text
+
+
+def output_or_stdout(text: str) -> str:
+    """``-`` (standard output) or a file to write."""
+    return text if text == "-" else output_file(text)
+
+
+def run_directory(text: str) -> str:
+    """A run directory to create or continue: it, or the folder it will be made in, must be
+    writable (checked before any work is done)."""
+    _checked(check_writable_folder, text, f"the run directory {text}")
+    return text
+
+
+def device(text: str) -> str:
+    """``auto``, ``cpu``, ``cuda`` or ``cuda:N``, checked against this machine."""
+    _checked(resolve_device, text)
+    return text
+
+
+def _checked(check, *args) -> None:
+    try:
+        check(*args)
+    except RnnkitError as e:
+        raise ValueError(str(e)) from None
+
+
+DEVICE = Option("where the model runs: auto (the first CUDA GPU where there is one, else the CPU), cpu, cuda or "
+                "cuda:N", flags=("--device",), dest="device", type=device, default="auto")
+
+
+def run_dir_argument(task_command: str) -> Option:
+    """The RUN_DIR positional of a verb that reads a trained run."""
+    return Option(f"run directory of `rnnkit train {task_command}`", flags=("run_dir",), dest="run_dir",
+                  metavar="RUN_DIR")

@@ -1,0 +1,246 @@
+"""Part-of-speech tagging (aligned many-to-many): one tag per word of CoNLL-U sentences."""
+from __future__ import annotations
+
+import sys
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from rnnkit.data import SentenceBatches, Vocab, document_from_tokens, read_conllu, read_text
+from rnnkit.data.conllu import COLUMNS, UPOS, XPOS, parse_conllu
+from rnnkit.data.text import decode_text
+from rnnkit.errors import DataError, RnnkitError
+from rnnkit.files import write_atomic
+from rnnkit.models import SequenceTagger
+from rnnkit.models.modes import evaluating
+from rnnkit.tasks.base import (Output, Prepared, Task, Verb, best_with_confusion, load, load_weights,
+                               test_confusion_plot, writable_plots)
+from rnnkit.tasks.config import RecurrentConfig, TrainingConfig
+from rnnkit.tasks.options import (DEVICE, Option, like, option, output_or_stdout, positive_int, probability,
+                                  run_dir_argument)
+from rnnkit.training import confusion_matrix, format_tagging_metrics, tagging_metrics
+
+
+@dataclass
+class TaggerConfig(RecurrentConfig, TrainingConfig):
+    train: str = option(None, "training sentences, CoNLL-U (.gz accepted)", required=True, metavar="FILE",
+                        group="data")
+    valid: str | None = option(None, "validation sentences, CoNLL-U (selects the best model)",
+                               flags=("--valid", "--dev"), metavar="FILE", group="data")
+    xpos: bool = option(False, "also predict the language-specific XPOS column", group="data")
+    cell: str = "lstm"    # the BiLSTM tagger: the cell is not an option
+    reset: str = "after"
+    layers: int = like(2)
+    hidden: int = like(200)
+    dropout: float = like(0.33, help="dropout on word representations, between layers and before the output layers")
+    embedding: int = option(100, "word embedding size", type=positive_int, group="model")
+    char_embedding: int = option(32, "character embedding size", type=positive_int, group="model")
+    char_hidden: int = option(64, "character BiLSTM units per direction", type=positive_int, group="model")
+    word_dropout: float = option(0.1, "probability of reading a training word as <unk> (its characters stay)",
+                                 type=probability, group="model")
+    keep_case: bool = option(False, "word embeddings per cased form (default: lowercased)", group="model")
+    epochs: int | None = like(20, help="passes over the training data")
+
+
+class TaggingTask(Task):
+    name, noun = "tag", "tagger"
+    help = "train a part-of-speech tagger (aligned many-to-many) on CoNLL-U"
+    description = ("Train a tagger: word embeddings plus a character BiLSTM per word, a stacked BiLSTM, one softmax "
+                   "per word. Reads the UPOS (and with --xpos the XPOS) column of CoNLL-U files; multiword-token "
+                   "lines and empty nodes are skipped.")
+    Config, model_class = TaggerConfig, SequenceTagger
+    files = ("vocab.json", "chars.json")
+    select, maximize = "accuracy", True
+    evaluate_options = (Option("CoNLL-U", flags=("--test",), dest="test", metavar="FILE",
+                               required=True),)
+    evaluate_help = "a tagger gives UPOS accuracy overall and on unseen words (--test: CoNLL-U) and a confusion matrix"
+
+    def prepare(self, run) -> Prepared:
+        c = self.config
+        doc = read_conllu(c.train)
+        lower = not c.keep_case
+        if run is None:
+            forms = [w for s in doc.sentences for w in s.forms]
+            vocab = Vocab.build(w.lower() if lower else w for w in forms)
+            chars = Vocab.build(ch for w in forms for ch in w)
+            labels = {"upos": sorted({t for s in doc.sentences for t in s.upos})}
+            if c.xpos:
+                labels["xpos"] = sorted({t for s in doc.sentences for t in s.xpos})
+        else:
+            vocab, chars = Vocab.load(run.path / "vocab.json"), Vocab.load(run.path / "chars.json")
+            labels = run.read_config()["data"]["labels"]
+        train_data = examples(doc, c.train, labels)
+        valid_data = examples(read_conllu(c.valid), c.valid, labels) if c.valid else []
+        model = SequenceTagger(len(vocab), len(chars), len(labels["upos"]), len(labels.get("xpos", [])),
+                               embedding_dim=c.embedding, char_dim=c.char_embedding, char_hidden=c.char_hidden,
+                               word_dropout=c.word_dropout, lowercase_words=lower, vocab=vocab, char_vocab=chars,
+                               labels=labels, **c.recurrent_options())
+        batches = SentenceBatches(train_data, [len(f) for f, _, _ in train_data], c.batch_size, collater(model),
+                                  seed=c.seed)
+        tokens = sum(len(f) for f, _, _ in train_data)
+        description = (f"BiLSTM tagger: {sum(p.numel() for p in model.parameters()):,} parameters, {len(vocab):,} "
+                       f"words, {len(chars):,} characters, {len(labels['upos'])} UPOS tags"
+                       + (f", {len(labels['xpos'])} XPOS tags" if "xpos" in labels else "")
+                       + f"; {len(train_data):,} training sentences ({tokens:,} words), {len(valid_data):,} "
+                         "validation")
+        return Prepared(model, batches.epoch, valid_data or None, {"labels": labels}, description)
+
+    def loss(self, model, batch, carry, step):
+        return (*model.loss(batch), None)
+
+    def validate(self, model, valid) -> dict:
+        metrics, _ = score(model, valid)
+        return {k: v for k, v in metrics.items() if k != "per_tag"}
+
+    def result(self, run, prepared, summary):
+        if prepared.valid is None:
+            return "no validation data", []
+        metrics, path = best_with_confusion(self, run, prepared.valid, score, lambda m: m.labels["upos"],
+                                            "validation UPOS")
+        unseen = metrics["unseen_accuracy"]
+        return (f"best validation accuracy {metrics['accuracy']:.4f}"
+                + (f" (unseen words {unseen:.4f})" if unseen is not None else ""), [f"confusion matrix {path}"])
+
+    def save(self, run, prepared) -> None:
+        prepared.model.vocab.save(run.path / "vocab.json")
+        prepared.model.char_vocab.save(run.path / "chars.json")
+
+    @classmethod
+    def load(cls, run, config, device):
+        return load_weights(cls, run, config, device, vocab=Vocab.load(run.path / "vocab.json"),
+                            char_vocab=Vocab.load(run.path / "chars.json"), labels=config["data"]["labels"])
+
+    @classmethod
+    def evaluate(cls, model, args):
+        """UPOS accuracy (overall, unseen words, per tag) on a CoNLL-U file; the confusion matrix
+        goes to the run's plots/ as PNG."""
+        plots = writable_plots(args.run_dir)
+        metrics, confusion = score(model, examples(read_conllu(args.test), args.test, model.labels))
+        path = test_confusion_plot(plots, args.test, confusion, model.labels["upos"], "UPOS")
+        return metrics, [f"confusion matrix: {path}"]
+
+    format_metrics = staticmethod(format_tagging_metrics)
+
+
+def _tag_column(doc, path, column: int) -> list[list[str]]:
+    tags = [s.upos if column == UPOS else s.xpos for s in doc.sentences]
+    name = "UPOS" if column == UPOS else "XPOS"
+    for k, s in enumerate(doc.sentences):
+        for row, tag in zip(s.rows, tags[k]):
+            if tag == "_" or not tag:
+                raise DataError(f"{path}, line {row + 1}: no {name} tag (the column holds {tag!r})")
+    return tags
+
+
+def examples(doc, path, tagsets: dict[str, list[str]]) -> list[tuple]:
+    """(forms, UPOS ids, XPOS ids or None) per sentence; a tag training never saw is an error."""
+    out = []
+    columns = [("upos", UPOS)] + ([("xpos", XPOS)] if "xpos" in tagsets else [])
+    ids = {name: {t: k for k, t in enumerate(tagsets[name])} for name, _ in columns}
+    per_column = {name: _tag_column(doc, path, column) for name, column in columns}
+    for k, s in enumerate(doc.sentences):
+        encoded = {}
+        for name, _ in columns:
+            for row, tag in zip(s.rows, per_column[name][k]):
+                if tag not in ids[name]:
+                    raise DataError(f"{path}, line {row + 1}: {name.upper()} tag {tag!r} was not seen in training")
+            encoded[name] = [ids[name][t] for t in per_column[name][k]]
+        out.append((s.forms, encoded["upos"], encoded.get("xpos")))
+    return out
+
+
+def collater(model: SequenceTagger):
+    def collate(batch):
+        xpos = [x for _, _, x in batch] if batch[0][2] is not None else None
+        return model.encode([f for f, _, _ in batch], model.vocab, model.char_vocab, [u for _, u, _ in batch], xpos)
+    return collate
+
+
+def score(model: SequenceTagger, data: list[tuple], batch_size: int = 64) -> tuple[dict, torch.Tensor]:
+    """UPOS accuracy overall, on words outside the training vocabulary (which holds every
+    training word) and per tag; XPOS accuracy where the model has it; loss per token."""
+    vocab, labels = model.vocab, model.labels
+    n = len(labels["upos"])
+    confusion = torch.zeros(n, n, dtype=torch.long)
+    nats, unseen_ok, unseen, xpos_ok = 0.0, 0, 0, 0
+    batches = SentenceBatches(data, [len(f) for f, _, _ in data], batch_size, collater(model), shuffle=False).epoch()
+    with evaluating(model):
+        for batch in batches:
+            upos, xpos = outputs = model(batch)
+            mask = batch.upos != -100
+            nats += float(model.nats(outputs, batch))   # the loss training minimises (XPOS included)
+            predicted = upos.argmax(-1)
+            confusion += confusion_matrix(predicted[mask], batch.upos[mask], n)
+            new = mask & (batch.words == vocab.unk_id)
+            unseen += int(new.sum())
+            unseen_ok += int((predicted == batch.upos)[new].sum())
+            if xpos is not None:
+                xpos_ok += int((xpos.argmax(-1) == batch.xpos)[mask].sum())
+    metrics = {"loss": nats / max(int(confusion.sum()), 1),
+               **tagging_metrics(confusion, labels["upos"], unseen_ok, unseen)}
+    if model.xpos is not None:
+        metrics["xpos_accuracy"] = xpos_ok / max(int(confusion.sum()), 1)
+    return metrics, confusion
+
+
+def _looks_like_conllu(text: str) -> bool:
+    """Standard input is CoNLL-U when its first line that is neither blank nor a comment has 10 columns."""
+    first = next((line for line in text.split("\n") if line.strip() and not line.startswith("#")), "")
+    return len(first.split("\t")) == COLUMNS
+
+
+def _read_input(path: str):
+    """The sentences to tag, as a CoNLL-U document: a .conllu file, plain text (one whitespace-
+    tokenised sentence per line), or standard input in either form."""
+    name = "standard input" if path == "-" else path
+    if path == "-":
+        stdin = getattr(sys.stdin, "buffer", None)
+        text = decode_text(stdin.read() if stdin is not None else sys.stdin.read().encode("utf-8"), name)
+        conllu = _looks_like_conllu(text)
+    else:
+        conllu = Path(path).name.removesuffix(".gz").endswith(".conllu")
+        text = None if conllu else read_text(path)
+    if conllu:
+        return parse_conllu(text, name) if text is not None else read_conllu(path)
+    lines = text.split("\n")
+    sentences = [line.split() for line in lines]
+    empty = sum(1 for k, s in enumerate(sentences) if not s and k < len(lines) - 1)
+    if empty:
+        warnings.warn(f"{name}: {empty} empty line(s) skipped")
+    return document_from_tokens([s for s in sentences if s])
+
+
+def _tag(args) -> Output:
+    model = load(args.run_dir, args.device, task="tag")
+    if args.xpos and model.xpos is None:
+        raise RnnkitError(f"--xpos: the model in {args.run_dir} was trained without XPOS (train with --xpos)")
+    doc = _read_input(args.input)
+    upos, xpos = model.tag([s.forms for s in doc.sentences], batch_size=args.batch_size)
+    doc.set_tags(UPOS, upos)
+    if args.xpos:
+        doc.set_tags(XPOS, xpos)
+    done = f"tagged {len(doc.sentences):,} sentences ({sum(len(s.forms) for s in doc.sentences):,} words)"
+    if args.output == "-":
+        return Output(doc.text(), [done])
+    write_atomic(Path(args.output), doc.text())
+    return Output("", [f"{done} into {args.output}"])
+
+
+TaggingTask.verbs = (Verb(
+    "tag", "tag sentences with a trained tagger, writing CoNLL-U",
+    "Tag every word. A .conllu input keeps every line byte for byte except the UPOS column of word lines (and XPOS "
+    "with --xpos); any other input is plain text, one whitespace-tokenised sentence per line, written as complete "
+    "10-column CoNLL-U.",
+    (run_dir_argument("tag"),
+     Option("CoNLL-U (by extension .conllu) or plain text; - reads standard input, as CoNLL-U when its first line "
+            "that is not a # comment has 10 tab-separated columns, else as plain text", flags=("--input",),
+            dest="input", required=True, metavar="FILE"),
+     Option("CoNLL-U to write (atomically); - writes it to standard output", flags=("--output",), dest="output",
+            required=True, type=output_or_stdout, metavar="FILE"),
+     Option("also write the XPOS column (if the model predicts it)", flags=("--xpos",), dest="xpos", flag=True,
+            default=False),
+     Option("sentences per batch", flags=("--batch-size",), dest="batch_size", type=positive_int, default=64),
+     DEVICE),
+    _tag),)
