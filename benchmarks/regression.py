@@ -1,0 +1,90 @@
+"""Regression check of a redesign: the same three training runs with two versions of rnnkit, one
+after the other on this machine, side by side.
+
+    python benchmarks/regression.py --code NAME=DIR [--code NAME=DIR ...] [--fresh] [--data DIR]
+
+Each ``--code`` names a checkout of rnnkit (a git worktree of the commit to measure; its
+``rnnkit`` package is what runs).  The runs, with the configurations of the task benchmarks:
+- ``shakespeare_5min``: character LM on tinyshakespeare, 5 minutes (``benchmarks/lm.py``);
+- ``sst2_last``: SST-2 with ``last`` pooling, selected on dev.tsv (``benchmarks/classify.py``);
+- ``multi30k_words_15min``: Multi30k De->En with the word tokenizer, attention, 15 minutes
+  (``benchmarks/translate.py``).
+Results: benchmarks/results/regression.json, one entry per (code, run); a rerun skips recorded
+entries.  Run it alone: these figures are time-bound.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import classify
+import lm
+import translate
+from common import DATA, HERE, RUNS, Results, best, metrics, speed
+
+
+def runs(data: Path) -> dict[str, tuple[str, list[str], str, bool, str]]:
+    """name: (task, arguments, the validation metric that selects, maximize?, speed key)."""
+    text = data / "shakespeare" / "input.txt"
+    seconds, _, lm_config = lm.SHAKESPEARE_RUNS["shakespeare_5min"]
+    glue = data / "sst2" / "glue"
+    m30k = data / "multi30k"
+    return {
+        "shakespeare_5min": ("lm", ["--text", str(text), "--valid-fraction", "0.1", *lm_config, "--max-time",
+                                    str(seconds)], "valid_loss", False, "tokens_per_s"),
+        "sst2_last": ("classify", ["--train", str(glue / "train.tsv"), "--valid", str(glue / "dev.tsv"),
+                                   *classify.CONFIG, *classify.RUNS["sst2_last"][0]],
+                      "valid_accuracy", True, "examples_per_s"),
+        "multi30k_words_15min": ("translate", ["--src", str(m30k / "train.de.gz"), "--tgt", str(m30k / "train.en.gz"),
+                                               "--valid-src", str(m30k / "val.de.gz"), "--valid-tgt",
+                                               str(m30k / "val.en.gz"), *translate.MODEL,
+                                               *translate.TOKENIZERS["word"], "--attention", "general",
+                                               "--max-time", "900"],
+                                 "valid_bleu", True, "tokens_per_s"),
+    }
+
+
+def train_with(code: Path, task: str, name: str, args: list[str]) -> tuple[Path, float]:
+    """``rnnkit train TASK`` run from the checkout ``code``; its directory and wall time."""
+    out = RUNS / name
+    shutil.rmtree(out, ignore_errors=True)
+    env = dict(os.environ, PYTHONPATH=str(code))
+    start = time.monotonic()
+    subprocess.run([sys.executable, "-m", "rnnkit.cli.main", "train", task, *args, "--out", str(out)],
+                   check=True, cwd=code, env=env)
+    return out, time.monotonic() - start
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--code", action="append", required=True, metavar="NAME=DIR",
+                        help="a version to measure: a label and the checkout that holds it")
+    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--fresh", action="store_true", help="forget recorded results")
+    args = parser.parse_args(argv)
+    versions = dict(spec.split("=", 1) for spec in args.code)
+    results = Results(HERE / "results" / "regression.json", args.fresh)
+    for name, (task, options, key, maximize, unit) in runs(args.data).items():
+        for label, code in versions.items():
+            entry = f"{name}/{label}"
+            if entry in results:
+                continue
+            commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=code, capture_output=True,
+                                    text=True).stdout.strip()
+            run, wall = train_with(Path(code).resolve(), task, f"regression_{name}_{label}", options)
+            records = metrics(run)
+            chosen = best(records, key, maximize)
+            results[entry] = {"commit": commit, "wall_s": wall, "best": chosen[key], "metric": key,
+                              "best_at_s": chosen["elapsed"], "speed": speed(records, unit), "speed_unit": unit,
+                              "steps": max(r["step"] for r in records)}
+    results.show()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
