@@ -6,7 +6,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test bench bench-core bench-lm bench-classify bench-tag bench-translate bench-reliability clean
+.PHONY: install demo test bench bench-core bench-lm bench-classify bench-tag bench-translate bench-reliability \
+        bench-regression clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -50,6 +51,14 @@ bench-translate: $(STAMP)
 # against the uninterrupted run, bit for bit
 bench-reliability: $(STAMP)
 	$(PY) benchmarks/kill_loop.py
+
+# about 60 minutes: a redesign against the code before it, side by side (char LM 5 min, SST-2
+# last, Multi30k words 15 min, and 3 interleaved rounds of 45-second speed runs); OLD is a
+# checkout of the code before, e.g. `git worktree add /tmp/old <commit>`, then
+# `make bench-regression OLD=/tmp/old`
+bench-regression: $(STAMP)
+	test -n "$(OLD)" || { echo "give OLD=DIR, a checkout of the code to compare with"; exit 2; }
+	$(PY) benchmarks/regression.py --code old=$(OLD) --code new=. --speed-repeats 3
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -113,12 +113,11 @@ def generation(results: Results, length: int = 3000, reps: int = 3) -> None:
             token = sample(out(state[0]), 1.0, generator=gen)
 
     def rnnkit_generic():
-        sampler = model.native_sampler
-        model.native_sampler = lambda: None          # the model.step() loop of rnnkit.decoding
+        model.one_step_weights = lambda: None        # the model.step() loop of rnnkit.decoding
         try:
             generate(model, [0], length, generator=torch.Generator().manual_seed(0))
         finally:
-            model.native_sampler = sampler
+            del model.one_step_weights
 
     def rnnkit_fast():
         generate(model, [0], length, generator=torch.Generator().manual_seed(0))

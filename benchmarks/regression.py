@@ -1,7 +1,7 @@
 """Regression check of a redesign: the same three training runs with two versions of rnnkit, one
 after the other on this machine, side by side.
 
-    python benchmarks/regression.py --code NAME=DIR [--code NAME=DIR ...] [--fresh] [--data DIR]
+    python benchmarks/regression.py --code NAME=DIR [--code NAME=DIR ...] [--speed-repeats N] [--fresh]
 
 Each ``--code`` names a checkout of rnnkit (a git worktree of the commit to measure; its
 ``rnnkit`` package is what runs).  The runs, with the configurations of the task benchmarks:
@@ -9,6 +9,9 @@ Each ``--code`` names a checkout of rnnkit (a git worktree of the commit to meas
 - ``sst2_last``: SST-2 with ``last`` pooling, selected on dev.tsv (``benchmarks/classify.py``);
 - ``multi30k_words_15min``: Multi30k De->En with the word tokenizer, attention, 15 minutes
   (``benchmarks/translate.py``).
+Each run is long and runs once, so its speed moves with the machine's mood; ``--speed-repeats N``
+adds the noise estimate: N rounds of 45-second runs of the character LM, the versions
+interleaved within each round, their median training speeds listed per version.
 Results: benchmarks/results/regression.json, one entry per (code, run); a rerun skips recorded
 entries.  Run it alone: these figures are time-bound.
 """
@@ -60,15 +63,31 @@ def train_with(code: Path, task: str, name: str, args: list[str]) -> tuple[Path,
     return out, time.monotonic() - start
 
 
+def speed_rounds(versions: dict[str, str], data: Path, repeats: int, results: Results) -> None:
+    """``repeats`` rounds of a 45-second character LM run per version, interleaved; tokens/s."""
+    task, options, *_ = runs(data)["shakespeare_5min"]
+    options = [*options[:-2], "--max-time", "45", "--eval-every", "100000"]   # no evaluation until the end
+    for label, code in versions.items():
+        results.data.setdefault(f"speed_rounds/{label}", [])
+    for _ in range(repeats):
+        for label, code in versions.items():
+            run, _ = train_with(Path(code).resolve(), task, f"regression_speed_{label}", options)
+            results[f"speed_rounds/{label}"] = [*results[f"speed_rounds/{label}"], speed(metrics(run))]
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--code", action="append", required=True, metavar="NAME=DIR",
                         help="a version to measure: a label and the checkout that holds it")
     parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--speed-repeats", type=int, default=0, metavar="N",
+                        help="also N interleaved rounds of 45-second speed runs per version")
     parser.add_argument("--fresh", action="store_true", help="forget recorded results")
     args = parser.parse_args(argv)
     versions = dict(spec.split("=", 1) for spec in args.code)
     results = Results(HERE / "results" / "regression.json", args.fresh)
+    if args.speed_repeats:
+        speed_rounds(versions, args.data, args.speed_repeats, results)
     for name, (task, options, key, maximize, unit) in runs(args.data).items():
         for label, code in versions.items():
             entry = f"{name}/{label}"

@@ -16,8 +16,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import torch
-
 from rnnkit.cli.formatting import HelpFormatter
 
 MARKER = ".rnnkit-demo"
@@ -109,16 +107,11 @@ def show(out: Path, seed: int, stream=None) -> None:
 
 def gate_table(model, sentence: str, stream) -> None:
     """The first layer's gates, averaged over units, while the model reads ``sentence``."""
-    ids = torch.tensor(model.vocab.encode(model.tokenizer.tokenize(sentence)))[:, None]
-    with torch.no_grad():
-        probs = model(ids)[0][:, 0].softmax(-1)
-        trace = model.rnn.trace(model.embedding(ids))
-    i, f, o = (trace.gates[g][0, :, 0] for g in "ifo")
-    c = trace.c[0, :, 0]
+    from rnnkit.tasks.language_model import gate_readings
+
     print(f"\n--- the first LSTM layer reading {sentence!r}: mean gate values over its units, the mean |c|, "
           "and the model's guess of the next character ---", file=stream)
     print(f"{'char':>6} {'input i':>8} {'forget f':>9} {'output o':>9} {'|c|':>6}  next (p)", file=stream)
-    for t, ch in enumerate(sentence):
-        p, k = probs[t].max(0)
-        print(f"{ch!r:>6} {i[t].mean():8.3f} {f[t].mean():9.3f} {o[t].mean():9.3f} {c[t].abs().mean():6.2f}  "
-              f"{model.vocab.tokens[k]!r} ({p:.2f})", file=stream)
+    for r in gate_readings(model, sentence):
+        print(f"{r['token']!r:>6} {r['i']:8.3f} {r['f']:9.3f} {r['o']:9.3f} {r['c']:6.2f}  "
+              f"{r['next']!r} ({r['p']:.2f})", file=stream)

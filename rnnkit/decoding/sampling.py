@@ -3,9 +3,9 @@
 The prime is read in one call (the state is what carries it forward), then each new token is
 drawn from ``softmax(logits / temperature)`` restricted to the ``top_k`` most likely tokens
 and/or the smallest set whose probability reaches ``top_p`` (nucleus sampling, Holtzman et al.
-2020).  Temperature 0 is greedy decoding: always the most likely token.  A model may offer a faster
-sampler of its own (``native_sampler()``, the C++ loop of ``rnnkit.engine.sampler``), which
-draws the same way from a random stream seeded by ``generator``.
+2020).  Temperature 0 is greedy decoding: always the most likely token.  A model that offers
+``one_step_weights()`` is sampled by the C++ loop of ``rnnkit.decoding.native``, which draws the
+same way from a random stream seeded by ``generator``.
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 import torch
 
+from rnnkit.decoding.native import NativeSampler
 from rnnkit.devices import device_of
 
 
@@ -52,7 +53,7 @@ def generate(model, prime: list[int], length: int, *, temperature: float = 1.0, 
     banned = sorted(set(banned))
     logits, state = model(torch.tensor(prime, device=device_of(model))[:, None], state)
     logits = logits[-1]
-    sampler = model.native_sampler(banned) if hasattr(model, "native_sampler") else None
+    sampler = NativeSampler.of(model, banned)
     if sampler is not None:
         seed = int(torch.randint(0, 2**62, (1,), generator=generator))
         return sampler.sample(state, ban(logits, banned), length, temperature, top_k, top_p, seed, stop)

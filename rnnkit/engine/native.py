@@ -1,9 +1,10 @@
-"""The C++ time loop (``native/loop.cpp``), compiled once per machine and cached.
+"""The C++ time loop (``native/loop.cpp`` over ``native/loop.h``), compiled once per machine and
+cached, and the build of every C++ extension of rnnkit (``Extension``).
 
-``torch.utils.cpp_extension.load`` compiles it with ninja into torch's extension cache
+``torch.utils.cpp_extension.load`` compiles an extension with ninja into torch's extension cache
 (``$TORCH_EXTENSIONS_DIR``, default ``~/.cache/torch_extensions``) under a name that digests the
-source, the flags and the torch and Python versions; it never installs anything, so pip cannot
-fetch a second torch.  A marker file, written last, marks a completed build; later processes
+source, its headers, the flags and the torch and Python versions; it never installs anything, so
+pip cannot fetch a second torch.  A marker file, written last, marks a completed build; later processes
 import that library directly, without ninja, whatever the checkout or the ninja binary.  An OS
 lock next to the build directory lets one process compile at a time (waiting at most
 ``$RNNKIT_BUILD_WAIT`` seconds, default 600); the kernel releases it when its holder dies, and
@@ -37,9 +38,6 @@ SOURCE = Path(__file__).with_name("native") / "loop.cpp"
 CELL_IDS = {"rnn_tanh": 0, "rnn_relu": 1, "lstm": 2, "lstm_ln": 3, "gru": 4, "gru_before": 5}   # as loop.cpp numbers them
 MARKER = "rnnkit-complete"   # written into the build directory, atomically, once the library is built
 
-_lock = threading.Lock()
-_module = None
-_failed = False
 _disabled = os.environ.get("RNNKIT_NATIVE", "1") == "0"
 
 
@@ -58,12 +56,6 @@ def _flags() -> list[str]:
     return flags
 
 
-def _name() -> str:
-    """The extension's name: a digest of the source, the flags, torch's version and Python's ABI."""
-    parts = [SOURCE.read_text(), *_flags(), torch.__version__, importlib.machinery.EXTENSION_SUFFIXES[0]]
-    return "rnnkit_loop_" + hashlib.sha1("\n".join(parts).encode()).hexdigest()[:10]
-
-
 def _build_dir(name: str) -> Path:
     from torch.utils import cpp_extension
 
@@ -75,13 +67,13 @@ def _complete(build_dir: Path) -> bool:
 
 
 @contextlib.contextmanager
-def _build_lock(path: Path, wait: float):
+def _build_lock(path: Path, wait: float, what: str = "the C++ time loop"):
     """Hold an exclusive ``flock`` on ``path`` (the kernel drops it if this process dies), waiting
     at most ``wait`` seconds for another holder: past that, ``TimeoutError``.  The file holds the
     holder's pid; it is never deleted, so every process locks the same file."""
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        _acquire(fd, wait)
+        _acquire(fd, wait, what)
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         yield
@@ -89,7 +81,7 @@ def _build_lock(path: Path, wait: float):
         os.close(fd)
 
 
-def _acquire(fd: int, wait: float) -> None:
+def _acquire(fd: int, wait: float, what: str) -> None:
     deadline = time.monotonic() + wait
     told = False
     while True:
@@ -99,7 +91,7 @@ def _acquire(fd: int, wait: float) -> None:
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode().strip() or "unknown"
         if not told:
-            print(f"rnnkit: waiting for another process to finish compiling the C++ time loop (pid {holder}) ...",
+            print(f"rnnkit: waiting for another process to finish compiling {what} (pid {holder}) ...",
                   file=sys.stderr, flush=True)
             told = True
         if time.monotonic() >= deadline:
@@ -119,23 +111,6 @@ def _clear(build_dir: Path) -> None:
     build_dir.mkdir(parents=True, exist_ok=True)
 
 
-def _compile(name: str, build_dir: Path):
-    """Compile into a clean ``build_dir`` (the caller holds the build lock), then mark it complete."""
-    from torch.utils import cpp_extension
-
-    _clear(build_dir)
-    if shutil.which("ninja") is None:   # installed with rnnkit into the environment's bin/
-        os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
-    print(f"rnnkit: compiling the C++ time loop into {build_dir} (once per machine, about a minute) ...",
-          file=sys.stderr, flush=True)
-    start = time.monotonic()
-    module = cpp_extension.load(name=name, sources=[str(SOURCE)], extra_cflags=_flags(),
-                                extra_ldflags=["-fopenmp"], build_directory=str(build_dir), verbose=False)
-    write_atomic(build_dir / MARKER, f"{name}.so\n")
-    print(f"rnnkit: C++ time loop compiled in {time.monotonic() - start:.0f} s", file=sys.stderr, flush=True)
-    return module
-
-
 def _import(name: str, build_dir: Path):
     """Load a completed build the way ``cpp_extension`` does, without ninja."""
     spec = importlib.util.spec_from_file_location(name, build_dir / f"{name}.so")
@@ -144,55 +119,95 @@ def _import(name: str, build_dir: Path):
     return module
 
 
-def _build():
-    name = _name()
-    build_dir = _build_dir(name)
-    if not _complete(build_dir):
-        with _build_lock(build_dir.with_name(f"{name}.lock"), float(os.environ.get("RNNKIT_BUILD_WAIT", "600"))):
-            if not _complete(build_dir):
-                return _compile(name, build_dir)
-    return _import(name, build_dir)
-
-
 def _reason(e: Exception) -> str:
     message = str(e).strip()
     return f"{type(e).__name__}: {message.splitlines()[-1]}" if message else type(e).__name__
 
 
-def built() -> Path | None:
-    """The library of a completed build in the cache, else None."""
-    name = _name()
-    build_dir = _build_dir(name)
-    return build_dir / f"{name}.so" if _complete(build_dir) else None
+class Extension:
+    """One C++ extension of rnnkit: ``source`` (which may include the headers of ``include``),
+    compiled once per machine into torch's cache under a name digesting the source, those
+    headers, the flags and the torch and Python versions, then imported without ninja."""
 
+    def __init__(self, prefix: str, source: Path, what: str, fallback: str, include: tuple[Path, ...] = ()):
+        """``what``: its name in messages; ``fallback``: what runs where it cannot be built."""
+        self.prefix, self.source, self.what, self.fallback, self.include = prefix, source, what, fallback, include
+        self.module = None
+        self.failed = False
+        self._lock = threading.Lock()
 
-def build() -> Path | None:
-    """Compile the C++ loop now unless a completed build is cached, and load it: the library's
-    path, or None where it is disabled.  Raises ``BuildError`` where it cannot be built."""
-    global _module, _failed
-    if _disabled:
-        return None
-    with _lock:
-        if _module is None:
+    def name(self) -> str:
+        headers = sorted(h for folder in (self.source.parent, *self.include) for h in folder.glob("*.h"))
+        parts = [self.source.read_text(), *(h.read_text() for h in headers), *_flags(), torch.__version__,
+                 importlib.machinery.EXTENSION_SUFFIXES[0]]
+        return f"{self.prefix}_" + hashlib.sha1("\n".join(parts).encode()).hexdigest()[:10]
+
+    def built(self) -> Path | None:
+        """The library of a completed build in the cache, else None."""
+        name = self.name()
+        build_dir = _build_dir(name)
+        return build_dir / f"{name}.so" if _complete(build_dir) else None
+
+    def build(self) -> Path | None:
+        """Compile now unless a completed build is cached, and load it: the library's path, or
+        None where it is disabled.  Raises ``BuildError`` where it cannot be built."""
+        if _disabled:
+            return None
+        with self._lock:
+            if self.module is None:
+                try:
+                    self.module = self._build()
+                except Exception as e:
+                    self.failed = True
+                    raise BuildError(_reason(e)) from e
+        return Path(self.module.__file__)
+
+    def get(self):
+        """The compiled module, or None where it is disabled or could not be built."""
+        if _disabled or self.failed:
+            return None
+        if self.module is None:
             try:
-                _module = _build()
-            except Exception as e:
-                _failed = True
-                raise BuildError(_reason(e)) from e
-    return Path(_module.__file__)
+                self.build()
+            except BuildError as e:  # no compiler, no headers, a build that never ends: the Python code
+                warnings.warn(f"rnnkit: {self.what} could not be built ({e}); using {self.fallback}", stacklevel=3)
+        return self.module
+
+    def _build(self):
+        name = self.name()
+        build_dir = _build_dir(name)
+        if not _complete(build_dir):
+            wait = float(os.environ.get("RNNKIT_BUILD_WAIT", "600"))
+            with _build_lock(build_dir.with_name(f"{name}.lock"), wait, self.what):
+                if not _complete(build_dir):
+                    return self._compile(name, build_dir)
+        return _import(name, build_dir)
+
+    def _compile(self, name: str, build_dir: Path):
+        """Compile into a clean ``build_dir`` (the caller holds the build lock), then mark it complete."""
+        from torch.utils import cpp_extension
+
+        _clear(build_dir)
+        if shutil.which("ninja") is None:   # installed with rnnkit into the environment's bin/
+            os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+        print(f"rnnkit: compiling {self.what} into {build_dir} (once per machine, about a minute) ...",
+              file=sys.stderr, flush=True)
+        start = time.monotonic()
+        module = cpp_extension.load(name=name, sources=[str(self.source)], extra_cflags=_flags(),
+                                    extra_include_paths=[str(p) for p in self.include], extra_ldflags=["-fopenmp"],
+                                    build_directory=str(build_dir), verbose=False)
+        write_atomic(build_dir / MARKER, f"{name}.so\n")
+        print(f"rnnkit: {self.what.removeprefix('the ')} compiled in {time.monotonic() - start:.0f} s", file=sys.stderr,
+              flush=True)
+        return module
+
+
+LOOP = Extension("rnnkit_loop", SOURCE, "the C++ time loop", "the slower Python loop")
 
 
 def get():
-    """The compiled module, or None where it is disabled or could not be built."""
-    if _disabled or _failed:
-        return None
-    if _module is None:
-        try:
-            build()
-        except BuildError as e:  # no compiler, no headers, a build that never ends: the Python loop
-            warnings.warn(f"rnnkit: the C++ time loop could not be built ({e}); using the slower Python loop",
-                          stacklevel=3)
-    return _module
+    """The time loop's compiled module, or None where it is disabled or could not be built."""
+    return LOOP.get()
 
 
 def usable(xg: torch.Tensor, cell=None) -> bool:

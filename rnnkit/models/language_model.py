@@ -17,7 +17,7 @@ from torch import nn
 from rnnkit.data import StreamBatches
 from rnnkit.devices import device_of, to_device
 from rnnkit.engine.projection import linear
-from rnnkit.engine.sampler import NativeSampler
+from rnnkit.engine import native
 from rnnkit.cells import resolve
 from rnnkit.layers import Recurrent
 
@@ -74,18 +74,14 @@ class LanguageModel(nn.Module):
         nats = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction="sum")
         return nats, targets.numel(), state
 
-    def native_sampler(self, banned: list[int] = ()):
-        """The C++ sampling loop over this model's weights (``rnnkit.engine.sampler``), or None
-        where it cannot run (training mode, not on the CPU, or no C++ loop); it never draws the
-        ``banned`` ids (their output bias is -inf)."""
-        if self.training or not NativeSampler.usable(self.embedding.weight, self.rnn.cell):
+    def one_step_weights(self):
+        """What a one-stream stepper outside PyTorch (the C++ sampler of ``rnnkit.decoding.native``)
+        runs: ``(cell, each layer's parameters, embedding, output weight, output bias)``; None where
+        the C++ loop cannot run this model (training mode, not on the CPU, or a cell it lacks)."""
+        if self.training or not native.usable(self.embedding.weight, self.rnn.cell):
             return None
         layers = [self.rnn._layer_params(k) for k in range(self.rnn.num_layers)]
-        bias = self.output.bias
-        if banned:
-            bias = (bias.detach().clone() if bias is not None else self.output.weight.new_zeros(len(self.output.weight)))
-            bias[list(banned)] = float("-inf")
-        return NativeSampler(self.rnn.cell, layers, self.embedding.weight, self.output.weight, bias)
+        return self.rnn.cell, layers, self.embedding.weight, self.output.weight, self.output.bias
 
     @torch.no_grad()
     def stream_nats(self, batches: StreamBatches) -> tuple[float, int]:

@@ -256,7 +256,8 @@ def writable_plots(run_dir) -> Path:
     return plots
 
 
-def test_confusion_plot(plots: Path, test: str, confusion: torch.Tensor, labels: list[str], what: str = "") -> Path:
+def evaluation_confusion_plot(plots: Path, test: str, confusion: torch.Tensor, labels: list[str],
+                              what: str = "") -> Path:
     """The confusion matrix of ``rnnkit evaluate`` on ``test``, drawn into ``plots`` as
     ``confusion-NAME.png`` (NAME: the test file's name up to its first dot)."""
     path = plots / f"confusion-{Path(test).name.split('.')[0]}.png"

@@ -15,7 +15,7 @@ from rnnkit.layers import POOLINGS
 from rnnkit.models import SequenceClassifier
 from rnnkit.models.modes import evaluating
 from rnnkit.tasks.base import (Output, Prepared, Task, Verb, best_with_confusion, load, load_weights,
-                               test_confusion_plot, writable_plots)
+                               evaluation_confusion_plot, writable_plots)
 from rnnkit.tasks.config import RecurrentConfig, TrainingConfig
 from rnnkit.tasks.options import DEVICE, Option, like, option, positive_int, probability, run_dir_argument
 from rnnkit.training import classification_metrics, confusion_matrix, format_classification_metrics
@@ -126,7 +126,7 @@ class ClassificationTask(Task):
         data = model.run_config["data"]
         test = rows(args.test, data.get("text_column"), data.get("label_column"))
         metrics, confusion = score(model, encode(test, args.test, model.vocab, model.tokenizer, model.labels))
-        path = test_confusion_plot(plots, args.test, confusion, model.labels)
+        path = evaluation_confusion_plot(plots, args.test, confusion, model.labels)
         return metrics, [f"confusion matrix: {path}"]
 
     format_metrics = staticmethod(format_classification_metrics)

@@ -181,6 +181,25 @@ def completions(model, prefix: list[int], k: int, max_length: int) -> list[tuple
     return sorted(merged.items(), key=lambda item: -item[1])
 
 
+@torch.no_grad()
+def gate_readings(model, text: str) -> list[dict]:
+    """What the first layer of an LSTM language model does while it reads ``text``: per token,
+    the input, forget and output gates and |c| averaged over the units, and the model's most
+    likely next token with its probability."""
+    tokens = model.tokenizer.tokenize(text)
+    ids = torch.tensor(model.vocab.encode(tokens), device=model.embedding.weight.device)[:, None]
+    probs = model(ids)[0][:, 0].softmax(-1)
+    trace = model.rnn.trace(model.embedding(ids))
+    i, f, o = (trace.gates[g][0, :, 0] for g in "ifo")
+    c = trace.c[0, :, 0]
+    readings = []
+    for t, token in enumerate(tokens):
+        p, k = probs[t].max(0)
+        readings.append({"token": token, "i": float(i[t].mean()), "f": float(f[t].mean()), "o": float(o[t].mean()),
+                         "c": float(c[t].abs().mean()), "next": model.vocab.tokens[int(k)], "p": float(p)})
+    return readings
+
+
 def _generate(args) -> Output:
     model = load(args.run_dir, args.device, task="lm")
     text = sample_text(model, args.prime, args.length, temperature=args.temperature, top_k=args.top_k,

@@ -16,7 +16,7 @@ from rnnkit.files import write_atomic
 from rnnkit.models import SequenceTagger
 from rnnkit.models.modes import evaluating
 from rnnkit.tasks.base import (Output, Prepared, Task, Verb, best_with_confusion, load, load_weights,
-                               test_confusion_plot, writable_plots)
+                               evaluation_confusion_plot, writable_plots)
 from rnnkit.tasks.config import RecurrentConfig, TrainingConfig
 from rnnkit.tasks.options import (DEVICE, Option, like, option, output_or_stdout, positive_int, probability,
                                   run_dir_argument)
@@ -118,7 +118,7 @@ class TaggingTask(Task):
         goes to the run's plots/ as PNG."""
         plots = writable_plots(args.run_dir)
         metrics, confusion = score(model, examples(read_conllu(args.test), args.test, model.labels))
-        path = test_confusion_plot(plots, args.test, confusion, model.labels["upos"], "UPOS")
+        path = evaluation_confusion_plot(plots, args.test, confusion, model.labels["upos"], "UPOS")
         return metrics, [f"confusion matrix: {path}"]
 
     format_metrics = staticmethod(format_tagging_metrics)

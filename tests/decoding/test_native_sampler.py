@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from rnnkit.decoding import generate
+from rnnkit.decoding.native import NativeSampler
 from rnnkit.engine import native
 from rnnkit.models import LanguageModel
 
@@ -24,11 +25,11 @@ def model_of(options, layers=2, dtype=torch.float32):
 
 
 def generic(model, *args, **kwargs):
-    model.native_sampler = lambda *banned: None
+    model.one_step_weights = lambda: None
     try:
         return generate(model, *args, **kwargs)
     finally:
-        del model.native_sampler
+        del model.one_step_weights
 
 
 @pytest.mark.parametrize("options", CONFIGS, ids=lambda o: "_".join(map(str, o.values())))
@@ -36,7 +37,7 @@ def generic(model, *args, **kwargs):
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_greedy_matches_the_step_loop(options, layers, dtype):
     model = model_of(options, layers, dtype)
-    assert native.get() is not None and model.native_sampler() is not None
+    assert native.get() is not None and NativeSampler.of(model) is not None
     prime = [3, 1, 4, 1, 5]
     fast = generate(model, prime, 60, temperature=0)
     if dtype == torch.float64:
@@ -73,7 +74,7 @@ def test_sampling_is_seeded_and_respects_filters():
 
 def test_training_mode_uses_the_step_loop():
     model = model_of(dict(cell="lstm")).train()
-    assert model.native_sampler() is None
+    assert model.one_step_weights() is None and NativeSampler.of(model) is None
 
 
 @pytest.mark.parametrize("path", ["native", "step loop"])

@@ -58,9 +58,9 @@ def test_projection_matches_f_linear(shape):
 def test_failed_build_falls_back_to_the_python_loop(monkeypatch):
     def broken():
         raise RuntimeError("no compiler")
-    monkeypatch.setattr(native, "_build", broken)
-    monkeypatch.setattr(native, "_module", None)
-    monkeypatch.setattr(native, "_failed", False)
+    monkeypatch.setattr(native.LOOP, "_build", broken)
+    monkeypatch.setattr(native.LOOP, "module", None)
+    monkeypatch.setattr(native.LOOP, "failed", False)
     with pytest.warns(UserWarning, match="could not be built.*no compiler.*Python loop"):
         assert native.get() is None
     x = torch.randn(5, 2, 3)

@@ -32,8 +32,8 @@ LOAD = "from rnnkit.engine import native; m = native.get(); print(native.SOURCE)
 def fresh(monkeypatch, tmp_path):
     """An empty extension cache, and no module loaded yet in this process."""
     monkeypatch.setenv("TORCH_EXTENSIONS_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr(native, "_module", None)
-    monkeypatch.setattr(native, "_failed", False)
+    monkeypatch.setattr(native.LOOP, "module", None)
+    monkeypatch.setattr(native.LOOP, "failed", False)
     monkeypatch.setattr(native, "_disabled", False)
     return tmp_path / "cache"
 
@@ -46,7 +46,7 @@ def _hold(lock: Path) -> subprocess.Popen:
 
 
 def _lock_of_this_build() -> Path:
-    name = native._name()
+    name = native.LOOP.name()
     return native._build_dir(name).with_name(f"{name}.lock")
 
 
@@ -75,7 +75,7 @@ def test_waiting_for_a_live_holder_is_reported_once_and_bounded(fresh, monkeypat
 
 
 def test_unfinished_build_is_cleared_and_a_finished_one_imported_without_ninja(fresh, monkeypatch, capsys):
-    name = native._name()
+    name = native.LOOP.name()
     build_dir = native._build_dir(name)
     for left in ("lock", "loop.o", f"{name}.so", "build.ninja"):   # what a killed build leaves, no marker
         (build_dir / left).write_text("partial")
@@ -87,7 +87,7 @@ def test_unfinished_build_is_cleared_and_a_finished_one_imported_without_ninja(f
         return types.SimpleNamespace(__file__=os.path.join(build_directory, f"{name}.so"))
 
     monkeypatch.setattr(cpp_extension, "load", load)
-    assert native.build() == build_dir / f"{name}.so"
+    assert native.LOOP.build() == build_dir / f"{name}.so"
     assert found == [[]]
     assert (build_dir / native.MARKER).exists()
     err = capsys.readouterr().err
@@ -98,8 +98,8 @@ def test_unfinished_build_is_cleared_and_a_finished_one_imported_without_ninja(f
 
     monkeypatch.setattr(cpp_extension, "load", no_ninja)
     monkeypatch.setattr(native, "_import", lambda name, where: ("imported", name, where))
-    assert native._build() == ("imported", name, build_dir)
-    assert native.built() == build_dir / f"{name}.so"
+    assert native.LOOP._build() == ("imported", name, build_dir)
+    assert native.LOOP.built() == build_dir / f"{name}.so"
     assert capsys.readouterr().err == ""
 
 
@@ -154,13 +154,14 @@ def test_killed_build_recovers_and_a_completed_one_loads_from_anywhere_without_n
 
 
 @needs_native
-def test_build_command_prints_the_library(capsys):
+def test_build_command_prints_the_libraries(capsys):
     assert main(["build"]) == 0
-    path = Path(capsys.readouterr().out.strip())
-    assert path.suffix == ".so" and path.exists()
+    paths = [Path(line) for line in capsys.readouterr().out.split()]
+    assert [p.name.split("_")[1] for p in paths] == ["loop", "sampler"]
+    assert all(p.suffix == ".so" and p.exists() for p in paths)
     assert main(["build"]) == 0
     out, err = capsys.readouterr()
-    assert out.strip() == str(path) and "already built" in err and "compiling" not in err
+    assert out.split() == [str(p) for p in paths] and err.count("already built") == 2 and "compiling" not in err
 
 
 def test_build_command_when_disabled(capsys):
@@ -173,7 +174,7 @@ def test_build_command_when_disabled(capsys):
 def test_build_command_failure_is_one_line(fresh, monkeypatch, capsys):
     def broken():
         raise RuntimeError("Error building extension\nninja: build stopped: subcommand failed.")
-    monkeypatch.setattr(native, "_build", broken)
+    monkeypatch.setattr(native.LOOP, "_build", broken)
     assert main(["build"]) == 2
     err = capsys.readouterr().err
     assert err == ("error: the C++ time loop could not be built: "
