@@ -64,7 +64,9 @@ class SequenceTagger(nn.Module):
         if self.training and self.word_dropout > 0:
             drop = (torch.rand(words.shape, device=words.device) < self.word_dropout) & (words != 0)
             words = words.masked_fill(drop, Vocab.unk_id)
-        spelled = self.chars(batch.chars, batch.char_lengths)[batch.form_index]
+        # each position's row of the distinct forms' features, as an embedding lookup: its backward
+        # sums deterministically, where indexing's (index_put_ with accumulate) does not on 2+ threads
+        spelled = nn.functional.embedding(batch.form_index, self.chars(batch.chars, batch.char_lengths))
         x = self.dropout(torch.cat([self.embedding(words), spelled], dim=-1))
         h, _ = self.rnn(x, lengths=batch.lengths)
         h = self.dropout(h)

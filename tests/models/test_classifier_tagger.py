@@ -120,3 +120,24 @@ def test_tagger_validation_loss_is_the_loss_it_trains_xpos_included():
     with torch.no_grad():
         nats, n = model.eval().loss(model.encode(sentences[:8], vocab, chars, tags[:8], xpos[:8]))
     assert abs(metrics["loss"] - float(nats) / n) < 1e-5
+
+
+def test_tagger_gradients_are_the_same_on_every_run_with_two_threads():
+    """The character features reach the words by an embedding lookup, whose backward sums in a fixed
+    order; plain indexing's backward (index_put_ with accumulate) did not with two threads, so the
+    same --seed gave different taggers."""
+    sentences, tags, vocab, chars = tagger_data()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        model = SequenceTagger(len(vocab), len(chars), 3, embedding_dim=8, char_dim=4, char_hidden=64,
+                               hidden_size=8, num_layers=1, dropout=0.0, word_dropout=0.0)
+        batch = model.encode(sentences * 8, vocab, chars, tags * 8)   # every form many times over
+        grads = set()
+        for _ in range(6):
+            model.zero_grad()
+            model.loss(batch)[0].backward()
+            grads.add(model.chars.embedding.weight.grad.numpy().tobytes())
+    finally:
+        torch.set_num_threads(threads)
+    assert len(grads) == 1
