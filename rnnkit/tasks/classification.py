@@ -16,8 +16,9 @@ from rnnkit.models import SequenceClassifier
 from rnnkit.models.modes import evaluating
 from rnnkit.tasks.base import (Output, Prepared, Task, Verb, best_with_confusion, load, load_weights,
                                evaluation_confusion_plot, writable_plots)
-from rnnkit.tasks.config import RecurrentConfig, TrainingConfig
-from rnnkit.tasks.options import DEVICE, Option, like, option, positive_int, probability, run_dir_argument
+from rnnkit.tasks.config import RecurrentConfig, TrainingConfig, own_epochs
+from rnnkit.tasks.options import (DEVICE, Option, like, option, positive_int, probability, run_dir_argument,
+                                  test_data)
 from rnnkit.training import classification_metrics, confusion_matrix, format_classification_metrics
 
 
@@ -43,7 +44,7 @@ class ClassifierConfig(RecurrentConfig, TrainingConfig):
     pooling: str = option("attention", "how the states become one vector: final states, mean, max, or learned "
                                        "attention", choices=POOLINGS, group="model")
     batch_size: int = like(64)
-    epochs: int | None = like(8, help="passes over the training data")
+    epochs: int | None = own_epochs(8)
 
 
 class ClassificationTask(Task):
@@ -56,7 +57,7 @@ class ClassificationTask(Task):
     Config, model_class = ClassifierConfig, SequenceClassifier
     files = ("vocab.json",)
     unit, select, maximize = "example", "accuracy", True
-    evaluate_options = (Option("TSV", flags=("--test",), dest="test", metavar="FILE", required=True),)
+    evaluate_options = (test_data("TSV"),)
     evaluate_help = "a classifier gives accuracy, macro-F1 and loss (--test: TSV) and a confusion matrix"
 
     def prepare(self, run) -> Prepared:

@@ -58,6 +58,11 @@ class RecurrentConfig:
                     recurrent_dropout=self.recurrent_dropout)
 
 
+def own_epochs(default: int):
+    """``--epochs`` with a task's own default."""
+    return like(default, help="passes over the training data")
+
+
 @dataclass
 class TrainingConfig:
     """The options of ``rnnkit train TASK`` that every task shares."""

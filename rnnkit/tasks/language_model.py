@@ -14,7 +14,7 @@ from rnnkit.models import LanguageModel
 from rnnkit.tasks.base import Output, Prepared, Task, Verb, load, load_weights, warn_unknown
 from rnnkit.tasks.config import RecurrentConfig, TrainingConfig
 from rnnkit.tasks.options import (DEVICE, Option, like, non_negative_float, option, positive_float, positive_int,
-                                  probability, run_dir_argument, top_p)
+                                  probability, run_dir_argument, test_data, top_p)
 from rnnkit.training import format_lm_metrics, lm_metrics
 
 DEFAULT_BPTT = {"char": 100, "word": 35}
@@ -54,7 +54,7 @@ class LanguageModelTask(Task):
     Config, model_class = LanguageModelConfig, LanguageModel
     files = ("vocab.json",)
     show_perplexity = True
-    evaluate_options = (Option("text", flags=("--test",), dest="test", metavar="FILE", required=True),)
+    evaluate_options = (test_data("text"),)
     evaluate_help = "a language model gives loss, perplexity and bits per character (--test: text)"
 
     def prepare(self, run) -> Prepared:

@@ -162,6 +162,11 @@ DEVICE = Option("where the model runs: auto (the first CUDA GPU where there is o
                 "cuda:N", flags=("--device",), dest="device", type=device, default="auto")
 
 
+def test_data(form: str) -> Option:
+    """``--test FILE`` of ``rnnkit evaluate``, for test data in the ``form`` it names ("TSV")."""
+    return Option(form, flags=("--test",), dest="test", metavar="FILE", required=True)
+
+
 def run_dir_argument(task_command: str) -> Option:
     """The RUN_DIR positional of a verb that reads a trained run."""
     return Option(f"run directory of `rnnkit train {task_command}`", flags=("run_dir",), dest="run_dir",

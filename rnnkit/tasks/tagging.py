@@ -17,9 +17,9 @@ from rnnkit.models import SequenceTagger
 from rnnkit.models.modes import evaluating
 from rnnkit.tasks.base import (Output, Prepared, Task, Verb, best_with_confusion, load, load_weights,
                                evaluation_confusion_plot, writable_plots)
-from rnnkit.tasks.config import RecurrentConfig, TrainingConfig
+from rnnkit.tasks.config import RecurrentConfig, TrainingConfig, own_epochs
 from rnnkit.tasks.options import (DEVICE, Option, like, option, output_or_stdout, positive_int, probability,
-                                  run_dir_argument)
+                                  run_dir_argument, test_data)
 from rnnkit.training import confusion_matrix, format_tagging_metrics, tagging_metrics
 
 
@@ -41,7 +41,7 @@ class TaggerConfig(RecurrentConfig, TrainingConfig):
     word_dropout: float = option(0.1, "probability of reading a training word as <unk> (its characters stay)",
                                  type=probability, group="model")
     keep_case: bool = option(False, "word embeddings per cased form (default: lowercased)", group="model")
-    epochs: int | None = like(20, help="passes over the training data")
+    epochs: int | None = own_epochs(20)
 
 
 class TaggingTask(Task):
@@ -53,8 +53,7 @@ class TaggingTask(Task):
     Config, model_class = TaggerConfig, SequenceTagger
     files = ("vocab.json", "chars.json")
     select, maximize = "accuracy", True
-    evaluate_options = (Option("CoNLL-U", flags=("--test",), dest="test", metavar="FILE",
-                               required=True),)
+    evaluate_options = (test_data("CoNLL-U"),)
     evaluate_help = "a tagger gives UPOS accuracy overall and on unseen words (--test: CoNLL-U) and a confusion matrix"
 
     def prepare(self, run) -> Prepared:

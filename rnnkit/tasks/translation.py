@@ -20,7 +20,7 @@ from rnnkit.files import write_atomic
 from rnnkit.layers.attention import SCORES
 from rnnkit.models import Seq2Seq
 from rnnkit.tasks.base import Output, Prepared, Task, Verb, load, load_weights
-from rnnkit.tasks.config import RecurrentConfig, TrainingConfig
+from rnnkit.tasks.config import RecurrentConfig, TrainingConfig, own_epochs
 from rnnkit.tasks.options import DEVICE, Option, like, option, output_file, positive_int, probability, run_dir_argument
 from rnnkit.training import (TeacherForcing, format_translation_metrics, perplexity, plot_attention,
                              translation_metrics)
@@ -67,7 +67,7 @@ class TranslationConfig(RecurrentConfig, TrainingConfig):
     tf_min: float = option(0.0, "linear: the lowest ratio", type=float, group=FORCING)
     tf_k: float = option(1000.0, "inverse_sigmoid: k (larger: slower decay)", type=float, group=FORCING)
     batch_size: int = like(64)
-    epochs: int | None = like(15, help="passes over the training data")
+    epochs: int | None = own_epochs(15)
     select: str = option("bleu", "validation metric that picks the best weights (BLEU: greedy decoding, cased)",
                          choices=("bleu", "loss"), group="training")
 
