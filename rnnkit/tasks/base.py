@@ -191,6 +191,8 @@ class Training:
             values = self._resumed(task_class, values)
         self.task = task_class(make_config(task_class.Config, values))
         config = self.task.config
+        if self.run_dir is None:
+            RunDir(config.out).check_free(task_class.files)   # before reading any data
         torch.manual_seed(config.seed)
         self.prepared = self.task.prepare(self.run_dir)
         self.description = self.prepared.description
@@ -199,7 +201,9 @@ class Training:
         run = self.run_dir
         config = run.read_config()
         if config["task"] != task_class.name:
-            raise RnnkitError(f"{run.path}: holds a {config['task']} run, not a {task_class.name} run")
+            found = TASKS[config["task"]].noun if config["task"] in TASKS else config["task"]
+            raise RnnkitError(f"{run.path}: holds a {found}, not a {task_class.noun}; resume it with "
+                              f"`rnnkit train {config['task']} --out {run.path} --resume`")
         defaults = dataclasses.asdict(task_class.Config())
         started = {**defaults, **{k: v for k, v in config.get("args", {}).items() if k in defaults}}
         changed = [name for name in sorted(set(given) - {"out", "resume", *ANEW}) if given[name] != started.get(name)]

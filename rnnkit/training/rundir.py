@@ -41,16 +41,21 @@ class RunDir:
             run.require()
             check_writable_folder(run.path, f"into the run directory {run.path}")
             return run
-        if run.path.exists() and (not run.path.is_dir() or any(run.path.iterdir())) and not run.unstarted(own_files):
-            raise RnnkitError(f"{run.path}: already exists and is not empty; pass --resume to continue "
-                              "the run in it, or choose another --out")
-        check_writable_folder(run.path, f"the run directory {run.path}")
+        run.check_free(own_files)
         try:
             run.plots.mkdir(parents=True, exist_ok=True)
             run.checkpoints.mkdir(exist_ok=True)
         except OSError as e:
             raise RnnkitError(f"cannot make the run directory {run.path}: {e.strerror}") from None
         return run
+
+    def check_free(self, own_files: tuple[str, ...] = ()) -> None:
+        """Raise RnnkitError unless a new run can be made here (``create`` without ``resume``)."""
+        occupied = self.path.exists() and (not self.path.is_dir() or any(self.path.iterdir()))
+        if occupied and not self.unstarted(own_files):
+            raise RnnkitError(f"{self.path}: already exists and is not empty; pass --resume to continue "
+                              "the run in it, or choose another --out")
+        check_writable_folder(self.path, f"the run directory {self.path}")
 
     def unstarted(self, own_files: tuple[str, ...] = ()) -> bool:
         """Whether this is what a run leaves when it is killed before writing config.json: only

@@ -84,3 +84,13 @@ def test_evaluate_names_the_tasks_own_flags(trained, capsys):
     capsys.readouterr()
     assert main(["evaluate", str(trained / "run"), "--src", str(trained / "test.txt")]) == 2
     assert "holds a sequence regressor: give --test FILE instead of --src" in capsys.readouterr().err
+
+
+def test_an_occupied_out_is_refused_before_any_data_is_read(trained, tmp_path, capsys):
+    capsys.readouterr()
+    assert main(["train", "sum", "--train", str(tmp_path / "missing.txt"), "--out", str(trained / "run")]) == 2
+    err = capsys.readouterr().err
+    assert "run: already exists and is not empty" in err and "missing.txt" not in err
+    assert main(["train", "lm", "--out", str(trained / "run"), "--resume"]) == 2
+    assert "holds a sequence regressor, not a language model; resume it with `rnnkit train sum" in \
+        capsys.readouterr().err
