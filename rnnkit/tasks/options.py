@@ -26,7 +26,7 @@ class Option:
     flags: tuple[str, ...] = ()          # ("--valid", "--dev"); a name without dashes is positional
     dest: str | None = None              # a field's name, where the option is a configuration field
     type: Callable[[str], Any] | None = None
-    choices: tuple | None = None
+    choices: tuple | Callable[[], tuple] | None = None   # a function: the choices when the command line is built
     metavar: str | None = None
     required: bool = False
     default: Any = None
