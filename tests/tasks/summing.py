@@ -23,7 +23,7 @@ from rnnkit.layers import RealHead, Recurrent, VectorInput
 from rnnkit.models.classifier import final_states
 from rnnkit.models.modes import evaluating
 from rnnkit.tasks import Option, Output, Prepared, RecurrentConfig, Task, TrainingConfig, Verb, like, load, option
-from rnnkit.tasks.options import DEVICE, run_dir_argument
+from rnnkit.tasks.options import DEVICE, run_dir_argument, test_data
 
 
 class SequenceRegressor(nn.Module):
@@ -103,7 +103,7 @@ class SumTask(Task):
     description = "Learn one real number per sequence of vectors (here: the sum of their values)."
     Config, model_class = SumConfig, SequenceRegressor
     unit = "example"
-    evaluate_options = (Option("test examples", flags=("--test",), dest="test", metavar="FILE", required=True),)
+    evaluate_options = (test_data("examples, one per line"),)
     evaluate_help = "a sequence regressor gives its mean squared error (--test)"
 
     def prepare(self, run) -> Prepared:
