@@ -6,8 +6,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test bench bench-core bench-lm bench-classify bench-tag bench-translate bench-reliability \
-        bench-regression clean
+.PHONY: install demo test bench bench-core bench-lm bench-classify bench-tag bench-translate bench-decoders \
+        bench-reliability bench-regression clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest tests
 
-bench: bench-core bench-lm bench-classify bench-tag bench-translate bench-reliability
+bench: bench-core bench-lm bench-classify bench-tag bench-translate bench-decoders bench-reliability
 
 bench-core: $(STAMP)
 	$(PY) benchmarks/layers.py
@@ -46,6 +46,11 @@ bench-tag: $(STAMP)
 # attention, 60 minutes with attention, and decoding the test set greedily and with beam 5
 bench-translate: $(STAMP)
 	$(PY) benchmarks/translate.py
+
+# a few minutes: step-by-step speed against plain PyTorch (generation, a Seq2Seq training step) and
+# translation sentences/s with the run bench-translate trains (skipped where there is none)
+bench-decoders: $(STAMP)
+	$(PY) benchmarks/decoders.py
 
 # a few minutes: a small run killed (kill -9, then Ctrl-C) at 12 random moments each and resumed,
 # against the uninterrupted run, bit for bit

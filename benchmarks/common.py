@@ -27,6 +27,7 @@ class Results:
         self.path = path
         self.data = {} if fresh or not path.exists() else json.loads(path.read_text())
         self.data["machine"] = machine()
+        print(f"machine: {describe(self.data['machine'])}", file=sys.stderr, flush=True)
 
     def __contains__(self, name: str) -> bool:
         return name in self.data
@@ -50,6 +51,12 @@ def machine() -> dict:
                 if line.startswith("model name")), "unknown")
     return {"cpu": cpu, "cores": os.cpu_count(), "threads": torch.get_num_threads(), "torch": torch.__version__,
             "speed_index_ms": speed_index()}
+
+
+def describe(m: dict) -> str:
+    """The machine in one line, with its speed index."""
+    return (f"{m['cpu']}, {m['cores']} cores, {m['threads']} torch threads, torch {m['torch']}, speed index "
+            f"{m['speed_index_ms']} ms (torch.nn.LSTM forward + backward, 32 x 100 x 256 -> 256)")
 
 
 def speed_index(repeats: int = 9) -> float:

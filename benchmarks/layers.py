@@ -23,6 +23,7 @@ from pathlib import Path
 import torch
 
 import rnnkit
+from common import describe, machine
 from rnnkit.engine import oracle
 
 RESULTS = Path(__file__).parent / "results" / "layers.json"
@@ -105,19 +106,6 @@ def run_one(config: str, size: str, reps: int) -> dict:
                      for name, t in medians.items()]}
 
 
-def machine() -> dict:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"cpu": cpu, "threads": torch.get_num_threads(), "torch": torch.__version__,
-            "python": platform.python_version(), "date": date.today().isoformat()}
-
-
 def table(results: list[dict]) -> str:
     lines = ["| size (B, T, D, H) | config | contender | path | ms | tokens/s | vs torch.nn |",
              "| --- | --- | --- | --- | ---: | ---: | ---: |"]
@@ -139,8 +127,8 @@ def main(argv=None) -> int:
 
     saved = {} if args.fresh or not args.output.exists() else json.loads(args.output.read_text())
     done = {(r["config"], r["size"]): r for r in saved.get("results", [])}
-    info = machine()
-    print(f"machine: {info['cpu']}, {info['threads']} threads, torch {info['torch']}", file=sys.stderr)
+    info = {**machine(), "python": platform.python_version(), "date": date.today().isoformat()}
+    print(f"machine: {describe(info)}", file=sys.stderr)
     for size in args.sizes:
         for config in args.configs:
             if (config, size) in done:
