@@ -19,12 +19,10 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
 
     def _get_help_string(self, action):
         default = getattr(action, "shown_default", action.default)
-        if default is None or default is argparse.SUPPRESS or _STATES_DEFAULT.search(action.help or ""):
+        optional = action.option_strings or action.nargs in (argparse.OPTIONAL, argparse.ZERO_OR_MORE)
+        if default is None or default is argparse.SUPPRESS or not optional or _STATES_DEFAULT.search(action.help or ""):
             return action.help
-        if not action.option_strings and action.nargs not in (argparse.OPTIONAL, argparse.ZERO_OR_MORE):
-            return action.help
-        return f"{action.help} (default: %(shown_default)s)" if hasattr(action, "shown_default") \
-            else super()._get_help_string(action)
+        return f"{action.help} (default: {str(default).replace('%', '%%')})"
 
     def _fill_text(self, text, width, indent):
         return "\n\n".join(super(HelpFormatter, self)._fill_text(paragraph, width, indent)
