@@ -147,7 +147,14 @@ def run(cell, x, params, states0, *, mask=None, drop=None, reverse=False):
     """One layer, one direction.  ``x [T, B, D]``; ``params`` maps torch.nn's names
     (``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh``) and the cell's extras to tensors;
     ``states0`` is ``(h0,)`` or ``(h0, c0)``.  Returns ``(out [T, B, H], final_states)``."""
-    xg, b_hh, extras = _loop_inputs(cell, x, params)
+    return run_projected(cell, cell.project_input(x, params, linear=projection.linear), params, states0,
+                         mask=mask, drop=drop, reverse=reverse)
+
+
+def run_projected(cell, xg, params, states0, *, mask=None, drop=None, reverse=False):
+    """``run`` from the input projection ``xg [T, B, G*H]`` (``cell.project_input``'s)."""
+    b_hh = None if cell.folds_recurrent_bias else params.get("bias_hh")
+    extras = [params[name] for name in cell.recurrent_extras]
     w_hh = params["weight_hh"]
     if _tracing():
         out, finals = recurrence(cell.name, reverse, xg, w_hh, b_hh, mask, drop, list(states0), list(extras))

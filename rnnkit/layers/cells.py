@@ -1,6 +1,6 @@
 """Step cells ``RNNCell``, ``LSTMCell``, ``GRUCell``: one time step, drop-in for torch.nn's.
 
-A step is the engine run over a sequence of length one, so the step cells share the
+A step is the engine's lean step (``rnnkit.engine.step``), which trains through the
 hand-derived backward of the layers.  Extras: ``LSTMCell(layer_norm=True)``,
 ``GRUCell(reset="before")``.
 """
@@ -9,8 +9,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from rnnkit import engine
 from rnnkit.cells import make_cell
+from rnnkit.engine.step import StepWeights, step
 from rnnkit.layers.params import init_cell_parameters, register_cell_parameters
 
 
@@ -63,8 +63,10 @@ class RNNCellBase(nn.Module):
                 if tuple(s.shape) != expected:
                     raise ValueError(f"{kind}: expected hidden state of shape {list(expected)}, "
                                      f"got {list(s.shape) if batched else list(s.shape[1:])}")
-        params = dict(self.named_parameters())
-        _, finals = engine.run(self.cell, x.unsqueeze(0), params, states)
+        weights = self.__dict__.get("_lean")
+        if weights is None or not weights.current():            # made again when a parameter changed
+            weights = self.__dict__["_lean"] = StepWeights(self.cell, dict(self.named_parameters()))
+        finals = step(x, weights, states)
         if not batched:
             finals = tuple(f.squeeze(0) for f in finals)
         return finals if n == 2 else finals[0]

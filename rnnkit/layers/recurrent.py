@@ -29,6 +29,7 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_
 
 from rnnkit import engine
 from rnnkit.cells import form_name, get_cell
+from rnnkit.engine.step import StepWeights, step
 from rnnkit.layers.params import init_cell_parameters, register_cell_parameters
 from rnnkit.layers.trace import Trace
 
@@ -192,6 +193,45 @@ class RNNBase(nn.Module):
             mask = None if lengths is None else engine.lengths_to_mask(lengths, x.shape[0])
             out, finals, _ = self._run_layers(x, states0, mask)
         return restore(out, finals)
+
+    def step(self, input: torch.Tensor, hx=None, *, projected: bool = False):
+        """One time step on the lean step (``rnnkit.engine.step``): ``input [B, input_size]`` ->
+        ``(output [B, H * directions], h_n)`` (LSTM ``(output, (h_n, c_n))``), what ``forward``
+        gives for a sequence of one step without its time dimension, without ``forward``'s
+        per-call work.  ``projected``: ``input`` is already layer 0's input projection (what
+        ``cell.project_input`` gives, bias included; ``[B, G * H]``, the directions' side by
+        side), for a caller that computes part of it for many steps at once."""
+        width = self.cell.num_gates * self.hidden_size * (2 if self.bidirectional else 1) if projected else self.input_size
+        if not isinstance(input, torch.Tensor) or input.dim() != 2 or input.shape[1] != width:
+            got = list(input.shape) if isinstance(input, torch.Tensor) else type(input).__name__
+            raise ValueError(f"{type(self).__name__}.step: expected input of shape [batch, {width}], got {got}")
+        states0 = self._initial_states(hx, input.shape[0], True, input)
+        weights = self._step_weights()
+        directions = 2 if self.bidirectional else 1
+        x, finals = input, [[] for _ in states0]
+        for layer in range(self.num_layers):
+            pieces = x.chunk(directions, -1) if projected and layer == 0 else (x,) * directions
+            outs = []
+            for d in range(directions):
+                k = layer * directions + d
+                drop = self._recurrent_mask(x[None]) if self.training else None
+                new = step(pieces[d], weights[k], tuple(s[k] for s in states0), projected=projected and layer == 0,
+                           drop=drop)
+                outs.append(new[0])
+                for f_list, f in zip(finals, new):
+                    f_list.append(f)
+            x = outs[0] if directions == 1 else (torch.cat(outs, -1) if self.merge == "concat" else outs[0] + outs[1])
+            if self.training and self.dropout and layer < self.num_layers - 1:
+                x = F.dropout(x, self.dropout, training=True)
+        return x, self._hidden_out(tuple(torch.stack(f) for f in finals))
+
+    def _step_weights(self) -> list[StepWeights]:
+        """Each layer-direction's ``StepWeights``, made again when a parameter has changed."""
+        weights = self.__dict__.get("_lean")
+        if weights is None or not all(w.current() for w in weights):
+            weights = [StepWeights(self.cell, self._layer_params(k)) for k in range(len(self._param_names))]
+            self.__dict__["_lean"] = weights
+        return weights
 
     def trace(self, input, hx=None, lengths=None) -> Trace:
         """Run without autograd or dropout and return every state and activated gate per step

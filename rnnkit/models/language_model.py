@@ -17,9 +17,13 @@ from torch import nn
 from rnnkit.data import StreamBatches
 from rnnkit.devices import device_of, to_device
 from rnnkit.engine.projection import linear
+from rnnkit.engine.step import version_key
 from rnnkit.engine import native
 from rnnkit.cells import resolve
 from rnnkit.layers import Recurrent
+
+TABLE_MAX_ELEMENTS = 1 << 24   # 64 MB of float32: larger vocabularies project each token at each step
+
 
 class LanguageModel(nn.Module):
     def __init__(self, vocab_size: int, embedding_dim: int = 256, hidden_size: int = 256,
@@ -62,10 +66,39 @@ class LanguageModel(nn.Module):
         h, state = self.rnn(self.dropout(self.embedding(tokens)), state, lengths=lengths)
         return linear(self.dropout(h), self.output.weight, self.output.bias), state
 
+    def initial_state(self, batch_size: int = 1):
+        """The state before the first token of ``batch_size`` streams: zeros ``[layers, B, H]``
+        (for the LSTM a pair)."""
+        zeros = self.embedding.weight.new_zeros(self.rnn.num_layers, batch_size, self.rnn.hidden_size)
+        return (zeros, zeros.clone()) if self.rnn.cell.num_states == 2 else zeros
+
     def step(self, token: torch.Tensor, state=None):
-        """One token per stream, ``[B]`` -> ``(logits [B, V], state)``."""
-        logits, state = self(token[None], state)
-        return logits[0], state
+        """One token per stream, ``[B]`` -> ``(logits [B, V], state)``, on the recurrent layer's
+        lean step; without autograd the first layer's input projection is a row of a table made
+        once per set of weights (``input_table``)."""
+        table = self.input_table()
+        if table is not None:
+            h, state = self.rnn.step(table[token], state, projected=True)
+        else:
+            h, state = self.rnn.step(self.dropout(self.embedding(token)), state)
+        return linear(self.dropout(h), self.output.weight, self.output.bias), state
+
+    def input_table(self) -> torch.Tensor | None:
+        """Every token's input projection for the first layer, ``[V, G*H]`` (``cell.project_input``
+        of each embedding), made again when a weight changes; None in training mode, where a
+        gradient is needed, or above TABLE_MAX_ELEMENTS."""
+        params = self.rnn._layer_params(0)
+        weights = (self.embedding.weight, *params.values())
+        if (self.training or (torch.is_grad_enabled() and any(w.requires_grad for w in weights))
+                or self.embedding.num_embeddings * params["weight_ih"].shape[0] > TABLE_MAX_ELEMENTS):
+            return None
+        key = version_key(weights)
+        cached = self.__dict__.get("_table")
+        if cached is None or cached[0] != key:
+            with torch.no_grad():
+                table = self.rnn.cell.project_input(self.embedding.weight[:, None], params, linear=linear)[:, 0]
+            cached = self.__dict__["_table"] = (key, table)
+        return cached[1]
 
     def loss(self, inputs: torch.Tensor, targets: torch.Tensor, state=None):
         """Summed cross-entropy of a window ``[W, B]`` given the carried ``state``:
