@@ -11,14 +11,8 @@ from __future__ import annotations
 
 import torch
 
+from rnnkit.decoding.batch_beam import select_rows
 from rnnkit.devices import device_of
-
-
-def _select(state, index: torch.Tensor):
-    """Reorder the batch dimension (dim 1 of ``[layers, B, H]``) of a state or tuple of states."""
-    if isinstance(state, tuple):
-        return tuple(_select(s, index) for s in state)
-    return state.index_select(1, index)
 
 
 @torch.no_grad()
@@ -82,7 +76,7 @@ def beam_search(model, prefix: list[int], *, k: int = 5, beam_size: int | None =
             break
         beams = keep_ids
         index = torch.tensor(keep_from, device=device)
-        state = _select(state, index)
+        state = select_rows(state, index)
         logits, state = model.step(torch.tensor([seq[-1] for seq, _ in beams], device=device), state)
         logp, ends, best = log_probs(logits.cpu())
     return sorted(finished + beams, key=lambda x: -x[1])[:k]

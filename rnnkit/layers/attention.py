@@ -37,28 +37,40 @@ class Attention(nn.Module):
             self.key_proj = nn.Linear(key_size, size)
             self.v = nn.Linear(size, 1, bias=False)
 
-    def forward(self, query: torch.Tensor, keys: torch.Tensor, mask: torch.Tensor | None = None):
-        """``query [B, Q]`` (one decoder step) or ``[T, B, Q]`` (all steps at once), ``keys
+    def project(self, keys: torch.Tensor) -> torch.Tensor:
+        """What the score needs of the keys ``[S, B, K]`` (``W h_i``; ``U h_i + b``; the keys themselves
+        for ``dot``): a decoder computes it once per source and passes it to every step."""
+        return keys if self.score == "dot" else self.key_proj(keys)
+
+    def forward(self, query: torch.Tensor, keys: torch.Tensor, mask: torch.Tensor | None = None, *,
+                projected: torch.Tensor | None = None):
+        """``query [B', Q]`` (one decoder step) or ``[T, B', Q]`` (all steps at once), ``keys
         [S, B, K]`` (time-major encoder states), ``mask [S, B]`` bool, true on real positions
-        -> ``(context [..., B, K], weights [..., B, S])``."""
+        -> ``(context [..., B', K], weights [..., B', S])``.  ``B'`` is ``B`` or a multiple ``G * B``
+        whose rows ``b * G`` to ``b * G + G - 1`` all read source ``b`` (a beam's hypotheses), so
+        the keys are never repeated.  ``projected``: ``project(keys)``, when the caller keeps it."""
         self._check(query, keys, mask)
+        B = keys.shape[1]
+        q = query.unflatten(-2, (B, query.shape[-2] // B))                     # [..., B, G, Q]
+        projected = self.project(keys) if projected is None else projected
         if self.score == "additive":
-            hidden = self.query_proj(query)[..., None, :] + self.key_proj(keys).transpose(0, 1)   # [..., B, S, A]
+            hidden = self.query_proj(q)[..., None, :] + projected.transpose(0, 1)[:, None]   # [..., B, G, S, A]
             scores = self.v(torch.tanh(hidden)).squeeze(-1)
         else:
-            projected = keys if self.score == "dot" else self.key_proj(keys)
-            scores = torch.einsum("...bq,sbq->...bs", query, projected)
+            scores = torch.einsum("...bgq,sbq->...bgs", q, projected)
         if mask is not None:
-            scores = scores.masked_fill(~mask.t(), float("-inf"))
+            scores = scores.masked_fill(~mask.t()[:, None], float("-inf"))
         weights = scores.softmax(dim=-1)
-        return torch.einsum("...bs,sbk->...bk", weights, keys), weights
+        context = torch.einsum("...bgs,sbk->...bgk", weights, keys)
+        return context.flatten(-3, -2), weights.flatten(-3, -2)
 
     def _check(self, query, keys, mask) -> None:
         if keys.dim() != 3 or keys.shape[-1] != self.key_size:
             raise ValueError(f"keys must be [source length, batch, {self.key_size}], got {list(keys.shape)}")
-        if query.dim() not in (2, 3) or query.shape[-1] != self.query_size or query.shape[-2] != keys.shape[1]:
+        if (query.dim() not in (2, 3) or query.shape[-1] != self.query_size or not query.shape[-2]
+                or query.shape[-2] % keys.shape[1]):
             raise ValueError(f"query must be [batch, {self.query_size}] or [steps, batch, {self.query_size}] with "
-                             f"batch {keys.shape[1]} as in keys, got {list(query.shape)}")
+                             f"batch {keys.shape[1]} as in keys (or a multiple of it), got {list(query.shape)}")
         if mask is not None:
             if mask.shape != keys.shape[:2] or mask.dtype != torch.bool:
                 raise ValueError(f"mask must be bool [{keys.shape[0]}, {keys.shape[1]}] (source length, batch), "

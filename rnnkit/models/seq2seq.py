@@ -21,6 +21,8 @@ import torch
 from torch import nn
 
 from rnnkit.cells import resolve
+from rnnkit.cells.base import Cell
+from rnnkit.engine.projection import linear
 from rnnkit.layers import Attention, Recurrent
 from rnnkit.layers.pooling import step_mask
 
@@ -28,6 +30,7 @@ from rnnkit.layers.pooling import step_mask
 class Memory(NamedTuple):
     states: torch.Tensor    # [S, B, hidden] encoder states
     mask: torch.Tensor      # [S, B] true on real source positions
+    keys: torch.Tensor | None = None   # the attention's projection of the states (Attention.project), made once
 
 
 class DecoderState(NamedTuple):
@@ -35,6 +38,23 @@ class DecoderState(NamedTuple):
     feed: torch.Tensor      # [B, hidden] the previous attentional state h~ (zeros at the start)
     memory: Memory
     attention: torch.Tensor | None = None   # [B, S] the weights of the step that made this state
+
+
+def _memory_of(memory: Memory, source: torch.Tensor, group: int) -> Memory:
+    """The memory for rows that read the sentences ``source`` (one per row).  It stays per
+    sentence where the rows come in equal groups of one sentence each, of the size ``group`` they
+    had or of one group per sentence as before (the larger that fits); else every row gets its
+    own copy."""
+    sources = memory.states.shape[1]
+    for size in sorted({group, len(source) // sources}, reverse=True):   # size 1 always fits: the last resort
+        if size and len(source) % size == 0:
+            firsts = source[::size]
+            if bool((source.view(-1, size) == firsts[:, None]).all()):
+                if len(firsts) == sources and bool((firsts == torch.arange(sources, device=source.device)).all()):
+                    return memory
+                source = firsts
+                break
+    return Memory(*(m[:, source] if m is not None else None for m in memory))
 
 
 class Seq2Seq(nn.Module):
@@ -88,16 +108,21 @@ class Seq2Seq(nn.Module):
         # [L * directions, B, H / directions] -> [L, B, H]: each layer's directions side by side
         joined = [f.view(L, self.directions, B, -1).transpose(1, 2).reshape(L, B, -1) for f in finals]
         start = tuple(torch.tanh(bridge(f)) for bridge, f in zip(self.bridge, joined))
-        memory = Memory(states, step_mask(lengths, src.shape[0]))
+        keys = self.attention.project(states) if self.attention is not None else None
+        memory = Memory(states, step_mask(lengths, src.shape[0]), keys)
         return DecoderState(start if self.is_lstm else start[0], states.new_zeros(B, self.hidden_size), memory)
 
     @staticmethod
     def select_state(state: DecoderState, index: torch.Tensor) -> DecoderState:
-        """The state of the sentences ``index`` (reordered or repeated, for beam search)."""
+        """The state of the rows ``index`` (reordered, repeated or dropped, for beam search).  The
+        memory is per source sentence, read by rows in equal groups, one group per sentence in
+        order (``Attention``'s grouped queries): where the selected rows still come in such groups
+        (a beam's reordering; repeating each sentence ``K`` times; dropping whole sentences) the
+        memory stays or loses the dropped sentences, else every row gets its own copy."""
         rnn = tuple(s[:, index] for s in state.rnn) if isinstance(state.rnn, tuple) else state.rnn[:, index]
-        memory = Memory(state.memory.states[:, index], state.memory.mask[:, index])
         attention = state.attention[index] if state.attention is not None else None
-        return DecoderState(rnn, state.feed[index], memory, attention)
+        group = len(state.feed) // state.memory.states.shape[1]
+        return DecoderState(rnn, state.feed[index], _memory_of(state.memory, index // group, group), attention)
 
     def step(self, token: torch.Tensor, state: DecoderState):
         """One decoder step, as every generative model's ``step()``: ``token [B]`` (the previous
@@ -107,7 +132,9 @@ class Seq2Seq(nn.Module):
         return self._logits(state.feed), state
 
     def _logits(self, attentional: torch.Tensor) -> torch.Tensor:
-        return self.output(self.dropout(self.readout(attentional)))
+        if isinstance(self.readout, nn.Linear):
+            attentional = linear(attentional, self.readout.weight)
+        return linear(self.dropout(attentional), self.output.weight, self.output.bias)
 
     def _advance(self, embedded: torch.Tensor, state: DecoderState) -> DecoderState:
         """The decoder's next state from the previous token's embedding ``[B, E]``; the state's
@@ -115,25 +142,49 @@ class Seq2Seq(nn.Module):
         x = self.dropout(embedded)
         if self.attention is not None:
             x = torch.cat([x, state.feed], dim=-1)
-        s, rnn = self.decoder(x[None], state.rnn)
-        s = s[0]
+        return self._attend(*self.decoder.step(x, state.rnn), state.memory)
+
+    def _attend(self, s: torch.Tensor, rnn, memory: Memory) -> DecoderState:
+        """The state after the decoder layers gave ``s`` (the top layer's output) and ``rnn``."""
         weights = None
         if self.attention is not None:
-            context, weights = self.attention(s, state.memory.states, state.memory.mask)
-            s = torch.tanh(self.combine(torch.cat([context, s], dim=-1)))
-        return DecoderState(rnn, s, state.memory, weights)
+            context, weights = self.attention(s, memory.states, memory.mask, projected=memory.keys)
+            s = torch.tanh(linear(torch.cat([context, s], dim=-1), self.combine.weight))
+        return DecoderState(rnn, s, memory, weights)
+
+    def _gold_inputs(self, gold: torch.Tensor):
+        """Teacher forcing: the first decoder layer's input projection of every gold embedding,
+        made at once (one large product instead of one per step); returns the function that
+        gives step ``t``'s projection from the fed state, or None where the cell's projection is
+        not linear (LayerNorm)."""
+        cell = self.decoder.cell
+        if type(cell).project_input is not Cell.project_input:
+            return None
+        E, p = gold.shape[-1], self.decoder._layer_params(0)
+        projected = cell.project_input(self.dropout(gold), {**p, "weight_ih": p["weight_ih"][:, :E]},
+                                       linear=linear).unbind()   # one backward for all steps, not one per step
+        if self.attention is None:
+            return lambda t, feed: projected[t]
+        w_feed = p["weight_ih"][:, E:].contiguous()
+        return lambda t, feed: projected[t] + linear(feed, w_feed)
 
     def forward(self, src, src_lengths, tgt_in, teacher_forcing: float = 1.0):
         """``tgt_in [T, B]`` starts with <bos>; -> ``(logits [T, B, V], attention [T, B, S] or None)``.
         With ``teacher_forcing < 1`` each next input is, per token, the gold one with that
         probability and the model's best guess otherwise.  The output layer runs once over all
-        steps and the gold tokens are embedded at once (large products instead of T small ones)."""
+        steps, and the gold tokens are embedded and, with teacher forcing, projected for the
+        first decoder layer at once (large products instead of T small ones)."""
         state = self.encode(src, src_lengths)
         gold = self.tgt_embedding(tgt_in)
+        gold_input = self._gold_inputs(gold) if teacher_forcing >= 1.0 else None
         attentional, weights = [], []
         embedded = gold[0]
         for t in range(tgt_in.shape[0]):
-            state = self._advance(embedded, state)
+            if gold_input is not None:
+                s, rnn = self.decoder.step(gold_input(t, state.feed), state.rnn, projected=True)
+                state = self._attend(s, rnn, state.memory)
+            else:
+                state = self._advance(embedded, state)
             attentional.append(state.feed)
             weights.append(state.attention)
             if t + 1 < tgt_in.shape[0]:

@@ -51,3 +51,36 @@ def test_trained_model_reverses_under_beam_search():
     hyps = batch_beam_search(model, src_ids, lengths, bos=BOS, eos=EOS, beam_size=3, max_length=10)
     exact = sum(h.ids == s[::-1] for h, s in zip(hyps, src))
     assert exact >= 50, exact
+
+
+@torch.no_grad()
+def test_beam_over_model_provided_states_of_any_model_with_step():
+    """A language model (no encode, no select_state) from two states of its own: a beam wide enough
+    to keep every hypothesis finds the most likely ended sequence that exhaustive search finds."""
+    import itertools
+
+    from rnnkit.decoding import beam_search_states
+    from rnnkit.models import LanguageModel
+
+    torch.manual_seed(0)
+    V, end, steps = 4, 3, 3
+    model = LanguageModel(V, embedding_dim=5, hidden_size=6).eval()
+    state = tuple(torch.randn(1, 2, 6) for _ in range(2))
+    first = torch.tensor([0, 1])
+    found = beam_search_states(model, state, first, eos=end, beam_size=V ** steps, max_length=steps, alpha=0.0)
+    for b in range(2):
+        best = None
+        for length in range(1, steps + 1):
+            for seq in itertools.product(range(V), repeat=length):
+                if end in seq[:-1] or seq[-1] != end:
+                    continue
+                s, token, logp = tuple(x[:, b : b + 1] for x in state), first[b : b + 1], 0.0
+                for y in seq:
+                    logits, s = model.step(token, s)
+                    logp += float(logits.log_softmax(-1)[0, y])
+                    token = torch.tensor([y])
+                if best is None or logp > best[1]:
+                    best = (list(seq[:-1]), logp)
+        assert found[b].ids == best[0]
+        assert abs(found[b].score - best[1]) < 1e-5
+        assert found[b].attention is None

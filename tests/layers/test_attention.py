@@ -69,12 +69,26 @@ def test_gradcheck(score):
     assert torch.autograd.gradcheck(lambda q, k: att(q, k, MASK), (query, keys))
 
 
+@pytest.mark.parametrize("score", ["dot", "general", "additive"])
+def test_queries_in_groups_read_their_source_without_repeating_it(score):
+    """Beam search: G hypotheses per source, rows b*G..b*G+G-1 of the query reading source b."""
+    torch.manual_seed(0)
+    att, G = Attention(H, H, score), 3
+    keys = torch.randn(S, B, H)
+    query = torch.randn(2, B * G, H)                             # two steps at once, too
+    context, weights = att(query, keys, MASK, projected=att.project(keys))
+    rows = torch.arange(B).repeat_interleave(G)
+    want_context, want_weights = att(query, keys[:, rows], MASK[:, rows])
+    torch.testing.assert_close(context, want_context)
+    torch.testing.assert_close(weights, want_weights)
+
+
 def test_errors_say_what_was_expected():
     att = Attention(H, H)
     keys = torch.randn(S, B, H)
     with pytest.raises(ValueError, match=r"keys must be \[source length, batch, 4\], got \[5, 3\]"):
         att(torch.randn(B, H), keys[..., 0])
-    with pytest.raises(ValueError, match=r"query must be \[batch, 4\].* with batch 3 as in keys, got \[2, 4\]"):
+    with pytest.raises(ValueError, match=r"query must be \[batch, 4\].* with batch 3 as in keys \(or a multiple of it\), got \[2, 4\]"):
         att(torch.randn(2, H), keys)
     with pytest.raises(ValueError, match=r"mask must be bool \[5, 3\]"):
         att(torch.randn(B, H), keys, MASK.long())

@@ -101,3 +101,62 @@ def test_tied_output_embedding_is_one_matrix_and_survives_safetensors(tmp_path):
     nats, _ = tied.loss(src_ids, lengths, tgt_in, tgt_out)
     nats.backward()
     assert tied.tgt_embedding.weight.grad is not None and tied.readout.weight.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "lstm_ln"])
+@pytest.mark.parametrize("attention", ["general", "additive", None])
+def test_teacher_forced_forward_equals_the_step_loop(cell, attention):
+    """Training projects every gold input at once (linear cells) and keeps the attention's keys:
+    the same logits and gradients as feeding the gold tokens to step() one at a time."""
+    torch.manual_seed(0)
+    model = Seq2Seq(12, 12, embedding_dim=6, hidden_size=8, num_layers=2, cell=cell, attention=attention).double()
+    model.eval()
+    _, src_ids, lengths, tgt_in, _ = toy(4)
+    weights = torch.randn(tgt_in.shape[0], 4, 12, dtype=torch.float64)
+    logits, _ = model(src_ids, lengths, tgt_in)
+    grads = torch.autograd.grad((logits * weights).sum(), list(model.parameters()), allow_unused=True)
+    state, stepped = model.encode(src_ids, lengths), []
+    for token in tgt_in:
+        step_logits, state = model.step(token, state)
+        stepped.append(step_logits)
+    stepped = torch.stack(stepped)
+    want = torch.autograd.grad((stepped * weights).sum(), list(model.parameters()), allow_unused=True)
+    torch.testing.assert_close(logits, stepped, atol=1e-12, rtol=1e-10)
+    for g, w in zip(grads, want):
+        assert (g is None) == (w is None)
+        if g is not None:
+            torch.testing.assert_close(g, w, atol=1e-12, rtol=1e-10)
+
+
+def test_select_state_keeps_the_memory_per_sentence_and_gathers_it_when_rows_move():
+    torch.manual_seed(0)
+    model = Seq2Seq(12, 12, embedding_dim=6, hidden_size=8).eval()
+    _, src_ids, lengths, _, _ = toy(3)
+    state = model.encode(src_ids, lengths)
+    K = 2
+    beams = model.select_state(state, torch.arange(3).repeat_interleave(K))
+    assert beams.memory.states is state.memory.states                 # per sentence, not repeated
+    reordered = model.select_state(beams, torch.tensor([1, 0, 2, 2, 5, 4]))
+    assert reordered.memory.states is state.memory.states
+    moved = model.select_state(beams, torch.tensor([4, 0]))            # rows 4 and 0: sentences 2 and 0
+    torch.testing.assert_close(moved.memory.states, state.memory.states[:, [2, 0]])
+    token = torch.tensor([BOS, BOS])
+    with torch.no_grad():
+        got, _ = model.step(token, moved)
+        want, _ = model.step(token, model.select_state(state, torch.tensor([2, 0])))
+    torch.testing.assert_close(got, want)
+
+
+def test_select_state_drops_whole_sentences_from_the_memory():
+    torch.manual_seed(0)
+    model = Seq2Seq(12, 12, embedding_dim=6, hidden_size=8).eval()
+    _, src_ids, lengths, _, _ = toy(3)
+    state = model.encode(src_ids, lengths)
+    beams = model.select_state(state, torch.arange(3).repeat_interleave(2))
+    kept = model.select_state(beams, torch.tensor([0, 1, 4, 5]))        # sentences 0 and 2, two rows each
+    torch.testing.assert_close(kept.memory.states, state.memory.states[:, [0, 2]])
+    token = torch.full((4,), BOS)
+    with torch.no_grad():
+        got, _ = model.step(token, kept)
+        want, _ = model.step(token, model.select_state(state, torch.tensor([0, 0, 2, 2])))
+    torch.testing.assert_close(got, want)

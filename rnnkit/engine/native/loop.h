@@ -185,9 +185,13 @@ inline Tensor affine(const Tensor& a, const Tensor& w, const c10::optional<Tenso
   return b.has_value() ? at::addmm(*b, a, w.t()) : at::mm(a, w.t());
 }
 
-// a^T b, for weight gradients (a reduction over many rows): oneDNN computes it fastest as (b^T a)^T
+// a^T b, for weight gradients (a reduction over the rows of a and b).  Over many rows (a whole
+// sequence's) oneDNN computes it a little faster as (b^T a)^T; over a step's few rows the
+// transposing copy would cost as much as the product, up to 8x as much.
+constexpr int64_t TRANSPOSED_MIN_ROWS = 512;
 inline Tensor mm_tn(const Tensor& a, const Tensor& b) {
-  return use_onednn(a) ? onednn_times(b.t(), a.t()).t().contiguous() : at::cpu::mm(a.t(), b);
+  if (!use_onednn(a)) return at::cpu::mm(a.t(), b);
+  return a.size(0) >= TRANSPOSED_MIN_ROWS ? onednn_times(b.t(), a.t()).t().contiguous() : onednn_times(a.t(), b.t());
 }
 
 // A right operand used at every step: packed once for batches of `rows` rows when it will be
