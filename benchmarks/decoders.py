@@ -14,7 +14,8 @@ Parts (default: all, each skipped when recorded):
   ``nn.LSTM`` encoder, an ``nn.LSTMCell`` decoder and attention in a Python loop, as OpenNMT-py's
   input-feed decoder and most tutorials build it).
 - ``translation``: sentences/s translating Multi30k's test_2016_flickr (1,000 sentences, batches
-  of 64) with a trained translation run (``--run``), greedy and beam 5.
+  of 64) with a trained translation run (``--run``), greedy and beam 5; ``--label`` records
+  another checkout's figure (run with ``PYTHONPATH`` at it) next to this one's.
 Results: benchmarks/results/decoders.json.
 """
 from __future__ import annotations
@@ -97,7 +98,7 @@ def seq2seq(results: Results, reps: int = 9) -> None:
                                       "speed_vs_plain": {name: plain / t for name, t in ms.items()}}
 
 
-def translation(results: Results, run: Path, data: Path) -> None:
+def translation(results: Results, run: Path, data: Path, label: str | None = None) -> None:
     from rnnkit import load
     from rnnkit.decoding import translate
 
@@ -114,7 +115,11 @@ def translation(results: Results, run: Path, data: Path) -> None:
         start = time.perf_counter()
         translate(model, sources, beam_size=beam, batch_size=64)
         speeds[f"beam{beam}"] = len(sources) / (time.perf_counter() - start)
-    results["translation"] = {"run": str(run), "sentences": len(sources), "sentences_per_s": speeds}
+    import rnnkit
+
+    results["translation" + (f"_{label}" if label else "")] = {
+        "run": str(run), "code": str(Path(rnnkit.__file__).parent), "sentences": len(sources),
+        "sentences_per_s": speeds}
 
 
 def main(argv=None) -> int:
@@ -124,17 +129,20 @@ def main(argv=None) -> int:
     parser.add_argument("--run", type=Path, default=RUNS / "mt_attention",
                         help="a trained translation run directory (default: the one `make bench-translate` trains)")
     parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--label", help="record the translation part under translation_LABEL: run it with "
+                        "PYTHONPATH=OTHER_CHECKOUT to measure another version of rnnkit on the same machine")
     parser.add_argument("--fresh", action="store_true", help="forget recorded results")
     args = parser.parse_args(argv)
     if set(args.parts) - set(PARTS):
         parser.error(f"unknown part(s) {sorted(set(args.parts) - set(PARTS))}; choose from {', '.join(PARTS)}")
     results = Results(HERE / "results" / "decoders.json", args.fresh)
-    recorded = {"generation": "generation", "seq2seq": f"seq2seq_{list(SIZES)[-1]}", "translation": "translation"}
+    recorded = {"generation": "generation", "seq2seq": f"seq2seq_{list(SIZES)[-1]}",
+                "translation": "translation" + (f"_{args.label}" if args.label else "")}
     for part in args.parts or PARTS:
         if recorded[part] in results:
             continue
         {"generation": lambda: lm.generation(results), "seq2seq": lambda: seq2seq(results),
-         "translation": lambda: translation(results, args.run, args.data)}[part]()
+         "translation": lambda: translation(results, args.run, args.data, args.label)}[part]()
     results.show()
     return 0
 

@@ -1,10 +1,11 @@
-"""Decoding for any model with ``step()``: greedy, sampling (temperature, top-k, top-p), beam
-search for a prefix, batched beam search from any model-provided states (an encoder-decoder's
-among them), and text-to-text translation with a trained one."""
+"""Decoding for any model with ``step()``: greedy, sampling (temperature, top-k, top-p) of one
+stream or of a batch from model-provided states, beam search for a prefix, batched beam search
+from model-provided states (an encoder-decoder's among them), and text-to-text translation with
+a trained one."""
 from rnnkit.decoding.batch_beam import Hypothesis, batch_beam_search, beam_search_states
 from rnnkit.decoding.beam import beam_search
-from rnnkit.decoding.sampling import filter_logits, generate, sample
+from rnnkit.decoding.sampling import filter_logits, generate, generate_states, sample
 from rnnkit.decoding.translate import Translation, source_tokens, translate
 
-__all__ = ["Hypothesis", "Translation", "batch_beam_search", "beam_search", "beam_search_states", "filter_logits", "generate", "sample",
-           "source_tokens", "translate"]
+__all__ = ["Hypothesis", "Translation", "batch_beam_search", "beam_search", "beam_search_states", "filter_logits",
+           "generate", "generate_states", "sample", "source_tokens", "translate"]

@@ -67,6 +67,30 @@ def generate(model, prime: list[int], length: int, *, temperature: float = 1.0, 
     return out
 
 
+@torch.no_grad()
+def generate_states(model, state, first: torch.Tensor, length: int, *, temperature: float = 1.0,
+                    top_k: int | None = None, top_p: float | None = None, generator: torch.Generator | None = None,
+                    stop: int | None = None, banned: Iterable[int] = ()) -> list[list[int]]:
+    """Up to ``length`` new ids for each of ``B`` sequences at once, from ``state`` (the model's
+    state for a batch of ``B``: an image's, a starting note's) and the first input tokens ``first
+    [B]``: one ``step()`` per position for all of them.  A sequence ends after generating ``stop``
+    (included); ``banned`` ids are never generated."""
+    banned = sorted(set(banned))
+    tokens, out = first, [[] for _ in range(len(first))]
+    running = torch.ones(len(first), dtype=torch.bool)
+    for _ in range(length):
+        logits, state = model.step(tokens, state)
+        drawn = sample(ban(logits, banned).cpu(), temperature, top_k, top_p, generator)
+        for b in running.nonzero().flatten().tolist():
+            out[b].append(int(drawn[b]))
+        if stop is not None:
+            running &= drawn != stop
+        if not running.any():
+            break
+        tokens = drawn.to(logits.device)
+    return out
+
+
 def ban(logits: torch.Tensor, ids: list[int]) -> torch.Tensor:
     """``logits [..., V]`` with the ``ids`` at -inf."""
     if not ids:

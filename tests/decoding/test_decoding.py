@@ -70,3 +70,32 @@ def test_beam_search_never_produces_banned_tokens_and_merges_stops():
     assert got == [([2], 0.4), ([1, 2], 0.3)]          # each way to end is one outcome, probabilities summed
     plain = beam_search(Table(p), [0], k=3, max_length=3, stop={2, 3}, banned={4})
     assert all(4 not in ids for ids, _ in plain) and len(plain) == 3
+
+
+@torch.no_grad()
+def test_generate_states_samples_a_batch_as_each_stream_alone():
+    """B streams from their own states at once: greedy equals each stream's greedy loop, a stream
+    stops after the stop id while the others go on, and banned ids never appear."""
+    from rnnkit.decoding import generate_states
+    from rnnkit.models import LanguageModel
+
+    torch.manual_seed(0)
+    model = LanguageModel(6, embedding_dim=5, hidden_size=7).eval()
+    state = tuple(torch.randn(1, 3, 7) for _ in range(2))
+    first = torch.tensor([0, 1, 2])
+    batch = generate_states(model, state, first, 8, temperature=0, banned=[5])
+    for b in range(3):
+        s, token, want = tuple(x[:, b : b + 1] for x in state), first[b : b + 1], []
+        for _ in range(8):
+            logits, s = model.step(token, s)
+            logits[:, 5] = float("-inf")
+            token = logits.argmax(-1)
+            want.append(int(token))
+        assert batch[b] == want
+    stop = batch[0][2]
+    stopped = generate_states(model, state, first, 8, temperature=0, banned=[5], stop=stop)
+    for b in range(3):
+        end = batch[b].index(stop) + 1 if stop in batch[b] else 8
+        assert stopped[b] == batch[b][:end]
+    drawn = generate_states(model, state, first, 20, generator=torch.Generator().manual_seed(1), banned=[5])
+    assert all(5 not in d and len(d) == 20 for d in drawn)
