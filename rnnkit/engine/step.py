@@ -41,7 +41,6 @@ class StepWeights:
         self.bias_hh = None if cell.folds_recurrent_bias else params.get("bias_hh")
         self.extras = [params[name] for name in cell.recurrent_extras]
         self.linear_input = type(cell).project_input is Cell.project_input   # x W_ih^T + b, nothing else
-        self.requires_grad = any(p.requires_grad for p in params.values())
 
     def current(self) -> bool:
         """Whether no parameter changed since these were made."""
@@ -60,7 +59,7 @@ def step(x: torch.Tensor, weights: StepWeights, states: tuple[torch.Tensor, ...]
     (what ``cell.project_input`` gives, bias included).  ``drop [B, H]``: a recurrent dropout
     mask on ``h_{t-1}``."""
     cell, p = weights.cell, weights.params
-    if torch.is_grad_enabled() and (weights.requires_grad or x.requires_grad or any(s.requires_grad for s in states)):
+    if torch.is_grad_enabled() and any(t.requires_grad for t in (x, *states, *p.values())):
         xg = x if projected else cell.project_input(x, p, linear=projection.linear)
         return run_projected(cell, xg[None], p, states, drop=drop)[1]
     if native.usable(x, cell):

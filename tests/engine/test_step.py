@@ -142,6 +142,14 @@ def test_changed_weights_are_noticed():
     agree()
     layer.double()
     agree()
+    layer.requires_grad_(False)                            # prepared while frozen, then trained again
+    with torch.no_grad():
+        layer.bias_ih_l0.add_(0.1)
+    layer.step(x.double())
+    layer.requires_grad_(True)
+    layer.zero_grad()
+    layer.step(x.double())[0].sum().backward()
+    assert layer.weight_ih_l0.grad.abs().sum() > 0
 
 
 @pytest.mark.parametrize("shape", [(1, 37, 13), (1, 2048, 512), (1, 65, 512), (2, 9, 7)])
