@@ -6,14 +6,15 @@
 from rnnkit.tasks.base import TASKS, Output, Prepared, Task, Training, Verb, get_task, load, load_weights, register
 from rnnkit.tasks.classification import ClassificationTask
 from rnnkit.tasks.config import RecurrentConfig, TrainingConfig
+from rnnkit.tasks.forecasting import ForecastTask
 from rnnkit.tasks.language_model import LanguageModelTask
 from rnnkit.tasks.options import Option, like, option
 from rnnkit.tasks.tagging import TaggingTask
 from rnnkit.tasks.translation import TranslationTask
 
-for _task in (LanguageModelTask, ClassificationTask, TaggingTask, TranslationTask):
+for _task in (LanguageModelTask, ClassificationTask, TaggingTask, TranslationTask, ForecastTask):
     register(_task)
 
-__all__ = ["TASKS", "ClassificationTask", "LanguageModelTask", "Option", "Output", "Prepared", "RecurrentConfig",
+__all__ = ["TASKS", "ClassificationTask", "ForecastTask", "LanguageModelTask", "Option", "Output", "Prepared", "RecurrentConfig",
            "TaggingTask", "Task", "Training", "TrainingConfig", "TranslationTask", "Verb", "get_task", "like", "load",
            "load_weights", "option", "register"]

@@ -1,0 +1,332 @@
+"""Time-series forecasting: read a window of a series' past, forecast its next H values with intervals.
+
+The split of each series: the last H values are the test (never trained on; ``--final`` trains
+on them), the H before them the validation, and training windows end anywhere before that.
+``rnnkit forecast`` forecasts the H values after the end of a series; ``rnnkit evaluate`` holds
+out the last H and forecasts them (from each of the last K origins with ``--origins K``).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from rnnkit.data.series import MISSING_POLICIES, Series, read_csv_series, read_tsf
+from rnnkit.devices import device_of, to_device
+from rnnkit.errors import DataError, RnnkitError
+from rnnkit.files import write_atomic
+from rnnkit.models.forecaster import INTERVALS, Forecaster, Windows, windows
+from rnnkit.models.modes import evaluating
+from rnnkit.tasks.base import Output, Prepared, Task, Verb, load, writable_plots
+from rnnkit.tasks.config import RecurrentConfig, TrainingConfig, own_epochs
+from rnnkit.tasks.options import DEVICE, Option, like, option, output_file, positive_int, run_dir_argument
+from rnnkit.training.forecast_metrics import format_forecast_metrics, mean_metrics, series_metrics
+from rnnkit.training.plots import plot_forecast
+
+SCALES = ("auto", "log", "standard")
+
+
+def _data(flag: str, help: str, **spec) -> Option:
+    return Option(help, flags=(f"--{flag}",), dest=flag.replace("-", "_"), group="data", **spec)
+
+
+CSV = _data("csv", "the series: a CSV file (.gz accepted), one value per line in a column", metavar="FILE")
+TSF = _data("tsf", "many series: a Monash .tsf file", metavar="FILE")
+COLUMN = _data("column", "the value column of --csv: a header name or 0-based index (default: the run's, at "
+                         "training the last)", metavar="C")
+TIME_COLUMN = _data("time-column", "the time column of --csv (default: the run's, at training the first where it "
+                                   "holds times)", metavar="C")
+MISSING = _data("missing", "missing values: refuse them (error), fill them linearly (interpolate) or let the model "
+                           "skip them (mask); default: the run's", choices=MISSING_POLICIES)
+HORIZON = _data("horizon", "values to forecast (default: the run's; at most the run's)", type=positive_int,
+                metavar="H")
+
+
+@dataclass
+class ForecastConfig(RecurrentConfig, TrainingConfig):
+    csv: str | None = option(None, CSV.help, metavar="FILE", group="data", exclusive="series")
+    tsf: str | None = option(None, TSF.help, metavar="FILE", group="data", exclusive="series")
+    column: str | None = option(None, "the value column of --csv: a header name or 0-based index (default: the "
+                                      "last)", metavar="C", group="data")
+    time_column: str | None = option(None, "the time column of --csv (default: the first, where it holds times; "
+                                           "the forecast is then dated)", metavar="C", group="data")
+    missing: str = option("error", "missing values: refuse them, fill them linearly between their neighbours, or "
+                                   "let the model skip them", choices=MISSING_POLICIES, group="data")
+    horizon: int | None = option(None, "values to forecast (required for --csv; for --tsf the file's @horizon by "
+                                       "default)", type=positive_int, metavar="H", group="data")
+    season: int = option(1, "the season's period in steps: 12 for monthly data with a yearly cycle, 7 for daily "
+                            "data with a weekly one, 1 for none", type=positive_int, metavar="M", group="data")
+    window: int | None = option(None, "past values the model reads (default: 3 horizons or 2 seasons, whichever is "
+                                      "more); shorter series read what they have", type=positive_int, metavar="N",
+                                group="data")
+    scale: str = option("auto", "log: forecast the logarithm (a positive series whose swings grow with its level); "
+                                "standard: the values; auto: log where every value is positive", choices=SCALES,
+                        group="data")
+    final: bool = option(False, "train on every value but the validation part (the last H), for a forecast of "
+                                "the real future; by default the last H are a test and the H before them the "
+                                "validation", group="data")
+    hidden: int = like(64)
+    batch_size: int = like(32)
+    lr: float = like(3e-3)
+    epochs: int | None = own_epochs(100)
+
+
+def read_series(args, defaults: dict | None = None) -> list[Series]:
+    """The series named by ``args.csv`` or ``args.tsf``, read with the run's column options
+    (``defaults``) unless ``args`` gives its own."""
+    defaults = defaults or {}
+    pick = lambda name: getattr(args, name, None) if getattr(args, name, None) is not None else defaults.get(name)  # noqa: E731
+    missing = pick("missing") or "error"
+    if getattr(args, "csv", None) and getattr(args, "tsf", None):
+        raise RnnkitError("give either --csv FILE or --tsf FILE, not both")
+    if getattr(args, "csv", None):
+        return [read_csv_series(args.csv, pick("column"), pick("time_column"), missing)]
+    if getattr(args, "tsf", None):
+        return read_tsf(args.tsf, missing)
+    raise RnnkitError("give the series: --csv FILE (one series) or --tsf FILE (many)")
+
+
+def calendar_start(series: Series, position: int) -> int:
+    """The calendar step of value ``position`` (the season's phase comes from it): counted from
+    1970 where the series has times, else from its first value."""
+    return (series.step.index(series.times[0]) if series.times else 0) + position
+
+
+def history(series: Series, end: int, window: int) -> tuple[list[float], int]:
+    """The values before ``end`` that a window reads, and the calendar step of the first."""
+    begin = max(0, end - window)
+    return series.values[begin:end], calendar_start(series, begin)
+
+
+class ForecastTask(Task):
+    name, noun = "forecast", "forecaster"
+    help = "train a forecaster of time series (CSV or .tsf) with prediction intervals"
+    description = ("Train a recurrent forecaster: it reads a window of a series' past and gives the quantiles of "
+                   "its next H values (the median as the forecast, 80% and 95% intervals). Input: --csv, one series "
+                   "in a column (an optional time column dates it), or --tsf, many series for one global model. "
+                   "Each series' last H values are held out as the test and the H before them are the validation "
+                   "(--final: trains on the test part too).")
+    Config, model_class = ForecastConfig, Forecaster
+    unit, select = "value", "loss"
+    evaluate_options = (CSV, TSF, HORIZON,
+                        _data("origins", "forecast from each of the last K origins, rolling (default 1: the last H "
+                                         "values only)", type=positive_int, metavar="K", default=1),
+                        COLUMN, TIME_COLUMN, MISSING,
+                        _data("season", "the season of MASE's naive scale (default: the run's)", type=positive_int,
+                              metavar="M"))
+    evaluate_help = ("a forecaster gives MAPE, sMAPE, MASE, RMSE and 80%/95% interval coverage (--csv or --tsf; "
+                     "the last --horizon values of each series held out)")
+
+    def prepare(self, run) -> Prepared:
+        c = self.config
+        series = read_series(c)
+        horizon = c.horizon or series[0].horizon
+        if horizon is None:
+            raise RnnkitError("give --horizon H: how many values to forecast")
+        held = horizon if c.final else 2 * horizon
+        window = c.window or max(3 * horizon, 2 * c.season)
+        usable = [s for s in series if len(s.values) - held >= 2]
+        if not usable:
+            shortest = min(series, key=lambda s: len(s.values))
+            what = "validation" if c.final else "test and validation"
+            raise DataError(f"{shortest.source}: {shortest.name!r} has {len(shortest.values)} values; the {what} "
+                            f"hold out the last {held} (horizon {horizon}), which leaves fewer than 2 to train on; "
+                            "give a smaller --horizon" + ("" if c.final else " or --final"))
+        examples = []
+        for s in usable:
+            train_end = len(s.values) - held
+            for end in range(1, train_end - horizon + 1):
+                past, start = history(s, end, window)
+                examples.append((past, start, s.values[end : end + horizon]))
+        if not examples:
+            raise DataError(f"{usable[0].source}: no series is long enough for a training window of {horizon} future "
+                            f"values before its held-out {held}; give a smaller --horizon")
+        valid = [(s, len(s.values) - held) for s in usable]
+        values = [v for s in usable for v in s.values if not math.isnan(v)]
+        log = c.scale == "log" or (c.scale == "auto" and min(values) > 0)
+        if c.scale == "log" and min(values) <= 0:
+            raise DataError(f"{usable[0].source}: --scale log needs positive values, found {min(values):g}")
+        model = Forecaster(horizon, season=c.season, log=log, mask_missing=c.missing == "mask",
+                           **c.recurrent_options())
+        model.window = window
+        seed = c.seed
+
+        def batches(epoch: int):
+            order = torch.randperm(len(examples), generator=torch.Generator().manual_seed(seed + epoch)).tolist()
+            return [windows(*zip(*[examples[i] for i in order[k : k + c.batch_size]]))
+                    for k in range(0, len(order), c.batch_size)]
+
+        data = {"input": "tsf" if c.tsf else "csv", "column": c.column, "time_column": c.time_column,
+                "missing": c.missing, "season": c.season, "horizon": horizon, "window": window, "final": c.final}
+        description = (f"{c.cell.upper()} forecaster: {sum(p.numel() for p in model.parameters()):,} parameters, "
+                       f"{len(usable)} series ({'log' if log else 'values'}), horizon {horizon}, window {window}, "
+                       f"{len(examples):,} training windows")
+        return Prepared(model, batches, (valid, window), data, description)
+
+    def loss(self, model, batch, carry, step):
+        return (*model.loss(batch), None)
+
+    def validate(self, model, valid) -> dict:
+        series_ends, window = valid
+        metrics, _ = score(model, series_ends, model.horizon, window)
+        return metrics
+
+    def result(self, run, prepared, summary):
+        best = load(run.path, self.config.device)
+        series_ends, window = prepared.valid
+        metrics, forecasts = score(best, series_ends, best.horizon, window)
+        path = run.plots / "forecast-validation.png"
+        s, end = series_ends[0]
+        draw(s, end, forecasts[0], path, f"{s.name}: validation", actual=s.values[end : end + best.horizon])
+        return (f"best validation {format_forecast_metrics(metrics)} (loss {metrics['loss']:.4f})",
+                [f"validation forecast plot {path}"])
+
+    @classmethod
+    def load(cls, run, config, device):
+        model = super().load(run, config, device)
+        model.window = config["data"]["window"]
+        return model
+
+    @classmethod
+    def evaluate(cls, model, args):
+        data = model.run_config["data"]
+        series = read_series(args, data)
+        horizon = args.horizon or model.horizon
+        check_horizon(horizon, model.horizon)
+        K, season = args.origins, args.season or data["season"]
+        per_series, plots = [], []
+        for s in series:
+            n = len(s.values)
+            first = n - horizon - (K - 1)
+            if first < 1:
+                raise DataError(f"{s.source}: {s.name!r} has {n} values, not more than the {horizon + K - 1} that "
+                                f"{K} origin(s) of horizon {horizon} hold out")
+            ends = list(range(first, n - horizon + 1))
+            w = windows(*zip(*[history(s, end, model.window) for end in ends]))
+            quantiles = forecast(model, w)[:, :horizon]
+            actual = torch.tensor([s.values[end : end + horizon] for end in ends], dtype=torch.float64)
+            per_series.append(series_metrics(actual, *point_and_intervals(model, quantiles),
+                                             torch.tensor(s.values[:first], dtype=torch.float64), season))
+            if len(series) == 1:
+                plots.append((s, ends[-1], quantiles[-1]))
+        notes = []
+        if plots:
+            s, end, q = plots[0]
+            path = writable_plots(args.run_dir) / f"forecast-{Path(args.csv).name.split('.')[0]}.png"
+            draw(s, end, q, path, f"{s.name}: the last {horizon} values held out", actual=s.values[end : end + horizon])
+            notes.append(f"forecast plot: {path}")
+        metrics = mean_metrics(per_series)
+        if len(series) > 1:
+            notes.append(f"{len(series)} series; each figure is the mean over them")
+        return metrics, notes
+
+    format_metrics = staticmethod(format_forecast_metrics)
+
+
+def check_horizon(horizon: int, trained: int) -> None:
+    if horizon > trained:
+        raise RnnkitError(f"--horizon {horizon} is beyond the run's: it was trained to forecast {trained} values "
+                          f"(give --horizon {trained} or less, or train with a longer --horizon)")
+
+
+def forecast(model: Forecaster, w: Windows) -> torch.Tensor:
+    """The quantiles ``[B, H, Q]`` of the model for windows ``w``, on the CPU."""
+    with evaluating(model):
+        return model.forecast(to_device(w, device_of(model))).cpu()
+
+
+def point_and_intervals(model: Forecaster, quantiles: torch.Tensor):
+    """``(median, {80: (lo, hi), 95: (lo, hi)})`` of quantiles ``[..., Q]``."""
+    taus = [round(float(t), 6) for t in model.taus]
+    pick = lambda tau: quantiles[..., taus.index(tau)]  # noqa: E731
+    return pick(0.5), {level: (pick(lo), pick(hi)) for level, (lo, hi) in INTERVALS.items()}
+
+
+def score(model: Forecaster, series_ends: list[tuple[Series, int]], horizon: int, window: int):
+    """Validation: each series forecast from ``end`` for the ``horizon`` values after it: the mean
+    figures over the series with the mean pinball loss (``loss``), and each series' quantiles."""
+    examples = [(*history(s, end, window), s.values[end : end + horizon]) for s, end in series_ends]
+    w = windows(*zip(*examples))
+    with evaluating(model), torch.no_grad():
+        nats, count = model.loss(to_device(w, device_of(model)))
+    quantiles = forecast(model, w)
+    per_series = []
+    for (s, end), q in zip(series_ends, quantiles):
+        actual = torch.tensor(s.values[end : end + horizon], dtype=torch.float64)
+        per_series.append(series_metrics(actual, *point_and_intervals(model, q),
+                                         torch.tensor(s.values[:end], dtype=torch.float64), model.season))
+    return {"loss": float(nats) / max(count, 1), **mean_metrics(per_series)}, quantiles
+
+
+def draw(s: Series, end: int, quantiles: torch.Tensor, path: Path, title: str, actual=None) -> None:
+    """The forecast from ``end`` (``quantiles [H, Q]``) after the series' history, into ``path``."""
+    from rnnkit.models.forecaster import QUANTILES
+
+    taus = list(QUANTILES)
+    H = quantiles.shape[0]
+    shown = max(0, end - max(4 * H, 48))
+    times = s.times
+    future = ([s.step.after(times[end - 1], k) for k in range(1, H + 1)] if times else None)
+    pick = lambda tau: quantiles[:, taus.index(tau)].tolist()  # noqa: E731
+    plot_forecast(s.values[shown:end], pick(0.5), {level: (pick(lo), pick(hi)) for level, (lo, hi) in INTERVALS.items()},
+                  path, actual=None if actual is None or len(actual) < H else list(actual[:H]),
+                  history_x=times[shown:end] if times else list(range(shown + 1, end + 1)),
+                  forecast_x=future or list(range(end + 1, end + H + 1)), title=title)
+
+
+def _format(v: float) -> str:
+    """A number with six significant digits and no exponent."""
+    if not math.isfinite(v):
+        return str(v)
+    digits = len(str(int(abs(v)))) if abs(v) >= 1 else 0
+    return f"{v:.{max(0, 6 - digits)}f}"
+
+
+def run_forecast(args) -> Output:
+    model = load(args.run_dir, args.device, task="forecast")
+    data = model.run_config["data"]
+    series = read_series(args, data)
+    horizon = args.horizon or model.horizon
+    check_horizon(horizon, model.horizon)
+    w = windows(*zip(*[history(s, len(s.values), model.window) for s in series]))
+    quantiles = forecast(model, w)[:, :horizon]
+    median, intervals = point_and_intervals(model, quantiles)
+    dated = all(s.times for s in series)
+    header = (["series"] if args.tsf else []) + ["step"] + (["time"] if dated else []) + \
+        ["forecast", "lo80", "hi80", "lo95", "hi95"]
+    lines = [",".join(header)]
+    for b, s in enumerate(series):
+        times = s.future(horizon) if dated else None
+        for k in range(horizon):
+            row = ([s.name] if args.tsf else []) + [str(k + 1)] + ([s.format_time(times[k])] if dated else [])
+            row += [_format(float(x)) for x in (median[b, k], intervals[80][0][b, k], intervals[80][1][b, k],
+                                                intervals[95][0][b, k], intervals[95][1][b, k])]
+            lines.append(",".join(row))
+    text = "\n".join(lines) + "\n"
+    notes = []
+    if args.plot:
+        s = series[0]
+        draw(s, len(s.values), quantiles[0], Path(args.plot), f"{s.name}: forecast")
+        notes.append(f"forecast plot: {args.plot}" + (f" (the first of {len(series)} series)" if len(series) > 1 else ""))
+    if args.output:
+        write_atomic(Path(args.output), text)
+        notes.append(f"forecast: {args.output}")
+        text = ""
+    return Output(text, notes)
+
+
+ForecastTask.verbs = (
+    Verb("forecast", "forecast the values after the end of a series with a trained forecaster",
+         "Forecast the H values after the end of each given series (a CSV column or every series of a .tsf file) "
+         "with a run of `rnnkit train forecast`. Prints CSV: step, time (where the input is dated), forecast and "
+         "the 80% and 95% intervals (lo80, hi80, lo95, hi95), with a leading series column for --tsf.",
+         (run_dir_argument("forecast"), CSV, TSF, HORIZON, COLUMN, TIME_COLUMN, MISSING,
+          Option("write the CSV to FILE instead of standard output", flags=("--output",), dest="output",
+                 type=output_file, metavar="FILE"),
+          Option("draw the forecast with its history and intervals into FILE.png (the first series of a .tsf)",
+                 flags=("--plot",), dest="plot", type=output_file, metavar="FILE"),
+          DEVICE),
+         run_forecast),
+)

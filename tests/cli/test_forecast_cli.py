@@ -1,0 +1,124 @@
+"""`rnnkit train forecast`, `forecast` and `evaluate` end to end on series made here, and their bad
+inputs: one line on stderr, exit status 2."""
+import csv
+import json
+import math
+
+import pytest
+
+from rnnkit.cli.main import main
+
+FAST = ["--hidden", "16", "--epochs", "3", "--batch-size", "16", "--log-every", "5"]
+
+
+def monthly(n, start_year=2000):
+    rows = []
+    for t in range(n):
+        year, month = start_year + t // 12, t % 12 + 1
+        rows.append((f"{year}-{month:02d}", 100 + 2 * t + 15 * math.sin(2 * math.pi * t / 12)))
+    return rows
+
+
+def write_csv(path, rows, header="month,sales"):
+    path.write_text(header + "\n" + "".join(f"{t},{v:.3f}\n" for t, v in rows))
+    return path
+
+
+TSF = """@relation toy
+@attribute series_name string
+@attribute start_timestamp date
+@frequency yearly
+@horizon 3
+@missing false
+@equallength false
+@data
+""" + "".join(f"S{k}:19{70 + k}-01-01 00-00-00:" + ",".join(str(10 * k + t + (t % 3)) for t in range(12 + k)) + "\n"
+              for k in range(1, 6))
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("forecast")
+    write_csv(root / "sales.csv", monthly(72))
+    assert main(["train", "forecast", "--csv", str(root / "sales.csv"), "--horizon", "6", "--season", "12",
+                 "--out", str(root / "run"), *FAST]) == 0
+    (root / "toy.tsf").write_text(TSF)
+    assert main(["train", "forecast", "--tsf", str(root / "toy.tsf"), "--out", str(root / "tsf"), *FAST]) == 0
+    return root
+
+
+def test_training_writes_the_run_and_a_validation_plot(trained):
+    run = trained / "run"
+    config = json.loads((run / "config.json").read_text())
+    assert config["task"] == "forecast" and config["data"]["horizon"] == 6 and config["data"]["season"] == 12
+    assert config["model"]["log"] is True                           # positive values: the logarithm
+    assert (run / "plots" / "forecast-validation.png").stat().st_size > 1000
+    assert json.loads((trained / "tsf" / "config.json").read_text())["data"]["horizon"] == 3   # the file's @horizon
+
+
+def test_forecast_prints_dated_csv_with_intervals(trained, capsys):
+    assert main(["forecast", str(trained / "run"), "--csv", str(trained / "sales.csv"), "--horizon", "4",
+                 "--plot", str(trained / "f.png")]) == 0
+    out = capsys.readouterr().out
+    rows = list(csv.reader(out.splitlines()))
+    assert rows[0] == ["step", "time", "forecast", "lo80", "hi80", "lo95", "hi95"]
+    assert [r[:2] for r in rows[1:]] == [["1", "2006-01"], ["2", "2006-02"], ["3", "2006-03"], ["4", "2006-04"]]
+    for r in rows[1:]:
+        f, lo80, hi80, lo95, hi95 = map(float, r[2:])
+        assert lo95 <= lo80 <= f <= hi80 <= hi95
+    assert (trained / "f.png").stat().st_size > 1000
+
+
+def test_forecast_of_undated_and_of_many_series(trained, capsys, tmp_path):
+    bare = tmp_path / "bare.csv"
+    bare.write_text("".join(f"{v:.2f}\n" for _, v in monthly(30)))
+    assert main(["forecast", str(trained / "run"), "--csv", str(bare), "--output", str(tmp_path / "out.csv")]) == 0
+    rows = list(csv.reader((tmp_path / "out.csv").read_text().splitlines()))
+    assert rows[0] == ["step", "forecast", "lo80", "hi80", "lo95", "hi95"] and len(rows) == 7
+    assert main(["forecast", str(trained / "tsf"), "--tsf", str(trained / "toy.tsf")]) == 0
+    rows = list(csv.reader(capsys.readouterr().out.splitlines()))
+    assert rows[0] == ["series", "step", "time", "forecast", "lo80", "hi80", "lo95", "hi95"]
+    assert len(rows) == 1 + 5 * 3 and rows[1][:3] == ["S1", "1", "1984-01-01"]   # 13 values from 1971
+
+
+def test_evaluate_prints_the_figures_and_json(trained, capsys):
+    assert main(["evaluate", str(trained / "run"), "--csv", str(trained / "sales.csv")]) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("MAPE ") and "sMAPE" in line and "MASE" in line and "coverage95" in line
+    assert main(["evaluate", str(trained / "run"), "--csv", str(trained / "sales.csv"), "--origins", "3",
+                 "--horizon", "2", "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert set(figures) == {"MAPE", "sMAPE", "MASE", "RMSE", "coverage80", "coverage95"}
+    assert 0 <= figures["coverage80"] <= 1 and figures["MAPE"] >= 0
+    assert main(["evaluate", str(trained / "tsf"), "--tsf", str(trained / "toy.tsf"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["MASE"] >= 0
+
+
+def _fails(argv, capsys, message):
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "Traceback" not in err, err
+    assert message in err, err
+
+
+def test_bad_inputs_are_one_line_errors(trained, tmp_path, capsys):
+    empty = write_csv(tmp_path / "empty.csv", [])
+    _fails(["train", "forecast", "--csv", str(empty), "--horizon", "2", "--out", str(tmp_path / "a")], capsys,
+           "empty.csv: has no values in column 'sales'")
+    broken = tmp_path / "broken.csv"
+    broken.write_text("month,sales\n2000-01,1\n2000-02,lots\n2000-03,3\n")
+    _fails(["train", "forecast", "--csv", str(broken), "--horizon", "1", "--out", str(tmp_path / "b")], capsys,
+           "broken.csv, line 3: 'lots' in column 'sales' is not a number")
+    short = write_csv(tmp_path / "short.csv", monthly(5))
+    _fails(["train", "forecast", "--csv", str(short), "--horizon", "5", "--out", str(tmp_path / "c")], capsys,
+           "short.csv: 'sales' has 5 values")
+    _fails(["evaluate", str(trained / "run"), "--csv", str(short)], capsys, "'sales' has 5 values, not more than")
+    _fails(["train", "forecast", "--csv", str(trained / "sales.csv"), "--horizon", "0", "--out", str(tmp_path / "d")],
+           capsys, "--horizon: must be a positive integer, got 0")
+    _fails(["train", "forecast", "--csv", str(trained / "sales.csv"), "--column", "price", "--horizon", "2",
+            "--out", str(tmp_path / "e")], capsys, "no column named 'price' (columns: month, sales)")
+    _fails(["forecast", str(trained / "run"), "--csv", str(trained / "sales.csv"), "--horizon", "7"], capsys,
+           "it was trained to forecast 6 values")
+    _fails(["train", "forecast", "--horizon", "2", "--out", str(tmp_path / "f")], capsys,
+           "give the series: --csv FILE (one series) or --tsf FILE (many)")
+    _fails(["evaluate", str(trained / "run"), "--test", str(trained / "sales.csv")], capsys, "holds a forecaster")
