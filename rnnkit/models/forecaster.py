@@ -4,15 +4,17 @@
     z_t = (x_t - level) / spread        level: the window's last observed x; spread: the mean absolute
                                         change between its steps (so one model reads series of any size)
     h   = RNN([z_t; season phase_t (sin, cos); observed_t])   over the window; a short one is masked
-    q   = base + W h + b  ->  [H, Q]    the quantiles of each next value in z units, above the seasonal
-                                        naive forecast ``base`` (the value one season earlier; the
+    d_k = RNN'([base_k; phase_k], from h)   over the H steps ahead (non-autoregressive: nothing
+                                        predicted is fed back)
+    q_k = base_k + W d_k + b  ->  [Q]   the quantiles of value k ahead in z units, above the seasonal
+                                        naive forecast ``base_k`` (the value one season earlier; the
                                         last value without a season)
     y^  = f^-1(level + spread * q)      sorted over the quantiles: the median is the forecast, the
                                         10% and 90% the 80% interval, the 2.5% and 97.5% the 95% one
 
-Trained with the pinball loss of each quantile (Koenker & Bassett 1978; as MQ-RNN, Wen et al.
-2017, all H values come from one reading of the window).  One model serves many series (a
-global model, Monash/M-competition style) or one.
+Trained with the pinball loss of each quantile (Koenker & Bassett 1978; the encoder-decoder of
+MQ-RNN, Wen et al. 2017).  One model serves many series (a global model, Monash/M-competition
+style) or one.  ``calibrate`` then widens the intervals to hold their share of held-out values.
 """
 from __future__ import annotations
 
@@ -52,24 +54,32 @@ def windows(histories: list[list[float]], starts: list[int], targets: list[list[
 class Forecaster(nn.Module):
     def __init__(self, horizon: int, season: int = 1, hidden_size: int = 64, num_layers: int = 1, cell: str = "lstm",
                  dropout: float = 0.0, log: bool = False, mask_missing: bool = False,
-                 quantiles: tuple[float, ...] = QUANTILES, **rnn_options):
+                 quantiles: tuple[float, ...] = QUANTILES, decoder: bool = True, **rnn_options):
         """``season``: the period of the season in steps (1: none); ``log``: forecast the logarithm
         (positive series whose changes are proportional to their level); ``mask_missing``: inputs
-        carry an observed/missing flag."""
+        carry an observed/missing flag; ``decoder``: a second recurrent layer runs over the H
+        future steps from the encoder's state (fed each step's seasonal naive value and phase)
+        and gives each step's quantiles; else one output layer gives all of them from the
+        encoder's last state (MQ-RNN's direct form).  The decoder forecast better on both
+        benchmarks (BENCHMARKS.md), so it is the default."""
         super().__init__()
         cell, rnn_options = resolve(cell, rnn_options)
-        if sorted(quantiles) != list(quantiles) or not all(0 < q < 1 for q in quantiles):
-            raise ValueError(f"quantiles must rise within (0, 1), got {quantiles}")
+        needed = {0.5, *(t for pair in INTERVALS.values() for t in pair)}
+        if sorted(quantiles) != list(quantiles) or not all(0 < q < 1 for q in quantiles) or not needed <= set(quantiles):
+            raise ValueError(f"quantiles must rise within (0, 1) and include {sorted(needed)}, got {quantiles}")
         self.config = dict(horizon=horizon, season=season, hidden_size=hidden_size, num_layers=num_layers, cell=cell,
                            dropout=dropout, log=log, mask_missing=mask_missing, quantiles=list(quantiles),
-                           **rnn_options)
+                           decoder=decoder, **rnn_options)
         self.horizon, self.season, self.log, self.mask_missing = horizon, season, log, mask_missing
         self.register_buffer("taus", torch.tensor(quantiles), persistent=False)
+        self.register_buffer("widen", torch.zeros(len(INTERVALS), dtype=torch.float64))   # set by calibrate()
         inputs = 1 + (2 if season > 1 else 0) + (1 if mask_missing else 0)
         self.rnn = Recurrent(cell, inputs, hidden_size, num_layers, dropout=dropout if num_layers > 1 else 0.0,
                              **rnn_options)
         self.dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(hidden_size, horizon * len(quantiles))
+        self.decoder = (Recurrent(cell, inputs - (1 if mask_missing else 0), hidden_size, num_layers,
+                                  dropout=dropout if num_layers > 1 else 0.0, **rnn_options) if decoder else None)
+        self.head = nn.Linear(hidden_size, (1 if decoder else horizon) * len(quantiles))
         with torch.no_grad():   # start from the seasonal naive forecast
             self.head.weight.zero_()
             self.head.bias.zero_()
@@ -91,18 +101,29 @@ class Forecaster(nn.Module):
         """``(quantiles [B, H, Q] in each window's z units, level [B], spread [B])``."""
         z, observed, level, spread = self.scale(w)
         dtype = self.head.weight.dtype
-        features = [z]
-        if self.season > 1:
-            phase = (w.start[:, None] + torch.arange(z.shape[1], device=z.device)) % self.season
-            angle = 2 * math.pi * phase / self.season
-            features += [angle.sin(), angle.cos()]
+        steps = torch.arange(z.shape[1], device=z.device)
+        features = [z, *self.phase(w.start[:, None] + steps)]
         if self.mask_missing:
             features.append(observed.to(z.dtype))
         x = torch.stack(features, -1).to(dtype).transpose(0, 1)          # [W, B, F]
         _, state = self.rnn(x, lengths=w.lengths)
-        h = (state[0] if isinstance(state, tuple) else state)[-1]      # the top layer at each window's end
-        q = self.head(self.dropout(h)).view(-1, self.horizon, len(self.taus))
-        return q + self.base(z, observed, w.lengths).to(dtype)[..., None], level, spread
+        base = self.base(z, observed, w.lengths)
+        if self.decoder is None:
+            h = (state[0] if isinstance(state, tuple) else state)[-1]  # the top layer at each window's end
+            q = self.head(self.dropout(h)).view(-1, self.horizon, len(self.taus))
+        else:
+            ahead = (w.start + w.lengths)[:, None] + torch.arange(self.horizon, device=z.device)
+            future = torch.stack([base, *self.phase(ahead)], -1).to(dtype).transpose(0, 1)   # [H, B, F]
+            out, _ = self.decoder(future, state)
+            q = self.head(self.dropout(out)).transpose(0, 1)           # [B, H, Q]
+        return q + base.to(dtype)[..., None], level, spread
+
+    def phase(self, step: torch.Tensor) -> list[torch.Tensor]:
+        """The season's phase of calendar steps as (sin, cos); nothing without a season."""
+        if self.season <= 1:
+            return []
+        angle = 2 * math.pi * (step % self.season) / self.season
+        return [angle.sin(), angle.cos()]
 
     def base(self, z, observed, lengths) -> torch.Tensor:
         """The seasonal naive forecast in z units, ``[B, H]``: the value one season before each
@@ -129,9 +150,47 @@ class Forecaster(nn.Module):
         pinball = torch.maximum(self.taus * error, (self.taus - 1) * error).sum(-1)
         return torch.where(observed, pinball, 0.0).sum(), int(observed.sum())
 
+    def _interval_columns(self) -> list[tuple[int, int]]:
+        taus = [round(float(t), 6) for t in self.taus]
+        return [(taus.index(lo), taus.index(hi)) for lo, hi in INTERVALS.values()]
+
+    @torch.no_grad()
+    def quantiles(self, w: Windows, widened: bool = True):
+        """``(quantiles [B, H, Q] sorted, in z units, level, spread)``; ``widened``: with the
+        intervals' calibration applied."""
+        q, level, spread = self(w)
+        q = q.double().sort(-1).values
+        if widened:
+            median = q[..., [round(float(t), 6) for t in self.taus].index(0.5)]
+            columns = self._interval_columns()
+            for (lo, hi), factor in zip(columns, self.widen):
+                width = q[..., hi] - q[..., lo]
+                q[..., lo] = (q[..., lo] - factor * width).clamp(max=median)
+                q[..., hi] = (q[..., hi] + factor * width).clamp(min=median)
+            for (lo, hi), (outer_lo, outer_hi) in zip(columns, columns[1:]):   # the 95% interval holds the 80%
+                q[..., outer_lo] = torch.minimum(q[..., outer_lo], q[..., lo])
+                q[..., outer_hi] = torch.maximum(q[..., outer_hi], q[..., hi])
+        return q, level, spread
+
     @torch.no_grad()
     def forecast(self, w: Windows) -> torch.Tensor:
         """The quantiles of the next H values in the series' own units, ``[B, H, Q]`` (sorted)."""
-        q, level, spread = self(w)
-        y = level[:, None, None] + spread[:, None, None] * q.double().sort(-1).values
+        q, level, spread = self.quantiles(w)
+        y = level[:, None, None] + spread[:, None, None] * q
         return y.exp() if self.log else y
+
+    @torch.no_grad()
+    def calibrate(self, w: Windows) -> None:
+        """Conformalised quantile regression (Romano et al. 2019) on held-out windows ``w``: each
+        interval is widened (or narrowed) by the amount, relative to its width, that makes it hold
+        its share of ``w``'s targets (with the finite-sample correction)."""
+        q, level, spread = self.quantiles(w, widened=False)
+        y = self.targets(w, level, spread)
+        known = ~torch.isnan(y)
+        for k, ((lo, hi), level_) in enumerate(zip(self._interval_columns(), INTERVALS)):
+            width = (q[..., hi] - q[..., lo]).clamp(min=1e-6)
+            score = torch.maximum(q[..., lo] - y, y - q[..., hi]) / width
+            score = score[known]
+            n = len(score)
+            rank = min(n, math.ceil(level_ / 100 * (n + 1)))
+            self.widen[k] = score.sort().values[rank - 1].clamp(min=-0.5)   # narrowed at most to nothing

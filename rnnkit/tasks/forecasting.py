@@ -67,6 +67,10 @@ class ForecastConfig(RecurrentConfig, TrainingConfig):
     final: bool = option(False, "train on every value but the validation part (the last H), for a forecast of "
                                 "the real future; by default the last H are a test and the H before them the "
                                 "validation", group="data")
+    output: str = option("decoder", "decoder: a recurrent decoder runs over the H future steps from the encoder's "
+                                    "state and gives each step's quantiles; direct: one output layer gives all H at "
+                                    "once (the decoder forecast better on AirPassengers and M1, BENCHMARKS.md)",
+                         choices=("decoder", "direct"), group="model")
     hidden: int = like(64)
     batch_size: int = like(32)
     lr: float = like(3e-3)
@@ -148,7 +152,7 @@ class ForecastTask(Task):
         log = c.scale == "log" or (c.scale == "auto" and min(values) > 0)
         if c.scale == "log" and min(values) <= 0:
             raise DataError(f"{usable[0].source}: --scale log needs positive values, found {min(values):g}")
-        model = Forecaster(horizon, season=c.season, log=log, mask_missing=c.missing == "mask",
+        model = Forecaster(horizon, season=c.season, log=log, mask_missing=c.missing == "mask", decoder=c.output == "decoder",
                            **c.recurrent_options())
         model.window = window
         seed = c.seed
@@ -176,6 +180,8 @@ class ForecastTask(Task):
     def result(self, run, prepared, summary):
         best = load(run.path, self.config.device)
         series_ends, window = prepared.valid
+        best.calibrate(to_device(validation_windows(series_ends, best.horizon, window), device_of(best)))
+        run.save_weights(best)
         metrics, forecasts = score(best, series_ends, best.horizon, window)
         path = run.plots / "forecast-validation.png"
         s, end = series_ends[0]
@@ -244,11 +250,15 @@ def point_and_intervals(model: Forecaster, quantiles: torch.Tensor):
     return pick(0.5), {level: (pick(lo), pick(hi)) for level, (lo, hi) in INTERVALS.items()}
 
 
+def validation_windows(series_ends: list[tuple[Series, int]], horizon: int, window: int) -> Windows:
+    """Each series' window ending at ``end`` with the ``horizon`` values after it as the target."""
+    return windows(*zip(*[(*history(s, end, window), s.values[end : end + horizon]) for s, end in series_ends]))
+
+
 def score(model: Forecaster, series_ends: list[tuple[Series, int]], horizon: int, window: int):
     """Validation: each series forecast from ``end`` for the ``horizon`` values after it: the mean
     figures over the series with the mean pinball loss (``loss``), and each series' quantiles."""
-    examples = [(*history(s, end, window), s.values[end : end + horizon]) for s, end in series_ends]
-    w = windows(*zip(*examples))
+    w = validation_windows(series_ends, horizon, window)
     with evaluating(model), torch.no_grad():
         nats, count = model.loss(to_device(w, device_of(model)))
     quantiles = forecast(model, w)

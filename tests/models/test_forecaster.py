@@ -2,6 +2,7 @@
 seasonal naive forecast to start from, short and missing histories, and that it learns."""
 import math
 
+import pytest
 import torch
 
 from rnnkit.models import Forecaster
@@ -22,14 +23,15 @@ def trained_a_little(model, steps=3):
     return model.eval()
 
 
-def test_forecasts_follow_the_level_and_scale_of_the_series():
+@pytest.mark.parametrize("decoder", [True, False], ids=["decoder", "direct"])
+def test_forecasts_follow_the_level_and_scale_of_the_series(decoder):
     torch.manual_seed(0)
-    model = trained_a_little(Forecaster(3, season=4, hidden_size=8))
+    model = trained_a_little(Forecaster(3, season=4, hidden_size=8, decoder=decoder))
     y = seasonal(12)
     base = model.forecast(windows([y], [0]))
     moved = model.forecast(windows([[7 * v - 20 for v in y]], [0]))
     torch.testing.assert_close(moved, 7 * base - 20)
-    logged = trained_a_little(Forecaster(3, season=4, hidden_size=8, log=True))
+    logged = trained_a_little(Forecaster(3, season=4, hidden_size=8, log=True, decoder=decoder))
     torch.testing.assert_close(logged.forecast(windows([[5 * v for v in y]], [0])),
                                5 * logged.forecast(windows([y], [0])))
 
@@ -43,9 +45,10 @@ def test_an_untrained_forecaster_gives_the_seasonal_naive_forecast():
     torch.testing.assert_close(last[0, :, 2], torch.tensor([8.5, 8.5], dtype=torch.float64))
 
 
-def test_short_windows_in_a_batch_equal_each_window_alone():
+@pytest.mark.parametrize("decoder", [True, False], ids=["decoder", "direct"])
+def test_short_windows_in_a_batch_equal_each_window_alone(decoder):
     torch.manual_seed(0)
-    model = trained_a_little(Forecaster(3, season=4, hidden_size=8))
+    model = trained_a_little(Forecaster(3, season=4, hidden_size=8, decoder=decoder))
     histories = [seasonal(12), seasonal(3, start=5), seasonal(7, start=1)]
     batch = model.forecast(windows(histories, [0, 5, 1]))
     for b, h in enumerate(histories):
@@ -79,3 +82,19 @@ def test_it_learns_a_seasonal_series():
         nats.backward()
         opt.step()
     assert float(model.loss(w)[0].detach()) < 0.3 * first
+
+
+def test_calibration_widens_intervals_to_hold_their_share():
+    torch.manual_seed(0)
+    model = trained_a_little(Forecaster(3, season=4, hidden_size=8))
+    ends = range(4, 40)
+    series = [v + (3 if t % 5 == 0 else -2) for t, v in enumerate(seasonal(45))]   # noise the model never saw
+    w = windows([series[max(0, e - 8) : e] for e in ends], [max(0, e - 8) for e in ends],
+                [series[e : e + 3] for e in ends])
+    model.calibrate(w)
+    q = model.forecast(w)
+    actual = w.target
+    for k, (lo, hi) in enumerate([(1, 3), (0, 4)]):
+        inside = ((q[..., lo] <= actual) & (actual <= q[..., hi])).double().mean()
+        assert inside >= [0.8, 0.95][k]
+    assert (q.diff(dim=-1) >= 0).all()                        # still in order, the 95% interval around the 80%
