@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
 .PHONY: install demo test bench bench-core bench-lm bench-classify bench-tag bench-translate bench-decoders \
-        bench-reliability bench-regression clean
+        bench-forecast bench-reliability bench-regression clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest tests
 
-bench: bench-core bench-lm bench-classify bench-tag bench-translate bench-decoders bench-reliability
+bench: bench-core bench-lm bench-classify bench-tag bench-translate bench-decoders bench-forecast bench-reliability
 
 bench-core: $(STAMP)
 	$(PY) benchmarks/layers.py
@@ -51,6 +51,12 @@ bench-translate: $(STAMP)
 # translation sentences/s with the run bench-translate trains (skipped where there is none)
 bench-decoders: $(STAMP)
 	$(PY) benchmarks/decoders.py
+
+# about 25 minutes: AirPassengers (horizons 24 and 12), M1 yearly, CO2 and sunspots, five rnnkit runs
+# each against statsmodels' classical methods (a benchmark extra: installed here)
+bench-forecast: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PY) benchmarks/forecast.py
 
 # a few minutes: a small run killed (kill -9, then Ctrl-C) at 12 random moments each and resumed,
 # against the uninterrupted run, bit for bit

@@ -65,7 +65,8 @@ class Forecaster(nn.Module):
         super().__init__()
         cell, rnn_options = resolve(cell, rnn_options)
         needed = {0.5, *(t for pair in INTERVALS.values() for t in pair)}
-        if sorted(quantiles) != list(quantiles) or not all(0 < q < 1 for q in quantiles) or not needed <= set(quantiles):
+        rising = sorted(quantiles) == list(quantiles) and all(0 < q < 1 for q in quantiles)
+        if not rising or not needed <= set(quantiles):
             raise ValueError(f"quantiles must rise within (0, 1) and include {sorted(needed)}, got {quantiles}")
         self.config = dict(horizon=horizon, season=season, hidden_size=hidden_size, num_layers=num_layers, cell=cell,
                            dropout=dropout, log=log, mask_missing=mask_missing, quantiles=list(quantiles),
@@ -191,6 +192,8 @@ class Forecaster(nn.Module):
             width = (q[..., hi] - q[..., lo]).clamp(min=1e-6)
             score = torch.maximum(q[..., lo] - y, y - q[..., hi]) / width
             score = score[known]
-            n = len(score)
-            rank = min(n, math.ceil(level_ / 100 * (n + 1)))
+            n, rank = len(score), math.ceil(level_ / 100 * (len(score) + 1))
+            if rank > n:   # too few held-out values to say (fewer than 4 for 80%, 19 for 95%): as trained
+                self.widen[k] = 0.0
+                continue
             self.widen[k] = score.sort().values[rank - 1].clamp(min=-0.5)   # narrowed at most to nothing

@@ -26,6 +26,7 @@ from rnnkit.training.forecast_metrics import format_forecast_metrics, mean_metri
 from rnnkit.training.plots import plot_forecast
 
 SCALES = ("auto", "log", "standard")
+MIN_WINDOW = 24   # the default window's least length: a one-step forecaster would otherwise read 3 values
 
 
 def _data(flag: str, help: str, **spec) -> Option:
@@ -58,12 +59,16 @@ class ForecastConfig(RecurrentConfig, TrainingConfig):
                                        "default)", type=positive_int, metavar="H", group="data")
     season: int = option(1, "the season's period in steps: 12 for monthly data with a yearly cycle, 7 for daily "
                             "data with a weekly one, 1 for none", type=positive_int, metavar="M", group="data")
-    window: int | None = option(None, "past values the model reads (default: 3 horizons or 2 seasons, whichever is "
-                                      "more); shorter series read what they have", type=positive_int, metavar="N",
-                                group="data")
+    window: int | None = option(None, f"past values the model reads (default: 3 horizons, 2 seasons or "
+                                      f"{MIN_WINDOW}, whichever is most); shorter series read what they have",
+                                type=positive_int, metavar="N", group="data")
     scale: str = option("auto", "log: forecast the logarithm (a positive series whose swings grow with its level); "
                                 "standard: the values; auto: log where every value is positive", choices=SCALES,
                         group="data")
+    valid_origins: int = option(1, "validate on forecasts from each of the last K origins of the training part, "
+                                   "rolling (the validation part is then H + K - 1 values; more origins steady the "
+                                   "choice of weights and the intervals' calibration where H is small)",
+                                type=positive_int, metavar="K", group="data")
     final: bool = option(False, "train on every value but the validation part (the last H), for a forecast of "
                                 "the real future; by default the last H are a test and the H before them the "
                                 "validation", group="data")
@@ -81,7 +86,11 @@ def read_series(args, defaults: dict | None = None) -> list[Series]:
     """The series named by ``args.csv`` or ``args.tsf``, read with the run's column options
     (``defaults``) unless ``args`` gives its own."""
     defaults = defaults or {}
-    pick = lambda name: getattr(args, name, None) if getattr(args, name, None) is not None else defaults.get(name)  # noqa: E731
+
+    def pick(name):
+        given = getattr(args, name, None)
+        return given if given is not None else defaults.get(name)
+
     missing = pick("missing") or "error"
     if getattr(args, "csv", None) and getattr(args, "tsf", None):
         raise RnnkitError("give either --csv FILE or --tsf FILE, not both")
@@ -129,15 +138,17 @@ class ForecastTask(Task):
         horizon = c.horizon or series[0].horizon
         if horizon is None:
             raise RnnkitError("give --horizon H: how many values to forecast")
-        held = horizon if c.final else 2 * horizon
-        window = c.window or max(3 * horizon, 2 * c.season)
+        validation = horizon + c.valid_origins - 1
+        held = validation + (0 if c.final else horizon)
+        window = c.window or max(3 * horizon, 2 * c.season, MIN_WINDOW)
         usable = [s for s in series if len(s.values) - held >= 2]
         if not usable:
             shortest = min(series, key=lambda s: len(s.values))
             what = "validation" if c.final else "test and validation"
             raise DataError(f"{shortest.source}: {shortest.name!r} has {len(shortest.values)} values; the {what} "
                             f"hold out the last {held} (horizon {horizon}), which leaves fewer than 2 to train on; "
-                            "give a smaller --horizon" + ("" if c.final else " or --final"))
+                            "give a smaller --horizon" + ("" if c.final else " or --final")
+                            + (" or fewer --valid-origins" if c.valid_origins > 1 else ""))
         examples = []
         for s in usable:
             train_end = len(s.values) - held
@@ -147,13 +158,13 @@ class ForecastTask(Task):
         if not examples:
             raise DataError(f"{usable[0].source}: no series is long enough for a training window of {horizon} future "
                             f"values before its held-out {held}; give a smaller --horizon")
-        valid = [(s, len(s.values) - held) for s in usable]
+        valid = [(s, len(s.values) - held + k) for s in usable for k in range(c.valid_origins)]
         values = [v for s in usable for v in s.values if not math.isnan(v)]
         log = c.scale == "log" or (c.scale == "auto" and min(values) > 0)
         if c.scale == "log" and min(values) <= 0:
             raise DataError(f"{usable[0].source}: --scale log needs positive values, found {min(values):g}")
-        model = Forecaster(horizon, season=c.season, log=log, mask_missing=c.missing == "mask", decoder=c.output == "decoder",
-                           **c.recurrent_options())
+        model = Forecaster(horizon, season=c.season, log=log, mask_missing=c.missing == "mask",
+                           decoder=c.output == "decoder", **c.recurrent_options())
         model.window = window
         seed = c.seed
 
@@ -163,7 +174,8 @@ class ForecastTask(Task):
                     for k in range(0, len(order), c.batch_size)]
 
         data = {"input": "tsf" if c.tsf else "csv", "column": c.column, "time_column": c.time_column,
-                "missing": c.missing, "season": c.season, "horizon": horizon, "window": window, "final": c.final}
+                "missing": c.missing, "season": c.season, "horizon": horizon, "window": window, "final": c.final,
+                "valid_origins": c.valid_origins}
         description = (f"{c.cell.upper()} forecaster: {sum(p.numel() for p in model.parameters()):,} parameters, "
                        f"{len(usable)} series ({'log' if log else 'values'}), horizon {horizon}, window {window}, "
                        f"{len(examples):,} training windows")
@@ -184,8 +196,9 @@ class ForecastTask(Task):
         run.save_weights(best)
         metrics, forecasts = score(best, series_ends, best.horizon, window)
         path = run.plots / "forecast-validation.png"
-        s, end = series_ends[0]
-        draw(s, end, forecasts[0], path, f"{s.name}: validation", actual=s.values[end : end + best.horizon])
+        last = self.config.valid_origins - 1          # the first series' last origin
+        s, end = series_ends[last]
+        draw(s, end, forecasts[last], path, f"{s.name}: validation", actual=s.values[end : end + best.horizon])
         return (f"best validation {format_forecast_metrics(metrics)} (loss {metrics['loss']:.4f})",
                 [f"validation forecast plot {path}"])
 
@@ -280,7 +293,8 @@ def draw(s: Series, end: int, quantiles: torch.Tensor, path: Path, title: str, a
     times = s.times
     future = ([s.step.after(times[end - 1], k) for k in range(1, H + 1)] if times else None)
     pick = lambda tau: quantiles[:, taus.index(tau)].tolist()  # noqa: E731
-    plot_forecast(s.values[shown:end], pick(0.5), {level: (pick(lo), pick(hi)) for level, (lo, hi) in INTERVALS.items()},
+    intervals = {level: (pick(lo), pick(hi)) for level, (lo, hi) in INTERVALS.items()}
+    plot_forecast(s.values[shown:end], pick(0.5), intervals,
                   path, actual=None if actual is None or len(actual) < H else list(actual[:H]),
                   history_x=times[shown:end] if times else list(range(shown + 1, end + 1)),
                   forecast_x=future or list(range(end + 1, end + H + 1)), title=title)
@@ -319,7 +333,8 @@ def run_forecast(args) -> Output:
     if args.plot:
         s = series[0]
         draw(s, len(s.values), quantiles[0], Path(args.plot), f"{s.name}: forecast")
-        notes.append(f"forecast plot: {args.plot}" + (f" (the first of {len(series)} series)" if len(series) > 1 else ""))
+        first = f" (the first of {len(series)} series)" if len(series) > 1 else ""
+        notes.append(f"forecast plot: {args.plot}{first}")
     if args.output:
         write_atomic(Path(args.output), text)
         notes.append(f"forecast: {args.output}")

@@ -122,3 +122,16 @@ def test_bad_inputs_are_one_line_errors(trained, tmp_path, capsys):
     _fails(["train", "forecast", "--horizon", "2", "--out", str(tmp_path / "f")], capsys,
            "give the series: --csv FILE (one series) or --tsf FILE (many)")
     _fails(["evaluate", str(trained / "run"), "--test", str(trained / "sales.csv")], capsys, "holds a forecaster")
+
+
+def test_validation_from_several_origins(tmp_path, capsys):
+    series = write_csv(tmp_path / "s.csv", monthly(40))
+    assert main(["train", "forecast", "--csv", str(series), "--horizon", "1", "--valid-origins", "5", "--final",
+                 "--out", str(tmp_path / "run"), *FAST]) == 0
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["data"]["valid_origins"] == 5 and config["data"]["final"] is True
+    records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert any("valid_MASE" in r for r in records)
+    capsys.readouterr()
+    _fails(["train", "forecast", "--csv", str(series), "--horizon", "10", "--valid-origins", "25",
+            "--out", str(tmp_path / "too_many"), *FAST], capsys, "or fewer --valid-origins")

@@ -98,3 +98,10 @@ def test_calibration_widens_intervals_to_hold_their_share():
         inside = ((q[..., lo] <= actual) & (actual <= q[..., hi])).double().mean()
         assert inside >= [0.8, 0.95][k]
     assert (q.diff(dim=-1) >= 0).all()                        # still in order, the 95% interval around the 80%
+
+
+def test_calibration_needs_enough_held_out_values():
+    model = Forecaster(1, hidden_size=8)
+    model.widen.fill_(0.3)
+    model.calibrate(windows([[1.0, 2.0, 3.0]], [0], [[10.0]]))     # one value: too few to say
+    assert model.widen.tolist() == [0.0, 0.0]
