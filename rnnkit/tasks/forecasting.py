@@ -305,7 +305,8 @@ def _format(v: float) -> str:
     if not math.isfinite(v):
         return str(v)
     digits = len(str(int(abs(v)))) if abs(v) >= 1 else 0
-    return f"{v:.{max(0, 6 - digits)}f}"
+    text = f"{v:.{max(0, 6 - digits)}f}"
+    return text[1:] if text.startswith("-") and not text.strip("-0.") else text   # no "-0.000000"
 
 
 def run_forecast(args) -> Output:

@@ -135,3 +135,10 @@ def test_validation_from_several_origins(tmp_path, capsys):
     capsys.readouterr()
     _fails(["train", "forecast", "--csv", str(series), "--horizon", "10", "--valid-origins", "25",
             "--out", str(tmp_path / "too_many"), *FAST], capsys, "or fewer --valid-origins")
+
+
+def test_numbers_in_the_output_have_six_significant_digits_and_no_negative_zero():
+    from rnnkit.tasks.forecasting import _format
+
+    assert [_format(v) for v in (-1e-9, 0.0, -1.5, 1106740.4, 0.01234567)] == \
+        ["0.000000", "0.000000", "-1.50000", "1106740", "0.012346"]
