@@ -1,0 +1,150 @@
+"""Recordings: sequences of measurement vectors, each with a class label, for many-to-one classifiers.
+
+Two formats:
+
+- UEA/UCR ``.ts`` (Bagnall et al. 2018): ``#`` comment lines, ``@`` header lines
+  (``@dimensions``, ``@equalLength``, ``@classLabel true LABEL ...``), then after ``@data`` one
+  case per line: its dimensions (channels) separated by ``:``, the values of each by ``,``, the
+  class label last; ``?`` is a missing value.  Every channel of a case has the same length;
+  cases may differ in length.
+- long-form CSV, for recordings kept elsewhere: a header ``case,step,CHANNEL...,label`` and one
+  row per case and step (``case``: any id, ``step``: a number that orders the rows of a case;
+  a last column named ``label`` holds the class, absent where the cases are to be classified).
+
+Errors name the file and line.
+"""
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from rnnkit.data.text import read_text
+from rnnkit.errors import DataError
+
+MISSING = {"?", "", "nan", "na"}
+
+
+@dataclass
+class Recordings:
+    cases: list[torch.Tensor]            # each [steps, channels], float64, NaN where missing
+    labels: list[str] | None             # one per case; None where the file has none
+    channels: int
+    lines: list[int]                     # the (first) line of each case
+    source: str
+    class_labels: list[str] | None = None   # the classes the file declares (.ts @classLabel)
+
+
+def read_recordings(path: str | Path, labelled: bool = True) -> Recordings:
+    """A ``.ts`` file, or a long-form ``.csv`` (either may end in ``.gz``).  ``labelled``: every
+    case must have a label (training and evaluation); else labels are read where present."""
+    name = Path(path).name.removesuffix(".gz")
+    if name.endswith(".ts"):
+        return read_ts(path, labelled)
+    if name.endswith(".csv"):
+        return read_long_csv(path, labelled)
+    raise DataError(f"{path}: recordings are read from .ts (UEA/UCR) or long-form .csv files, not {name!r}")
+
+
+def _value(text: str, path, n: int, where: str) -> float:
+    text = text.strip()
+    if text.lower() in MISSING:
+        return math.nan
+    try:
+        return float(text)
+    except ValueError:
+        raise DataError(f"{path}, line {n}: {text!r} ({where}) is not a number") from None
+
+
+def read_ts(path: str | Path, labelled: bool = True) -> Recordings:
+    header: dict[str, str] = {}
+    class_labels, has_labels, dimensions = None, False, None
+    cases, labels, lines, in_data = [], [], [], False
+    for n, line in enumerate(read_text(path).split("\n"), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if not in_data:
+            if not line.startswith("@"):
+                raise DataError(f"{path}, line {n}: expected a header line starting with @ before @data, "
+                                f"found {line[:40]!r}")
+            key, _, rest = line[1:].partition(" ")
+            key = key.lower()
+            header[key] = rest.strip()
+            if key == "data":
+                in_data = True
+            elif key == "timestamps" and rest.strip().lower() == "true":
+                raise DataError(f"{path}, line {n}: time-stamped .ts files ((time,value) pairs) are not read; "
+                                "write the values without their times")
+            elif key == "classlabel":
+                words = rest.split()
+                has_labels = bool(words) and words[0].lower() == "true"
+                class_labels = words[1:] if has_labels else None
+            elif key == "dimensions":
+                try:
+                    dimensions = int(rest)
+                except ValueError:
+                    raise DataError(f"{path}, line {n}: @dimensions must be a whole number, found {rest!r}") from None
+            continue
+        fields = line.split(":")
+        label = fields.pop().strip() if has_labels else None
+        if has_labels and not fields:
+            raise DataError(f"{path}, line {n}: a case needs its values and a class label after the last ':'")
+        if class_labels and label not in class_labels:
+            raise DataError(f"{path}, line {n}: class label {label!r} is not one of those @classLabel declares "
+                            f"({' '.join(class_labels)})")
+        expected = dimensions if dimensions is not None else (len(fields) if not cases else cases[0].shape[1])
+        if len(fields) != expected:
+            raise DataError(f"{path}, line {n}: {len(fields)} dimension(s), expected {expected} (separated by ':'"
+                            + (", the class label last)" if has_labels else ")"))
+        channels = [[_value(v, path, n, f"dimension {d + 1}") for v in field.split(",")]
+                    for d, field in enumerate(fields)]
+        lengths = {len(c) for c in channels}
+        if len(lengths) > 1:
+            shown = ", ".join(f"dimension {d + 1}: {len(c)}" for d, c in enumerate(channels))
+            raise DataError(f"{path}, line {n}: the dimensions of a case must have as many values each ({shown})")
+        cases.append(torch.tensor(channels, dtype=torch.float64).t().contiguous())
+        labels.append(label)
+        lines.append(n)
+    if not cases:
+        raise DataError(f"{path}: has no cases" + ("" if in_data else " (no @data line)"))
+    if labelled and not has_labels:
+        raise DataError(f"{path}: has no class labels (@classLabel false); training and evaluation need them")
+    return Recordings(cases, labels if has_labels else None, cases[0].shape[1], lines, str(path), class_labels)
+
+
+def read_long_csv(path: str | Path, labelled: bool = True) -> Recordings:
+    rows = [(n, row) for n, row in enumerate(csv.reader(read_text(path).split("\n")), 1)
+            if any(cell.strip() for cell in row)]
+    header = [cell.strip() for cell in rows[0][1]]
+    has_labels = header[-1].lower() == "label"
+    channels = len(header) - 2 - has_labels
+    if len(header) < 3 or channels < 1 or header[0].lower() != "case" or header[1].lower() != "step":
+        raise DataError(f"{path}, line 1: a long-form recordings CSV starts with the header "
+                        f"case,step,CHANNEL...[,label]; found {','.join(header)!r}")
+    if labelled and not has_labels:
+        raise DataError(f"{path}, line 1: has no label column (the last column named 'label'); training and "
+                        "evaluation need one")
+    by_case: dict[str, list] = {}
+    for n, row in rows[1:]:
+        if len(row) != len(header):
+            raise DataError(f"{path}, line {n}: {len(row)} fields, the header has {len(header)}")
+        case = row[0].strip()
+        step = _value(row[1], path, n, "step")
+        values = [_value(v, path, n, header[2 + k]) for k, v in enumerate(row[2 : 2 + channels])]
+        label = row[-1].strip() if has_labels else None
+        entry = by_case.setdefault(case, {"line": n, "label": label, "steps": {}})
+        if has_labels and label != entry["label"]:
+            raise DataError(f"{path}, line {n}: case {case!r} has the label {label!r} here and {entry['label']!r} "
+                            f"on line {entry['line']}")
+        if step in entry["steps"]:
+            raise DataError(f"{path}, line {n}: case {case!r} has step {row[1].strip()} twice")
+        entry["steps"][step] = values
+    if not by_case:
+        raise DataError(f"{path}: has no cases (only a header)")
+    cases = [torch.tensor([e["steps"][s] for s in sorted(e["steps"])], dtype=torch.float64) for e in by_case.values()]
+    labels = [e["label"] for e in by_case.values()] if has_labels else None
+    return Recordings(cases, labels, channels, [e["line"] for e in by_case.values()], str(path))
