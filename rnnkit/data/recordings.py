@@ -148,3 +148,13 @@ def read_long_csv(path: str | Path, labelled: bool = True) -> Recordings:
     cases = [torch.tensor([e["steps"][s] for s in sorted(e["steps"])], dtype=torch.float64) for e in by_case.values()]
     labels = [e["label"] for e in by_case.values()] if has_labels else None
     return Recordings(cases, labels, channels, [e["line"] for e in by_case.values()], str(path))
+
+
+def pad_cases(cases: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Cases ``[steps, channels]`` as one time-major batch ``[T, B, channels]`` (zeros past each
+    case's end) and their lengths ``[B]``."""
+    lengths = torch.tensor([len(c) for c in cases])
+    batch = cases[0].new_zeros(int(lengths.max()), len(cases), cases[0].shape[1])
+    for b, case in enumerate(cases):
+        batch[: len(case), b] = case
+    return batch, lengths

@@ -12,9 +12,10 @@ import torch
 from torch import nn
 
 from rnnkit.data import pad_batch
+from rnnkit.data.recordings import pad_cases
 from rnnkit.devices import device_of, to_device
 from rnnkit.cells import resolve
-from rnnkit.layers import Pooling, Recurrent
+from rnnkit.layers import Pooling, Recurrent, VectorInput
 from rnnkit.models.modes import evaluating
 
 
@@ -27,20 +28,30 @@ def final_states(h_n, num_directions: int) -> torch.Tensor:
 class SequenceClassifier(nn.Module):
     def __init__(self, vocab_size: int, num_classes: int, embedding_dim: int = 128, hidden_size: int = 128,
                  num_layers: int = 1, cell: str = "lstm", bidirectional: bool = True, pooling: str = "attention",
-                 dropout: float = 0.5, *, vocab=None, tokenizer=None, labels: list[str] | None = None,
-                 **rnn_options):
+                 dropout: float = 0.5, *, features: int | None = None, vocab=None, tokenizer=None,
+                 labels: list[str] | None = None, **rnn_options):
         """``dropout`` applies to the embeddings, between layers and before the classifier;
         ``rnn_options`` go to the recurrent layers (``layer_norm``, ``recurrent_dropout``, ...);
         ``vocab``, ``tokenizer`` and ``labels`` (the class names) are what ``predict`` reads and
-        writes text with; a loaded run has them."""
+        writes text with; a loaded run has them.  ``features``: read recordings, sequences of
+        vectors with that many channels, instead of token ids (``vocab_size`` is then unused):
+        each channel is standardised with the mean and standard deviation that
+        ``fit_normalization`` takes from the training recordings (kept with the weights), a
+        missing value is the mean, and each step is projected to ``embedding_dim``."""
         super().__init__()
         self.vocab, self.tokenizer, self.labels = vocab, tokenizer, labels
         cell, rnn_options = resolve(cell, rnn_options)   # a registry name; older flags folded in
         self.config = dict(vocab_size=vocab_size, num_classes=num_classes, embedding_dim=embedding_dim,
                            hidden_size=hidden_size, num_layers=num_layers, cell=cell, bidirectional=bidirectional,
-                           pooling=pooling, dropout=dropout, **rnn_options)
-        self.directions = 2 if bidirectional else 1
-        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=0)
+                           pooling=pooling, dropout=dropout, **({"features": features} if features else {}),
+                           **rnn_options)
+        self.directions, self.features = (2 if bidirectional else 1), features
+        if features:
+            self.vectors = VectorInput(features, embedding_dim)
+            self.register_buffer("channel_mean", torch.zeros(features))
+            self.register_buffer("channel_std", torch.ones(features))
+        else:
+            self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=0)
         self.rnn = Recurrent(cell, embedding_dim, hidden_size, num_layers, bidirectional=bidirectional,
                              dropout=dropout if num_layers > 1 else 0.0, **rnn_options)
         self.pooling = Pooling(pooling, self.directions * hidden_size)
@@ -48,11 +59,28 @@ class SequenceClassifier(nn.Module):
         self.classifier = nn.Linear(self.directions * hidden_size, num_classes)
 
     def forward(self, tokens: torch.Tensor, lengths: torch.Tensor):
-        """``tokens [T, B]`` (time-major, padded), ``lengths [B]`` (each >= 1) ->
-        ``(logits [B, C], attention weights [T, B] or None)``."""
-        states, h_n = self.rnn(self.dropout(self.embedding(tokens)), lengths=lengths)
+        """``tokens [T, B]`` (time-major, padded; for recordings, vectors ``[T, B, features]``),
+        ``lengths [B]`` (each >= 1) -> ``(logits [B, C], attention weights [T, B] or None)``."""
+        if self.features:
+            x = ((tokens - self.channel_mean) / self.channel_std).nan_to_num(0.0)
+            embedded = self.vectors(x.to(self.channel_mean.dtype))
+        else:
+            embedded = self.embedding(tokens)
+        states, h_n = self.rnn(self.dropout(embedded), lengths=lengths)
         pooled, weights = self.pooling(states, lengths, final_states(h_n, self.directions))
         return self.classifier(self.dropout(pooled)), weights
+
+    @torch.no_grad()
+    def fit_normalization(self, cases: list[torch.Tensor]) -> None:
+        """Each channel's mean and standard deviation over every step of the training recordings
+        ``cases`` (``[steps, features]`` each; missing values, NaN, left out)."""
+        values = torch.cat([c.double() for c in cases])
+        known = ~torch.isnan(values)
+        count = known.sum(0).clamp(min=1)
+        mean = torch.where(known, values, 0.0).sum(0) / count
+        std = (torch.where(known, values - mean, 0.0) ** 2).sum(0).div(count).sqrt()
+        self.channel_mean.copy_(mean)
+        self.channel_std.copy_(torch.where(std > 1e-8, std, 1.0))
 
     def loss(self, tokens, lengths, labels):
         """Summed cross-entropy over the batch and the number of examples."""
@@ -78,6 +106,16 @@ class SequenceClassifier(nn.Module):
             for b, words in enumerate(chunk):
                 explained = None if weights is None else list(zip(words, weights[: len(words), b].tolist()))
                 results.append((self.labels[int(k[b])], float(p[b]), explained))
+        return results
+
+    @torch.no_grad()
+    def predict_recordings(self, cases: list[torch.Tensor], batch_size: int = 64) -> list[tuple[str, float]]:
+        """``(label, probability)`` per recording (``[steps, features]`` each, NaN where missing)."""
+        results = []
+        for start in range(0, len(cases), batch_size):
+            probs, _ = self.probabilities(*pad_cases(cases[start : start + batch_size]))
+            p, k = probs.max(-1)
+            results += [(self.labels[int(i)], float(q)) for q, i in zip(p, k)]
         return results
 
     def probabilities(self, tokens, lengths):
