@@ -14,6 +14,7 @@ from rnnkit.errors import DataError, RnnkitError
 from rnnkit.layers import POOLINGS
 from rnnkit.models import SequenceClassifier
 from rnnkit.models.modes import evaluating
+from rnnkit.tasks import recordings
 from rnnkit.tasks.base import (Output, Prepared, Task, Verb, best_with_confusion, load, load_weights,
                                evaluation_confusion_plot, writable_plots)
 from rnnkit.tasks.config import RecurrentConfig, TrainingConfig, own_epochs
@@ -24,7 +25,9 @@ from rnnkit.training import classification_metrics, confusion_matrix, format_cla
 
 @dataclass
 class ClassifierConfig(RecurrentConfig, TrainingConfig):
-    train: str = option(None, "training examples, TSV (.gz accepted)", required=True, metavar="FILE", group="data")
+    train: str = option(None, "training examples, TSV (.gz accepted); or recordings: a UEA/UCR .ts file or a "
+                              "long-form .csv (case,step,channels...,label)", required=True, metavar="FILE",
+                        group="data")
     valid: str | None = option(None, "validation examples, same layout", flags=("--valid", "--dev"), metavar="FILE",
                                group="data", exclusive="valid")
     valid_fraction: float | None = option(None, "hold out a random fraction F of --train for validation (default 0.1 "
@@ -53,15 +56,20 @@ class ClassificationTask(Task):
     description = ("Train a recurrent sentence classifier: read the whole text, decide one label. Input: TSV, one "
                    "example per line, text and label columns (by default the first and the last), every line with "
                    "the same number of tab-separated fields; a first line whose label field is no label of the data "
-                   "(or names the columns) is a header.")
+                   "(or names the columns) is a header. Recordings (sequences of measurements: a UEA/UCR .ts file, "
+                   "or a long-form .csv with the header case,step,CHANNEL...,label) are classified the same way: "
+                   "each channel is standardised with the training data's statistics; the text options do not "
+                   "apply.")
     Config, model_class = ClassifierConfig, SequenceClassifier
     files = ("vocab.json",)
     unit, select, maximize = "example", "accuracy", True
-    evaluate_options = (test_data("TSV"),)
+    evaluate_options = (test_data("TSV, or recordings (.ts, long-form .csv)"),)
     evaluate_help = "a classifier gives accuracy, macro-F1 and loss (--test: TSV) and a confusion matrix"
 
     def prepare(self, run) -> Prepared:
         c = self.config
+        if recordings.is_recordings(c.train):
+            return recordings.prepare(self, run)
         tokenizer = tokenizer_for("text", lowercase=not c.keep_case)
         train_rows = rows(c.train, c.text_column, c.label_column)
         if c.valid:
@@ -110,11 +118,14 @@ class ClassificationTask(Task):
                 [f"confusion matrix {path}"])
 
     def save(self, run, prepared) -> None:
-        prepared.model.vocab.save(run.path / "vocab.json")
+        if prepared.model.vocab is not None:   # recordings have none
+            prepared.model.vocab.save(run.path / "vocab.json")
 
     @classmethod
     def load(cls, run, config, device):
         data = config["data"]
+        if data["level"] == "recordings":
+            return load_weights(cls, run, config, device, labels=data["labels"])
         return load_weights(cls, run, config, device, vocab=Vocab.load(run.path / "vocab.json"),
                             tokenizer=tokenizer_for(data["level"], data.get("lowercase", False)),
                             labels=data["labels"])
@@ -125,8 +136,12 @@ class ClassificationTask(Task):
         matrix goes to the run's plots/ as PNG."""
         plots = writable_plots(args.run_dir)
         data = model.run_config["data"]
-        test = rows(args.test, data.get("text_column"), data.get("label_column"))
-        metrics, confusion = score(model, encode(test, args.test, model.vocab, model.tokenizer, model.labels))
+        if model.features:
+            examples = recordings.examples_of(recordings.read_for(model, args.test, labelled=True), model.labels)
+        else:
+            test = rows(args.test, data.get("text_column"), data.get("label_column"))
+            examples = encode(test, args.test, model.vocab, model.tokenizer, model.labels)
+        metrics, confusion = score(model, examples)
         path = evaluation_confusion_plot(plots, args.test, confusion, model.labels)
         return metrics, [f"confusion matrix: {path}"]
 
@@ -174,7 +189,8 @@ def score(model: SequenceClassifier, examples, batch_size: int = 256) -> tuple[d
     confusion = torch.zeros(n, n, dtype=torch.long)
     nats = 0.0
     with evaluating(model):
-        for tokens, lengths, labels in SentenceBatches(examples, [len(e[0]) for e in examples], batch_size, collate,
+        batching = recordings.collate if model.features else collate
+        for tokens, lengths, labels in SentenceBatches(examples, [len(e[0]) for e in examples], batch_size, batching,
                                                        shuffle=False).epoch():
             tokens, lengths, labels = to_device((tokens, lengths, labels), device_of(model))
             logits, _ = model(tokens, lengths)
@@ -194,6 +210,9 @@ def _input_texts(model, path: str) -> list[str]:
 
 def _classify(args) -> Output:
     model = load(args.run_dir, args.device, task="classify")
+    if model.features:
+        cases = recordings.read_for(model, args.input, labelled=False).cases
+        return Output("".join(f"{label}\t{p:.4f}\n" for label, p in model.predict_recordings(cases, args.batch_size)))
     if args.explain and model.pooling.how != "attention":
         raise RnnkitError(f"--explain needs a model trained with --pooling attention; {args.run_dir} "
                           f"uses {model.pooling.how!r} pooling")
@@ -221,7 +240,8 @@ ClassificationTask.verbs = (Verb(
     "classify", "label texts with a trained classifier",
     "Print LABEL<TAB>PROBABILITY for each input line (an empty line gives an empty line). Input is plain text, one "
     "example per line, or TSV laid out as in training when the file name ends in .tsv (one output line per "
-    "example).",
+    "example). A classifier of recordings reads a .ts or long-form .csv file and prints one line per case, in "
+    "order.",
     (run_dir_argument("classify"),
      Option("input file, or - for standard input", flags=("input",), dest="input", nargs="?", default="-",
             metavar="FILE"),

@@ -1,0 +1,98 @@
+"""Recordings in the classify task: where ``--train`` names a ``.ts`` (UEA/UCR) or long-form
+``.csv`` file, the classifier reads sequences of measurement vectors instead of text.  The
+many-to-one structure and the recurrent options are the same; the front end standardises each
+channel with statistics of the training recordings and projects each step to the hidden size
+(``SequenceClassifier(features=C)``); the text options do not apply.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from rnnkit.data import SentenceBatches
+from rnnkit.data.recordings import Recordings, pad_cases, read_recordings
+from rnnkit.errors import DataError, RnnkitError
+from rnnkit.models import SequenceClassifier
+from rnnkit.tasks.base import Prepared
+
+TEXT_ONLY = ("text_column", "label_column", "keep_case", "min_freq", "max_vocab", "embedding")
+
+
+def is_recordings(path: str | None) -> bool:
+    name = Path(path or "").name.removesuffix(".gz")
+    return name.endswith((".ts", ".csv"))
+
+
+def collate(examples):
+    x, lengths = pad_cases([case for case, _ in examples])
+    return x, lengths, torch.tensor([label for _, label in examples])
+
+
+def examples_of(data: Recordings, labels: list[str]) -> list[tuple[torch.Tensor, int]]:
+    """(case, label id) per case; a label the model does not know is an error naming it."""
+    index = {label: k for k, label in enumerate(labels)}
+    for label, line in zip(data.labels, data.lines):
+        if label not in index:
+            raise DataError(f"{data.source}, line {line}: label {label!r} was not seen in training "
+                            f"(known labels: {', '.join(labels)})")
+    return [(case, index[label]) for case, label in zip(data.cases, data.labels)]
+
+
+def read_for(model: SequenceClassifier, path: str, labelled: bool) -> Recordings:
+    """Recordings for a trained model: the same number of channels as in training."""
+    if not is_recordings(path):
+        raise RnnkitError(f"{path}: this classifier reads recordings (.ts or long-form .csv files), "
+                          "it was trained on them")
+    data = read_recordings(path, labelled)
+    if data.channels != model.features:
+        raise DataError(f"{path}: the recordings have {data.channels} channel(s), the model was trained on "
+                        f"{model.features}")
+    return data
+
+
+def prepare(task, run) -> Prepared:
+    """The classify task's ``prepare`` for recordings."""
+    from rnnkit.tasks.classification import ClassifierConfig, label_set
+
+    c = task.config
+    defaults = ClassifierConfig()
+    given = [name for name in TEXT_ONLY if getattr(c, name) != getattr(defaults, name)]
+    if given:
+        raise RnnkitError(f"{c.train} holds recordings; the text option(s) "
+                          f"{', '.join('--' + g.replace('_', '-') for g in given)} do not apply to them")
+    train = read_recordings(c.train)
+    if run is None:
+        labels = train.class_labels or label_set(train.labels)
+        if len(set(train.labels)) < 2:
+            raise DataError(f"{c.train}: every case has the label {train.labels[0]!r}; a classifier needs two or more")
+    else:
+        labels = run.read_config()["data"]["labels"]
+    train_examples = examples_of(train, labels)
+    if c.valid:
+        if not is_recordings(c.valid):
+            raise RnnkitError(f"--valid {c.valid}: give recordings (.ts or long-form .csv) as --train is")
+        valid = read_recordings(c.valid)
+        if valid.channels != train.channels:
+            raise DataError(f"{c.valid}: the recordings have {valid.channels} channel(s), {c.train} has "
+                            f"{train.channels}")
+        valid_examples = examples_of(valid, labels)
+    else:   # a seeded random hold-out, in file order
+        fraction = 0.1 if c.valid_fraction is None else c.valid_fraction
+        order = torch.randperm(len(train_examples), generator=torch.Generator().manual_seed(c.seed)).tolist()
+        held = set(order[: round(len(order) * fraction)])
+        valid_examples = [e for i, e in enumerate(train_examples) if i in held]
+        train_examples = [e for i, e in enumerate(train_examples) if i not in held]
+    options = c.recurrent_options()
+    model = SequenceClassifier(0, len(labels), embedding_dim=options["hidden_size"], features=train.channels,
+                               bidirectional=not c.unidirectional, pooling=c.pooling, labels=labels, **options)
+    model.fit_normalization([case for case, _ in train_examples])
+    batches = SentenceBatches(train_examples, [len(case) for case, _ in train_examples], c.batch_size, collate,
+                              seed=c.seed)
+    data = {"level": "recordings", "labels": labels, "channels": train.channels}
+    lengths = [len(case) for case in train.cases]
+    description = (f"{c.cell.upper()} classifier of recordings ({c.pooling} pooling): "
+                   f"{sum(p.numel() for p in model.parameters()):,} parameters, {train.channels} channel(s), "
+                   f"{min(lengths)}-{max(lengths)} steps, {len(labels)} labels, {len(train_examples):,} training and "
+                   f"{len(valid_examples):,} validation cases")
+    return Prepared(model, batches.epoch, valid_examples or None, data, description)

@@ -1,0 +1,100 @@
+"""`rnnkit train classify` on recordings (.ts and long-form .csv), `classify` and `evaluate` end to
+end on recordings made here, and their bad inputs: one line on stderr, exit status 2."""
+import json
+import math
+import random
+
+import pytest
+
+from rnnkit.cli.main import main
+
+FAST = ["--hidden", "16", "--batch-size", "8", "--epochs", "4", "--lr", "0.01", "--log-every", "5", "--dropout", "0.0"]
+HEAD = "@problemName Toy\n@timeStamps false\n@missing true\n@univariate false\n@dimensions 2\n" \
+       "@equalLength false\n@classLabel true rise fall flat\n@data\n"
+
+
+def case(label, rng):
+    T = rng.randint(6, 14)
+    slope = {"rise": 1.0, "fall": -1.0, "flat": 0.0}[label]
+    a = [f"{10 + slope * t + rng.gauss(0, 0.2):.3f}" for t in range(T)]
+    b = [f"{math.sin(t) + rng.gauss(0, 0.2):.3f}" if t != 3 else "?" for t in range(T)]
+    return f"{','.join(a)}:{','.join(b)}:{label}\n"
+
+
+def write_ts(path, n, seed, head=HEAD):
+    rng = random.Random(seed)
+    path.write_text(head + "".join(case(rng.choice(["rise", "fall", "flat"]), rng) for _ in range(n)))
+    return path
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("recordings")
+    write_ts(root / "train.ts", 90, 0)
+    write_ts(root / "test.ts", 30, 1)
+    assert main(["train", "classify", "--train", str(root / "train.ts"), "--out", str(root / "run"), *FAST]) == 0
+    return root
+
+
+def test_training_classifying_and_evaluating_recordings(trained, capsys):
+    config = json.loads((trained / "run" / "config.json").read_text())
+    assert config["data"] == {"level": "recordings", "labels": ["rise", "fall", "flat"], "channels": 2}
+    assert config["model"]["features"] == 2 and not (trained / "run" / "vocab.json").exists()
+    assert main(["classify", str(trained / "run"), str(trained / "test.ts")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 30
+    for line in lines:
+        label, p = line.split("\t")
+        assert label in ("rise", "fall", "flat") and 0 < float(p) <= 1
+    assert main(["evaluate", str(trained / "run"), "--test", str(trained / "test.ts")]) == 0
+    out = capsys.readouterr()
+    assert out.out.startswith("accuracy ") and "macro-F1" in out.out and out.out.strip().endswith("nats/example")
+    assert "confusion-test.png" in out.err
+    assert (trained / "run" / "plots" / "confusion-test.png").stat().st_size > 1000
+
+
+def test_long_form_csv_trains_too(tmp_path):
+    rng = random.Random(2)
+    rows = ["case,step,a,b,label"]
+    for k in range(40):
+        label = rng.choice(["rise", "fall"])
+        for t in range(8):
+            a = (1 if label == "rise" else -1) * t + rng.gauss(0, 0.2)
+            rows.append(f"c{k},{t},{a:.3f},{rng.random():.3f},{label}")
+    (tmp_path / "train.csv").write_text("\n".join(rows) + "\n")
+    assert main(["train", "classify", "--train", str(tmp_path / "train.csv"), "--out", str(tmp_path / "run"),
+                 *FAST]) == 0
+
+
+def _fails(argv, capsys, message):
+    capsys.readouterr()
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "Traceback" not in err, err
+    assert message in err, err
+
+
+def test_bad_recordings_are_one_line_errors(trained, tmp_path, capsys):
+    bad = tmp_path / "bad.ts"
+    bad.write_text(HEAD + "1,2,3:4,5,6:rise\n1,2,x:4,5,6:fall\n")
+    _fails(["train", "classify", "--train", str(bad), "--out", str(tmp_path / "a")], capsys,
+           "bad.ts, line 10: 'x' (dimension 1) is not a number")
+    uneven = tmp_path / "uneven.ts"
+    uneven.write_text(HEAD + "1,2,3:4,5,6:rise\n1,2,3:fall\n")
+    _fails(["train", "classify", "--train", str(uneven), "--out", str(tmp_path / "b")], capsys,
+           "uneven.ts, line 10: 1 dimension(s), expected 2")
+    three = tmp_path / "three.ts"
+    three.write_text(HEAD.replace("@dimensions 2", "@dimensions 3") + "1,2:3,4:5,6:rise\n")
+    _fails(["evaluate", str(trained / "run"), "--test", str(three)], capsys,
+           "three.ts: the recordings have 3 channel(s), the model was trained on 2")
+    unseen = tmp_path / "unseen.ts"
+    unseen.write_text(HEAD.replace("rise fall flat", "rise fall flat jump") + "1,2,3:4,5,6:jump\n")
+    _fails(["evaluate", str(trained / "run"), "--test", str(unseen)], capsys,
+           "unseen.ts, line 9: label 'jump' was not seen in training (known labels: rise, fall, flat)")
+    empty = tmp_path / "empty.ts"
+    empty.write_text("")
+    _fails(["train", "classify", "--train", str(empty), "--out", str(tmp_path / "c")], capsys, "empty.ts: is empty")
+    _fails(["train", "classify", "--train", str(trained / "train.ts"), "--min-freq", "2", "--out",
+            str(tmp_path / "d")], capsys, "the text option(s) --min-freq do not apply to them")
+    _fails(["classify", str(trained / "run"), str(tmp_path / "words.txt")], capsys,
+           "this classifier reads recordings (.ts or long-form .csv files)")
