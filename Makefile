@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
 .PHONY: install demo test bench bench-core bench-lm bench-classify bench-tag bench-translate bench-decoders \
-        bench-forecast bench-reliability bench-regression clean
+        bench-forecast bench-recordings bench-reliability bench-regression clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,8 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest tests
 
-bench: bench-core bench-lm bench-classify bench-tag bench-translate bench-decoders bench-forecast bench-reliability
+bench: bench-core bench-lm bench-classify bench-tag bench-translate bench-decoders bench-forecast bench-recordings \
+       bench-reliability
 
 bench-core: $(STAMP)
 	$(PY) benchmarks/layers.py
@@ -57,6 +58,11 @@ bench-decoders: $(STAMP)
 bench-forecast: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) benchmarks/forecast.py
+
+# about 25 minutes: JapaneseVowels, BasicMotions and GunPoint recordings, five rnnkit runs each against
+# 1-nearest-neighbour with the Euclidean distance and with DTW
+bench-recordings: $(STAMP)
+	$(PY) benchmarks/recordings.py
 
 # a few minutes: a small run killed (kill -9, then Ctrl-C) at 12 random moments each and resumed,
 # against the uninterrupted run, bit for bit
