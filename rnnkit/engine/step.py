@@ -63,13 +63,21 @@ def step(x: torch.Tensor, weights: StepWeights, states: tuple[torch.Tensor, ...]
         xg = x if projected else cell.project_input(x, p, linear=projection.linear)
         return run_projected(cell, xg[None], p, states, drop=drop)[1]
     if native.usable(x, cell):
-        if projected or not weights.linear_input:
-            xg = x if projected else cell.project_input(x, p, linear=projection.linear)
-            return tuple(native.get().step(native.CELL_IDS[cell.name], xg, None, None, p["weight_hh"],
-                                           weights.bias_hh, list(states), drop, weights.extras))
-        return tuple(native.get().step(native.CELL_IDS[cell.name], x, p["weight_ih"], weights.bias, p["weight_hh"],
-                                       weights.bias_hh, list(states), drop, weights.extras))
+        fused = not projected and weights.linear_input        # the C++ step makes the input product itself
+        xg = x if projected or fused else cell.project_input(x, p, linear=projection.linear)
+        return tuple(native.get().step(native.CELL_IDS[cell.name], xg, p["weight_ih"] if fused else None,
+                                       weights.bias if fused else None, p["weight_hh"], weights.bias_hh,
+                                       list(states), drop, weights.extras))
     xg = x if projected else cell.project_input(x, p)
     _, new, _ = loop.forward(cell, xg[None], p["weight_hh"], weights.bias_hh, states, None, drop, False,
                              weights.extras)
     return tuple(s[0] for s in new)
+
+
+def cached_weights(owner, make) -> list[StepWeights]:
+    """``owner``'s step weights, ``make()`` once and again whenever one of their parameters has
+    changed; kept on ``owner`` outside its state_dict."""
+    weights = owner.__dict__.get("_lean")
+    if weights is None or not all(w.current() for w in weights):
+        weights = owner.__dict__["_lean"] = make()
+    return weights

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from rnnkit.cells import make_cell
-from rnnkit.engine.step import StepWeights, step
+from rnnkit.engine.step import StepWeights, cached_weights, step
 from rnnkit.layers.params import init_cell_parameters, register_cell_parameters
 
 
@@ -63,10 +63,8 @@ class RNNCellBase(nn.Module):
                 if tuple(s.shape) != expected:
                     raise ValueError(f"{kind}: expected hidden state of shape {list(expected)}, "
                                      f"got {list(s.shape) if batched else list(s.shape[1:])}")
-        weights = self.__dict__.get("_lean")
-        if weights is None or not weights.current():            # made again when a parameter changed
-            weights = self.__dict__["_lean"] = StepWeights(self.cell, dict(self.named_parameters()))
-        finals = step(x, weights, states)
+        weights = cached_weights(self, lambda: [StepWeights(self.cell, dict(self.named_parameters()))])
+        finals = step(x, weights[0], states)
         if not batched:
             finals = tuple(f.squeeze(0) for f in finals)
         return finals if n == 2 else finals[0]

@@ -29,7 +29,7 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_
 
 from rnnkit import engine
 from rnnkit.cells import form_name, get_cell
-from rnnkit.engine.step import StepWeights, step
+from rnnkit.engine.step import StepWeights, cached_weights, step
 from rnnkit.layers.params import init_cell_parameters, register_cell_parameters
 from rnnkit.layers.trace import Trace
 
@@ -227,11 +227,8 @@ class RNNBase(nn.Module):
 
     def _step_weights(self) -> list[StepWeights]:
         """Each layer-direction's ``StepWeights``, made again when a parameter has changed."""
-        weights = self.__dict__.get("_lean")
-        if weights is None or not all(w.current() for w in weights):
-            weights = [StepWeights(self.cell, self._layer_params(k)) for k in range(len(self._param_names))]
-            self.__dict__["_lean"] = weights
-        return weights
+        return cached_weights(self, lambda: [StepWeights(self.cell, self._layer_params(k))
+                                             for k in range(len(self._param_names))])
 
     def trace(self, input, hx=None, lengths=None) -> Trace:
         """Run without autograd or dropout and return every state and activated gate per step
