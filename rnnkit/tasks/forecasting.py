@@ -198,7 +198,7 @@ class ForecastTask(Task):
         path = run.plots / "forecast-validation.png"
         last = self.config.valid_origins - 1          # the first series' last origin
         s, end = series_ends[last]
-        draw(s, end, forecasts[last], path, f"{s.name}: validation", actual=s.values[end : end + best.horizon])
+        draw(best, s, end, forecasts[last], path, f"{s.name}: validation", actual=s.values[end : end + best.horizon])
         return (f"best validation {format_forecast_metrics(metrics)} (loss {metrics['loss']:.4f})",
                 [f"validation forecast plot {path}"])
 
@@ -234,7 +234,8 @@ class ForecastTask(Task):
         if plots:
             s, end, q = plots[0]
             path = writable_plots(args.run_dir) / f"forecast-{Path(args.csv).name.split('.')[0]}.png"
-            draw(s, end, q, path, f"{s.name}: the last {horizon} values held out", actual=s.values[end : end + horizon])
+            draw(model, s, end, q, path, f"{s.name}: the last {horizon} values held out",
+                 actual=s.values[end : end + horizon])
             notes.append(f"forecast plot: {path}")
         metrics = mean_metrics(per_series)
         if len(series) > 1:
@@ -283,18 +284,16 @@ def score(model: Forecaster, series_ends: list[tuple[Series, int]], horizon: int
     return {"loss": float(nats) / max(count, 1), **mean_metrics(per_series)}, quantiles
 
 
-def draw(s: Series, end: int, quantiles: torch.Tensor, path: Path, title: str, actual=None) -> None:
+def draw(model: Forecaster, s: Series, end: int, quantiles: torch.Tensor, path: Path, title: str,
+         actual=None) -> None:
     """The forecast from ``end`` (``quantiles [H, Q]``) after the series' history, into ``path``."""
-    from rnnkit.models.forecaster import QUANTILES
-
-    taus = list(QUANTILES)
     H = quantiles.shape[0]
     shown = max(0, end - max(4 * H, 48))
     times = s.times
     future = ([s.step.after(times[end - 1], k) for k in range(1, H + 1)] if times else None)
-    pick = lambda tau: quantiles[:, taus.index(tau)].tolist()  # noqa: E731
-    intervals = {level: (pick(lo), pick(hi)) for level, (lo, hi) in INTERVALS.items()}
-    plot_forecast(s.values[shown:end], pick(0.5), intervals,
+    median, intervals = point_and_intervals(model, quantiles)
+    plot_forecast(s.values[shown:end], median.tolist(),
+                  {level: (lo.tolist(), hi.tolist()) for level, (lo, hi) in intervals.items()},
                   path, actual=None if actual is None or len(actual) < H else list(actual[:H]),
                   history_x=times[shown:end] if times else list(range(shown + 1, end + 1)),
                   forecast_x=future or list(range(end + 1, end + H + 1)), title=title)
@@ -333,7 +332,7 @@ def run_forecast(args) -> Output:
     notes = []
     if args.plot:
         s = series[0]
-        draw(s, len(s.values), quantiles[0], Path(args.plot), f"{s.name}: forecast")
+        draw(model, s, len(s.values), quantiles[0], Path(args.plot), f"{s.name}: forecast")
         first = f" (the first of {len(series)} series)" if len(series) > 1 else ""
         notes.append(f"forecast plot: {args.plot}{first}")
     if args.output:
