@@ -83,7 +83,12 @@ def train(task: str, name: str, args: list[str]) -> tuple[Path, float]:
 
 
 def evaluate(run: Path, test: Path) -> dict:
-    out = subprocess.run([*RNNKIT, "evaluate", str(run), "--test", str(test), "--json"], check=True,
+    return evaluate_with(run, ["--test", str(test)])
+
+
+def evaluate_with(run: Path, args: list[str]) -> dict:
+    """The metrics of ``rnnkit evaluate RUN ARGS --json``."""
+    out = subprocess.run([*RNNKIT, "evaluate", str(run), *args, "--json"], check=True,
                          capture_output=True, text=True).stdout
     return json.loads(out)
 

@@ -23,10 +23,8 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import math
 import statistics
-import subprocess
 import sys
 import warnings
 from pathlib import Path
@@ -34,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from common import DATA, HERE, RNNKIT, RUNS, Results, train
+from common import DATA, HERE, RUNS, Results, evaluate_with, train
 
 SERIES = DATA / "timeseries"
 MADE = HERE / "results" / "forecast_data"     # the series this benchmark derives (CO2 monthly, sunspots to 1988)
@@ -96,9 +94,7 @@ def rnnkit_runs(results: Results, part: str, seeds: int, train_args: list[str], 
         if key in results:
             continue
         run, seconds = train("forecast", f"forecast_{part}_seed{seed}", [*train_args, "--seed", str(seed)])
-        out = subprocess.run([*RNNKIT, "evaluate", str(run), *evaluate_args, "--json"], check=True,
-                             capture_output=True, text=True).stdout
-        results[key] = {**json.loads(out), "train_seconds": round(seconds, 1)}
+        results[key] = {**evaluate_with(run, evaluate_args), "train_seconds": round(seconds, 1)}
 
 
 def summary(results: Results, part: str, seeds: int) -> dict:

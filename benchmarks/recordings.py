@@ -14,14 +14,12 @@ Results: benchmarks/results/recordings.json.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
-import subprocess
 import sys
 
 import numpy as np
 
-from common import DATA, HERE, RNNKIT, Results, train
+from common import DATA, HERE, Results, evaluate, train
 
 PROBLEMS = ("JapaneseVowels", "BasicMotions", "GunPoint")
 CONFIG = ["--cell", "gru", "--pooling", "mean", "--hidden", "64", "--batch-size", "16", "--lr", "0.005",
@@ -76,9 +74,7 @@ def problem(results: Results, name: str, seeds: int) -> None:
             continue
         run, seconds = train("classify", f"recordings_{name}_seed{seed}",
                              ["--train", str(train_file), *CONFIG, "--seed", str(seed)])
-        out = subprocess.run([*RNNKIT, "evaluate", str(run), "--test", str(test_file), "--json"], check=True,
-                             capture_output=True, text=True).stdout
-        results[key] = {"accuracy": json.loads(out)["accuracy"], "train_seconds": round(seconds, 1)}
+        results[key] = {"accuracy": evaluate(run, test_file)["accuracy"], "train_seconds": round(seconds, 1)}
     runs = [results[f"{name}/rnnkit/seed{s}"] for s in range(seeds)]
     results[f"{name}/rnnkit"] = {k: (statistics.mean(r[k] for r in runs), statistics.pstdev(r[k] for r in runs))
                                  for k in runs[0]}

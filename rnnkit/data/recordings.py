@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from rnnkit.data.text import read_text
+from rnnkit.data.text import headed_lines, read_text
 from rnnkit.errors import DataError
 
 MISSING = {"?", "", "nan", "na"}
@@ -60,35 +60,23 @@ def _value(text: str, path, n: int, where: str) -> float:
 
 
 def read_ts(path: str | Path, labelled: bool = True) -> Recordings:
-    header: dict[str, str] = {}
+    header, data, found_data = headed_lines(path)
     class_labels, has_labels, dimensions = None, False, None
-    cases, labels, lines, in_data = [], [], [], False
-    for n, line in enumerate(read_text(path).split("\n"), 1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        if not in_data:
-            if not line.startswith("@"):
-                raise DataError(f"{path}, line {n}: expected a header line starting with @ before @data, "
-                                f"found {line[:40]!r}")
-            key, _, rest = line[1:].partition(" ")
-            key = key.lower()
-            header[key] = rest.strip()
-            if key == "data":
-                in_data = True
-            elif key == "timestamps" and rest.strip().lower() == "true":
-                raise DataError(f"{path}, line {n}: time-stamped .ts files ((time,value) pairs) are not read; "
-                                "write the values without their times")
-            elif key == "classlabel":
-                words = rest.split()
-                has_labels = bool(words) and words[0].lower() == "true"
-                class_labels = words[1:] if has_labels else None
-            elif key == "dimensions":
-                try:
-                    dimensions = int(rest)
-                except ValueError:
-                    raise DataError(f"{path}, line {n}: @dimensions must be a whole number, found {rest!r}") from None
-            continue
+    for n, key, rest in header:
+        if key == "timestamps" and rest.lower() == "true":
+            raise DataError(f"{path}, line {n}: time-stamped .ts files ((time,value) pairs) are not read; "
+                            "write the values without their times")
+        if key == "classlabel":
+            words = rest.split()
+            has_labels = bool(words) and words[0].lower() == "true"
+            class_labels = words[1:] if has_labels else None
+        elif key == "dimensions":
+            try:
+                dimensions = int(rest)
+            except ValueError:
+                raise DataError(f"{path}, line {n}: @dimensions must be a whole number, found {rest!r}") from None
+    cases, labels, lines = [], [], []
+    for n, line in data:
         fields = line.split(":")
         label = fields.pop().strip() if has_labels else None
         if has_labels and not fields:
@@ -110,7 +98,7 @@ def read_ts(path: str | Path, labelled: bool = True) -> Recordings:
         labels.append(label)
         lines.append(n)
     if not cases:
-        raise DataError(f"{path}: has no cases" + ("" if in_data else " (no @data line)"))
+        raise DataError(f"{path}: has no cases" + ("" if found_data else " (no @data line)"))
     if labelled and not has_labels:
         raise DataError(f"{path}: has no class labels (@classLabel false); training and evaluation need them")
     return Recordings(cases, labels if has_labels else None, cases[0].shape[1], lines, str(path), class_labels)

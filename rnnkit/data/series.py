@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from rnnkit.data.text import read_text
+from rnnkit.data.text import headed_lines, read_text
 from rnnkit.errors import DataError
 
 MISSING_POLICIES = ("error", "interpolate", "mask")
@@ -232,33 +232,23 @@ def read_tsf(path: str | Path, missing: str = "error") -> list[Series]:
     """Every series of a Monash ``.tsf`` file."""
     if missing not in MISSING_POLICIES:
         raise ValueError(f"missing must be one of {MISSING_POLICIES}, got {missing!r}")
+    header, data, _ = headed_lines(path)
     attributes: list[tuple[str, str]] = []
-    frequency, horizon, in_data, found = None, None, False, []
-    for n, line in enumerate(read_text(path).split("\n"), 1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        if not in_data:
-            if not line.startswith("@"):
-                raise DataError(f"{path}, line {n}: expected a header line starting with @ before @data, "
-                                f"found {line[:40]!r}")
-            key, _, rest = line[1:].partition(" ")
-            key = key.lower()
-            if key == "attribute":
-                parts = rest.split()
-                if len(parts) != 2:
-                    raise DataError(f"{path}, line {n}: expected '@attribute NAME TYPE', found {line!r}")
-                attributes.append((parts[0], parts[1].lower()))
-            elif key == "frequency":
-                frequency = rest.strip().lower()
-            elif key == "horizon":
-                try:
-                    horizon = int(rest)
-                except ValueError:
-                    raise DataError(f"{path}, line {n}: @horizon must be a whole number, found {rest!r}") from None
-            elif key == "data":
-                in_data = True
-            continue
+    frequency, horizon, found = None, None, []
+    for n, key, rest in header:
+        if key == "attribute":
+            parts = rest.split()
+            if len(parts) != 2:
+                raise DataError(f"{path}, line {n}: expected '@attribute NAME TYPE', found '@attribute {rest}'")
+            attributes.append((parts[0], parts[1].lower()))
+        elif key == "frequency":
+            frequency = rest.lower()
+        elif key == "horizon":
+            try:
+                horizon = int(rest)
+            except ValueError:
+                raise DataError(f"{path}, line {n}: @horizon must be a whole number, found {rest!r}") from None
+    for n, line in data:
         fields = line.split(":", len(attributes))
         if len(fields) != len(attributes) + 1:
             raise DataError(f"{path}, line {n}: expected {len(attributes)} field(s) "

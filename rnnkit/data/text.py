@@ -47,3 +47,25 @@ def decode_text(data: bytes, path: str | Path) -> str:
         raise DataError(f"{path}, line {line}, column {column}: byte 0x{data[e.start]:02x} is not valid "
                         "UTF-8; convert the file to UTF-8 (e.g. iconv -f latin1 -t utf-8)") from None
     return text.removeprefix("\ufeff").replace("\r\n", "\n")
+
+
+def headed_lines(path: str | Path) -> tuple[list[tuple[int, str, str]], list[tuple[int, str]], bool]:
+    """A file of ``@KEY VALUE`` header lines, then data lines after ``@data`` (UEA/UCR ``.ts``,
+    Monash ``.tsf``); ``#`` comments and blank lines left out: ``(header [(line, key in lower
+    case, value)], data [(line, text)], whether there was an @data line)``."""
+    header, data, in_data = [], [], False
+    for n, line in enumerate(read_text(path).split("\n"), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if in_data:
+            data.append((n, line))
+            continue
+        if not line.startswith("@"):
+            raise DataError(f"{path}, line {n}: expected a header line starting with @ before @data, "
+                            f"found {line[:40]!r}")
+        key, _, rest = line[1:].partition(" ")
+        in_data = key.lower() == "data"
+        if not in_data:
+            header.append((n, key.lower(), rest.strip()))
+    return header, data, in_data
