@@ -28,8 +28,8 @@ def final_states(h_n, num_directions: int) -> torch.Tensor:
 class SequenceClassifier(nn.Module):
     def __init__(self, vocab_size: int, num_classes: int, embedding_dim: int = 128, hidden_size: int = 128,
                  num_layers: int = 1, cell: str = "lstm", bidirectional: bool = True, pooling: str = "attention",
-                 dropout: float = 0.5, *, features: int | None = None, vocab=None, tokenizer=None,
-                 labels: list[str] | None = None, **rnn_options):
+                 dropout: float = 0.5, *, features: int | None = None, deltas: bool = False, frame: int = 1,
+                 vocab=None, tokenizer=None, labels: list[str] | None = None, **rnn_options):
         """``dropout`` applies to the embeddings, between layers and before the classifier;
         ``rnn_options`` go to the recurrent layers (``layer_norm``, ``recurrent_dropout``, ...);
         ``vocab``, ``tokenizer`` and ``labels`` (the class names) are what ``predict`` reads and
@@ -37,19 +37,28 @@ class SequenceClassifier(nn.Module):
         vectors with that many channels, instead of token ids (``vocab_size`` is then unused):
         each channel is standardised with the mean and standard deviation that
         ``fit_normalization`` takes from the training recordings (kept with the weights), a
-        missing value is the mean, and each step is projected to ``embedding_dim``."""
+        missing value is the mean, and each step is projected to ``embedding_dim``.  ``deltas``: each
+        channel's step difference ``x_t - x_(t-1)`` joins it as a channel of its own (the "delta
+        features" of speech recognition: the shape of a curve rather than its level);
+        ``frame``: ``frame`` consecutive steps are read as one vector, so the network runs
+        ``ceil(T / frame)`` steps (long recordings become short sequences)."""
         super().__init__()
         self.vocab, self.tokenizer, self.labels = vocab, tokenizer, labels
         cell, rnn_options = resolve(cell, rnn_options)   # a registry name; older flags folded in
         self.config = dict(vocab_size=vocab_size, num_classes=num_classes, embedding_dim=embedding_dim,
                            hidden_size=hidden_size, num_layers=num_layers, cell=cell, bidirectional=bidirectional,
                            pooling=pooling, dropout=dropout, **({"features": features} if features else {}),
+                           **({"deltas": True} if deltas else {}), **({"frame": frame} if frame != 1 else {}),
                            **rnn_options)
         self.directions, self.features = (2 if bidirectional else 1), features
+        if frame < 1:
+            raise ValueError(f"frame must be >= 1 step, got {frame}")
+        self.deltas, self.frame = deltas, frame
         if features:
-            self.vectors = VectorInput(features, embedding_dim)
-            self.register_buffer("channel_mean", torch.zeros(features))
-            self.register_buffer("channel_std", torch.ones(features))
+            channels = features * (2 if deltas else 1)
+            self.vectors = VectorInput(channels * frame, embedding_dim)
+            self.register_buffer("channel_mean", torch.zeros(channels))
+            self.register_buffer("channel_std", torch.ones(channels))
         else:
             self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=0)
         self.rnn = Recurrent(cell, embedding_dim, hidden_size, num_layers, bidirectional=bidirectional,
@@ -62,19 +71,41 @@ class SequenceClassifier(nn.Module):
         """``tokens [T, B]`` (time-major, padded; for recordings, vectors ``[T, B, features]``),
         ``lengths [B]`` (each >= 1) -> ``(logits [B, C], attention weights [T, B] or None)``."""
         if self.features:
-            x = ((tokens - self.channel_mean) / self.channel_std).nan_to_num(0.0)
-            embedded = self.vectors(x.to(self.channel_mean.dtype))
+            x, lengths = self.steps(tokens, lengths)
+            embedded = self.vectors(x)
         else:
             embedded = self.embedding(tokens)
         states, h_n = self.rnn(self.dropout(embedded), lengths=lengths)
         pooled, weights = self.pooling(states, lengths, final_states(h_n, self.directions))
         return self.classifier(self.dropout(pooled)), weights
 
+    def channels(self, x: torch.Tensor) -> torch.Tensor:
+        """Recordings ``[T, ..., features]`` with their step differences where ``deltas`` is on
+        (unknown at the first step: NaN, as a missing value)."""
+        if not self.deltas:
+            return x
+        difference = torch.cat([torch.full_like(x[:1], float("nan")), x[1:] - x[:-1]])
+        return torch.cat([x, difference], dim=-1)
+
+    def steps(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Padded recordings ``[T, B, features]`` as the vectors the network reads: channels
+        standardised (a missing value, and every step past a case's end, at the mean: 0), then
+        ``frame`` steps to a vector, ``[ceil(T / frame), B, frame * channels]``, and their lengths."""
+        x = ((self.channels(x.to(self.channel_mean.dtype)) - self.channel_mean) / self.channel_std).nan_to_num(0.0)
+        past_end = torch.arange(len(x), device=x.device)[:, None] >= lengths.to(x.device)[None, :]
+        x = x.masked_fill(past_end[..., None], 0.0)
+        if self.frame == 1:
+            return x, lengths
+        x = nn.functional.pad(x, (0, 0, 0, 0, 0, -len(x) % self.frame))
+        T, B, C = x.shape
+        x = x.reshape(T // self.frame, self.frame, B, C).transpose(1, 2).reshape(T // self.frame, B, self.frame * C)
+        return x, torch.div(lengths + self.frame - 1, self.frame, rounding_mode="floor")
+
     @torch.no_grad()
     def fit_normalization(self, cases: list[torch.Tensor]) -> None:
         """Each channel's mean and standard deviation over every step of the training recordings
         ``cases`` (``[steps, features]`` each; missing values, NaN, left out)."""
-        values = torch.cat([c.double() for c in cases])
+        values = torch.cat([self.channels(c.double()) for c in cases])
         known = ~torch.isnan(values)
         count = known.sum(0).clamp(min=1)
         mean = torch.where(known, values, 0.0).sum(0) / count

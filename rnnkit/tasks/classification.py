@@ -46,6 +46,10 @@ class ClassifierConfig(RecurrentConfig, TrainingConfig):
     unidirectional: bool = option(False, "read left to right only", group="model")
     pooling: str = option("attention", "how the states become one vector: final states, mean, max, or learned "
                                        "attention", choices=POOLINGS, group="model")
+    deltas: bool = option(False, "recordings: add each channel's step differences as channels of their own (the "
+                                 "shape of a curve as well as its level)", group="model")
+    frame: int = option(1, "recordings: read K consecutive steps as one vector, so that the network runs T/K steps "
+                           "(for long recordings)", type=positive_int, metavar="K", group="model")
     batch_size: int = like(64)
     epochs: int | None = own_epochs(8)
 
@@ -70,6 +74,7 @@ class ClassificationTask(Task):
         c = self.config
         if recordings.is_recordings(c.train):
             return recordings.prepare(self, run)
+        recordings.refuse_recording_options(c)
         tokenizer = tokenizer_for("text", lowercase=not c.keep_case)
         train_rows = rows(c.train, c.text_column, c.label_column)
         if c.valid:

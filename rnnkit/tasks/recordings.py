@@ -17,6 +17,7 @@ from rnnkit.models import SequenceClassifier
 from rnnkit.tasks.base import Prepared
 
 TEXT_ONLY = ("text_column", "label_column", "keep_case", "min_freq", "max_vocab", "embedding")
+RECORDINGS_ONLY = ("deltas", "frame")
 
 
 def is_recordings(path: str | None) -> bool:
@@ -51,16 +52,30 @@ def read_for(model: SequenceClassifier, path: str, labelled: bool) -> Recordings
     return data
 
 
+def options_given(config, names) -> str:
+    """The options of ``names`` that ``config`` sets to other than their defaults, as flags."""
+    from rnnkit.tasks.classification import ClassifierConfig
+
+    defaults = ClassifierConfig()
+    return ", ".join("--" + n.replace("_", "-") for n in names if getattr(config, n) != getattr(defaults, n))
+
+
+def refuse_recording_options(config) -> None:
+    """The text classifier's check: the options for recordings are not for text."""
+    given = options_given(config, RECORDINGS_ONLY)
+    if given:
+        raise RnnkitError(f"{config.train} holds text; the option(s) {given} apply to recordings (.ts or "
+                          "long-form .csv) only")
+
+
 def prepare(task, run) -> Prepared:
     """The classify task's ``prepare`` for recordings."""
-    from rnnkit.tasks.classification import ClassifierConfig, label_set
+    from rnnkit.tasks.classification import label_set
 
     c = task.config
-    defaults = ClassifierConfig()
-    given = [name for name in TEXT_ONLY if getattr(c, name) != getattr(defaults, name)]
+    given = options_given(c, TEXT_ONLY)
     if given:
-        raise RnnkitError(f"{c.train} holds recordings; the text option(s) "
-                          f"{', '.join('--' + g.replace('_', '-') for g in given)} do not apply to them")
+        raise RnnkitError(f"{c.train} holds recordings; the text option(s) {given} do not apply to them")
     train = read_recordings(c.train)
     if run is None:
         labels = train.class_labels or label_set(train.labels)
@@ -85,7 +100,8 @@ def prepare(task, run) -> Prepared:
         train_examples = [e for i, e in enumerate(train_examples) if i not in held]
     options = c.recurrent_options()
     model = SequenceClassifier(0, len(labels), embedding_dim=options["hidden_size"], features=train.channels,
-                               bidirectional=not c.unidirectional, pooling=c.pooling, labels=labels, **options)
+                               deltas=c.deltas, frame=c.frame, bidirectional=not c.unidirectional,
+                               pooling=c.pooling, labels=labels, **options)
     model.fit_normalization([case for case, _ in train_examples])
     batches = SentenceBatches(train_examples, [len(case) for case, _ in train_examples], c.batch_size, collate,
                               seed=c.seed)

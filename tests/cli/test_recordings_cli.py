@@ -66,6 +66,18 @@ def test_long_form_csv_trains_too(tmp_path):
                  *FAST]) == 0
 
 
+def test_deltas_and_frames_are_kept_with_the_run(tmp_path, capsys):
+    write_ts(tmp_path / "train.ts", 40, 3)
+    run = tmp_path / "run"
+    assert main(["train", "classify", "--train", str(tmp_path / "train.ts"), "--out", str(run), "--deltas",
+                 "--frame", "2", *FAST]) == 0
+    model = json.loads((run / "config.json").read_text())["model"]
+    assert model["deltas"] is True and model["frame"] == 2
+    capsys.readouterr()
+    assert main(["classify", str(run), str(tmp_path / "train.ts")]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 40
+
+
 def _fails(argv, capsys, message):
     capsys.readouterr()
     assert main(argv) == 2
@@ -96,5 +108,11 @@ def test_bad_recordings_are_one_line_errors(trained, tmp_path, capsys):
     _fails(["train", "classify", "--train", str(empty), "--out", str(tmp_path / "c")], capsys, "empty.ts: is empty")
     _fails(["train", "classify", "--train", str(trained / "train.ts"), "--min-freq", "2", "--out",
             str(tmp_path / "d")], capsys, "the text option(s) --min-freq do not apply to them")
+    words = tmp_path / "words.tsv"
+    words.write_text("good film\tpos\nbad film\tneg\n")
+    _fails(["train", "classify", "--train", str(words), "--deltas", "--out", str(tmp_path / "e")], capsys,
+           "holds text; the option(s) --deltas apply to recordings")
+    _fails(["train", "classify", "--train", str(trained / "train.ts"), "--frame", "0", "--out",
+            str(tmp_path / "f")], capsys, "--frame")
     _fails(["classify", str(trained / "run"), str(tmp_path / "words.txt")], capsys,
            "this classifier reads recordings (.ts or long-form .csv files)")

@@ -2,6 +2,7 @@
 fitted on training data and kept with the weights, variable lengths, and that it learns."""
 import math
 
+import pytest
 import torch
 
 from rnnkit.data.recordings import pad_cases
@@ -69,3 +70,31 @@ def test_it_learns_rising_from_falling():
     test, test_labels = cases(32, seed=1)
     predicted = [label for label, _ in m.predict_recordings(test)]
     assert sum(p == ["down", "up"][int(y)] for p, y in zip(predicted, test_labels)) >= 30
+
+
+def test_deltas_are_step_differences_normalised_as_channels_of_their_own():
+    m = model(deltas=True)
+    data = [torch.tensor([[1.0, 0.0], [3.0, 0.0], [7.0, 0.0]], dtype=torch.float64)]
+    m.fit_normalization(data)
+    # channel 0 is 1, 3, 7; its difference is unknown, 2, 4 (the first left out of the statistics)
+    torch.testing.assert_close(m.channel_mean, torch.tensor([11 / 3, 0.0, 3.0, 0.0]))
+    torch.testing.assert_close(m.channel_std[2], torch.tensor(1.0))
+    x, lengths = m.steps(data[0][:, None], torch.tensor([3]))
+    torch.testing.assert_close(x[:, 0, 2], torch.tensor([0.0, -1.0, 1.0]))   # the first step at the mean
+    assert m.vectors.features == 4 and SequenceClassifier(**m.config).deltas
+
+
+def test_frames_read_k_steps_as_one_vector_and_the_rest_past_the_end_as_the_mean():
+    m = model(frame=3)
+    m.fit_normalization([torch.zeros(1, 2, dtype=torch.float64)])   # mean 0, std 1: values read as they are
+    a = torch.arange(14.0).reshape(7, 2) + 1
+    x, lengths = m.steps(pad_cases([a, a[:2]])[0], torch.tensor([7, 2]))
+    assert x.shape == (3, 2, 6) and lengths.tolist() == [3, 1]
+    torch.testing.assert_close(x[0, 0], a[:3].reshape(-1))
+    torch.testing.assert_close(x[2, 0], torch.cat([a[6], torch.zeros(4)]))
+    torch.testing.assert_close(x[0, 1], torch.cat([a[:2].reshape(-1), torch.zeros(2)]))
+    logits, _ = m.eval()(*pad_cases([a, a[:2]]))
+    alone, _ = m(a[:2, None], torch.tensor([2]))
+    torch.testing.assert_close(alone[0], logits[1], atol=1e-5, rtol=1e-4)
+    with pytest.raises(ValueError, match="frame must be >= 1"):
+        model(frame=0)
