@@ -98,7 +98,8 @@ class Trainer:
                  maximize: bool = False):
         """``unit``: what a step's ``count`` counts (for the speed shown and logged as
         ``{unit}s_per_s``); ``select``: the validation metric that picks the best weights, drives
-        the plateau schedule and early stopping (lower is better unless ``maximize``)."""
+        the plateau schedule and early stopping (lower is better unless ``maximize``; equal scores go
+        to the lower validation loss)."""
         self.model, self.run, self.opt = model, run, options
         self.select, self.sign = select, -1.0 if maximize else 1.0
         self.batches, self.step_fn, self.evaluate_fn = batches, step, evaluate
@@ -107,8 +108,8 @@ class Trainer:
         self.device = device_of(model)   # batches are moved there
         self.optimizer = make_optimizer(self.params, options)
         self.schedule = options.schedule
-        self.state = {"step": 0, "epoch": 0, "position": 0, "best": math.inf, "evals_without_improvement": 0,
-                      "tokens": 0, "train_seconds": 0.0, "evaluated_at": -1}
+        self.state = {"step": 0, "epoch": 0, "position": 0, "best": math.inf, "best_tie": math.inf,
+                      "evals_without_improvement": 0, "tokens": 0, "train_seconds": 0.0, "evaluated_at": -1}
         self.carry = None
         self.bad_in_a_row = 0
         if resume:
@@ -267,11 +268,14 @@ class Trainer:
                   **{f"valid_{k}": v for k, v in metrics.items()}}
         self.run.log(record)
         score = self.sign * metrics[self.select]       # lower is better
+        # equal scores (a small validation set's accuracy of 1.0, say) go to the lower loss
+        tie = metrics.get("loss", 0.0) if self.select != "loss" else 0.0
+        better = (score, tie) < (st["best"], st.get("best_tie", math.inf))
         if observe:
             self.schedule.observe(score)
-            st["evals_without_improvement"] = 0 if score < st["best"] else st["evals_without_improvement"] + 1
-        if score < st["best"]:
-            st["best"] = score
+            st["evals_without_improvement"] = 0 if better else st["evals_without_improvement"] + 1
+        if better:
+            st["best"], st["best_tie"] = score, tie
             self.run.save_weights(self.model)
         shown = "  ".join(f"{k} {v:.4g}" for k, v in metrics.items() if isinstance(v, float))
         line = f"step {st['step']}: validation {shown}"

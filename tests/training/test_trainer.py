@@ -200,6 +200,25 @@ def test_early_stopping_and_time_budget(tmp_path):
     assert summary["stopped_by"] == "time" and run.model.is_file()
 
 
+def test_equal_scores_keep_the_weights_of_the_lower_validation_loss(tmp_path):
+    from safetensors.torch import load_file
+
+    trainer, model, run = make(tmp_path, epochs=3)
+    scripted = iter([{"accuracy": 1.0, "loss": 0.5}, {"accuracy": 1.0, "loss": 0.1}, {"accuracy": 1.0, "loss": 0.3}])
+    seen = []
+
+    def evaluate():
+        seen.append({k: v.clone() for k, v in model.state_dict().items()})
+        return next(scripted)
+
+    trainer.evaluate_fn, trainer.select, trainer.sign = evaluate, "accuracy", -1.0
+    trainer.fit()
+    kept = load_file(str(run.model))
+    second = seen[1]
+    assert any(not torch.equal(second[k], seen[2][k]) for k in second)
+    assert set(kept) == set(second) and all(torch.equal(kept[k], second[k]) for k in kept)
+
+
 def test_run_directory_is_never_overwritten(tmp_path):
     make(tmp_path, "taken")[2].write_config({"task": "lm"})
     with pytest.raises(Exception, match="already exists and is not empty; pass --resume"):
