@@ -1,9 +1,10 @@
 """The lecture structures as models; each generative model exposes ``step()``."""
+from rnnkit.models.captioner import Captioner
 from rnnkit.models.classifier import SequenceClassifier
 from rnnkit.models.forecaster import Forecaster
 from rnnkit.models.language_model import LanguageModel
 from rnnkit.models.seq2seq import DecoderState, Memory, Seq2Seq
 from rnnkit.models.tagger import SequenceTagger, TaggerBatch
 
-__all__ = ["DecoderState", "Forecaster", "LanguageModel", "Memory", "Seq2Seq", "SequenceClassifier", "SequenceTagger",
+__all__ = ["Captioner", "DecoderState", "Forecaster", "LanguageModel", "Memory", "Seq2Seq", "SequenceClassifier", "SequenceTagger",
            "TaggerBatch"]
