@@ -4,6 +4,7 @@
 ``rnnkit evaluate`` and ``rnnkit.load`` of its runs); see ``rnnkit.tasks.base`` for the contract.
 """
 from rnnkit.tasks.base import TASKS, Output, Prepared, Task, Training, Verb, get_task, load, load_weights, register
+from rnnkit.tasks.captioning import CaptionTask
 from rnnkit.tasks.classification import ClassificationTask
 from rnnkit.tasks.config import RecurrentConfig, TrainingConfig
 from rnnkit.tasks.forecasting import ForecastTask
@@ -12,9 +13,9 @@ from rnnkit.tasks.options import Option, like, option
 from rnnkit.tasks.tagging import TaggingTask
 from rnnkit.tasks.translation import TranslationTask
 
-for _task in (LanguageModelTask, ClassificationTask, TaggingTask, TranslationTask, ForecastTask):
+for _task in (LanguageModelTask, ClassificationTask, TaggingTask, TranslationTask, ForecastTask, CaptionTask):
     register(_task)
 
-__all__ = ["TASKS", "ClassificationTask", "ForecastTask", "LanguageModelTask", "Option", "Output", "Prepared",
+__all__ = ["TASKS", "CaptionTask", "ClassificationTask", "ForecastTask", "LanguageModelTask", "Option", "Output", "Prepared",
            "RecurrentConfig", "TaggingTask", "Task", "Training", "TrainingConfig", "TranslationTask", "Verb", "get_task",
            "like", "load", "load_weights", "option", "register"]
