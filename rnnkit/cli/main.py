@@ -119,7 +119,8 @@ def run_evaluate(args) -> None:
     wanted = task.evaluate_options
     given = set(vars(args)) - {"command", "run", "run_dir", "json", "device"}
     needed = [o for o in wanted if o.required]
-    shown = " ".join(f"{o.flags[0]} {o.metavar}" for o in needed)
+    shown = (" ".join(f"{o.flags[0]} {o.metavar}" for o in needed)
+             or " or ".join(f"{o.flags[0]} {o.metavar}" for o in wanted if o.metavar in ("FILE", "DIR")))
     foreign = sorted(given - {o.dest for o in wanted})
     if foreign:
         flags = " ".join("--" + name.replace("_", "-") for name in foreign)

@@ -12,10 +12,12 @@ import torch
 from torch import nn
 
 from rnnkit.data import pad_batch
+from rnnkit.data.clips import pad_clips
 from rnnkit.data.recordings import pad_cases
 from rnnkit.devices import device_of, to_device
 from rnnkit.cells import resolve
 from rnnkit.layers import Pooling, Recurrent, VectorInput
+from rnnkit.layers.images import ImageEncoder
 from rnnkit.models.modes import evaluating
 
 
@@ -29,7 +31,9 @@ class SequenceClassifier(nn.Module):
     def __init__(self, vocab_size: int, num_classes: int, embedding_dim: int = 128, hidden_size: int = 128,
                  num_layers: int = 1, cell: str = "lstm", bidirectional: bool = True, pooling: str = "attention",
                  dropout: float = 0.5, *, features: int | None = None, deltas: bool = False, frame: int = 1,
-                 vocab=None, tokenizer=None, labels: list[str] | None = None, **rnn_options):
+                 image_size: tuple[int, int] | None = None, image_channels: int = 1,
+                 cnn_channels: tuple[int, ...] = (32, 64, 128), vocab=None, tokenizer=None,
+                 labels: list[str] | None = None, **rnn_options):
         """``dropout`` applies to the embeddings, between layers and before the classifier;
         ``rnn_options`` go to the recurrent layers (``layer_norm``, ``recurrent_dropout``, ...);
         ``vocab``, ``tokenizer`` and ``labels`` (the class names) are what ``predict`` reads and
@@ -41,7 +45,10 @@ class SequenceClassifier(nn.Module):
         channel's step difference ``x_t - x_(t-1)`` joins it as a channel of its own (the "delta
         features" of speech recognition: the shape of a curve rather than its level);
         ``frame``: ``frame`` consecutive steps are read as one vector, so the network runs
-        ``ceil(T / frame)`` steps (long recordings become short sequences)."""
+        ``ceil(T / frame)`` steps (long recordings become short sequences).  ``image_size``
+        ``(width, height)``: read clips, sequences of frames (``image_channels`` 1 grey or 3
+        colour) instead: a CNN (``rnnkit.layers.images.ImageEncoder``, blocks of ``cnn_channels``)
+        turns each frame into a vector, projected to ``embedding_dim``."""
         super().__init__()
         self.vocab, self.tokenizer, self.labels = vocab, tokenizer, labels
         cell, rnn_options = resolve(cell, rnn_options)   # a registry name; older flags folded in
@@ -49,12 +56,17 @@ class SequenceClassifier(nn.Module):
                            hidden_size=hidden_size, num_layers=num_layers, cell=cell, bidirectional=bidirectional,
                            pooling=pooling, dropout=dropout, **({"features": features} if features else {}),
                            **({"deltas": True} if deltas else {}), **({"frame": frame} if frame != 1 else {}),
+                           **(dict(image_size=list(image_size), image_channels=image_channels,
+                                   cnn_channels=list(cnn_channels)) if image_size else {}),
                            **rnn_options)
         self.directions, self.features = (2 if bidirectional else 1), features
         if frame < 1:
             raise ValueError(f"frame must be >= 1 step, got {frame}")
-        self.deltas, self.frame = deltas, frame
-        if features:
+        self.deltas, self.frame, self.clips = deltas, frame, image_size is not None
+        if image_size:
+            self.cnn = ImageEncoder(image_channels, image_size[1], image_size[0], tuple(cnn_channels))
+            self.vectors = VectorInput(self.cnn.vector_size, embedding_dim)
+        elif features:
             channels = features * (2 if deltas else 1)
             self.vectors = VectorInput(channels * frame, embedding_dim)
             self.register_buffer("channel_mean", torch.zeros(channels))
@@ -70,7 +82,9 @@ class SequenceClassifier(nn.Module):
     def forward(self, tokens: torch.Tensor, lengths: torch.Tensor):
         """``tokens [T, B]`` (time-major, padded; for recordings, vectors ``[T, B, features]``),
         ``lengths [B]`` (each >= 1) -> ``(logits [B, C], attention weights [T, B] or None)``."""
-        if self.features:
+        if self.clips:
+            embedded = self.frame_vectors(tokens, lengths)
+        elif self.features:
             x, lengths = self.steps(tokens, lengths)
             embedded = self.vectors(x)
         else:
@@ -78,6 +92,18 @@ class SequenceClassifier(nn.Module):
         states, h_n = self.rnn(self.dropout(embedded), lengths=lengths)
         pooled, weights = self.pooling(states, lengths, final_states(h_n, self.directions))
         return self.classifier(self.dropout(pooled)), weights
+
+    def frame_vectors(self, clips: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Padded clips ``[T, B, C, H, W]`` (bytes) -> ``[T, B, embedding_dim]``: the CNN runs on the
+        real frames only; steps past a clip's end are zeros."""
+        real = torch.arange(len(clips), device=clips.device)[:, None] < lengths.to(clips.device)[None, :]
+        frames = clips[real]
+        frames = frames.float() / 255.0 if frames.dtype == torch.uint8 else frames.float()
+        vector, _ = self.cnn(frames.to(self.classifier.weight.dtype))
+        projected = self.vectors(vector)
+        embedded = projected.new_zeros(*real.shape, projected.shape[-1])
+        embedded[real] = projected
+        return embedded
 
     def channels(self, x: torch.Tensor) -> torch.Tensor:
         """Recordings ``[T, ..., features]`` with their step differences where ``deltas`` is on
@@ -145,6 +171,16 @@ class SequenceClassifier(nn.Module):
         results = []
         for start in range(0, len(cases), batch_size):
             probs, _ = self.probabilities(*pad_cases(cases[start : start + batch_size]))
+            p, k = probs.max(-1)
+            results += [(self.labels[int(i)], float(q)) for q, i in zip(p, k)]
+        return results
+
+    @torch.no_grad()
+    def predict_clips(self, clips: list[torch.Tensor], batch_size: int = 16) -> list[tuple[str, float]]:
+        """``(label, probability)`` per clip (``uint8 [frames, channels, height, width]`` each)."""
+        results = []
+        for start in range(0, len(clips), batch_size):
+            probs, _ = self.probabilities(*pad_clips(clips[start : start + batch_size]))
             p, k = probs.max(-1)
             results += [(self.labels[int(i)], float(q)) for q, i in zip(p, k)]
         return results

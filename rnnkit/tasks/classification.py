@@ -14,25 +14,36 @@ from rnnkit.errors import DataError, RnnkitError
 from rnnkit.layers import POOLINGS
 from rnnkit.models import SequenceClassifier
 from rnnkit.models.modes import evaluating
-from rnnkit.tasks import recordings
+from rnnkit.tasks import clips, recordings
 from rnnkit.tasks.base import (Output, Prepared, Task, Verb, best_with_confusion, load, load_weights,
                                evaluation_confusion_plot, writable_plots)
 from rnnkit.tasks.config import RecurrentConfig, TrainingConfig, own_epochs
-from rnnkit.tasks.options import (DEVICE, Option, like, option, positive_int, probability, run_dir_argument,
-                                  test_data)
+from rnnkit.tasks.captioning import channel_list, image_size
+from rnnkit.tasks.options import DEVICE, Option, like, option, positive_int, probability, run_dir_argument
 from rnnkit.training import classification_metrics, confusion_matrix, format_classification_metrics
 
 
 @dataclass
 class ClassifierConfig(RecurrentConfig, TrainingConfig):
-    train: str = option(None, "training examples, TSV (.gz accepted); or recordings: a UEA/UCR .ts file or a "
-                              "long-form .csv (case,step,channels...,label)", required=True, metavar="FILE",
-                        group="data")
+    train: str | None = option(None, "training examples, TSV (.gz accepted); or recordings: a UEA/UCR .ts file or "
+                                     "a long-form .csv (case,step,channels...,label); required unless --clips",
+                               metavar="FILE", group="data")
     valid: str | None = option(None, "validation examples, same layout", flags=("--valid", "--dev"), metavar="FILE",
                                group="data", exclusive="valid")
     valid_fraction: float | None = option(None, "hold out a random fraction F of --train for validation (default 0.1 "
                                                 "without --valid)", type=probability, metavar="F", group="data",
                                           exclusive="valid")
+    clips: str | None = option(None, "clips instead of --train: a folder of clips (each a folder of frame images "
+                                     "or a .npy array [frames, height, width(, channels)])", metavar="DIR",
+                               group="clips")
+    labels: str | None = option(None, "with --clips: CLIP<TAB>LABEL per line (CLIP as under DIR), an optional "
+                                      "header", metavar="FILE", group="clips")
+    valid_labels: str | None = option(None, "with --clips: validation clips, same layout (clips under DIR)",
+                                      metavar="FILE", group="clips", exclusive="valid")
+    image_size: str = option("64", "with --clips: frames are letterboxed to N x N or WIDTHxHEIGHT pixels",
+                             type=image_size, metavar="SIZE", group="clips")
+    cnn_channels: str = option("32,64,128", "with --clips: channels of each block of the frame CNN (each block "
+                                            "halves the frame)", type=channel_list, metavar="C,C,...", group="clips")
     text_column: str | None = option(None, "text column: a header name or 0-based index (default: 0)", metavar="C",
                                      group="data")
     label_column: str | None = option(None, "label column: a header name or 0-based index (default: last)",
@@ -67,11 +78,21 @@ class ClassificationTask(Task):
     Config, model_class = ClassifierConfig, SequenceClassifier
     files = ("vocab.json",)
     unit, select, maximize = "example", "accuracy", True
-    evaluate_options = (test_data("TSV, or recordings (.ts, long-form .csv)"),)
-    evaluate_help = "a classifier gives accuracy, macro-F1 and loss (--test: TSV) and a confusion matrix"
+    evaluate_options = (
+        Option("TSV, or recordings (.ts, long-form .csv)", flags=("--test",), dest="test", metavar="FILE"),
+        Option("a classifier of clips: the folder of the test clips", flags=("--clips",), dest="clips", metavar="DIR"),
+        Option("a classifier of clips: CLIP<TAB>LABEL per line", flags=("--labels",), dest="labels", metavar="FILE"))
+    evaluate_help = ("a classifier gives accuracy, macro-F1 and loss (--test: TSV or recordings; --clips DIR --labels "
+                     "FILE: clips) and a confusion matrix")
 
     def prepare(self, run) -> Prepared:
         c = self.config
+        if c.clips:
+            return clips.prepare(self, run)
+        if not c.train:
+            raise RnnkitError("give the training data: --train FILE (TSV, .ts or long-form .csv), or --clips DIR "
+                              "--labels FILE")
+        refuse_clip_options(c)
         if recordings.is_recordings(c.train):
             return recordings.prepare(self, run)
         recordings.refuse_recording_options(c)
@@ -129,7 +150,7 @@ class ClassificationTask(Task):
     @classmethod
     def load(cls, run, config, device):
         data = config["data"]
-        if data["level"] == "recordings":
+        if data["level"] in ("recordings", "clips"):
             return load_weights(cls, run, config, device, labels=data["labels"])
         return load_weights(cls, run, config, device, vocab=Vocab.load(run.path / "vocab.json"),
                             tokenizer=tokenizer_for(data["level"], data.get("lowercase", False)),
@@ -141,7 +162,15 @@ class ClassificationTask(Task):
         matrix goes to the run's plots/ as PNG."""
         plots = writable_plots(args.run_dir)
         data = model.run_config["data"]
-        if model.features:
+        if model.clips:
+            if not (args.clips and args.labels) or args.test:
+                raise RnnkitError(f"{args.run_dir} holds a classifier of clips: give --clips DIR --labels FILE")
+            examples = clips.test_examples(model, args.clips, args.labels)
+            args.test = args.labels                         # names the confusion matrix
+        elif args.clips or args.labels or not args.test:
+            raise RnnkitError(f"{args.run_dir}: evaluating this classifier needs --test FILE "
+                              f"({'recordings' if model.features else 'TSV'}); --clips and --labels are for clips")
+        elif model.features:
             examples = recordings.examples_of(recordings.read_for(model, args.test, labelled=True), model.labels)
         else:
             test = rows(args.test, data.get("text_column"), data.get("label_column"))
@@ -151,6 +180,13 @@ class ClassificationTask(Task):
         return metrics, [f"confusion matrix: {path}"]
 
     format_metrics = staticmethod(format_classification_metrics)
+
+
+def refuse_clip_options(config) -> None:
+    """Text and recordings: the options for clips do not apply."""
+    given = recordings.options_given(config, clips.CLIPS_ONLY)
+    if given:
+        raise RnnkitError(f"{config.train} is not clips; the option(s) {given} apply with --clips DIR only")
 
 
 def label_set(values: list[str]) -> list[str]:
@@ -193,10 +229,14 @@ def score(model: SequenceClassifier, examples, batch_size: int = 256) -> tuple[d
     n = len(model.labels)
     confusion = torch.zeros(n, n, dtype=torch.long)
     nats = 0.0
-    with evaluating(model):
+    if isinstance(examples, clips.Examples):
+        pairs, sizes, batching = examples.pairs, [len(examples.clips[k]) for k, _ in examples.pairs], examples.collate
+        batch_size = min(batch_size, 32)
+    else:
+        pairs, sizes = examples, [len(e[0]) for e in examples]
         batching = recordings.collate if model.features else collate
-        for tokens, lengths, labels in SentenceBatches(examples, [len(e[0]) for e in examples], batch_size, batching,
-                                                       shuffle=False).epoch():
+    with evaluating(model):
+        for tokens, lengths, labels in SentenceBatches(pairs, sizes, batch_size, batching, shuffle=False).epoch():
             tokens, lengths, labels = to_device((tokens, lengths, labels), device_of(model))
             logits, _ = model(tokens, lengths)
             nats += float(model.nats(logits, labels))
@@ -215,6 +255,16 @@ def _input_texts(model, path: str) -> list[str]:
 
 def _classify(args) -> Output:
     model = load(args.run_dir, args.device, task="classify")
+    if model.clips:
+        if not args.inputs:
+            raise RnnkitError("give the clips to classify: CLIP... (folders of frames or .npy files)")
+        folder = clips.folder_of(model, ".")
+        results = model.predict_clips([folder.read(path) for path in args.inputs], args.batch_size)
+        return Output("".join(f"{path}\t{label}\t{p:.4f}\n" for path, (label, p) in zip(args.inputs, results)))
+    if len(args.inputs) > 1:
+        raise RnnkitError(f"give one input file (or - for standard input), not {len(args.inputs)}; several inputs "
+                          "are for a classifier of clips")
+    args.input = args.inputs[0] if args.inputs else "-"
     if model.features:
         cases = recordings.read_for(model, args.input, labelled=False).cases
         return Output("".join(f"{label}\t{p:.4f}\n" for label, p in model.predict_recordings(cases, args.batch_size)))
@@ -246,10 +296,11 @@ ClassificationTask.verbs = (Verb(
     "Print LABEL<TAB>PROBABILITY for each input line (an empty line gives an empty line). Input is plain text, one "
     "example per line, or TSV laid out as in training when the file name ends in .tsv (one output line per "
     "example). A classifier of recordings reads a .ts or long-form .csv file and prints one line per case, in "
-    "order.",
+    "order. A classifier of clips reads each CLIP (a folder of frames or a .npy file) and prints "
+    "PATH<TAB>LABEL<TAB>PROBABILITY per clip, in order.",
     (run_dir_argument("classify"),
-     Option("input file, or - for standard input", flags=("input",), dest="input", nargs="?", default="-",
-            metavar="FILE"),
+     Option("input file, or - for standard input (default); for a classifier of clips, the clips", flags=("inputs",),
+            dest="inputs", nargs="*", metavar="FILE"),
      Option("add a third field: each word with its attention weight (attention pooling only)",
             flags=("--explain",), dest="explain", flag=True, default=False),
      Option("examples per batch", flags=("--batch-size",), dest="batch_size", type=positive_int, default=64),

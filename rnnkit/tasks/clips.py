@@ -1,0 +1,119 @@
+"""Clips in the classify task: with ``--clips DIR --labels FILE`` the classifier reads sequences of
+frames (a video as a sequence of images): a CNN turns each frame into a vector, the recurrent
+layers read the vectors, the pooling and the classifier decide, as for text and recordings
+(``SequenceClassifier(image_size=...)``).  The text and recording options do not apply.
+"""
+from __future__ import annotations
+
+import torch
+
+from rnnkit.data import SentenceBatches
+from rnnkit.data.clips import ClipFolder, ClipLabels, pad_clips, read_clip_labels
+from rnnkit.data.images import parse_size
+from rnnkit.errors import DataError, RnnkitError
+from rnnkit.models import SequenceClassifier
+from rnnkit.tasks.base import Prepared
+
+CLIPS_ONLY = ("clips", "labels", "valid_labels", "image_size", "cnn_channels")
+
+
+class Collate:
+    """A batch of (clip index, label id) as ``(clips [T, B, C, H, W], lengths [B], labels [B])``."""
+
+    def __init__(self, clips: list[torch.Tensor]):
+        self.clips = clips
+
+    def __call__(self, examples):
+        x, lengths = pad_clips([self.clips[k] for k, _ in examples])
+        return x, lengths, torch.tensor([label for _, label in examples])
+
+
+def folder_of(model: SequenceClassifier, root) -> ClipFolder:
+    """Clips read at the frame size and with the channels the model was trained on."""
+    return ClipFolder(root, tuple(model.config["image_size"]), model.config["image_channels"])
+
+
+def label_ids(data: ClipLabels, labels: list[str]) -> list[int]:
+    """The label id of each clip; a label the model does not know is an error naming it."""
+    index = {label: k for k, label in enumerate(labels)}
+    for label, line in zip(data.labels, data.lines):
+        if label not in index:
+            raise DataError(f"{data.source}, line {line}: label {label!r} was not seen in training "
+                            f"(known labels: {', '.join(labels)})")
+    return [index[label] for label in data.labels]
+
+
+class Examples:
+    """Labelled clips, read once: ``clips`` (``uint8 [T, C, H, W]`` each) and ``(clip index, label id)``
+    pairs, which ``score`` and the batches read through ``collate``."""
+
+    def __init__(self, clips: list[torch.Tensor], ids: list[int]):
+        self.clips, self.pairs = clips, list(enumerate(ids))
+        self.collate = Collate(clips)
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+
+def read_examples(folder: ClipFolder, data: ClipLabels, labels: list[str]) -> Examples:
+    ids = label_ids(data, labels)
+    return Examples([folder.read(name) for name in data.clips], ids)
+
+
+def test_examples(model: SequenceClassifier, clips: str, labels: str) -> Examples:
+    """The labelled test clips of ``rnnkit evaluate``."""
+    folder = folder_of(model, clips)
+    return read_examples(folder, read_clip_labels(labels, folder), model.labels)
+
+
+def prepare(task, run) -> Prepared:
+    """The classify task's ``prepare`` for clips."""
+    from rnnkit.tasks.classification import label_set
+    from rnnkit.tasks.captioning import channel_list
+    from rnnkit.tasks.recordings import RECORDINGS_ONLY, TEXT_ONLY, options_given
+
+    c = task.config
+    if not c.labels:
+        raise RnnkitError("--clips DIR needs --labels FILE (CLIP<TAB>LABEL per line)")
+    given = options_given(c, (*TEXT_ONLY, *RECORDINGS_ONLY, "train", "valid"))
+    if given:
+        raise RnnkitError(f"--clips reads clips; the option(s) {given} do not apply to them")
+    size = parse_size(c.image_size)
+    if run is None:
+        grey = ClipFolder(c.clips, size, 1)
+        train = read_clip_labels(c.labels, grey)
+        channels = 3 if any(grey.is_colour(name) for name in dict.fromkeys(train.clips)) else 1
+        labels = label_set(train.labels)
+        if len(labels) < 2:
+            raise DataError(f"{c.labels}: every clip has the label {labels[0]!r}; a classifier needs two or more")
+    else:
+        data = run.read_config()["data"]
+        channels, labels = data["channels"], data["labels"]
+    folder = ClipFolder(c.clips, size, channels)
+    train = read_clip_labels(c.labels, folder)
+    if c.valid_labels:
+        valid = read_examples(folder, read_clip_labels(c.valid_labels, folder), labels)
+        train_data = train
+    else:   # a seeded random hold-out, in file order
+        fraction = 0.1 if c.valid_fraction is None else c.valid_fraction
+        order = torch.randperm(len(train.clips), generator=torch.Generator().manual_seed(c.seed)).tolist()
+        held = set(order[: round(len(order) * fraction)])
+        part = lambda keep: ClipLabels(train.source, *(  # noqa: E731
+            [v for i, v in enumerate(values) if (i in held) == keep] for values in (train.clips, train.labels,
+                                                                                    train.lines)))
+        valid, train_data = read_examples(folder, part(True), labels), part(False)
+    examples = read_examples(folder, train_data, labels)
+    options = c.recurrent_options()
+    cnn = tuple(int(x) for x in channel_list(c.cnn_channels).split(","))
+    model = SequenceClassifier(0, len(labels), embedding_dim=options["hidden_size"], image_size=size,
+                               image_channels=channels, cnn_channels=cnn, bidirectional=not c.unidirectional,
+                               pooling=c.pooling, labels=labels, **options)
+    batches = SentenceBatches(examples.pairs, [len(examples.clips[k]) for k, _ in examples.pairs], c.batch_size,
+                              examples.collate, seed=c.seed)
+    lengths = [len(clip) for clip in examples.clips]
+    description = (f"{c.cell.upper()} classifier of clips ({c.pooling} pooling): "
+                   f"{sum(p.numel() for p in model.parameters()):,} parameters, {size[0]}x{size[1]} "
+                   f"{'colour' if channels == 3 else 'grey'} frames, {min(lengths)}-{max(lengths)} frames a clip, "
+                   f"{len(labels)} labels, {len(examples):,} training and {len(valid):,} validation clips")
+    data = {"level": "clips", "labels": labels, "channels": channels}
+    return Prepared(model, batches.epoch, valid if len(valid) else None, data, description)
