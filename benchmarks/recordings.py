@@ -23,7 +23,7 @@ from common import DATA, HERE, Results, evaluate, train
 
 PROBLEMS = ("JapaneseVowels", "BasicMotions", "GunPoint")
 CONFIG = ["--cell", "gru", "--pooling", "mean", "--hidden", "64", "--batch-size", "16", "--lr", "0.005",
-          "--dropout", "0.2", "--valid-fraction", "0.2", "--epochs", "300"]
+          "--dropout", "0.2", "--valid-fraction", "0.2", "--epochs", "300", "--deltas"]
 
 
 def dtw(query: np.ndarray, references: list[np.ndarray]) -> np.ndarray:
