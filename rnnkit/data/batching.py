@@ -120,3 +120,11 @@ class EpochBatches:
 
     def __iter__(self):
         return (self[k] for k in range(len(self)))
+
+
+def hold_out(rows: list, fraction: float, seed: int) -> tuple[list, list]:
+    """``(kept, held)``: a seeded random ``fraction`` of ``rows`` held out (for validation), both
+    parts in the rows' order; the same rows, fraction and seed give the same parts."""
+    order = torch.randperm(len(rows), generator=torch.Generator().manual_seed(seed)).tolist()
+    held = set(order[: round(len(rows) * fraction)])
+    return [r for i, r in enumerate(rows) if i not in held], [r for i, r in enumerate(rows) if i in held]

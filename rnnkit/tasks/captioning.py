@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from rnnkit.data import ReversibleWordTokenizer, SentenceBatches, Vocab, pad_batch
+from rnnkit.data import ReversibleWordTokenizer, SentenceBatches, Vocab, hold_out, pad_batch
 from rnnkit.data.images import ImageFolder, is_colour, parse_size, read_captions
 from rnnkit.decoding import caption
 from rnnkit.devices import device_of, to_device
@@ -103,12 +103,9 @@ class CaptionTask(Task):
             train_images, train_refs = train.images, train.captions
         else:   # a seeded random hold-out of whole images, in file order
             fraction = 0.1 if c.valid_fraction is None else c.valid_fraction
-            order = torch.randperm(len(train.images), generator=torch.Generator().manual_seed(c.seed)).tolist()
-            held = set(order[: round(len(order) * fraction)])
-            valid_images = [n for i, n in enumerate(train.images) if i in held]
-            valid_refs = [r for i, r in enumerate(train.captions) if i in held]
-            train_images = [n for i, n in enumerate(train.images) if i not in held]
-            train_refs = [r for i, r in enumerate(train.captions) if i not in held]
+            kept, held = hold_out(list(zip(train.images, train.captions)), fraction, c.seed)
+            train_images, train_refs = [n for n, _ in kept], [r for _, r in kept]
+            valid_images, valid_refs = [n for n, _ in held], [r for _, r in held]
         if run is None:
             vocab = Vocab.build((w for refs in train_refs for text in refs for w in tokenizer.tokenize(text)),
                                 min_freq=c.min_freq)

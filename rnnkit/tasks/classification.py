@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 
-from rnnkit.data import SentenceBatches, Vocab, pad_batch, read_text, read_tsv, tokenizer_for
+from rnnkit.data import SentenceBatches, Vocab, hold_out, pad_batch, read_text, read_tsv, tokenizer_for
 from rnnkit.devices import device_of, to_device
 from rnnkit.errors import DataError, RnnkitError
 from rnnkit.layers import POOLINGS
@@ -102,10 +102,8 @@ class ClassificationTask(Task):
             valid_path, valid_rows = c.valid, rows(c.valid, c.text_column, c.label_column)
         else:   # a seeded random hold-out, in file order
             fraction = 0.1 if c.valid_fraction is None else c.valid_fraction
-            order = torch.randperm(len(train_rows), generator=torch.Generator().manual_seed(c.seed)).tolist()
-            held = set(order[: round(len(order) * fraction)])
-            valid_path, valid_rows = c.train, [r for i, r in enumerate(train_rows) if i in held]
-            train_rows = [r for i, r in enumerate(train_rows) if i not in held]
+            valid_path = c.train
+            train_rows, valid_rows = hold_out(train_rows, fraction, c.seed)
         if run is None:
             labels = label_set([label for _, label, _ in train_rows])
             if len(labels) < 2:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import torch
 
-from rnnkit.data import SentenceBatches
+from rnnkit.data import SentenceBatches, hold_out
 from rnnkit.data.clips import ClipFolder, ClipLabels, pad_clips, read_clip_labels
 from rnnkit.data.images import parse_size
 from rnnkit.errors import DataError, RnnkitError
@@ -96,12 +96,10 @@ def prepare(task, run) -> Prepared:
         train_data = train
     else:   # a seeded random hold-out, in file order
         fraction = 0.1 if c.valid_fraction is None else c.valid_fraction
-        order = torch.randperm(len(train.clips), generator=torch.Generator().manual_seed(c.seed)).tolist()
-        held = set(order[: round(len(order) * fraction)])
-        part = lambda keep: ClipLabels(train.source, *(  # noqa: E731
-            [v for i, v in enumerate(values) if (i in held) == keep] for values in (train.clips, train.labels,
-                                                                                    train.lines)))
-        valid, train_data = read_examples(folder, part(True), labels), part(False)
+        kept, held = hold_out(list(zip(train.clips, train.labels, train.lines)), fraction, c.seed)
+        train_data, valid_data = (ClipLabels(train.source, *map(list, zip(*rows))) if rows else
+                                  ClipLabels(train.source, [], [], []) for rows in (kept, held))
+        valid = read_examples(folder, valid_data, labels)
     examples = read_examples(folder, train_data, labels)
     options = c.recurrent_options()
     cnn = tuple(int(x) for x in channel_list(c.cnn_channels).split(","))

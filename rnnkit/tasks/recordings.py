@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from rnnkit.data import SentenceBatches
+from rnnkit.data import SentenceBatches, hold_out
 from rnnkit.data.recordings import Recordings, pad_cases, read_recordings
 from rnnkit.errors import DataError, RnnkitError
 from rnnkit.models import SequenceClassifier
@@ -94,10 +94,7 @@ def prepare(task, run) -> Prepared:
         valid_examples = examples_of(valid, labels)
     else:   # a seeded random hold-out, in file order
         fraction = 0.1 if c.valid_fraction is None else c.valid_fraction
-        order = torch.randperm(len(train_examples), generator=torch.Generator().manual_seed(c.seed)).tolist()
-        held = set(order[: round(len(order) * fraction)])
-        valid_examples = [e for i, e in enumerate(train_examples) if i in held]
-        train_examples = [e for i, e in enumerate(train_examples) if i not in held]
+        train_examples, valid_examples = hold_out(train_examples, fraction, c.seed)
     options = c.recurrent_options()
     model = SequenceClassifier(0, len(labels), embedding_dim=options["hidden_size"], features=train.channels,
                                deltas=c.deltas, frame=c.frame, bidirectional=not c.unidirectional,

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import torch
 
-from rnnkit.data import ReversibleWordTokenizer, SentenceBatches, SubwordTokenizer, Vocab, pad_batch, read_parallel
+from rnnkit.data import (ReversibleWordTokenizer, SentenceBatches, SubwordTokenizer, Vocab, hold_out, pad_batch,
+                         read_parallel)
 from rnnkit.data.parallel import read_lines
 from rnnkit.data.tokenize import JOINER
 from rnnkit.decoding import translate
@@ -134,10 +135,8 @@ class TranslationTask(Task):
                               "then held out)")
         if c.valid_src:
             return pairs, read_parallel(c.valid_src, c.valid_tgt), c.valid_src
-        order = torch.randperm(len(pairs), generator=torch.Generator().manual_seed(c.seed)).tolist()
-        held = set(order[: round(len(order) * c.valid_fraction)])
-        return ([p for i, p in enumerate(pairs) if i not in held], [p for i, p in enumerate(pairs) if i in held],
-                f"{c.src} ({len(held)} held-out pairs)")
+        kept, held = hold_out(pairs, c.valid_fraction, c.seed)
+        return kept, held, f"{c.src} ({len(held)} held-out pairs)"
 
     def _tokenizers(self, run, pairs):
         """The source and target tokenizers: trained (subword) on the training text of a new run,

@@ -48,3 +48,14 @@ def test_length_buckets_on_pairs_of_lengths():
     batches = length_buckets(keys, 8, generator=torch.Generator().manual_seed(1))
     assert sorted(i for b in batches for i in b) == list(range(len(keys)))
     assert all(len({keys[i][0] for i in b}) == 1 for b in batches)
+
+
+def test_hold_out_is_seeded_keeps_the_order_and_covers_every_row():
+    from rnnkit.data import hold_out
+
+    rows = list(range(50))
+    kept, held = hold_out(rows, 0.2, seed=3)
+    assert len(held) == 10 and sorted(kept + held) == rows
+    assert kept == sorted(kept) and held == sorted(held)
+    assert hold_out(rows, 0.2, seed=3) == (kept, held) and hold_out(rows, 0.2, seed=4) != (kept, held)
+    assert hold_out(rows, 0.0, seed=3) == (rows, [])
