@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
 .PHONY: install demo test bench bench-core bench-lm bench-classify bench-tag bench-translate bench-decoders \
-        bench-forecast bench-recordings bench-reliability bench-regression clean
+        bench-forecast bench-recordings bench-caption bench-clips bench-reliability bench-regression clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,7 +26,7 @@ test: $(STAMP)
 	$(PY) -m pytest tests
 
 bench: bench-core bench-lm bench-classify bench-tag bench-translate bench-decoders bench-forecast bench-recordings \
-       bench-reliability
+       bench-caption bench-clips bench-reliability
 
 bench-core: $(STAMP)
 	$(PY) benchmarks/layers.py
@@ -63,6 +63,14 @@ bench-forecast: $(STAMP)
 # 1-nearest-neighbour with the Euclidean distance and with DTW
 bench-recordings: $(STAMP)
 	$(PY) benchmarks/recordings.py
+
+# about 35 minutes: two captioners (each under 15) and their baselines
+bench-caption: $(STAMP)
+	$(PY) benchmarks/caption.py
+
+# under 40 minutes: a clip classifier (under 15) and two single-image baselines
+bench-clips: $(STAMP)
+	$(PY) benchmarks/clips.py
 
 # a few minutes: a small run killed (kill -9, then Ctrl-C) at 12 random moments each and resumed,
 # against the uninterrupted run, bit for bit
