@@ -76,8 +76,12 @@ def relation_scene(rng, images, labels, pool) -> tuple[np.ndarray, str]:
 SCENES = {"count": count_scene, "relation": relation_scene}
 
 
-def write(out: Path, variant: str, sizes: dict[str, int], seed: int = 0) -> Path:
-    """Write the variant's images and caption files into ``out`` (skipped where they are all there)."""
+def write_parts(out: Path, sizes: dict[str, int], seed: int, example) -> Path:
+    """For each part of ``sizes`` (train, valid, test: how many examples), ``example(name, rng,
+    images, labels, pool)`` writes one example (a file named ``name`` without its suffix, under
+    ``out``) from the digits ``pool`` of that part and gives its label; ``out/PART.tsv`` lists
+    ``NAME<TAB>LABEL``.  The digits are split 80/10/10 (seed 0) before composing.  Skipped where
+    the TSV files are all there."""
     from rnnkit.data import split_indices
     from rnnkit.files import write_atomic
 
@@ -85,17 +89,27 @@ def write(out: Path, variant: str, sizes: dict[str, int], seed: int = 0) -> Path
         return out
     images, labels = digits()
     pools = dict(zip(("train", "valid", "test"), split_indices(len(labels), (0.8, 0.1, 0.1), seed=0)))
-    (out / "images").mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     for part, count in sizes.items():
         rng = np.random.default_rng([seed, ("train", "valid", "test").index(part)])
         lines = []
         for k in range(count):
-            canvas, caption = SCENES[variant](rng, images, labels, pools[part])
-            name = f"{part}-{k:05d}.png"
-            Image.fromarray(canvas).save(out / "images" / name)
-            lines.append(f"{name}\t{caption}\n")
+            name = f"{part}-{k:05d}"
+            lines.append(f"{example(name, rng, images, labels, pools[part])}\n")
         write_atomic(out / f"{part}.tsv", "".join(lines))
     return out
+
+
+def write(out: Path, variant: str, sizes: dict[str, int], seed: int = 0) -> Path:
+    """Write the variant's images (``images/NAME.png``) and caption files into ``out``."""
+    (out / "images").mkdir(parents=True, exist_ok=True)
+
+    def example(name, rng, images, labels, pool):
+        canvas, caption = SCENES[variant](rng, images, labels, pool)
+        Image.fromarray(canvas).save(out / "images" / f"{name}.png")
+        return f"{name}.png\t{caption}"
+
+    return write_parts(out, sizes, seed, example)
 
 
 def main(argv=None) -> int:

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from caption_data import digits  # noqa: E402
+from caption_data import write_parts  # noqa: E402
 
 SIZE, CORE = 64, 20
 ROOM = SIZE - CORE                  # positions 0..ROOM keep a digit whole in the frame
@@ -97,25 +97,13 @@ def clip(motion: str, rng, images, pool, frames: int) -> np.ndarray:
 
 
 def write(out: Path, sizes: dict[str, int], frames: int = 16, seed: int = 0) -> Path:
-    """Write the clips and label files into ``out`` (skipped where the label files are all there)."""
-    from rnnkit.data import split_indices
-    from rnnkit.files import write_atomic
+    """Write the clips (``NAME.npy``) and label files into ``out``; the motions take turns."""
+    def example(name, rng, images, labels, pool):
+        motion = MOTIONS[int(name.rsplit("-", 1)[1]) % len(MOTIONS)]
+        np.save(out / f"{name}.npy", clip(motion, rng, images, pool, frames))
+        return f"{name}.npy\t{motion}"
 
-    if all((out / f"{part}.tsv").is_file() for part in sizes):
-        return out
-    images, labels = digits()
-    pools = dict(zip(("train", "valid", "test"), split_indices(len(labels), (0.8, 0.1, 0.1), seed=0)))
-    out.mkdir(parents=True, exist_ok=True)
-    for part, count in sizes.items():
-        rng = np.random.default_rng([seed, ("train", "valid", "test").index(part)])
-        lines = []
-        for k in range(count):
-            motion = MOTIONS[k % len(MOTIONS)]
-            name = f"{part}-{k:05d}.npy"
-            np.save(out / name, clip(motion, rng, images, pools[part], frames))
-            lines.append(f"{name}\t{motion}\n")
-        write_atomic(out / f"{part}.tsv", "".join(lines))
-    return out
+    return write_parts(out, sizes, seed, example)
 
 
 def main(argv=None) -> int:

@@ -165,22 +165,19 @@ class SequenceClassifier(nn.Module):
                 results.append((self.labels[int(k[b])], float(p[b]), explained))
         return results
 
-    @torch.no_grad()
     def predict_recordings(self, cases: list[torch.Tensor], batch_size: int = 64) -> list[tuple[str, float]]:
         """``(label, probability)`` per recording (``[steps, features]`` each, NaN where missing)."""
-        results = []
-        for start in range(0, len(cases), batch_size):
-            probs, _ = self.probabilities(*pad_cases(cases[start : start + batch_size]))
-            p, k = probs.max(-1)
-            results += [(self.labels[int(i)], float(q)) for q, i in zip(p, k)]
-        return results
+        return self._predict_padded(cases, pad_cases, batch_size)
 
-    @torch.no_grad()
     def predict_clips(self, clips: list[torch.Tensor], batch_size: int = 16) -> list[tuple[str, float]]:
         """``(label, probability)`` per clip (``uint8 [frames, channels, height, width]`` each)."""
+        return self._predict_padded(clips, pad_clips, batch_size)
+
+    @torch.no_grad()
+    def _predict_padded(self, items: list[torch.Tensor], pad, batch_size: int) -> list[tuple[str, float]]:
         results = []
-        for start in range(0, len(clips), batch_size):
-            probs, _ = self.probabilities(*pad_clips(clips[start : start + batch_size]))
+        for start in range(0, len(items), batch_size):
+            probs, _ = self.probabilities(*pad(items[start : start + batch_size]))
             p, k = probs.max(-1)
             results += [(self.labels[int(i)], float(q)) for q, i in zip(p, k)]
         return results

@@ -1,4 +1,5 @@
-"""What the command-line tests of language models share: a small text and a fast model."""
+"""What the command-line tests share: a small text and a fast language model, and the check of a
+one-line error."""
 from rnnkit.cli.main import main
 
 TEXT = "the cat sat on the mat.\nthe dog sat on the log.\na cat and a dog met.\n" * 40
@@ -12,3 +13,12 @@ def small_lm(root, test_chars: int, *options: str):
     (root / "test.txt").write_text(TEXT[:test_chars])
     assert main(["train", "lm", "--text", str(root / "train.txt"), "--out", str(root / "run"), *options, *FAST]) == 0
     return root
+
+
+def fails(argv, capsys, message: str) -> None:
+    """``rnnkit ARGV`` exits with status 2 and one line on stderr, no traceback, that says ``message``."""
+    capsys.readouterr()
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "Traceback" not in err, err
+    assert message in err, err

@@ -9,6 +9,7 @@ from PIL import Image
 
 from rnnkit.cli.main import main
 from rnnkit.data import write_idx
+from tests.cli.conftest import fails
 
 FAST = ["--hidden", "24", "--embedding", "8", "--cnn-channels", "8,8", "--image-size", "24x12", "--batch-size", "16",
         "--epochs", "3", "--lr", "0.01", "--log-every", "5", "--dropout", "0.0"]
@@ -88,28 +89,20 @@ def test_idx_images_and_colour_pngs_train_too(tmp_path):
     assert json.loads((tmp_path / "colour" / "config.json").read_text())["data"]["channels"] == 3
 
 
-def _fails(argv, capsys, message):
-    capsys.readouterr()
-    assert main(argv) == 2
-    err = capsys.readouterr().err.strip()
-    assert err.count("\n") == 0 and "Traceback" not in err, err
-    assert message in err, err
-
-
 def test_bad_images_and_captions_are_one_line_errors(trained, tmp_path, capsys):
     images = trained / "images"
     train = ["train", "caption", "--images", str(images), "--out", str(tmp_path / "x"), "--captions"]
     (tmp_path / "missing.tsv").write_text("s0-0.png\ta block left\nnot-there.png\ta block\n")
-    _fails([*train, str(tmp_path / "missing.tsv")], capsys, "missing.tsv, line 2: image 'not-there.png' is not under")
+    fails([*train, str(tmp_path / "missing.tsv")], capsys, "missing.tsv, line 2: image 'not-there.png' is not under")
     (tmp_path / "empty.tsv").write_text("s0-0.png\ta block left\ns0-1.png\t \n")
-    _fails([*train, str(tmp_path / "empty.tsv")], capsys, "empty.tsv, line 2: the caption of 's0-1.png' is empty")
+    fails([*train, str(tmp_path / "empty.tsv")], capsys, "empty.tsv, line 2: the caption of 's0-1.png' is empty")
     (images / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 20)
     (tmp_path / "broken.tsv").write_text("s0-0.png\ta block left\nbroken.png\ta block\n")
-    _fails([*train, str(tmp_path / "broken.tsv")], capsys, "broken.png: not an image Pillow can read")
+    fails([*train, str(tmp_path / "broken.tsv")], capsys, "broken.png: not an image Pillow can read")
     (images / "notes.txt").write_text("plain text, not a picture\n")
     (tmp_path / "format.tsv").write_text("notes.txt\ta block\n")
-    _fails([*train, str(tmp_path / "format.tsv")], capsys, "notes.txt: not an image Pillow can read")
-    _fails(["caption", str(trained / "run"), str(tmp_path / "gone.png")], capsys, "gone.png: no such image")
-    _fails(["evaluate", str(trained / "run"), "--test", str(tmp_path / "empty.tsv")], capsys,
+    fails([*train, str(tmp_path / "format.tsv")], capsys, "notes.txt: not an image Pillow can read")
+    fails(["caption", str(trained / "run"), str(tmp_path / "gone.png")], capsys, "gone.png: no such image")
+    fails(["evaluate", str(trained / "run"), "--test", str(tmp_path / "empty.tsv")], capsys,
            "give --images DIR --captions FILE instead of --test")
-    _fails([*train, str(tmp_path / "empty.tsv"), "--image-size", "0x3"], capsys, "--image-size")
+    fails([*train, str(tmp_path / "empty.tsv"), "--image-size", "0x3"], capsys, "--image-size")

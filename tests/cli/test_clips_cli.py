@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from rnnkit.cli.main import main
+from tests.cli.conftest import fails
 
 FAST = ["--hidden", "16", "--cnn-channels", "4,8", "--image-size", "16", "--batch-size", "8", "--epochs", "3",
         "--lr", "0.01", "--log-every", "5", "--dropout", "0.0"]
@@ -64,28 +65,20 @@ def test_training_classifying_and_evaluating_clips(trained, capsys):
     assert (trained / "run" / "plots" / "confusion-test.png").is_file()
 
 
-def _fails(argv, capsys, message):
-    capsys.readouterr()
-    assert main(argv) == 2
-    err = capsys.readouterr().err.strip()
-    assert err.count("\n") == 0 and "Traceback" not in err, err
-    assert message in err, err
-
-
 def test_bad_clips_are_one_line_errors(trained, tmp_path, capsys):
     np.save(tmp_path / "a.npy", moving_block("left", random.Random(0)))
     (tmp_path / "empty").mkdir()
     (tmp_path / "empty.tsv").write_text("a.npy\tleft\nempty\tright\n")
-    _fails(["train", "classify", "--clips", str(tmp_path), "--labels", str(tmp_path / "empty.tsv"), "--out",
+    fails(["train", "classify", "--clips", str(tmp_path), "--labels", str(tmp_path / "empty.tsv"), "--out",
             str(tmp_path / "r1"), *FAST], capsys, "empty: the clip has no frames")
     (tmp_path / "unseen.tsv").write_text("a.npy\tjump\n")
-    _fails(["evaluate", str(trained / "run"), "--clips", str(tmp_path), "--labels", str(tmp_path / "unseen.tsv")],
+    fails(["evaluate", str(trained / "run"), "--clips", str(tmp_path), "--labels", str(tmp_path / "unseen.tsv")],
            capsys, "unseen.tsv, line 1: label 'jump' was not seen in training (known labels: left, right)")
-    _fails(["train", "classify", "--clips", str(tmp_path), "--out", str(tmp_path / "r2")], capsys,
+    fails(["train", "classify", "--clips", str(tmp_path), "--out", str(tmp_path / "r2")], capsys,
            "--clips DIR needs --labels FILE")
-    _fails(["train", "classify", "--clips", str(tmp_path), "--labels", str(tmp_path / "empty.tsv"), "--deltas",
+    fails(["train", "classify", "--clips", str(tmp_path), "--labels", str(tmp_path / "empty.tsv"), "--deltas",
             "--out", str(tmp_path / "r3")], capsys, "the option(s) --deltas do not apply to them")
-    _fails(["evaluate", str(trained / "run"), "--test", str(tmp_path / "empty.tsv")], capsys,
+    fails(["evaluate", str(trained / "run"), "--test", str(tmp_path / "empty.tsv")], capsys,
            "holds a classifier of clips: give --clips DIR --labels FILE")
-    _fails(["classify", str(trained / "run"), str(tmp_path / "gone.npy")], capsys, "gone.npy: no such clip")
-    _fails(["train", "classify", "--out", str(tmp_path / "r4")], capsys, "give the training data: --train FILE")
+    fails(["classify", str(trained / "run"), str(tmp_path / "gone.npy")], capsys, "gone.npy: no such clip")
+    fails(["train", "classify", "--out", str(tmp_path / "r4")], capsys, "give the training data: --train FILE")

@@ -7,6 +7,7 @@ import math
 import pytest
 
 from rnnkit.cli.main import main
+from tests.cli.conftest import fails
 
 FAST = ["--hidden", "16", "--epochs", "3", "--batch-size", "16", "--log-every", "5"]
 
@@ -94,34 +95,27 @@ def test_evaluate_prints_the_figures_and_json(trained, capsys):
     assert json.loads(capsys.readouterr().out)["MASE"] >= 0
 
 
-def _fails(argv, capsys, message):
-    assert main(argv) == 2
-    err = capsys.readouterr().err.strip()
-    assert err.count("\n") == 0 and "Traceback" not in err, err
-    assert message in err, err
-
-
 def test_bad_inputs_are_one_line_errors(trained, tmp_path, capsys):
     empty = write_csv(tmp_path / "empty.csv", [])
-    _fails(["train", "forecast", "--csv", str(empty), "--horizon", "2", "--out", str(tmp_path / "a")], capsys,
+    fails(["train", "forecast", "--csv", str(empty), "--horizon", "2", "--out", str(tmp_path / "a")], capsys,
            "empty.csv: has no values in column 'sales'")
     broken = tmp_path / "broken.csv"
     broken.write_text("month,sales\n2000-01,1\n2000-02,lots\n2000-03,3\n")
-    _fails(["train", "forecast", "--csv", str(broken), "--horizon", "1", "--out", str(tmp_path / "b")], capsys,
+    fails(["train", "forecast", "--csv", str(broken), "--horizon", "1", "--out", str(tmp_path / "b")], capsys,
            "broken.csv, line 3: 'lots' in column 'sales' is not a number")
     short = write_csv(tmp_path / "short.csv", monthly(5))
-    _fails(["train", "forecast", "--csv", str(short), "--horizon", "5", "--out", str(tmp_path / "c")], capsys,
+    fails(["train", "forecast", "--csv", str(short), "--horizon", "5", "--out", str(tmp_path / "c")], capsys,
            "short.csv: 'sales' has 5 values")
-    _fails(["evaluate", str(trained / "run"), "--csv", str(short)], capsys, "'sales' has 5 values, not more than")
-    _fails(["train", "forecast", "--csv", str(trained / "sales.csv"), "--horizon", "0", "--out", str(tmp_path / "d")],
+    fails(["evaluate", str(trained / "run"), "--csv", str(short)], capsys, "'sales' has 5 values, not more than")
+    fails(["train", "forecast", "--csv", str(trained / "sales.csv"), "--horizon", "0", "--out", str(tmp_path / "d")],
            capsys, "--horizon: must be a positive integer, got 0")
-    _fails(["train", "forecast", "--csv", str(trained / "sales.csv"), "--column", "price", "--horizon", "2",
+    fails(["train", "forecast", "--csv", str(trained / "sales.csv"), "--column", "price", "--horizon", "2",
             "--out", str(tmp_path / "e")], capsys, "no column named 'price' (columns: month, sales)")
-    _fails(["forecast", str(trained / "run"), "--csv", str(trained / "sales.csv"), "--horizon", "7"], capsys,
+    fails(["forecast", str(trained / "run"), "--csv", str(trained / "sales.csv"), "--horizon", "7"], capsys,
            "it was trained to forecast 6 values")
-    _fails(["train", "forecast", "--horizon", "2", "--out", str(tmp_path / "f")], capsys,
+    fails(["train", "forecast", "--horizon", "2", "--out", str(tmp_path / "f")], capsys,
            "give the series: --csv FILE (one series) or --tsf FILE (many)")
-    _fails(["evaluate", str(trained / "run"), "--test", str(trained / "sales.csv")], capsys, "holds a forecaster")
+    fails(["evaluate", str(trained / "run"), "--test", str(trained / "sales.csv")], capsys, "holds a forecaster")
 
 
 def test_validation_from_several_origins(tmp_path, capsys):
@@ -133,7 +127,7 @@ def test_validation_from_several_origins(tmp_path, capsys):
     records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert any("valid_MASE" in r for r in records)
     capsys.readouterr()
-    _fails(["train", "forecast", "--csv", str(series), "--horizon", "10", "--valid-origins", "25",
+    fails(["train", "forecast", "--csv", str(series), "--horizon", "10", "--valid-origins", "25",
             "--out", str(tmp_path / "too_many"), *FAST], capsys, "or fewer --valid-origins")
 
 

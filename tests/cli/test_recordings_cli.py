@@ -7,6 +7,7 @@ import random
 import pytest
 
 from rnnkit.cli.main import main
+from tests.cli.conftest import fails
 
 FAST = ["--hidden", "16", "--batch-size", "8", "--epochs", "4", "--lr", "0.01", "--log-every", "5", "--dropout", "0.0"]
 HEAD = "@problemName Toy\n@timeStamps false\n@missing true\n@univariate false\n@dimensions 2\n" \
@@ -78,41 +79,33 @@ def test_deltas_and_frames_are_kept_with_the_run(tmp_path, capsys):
     assert len(capsys.readouterr().out.splitlines()) == 40
 
 
-def _fails(argv, capsys, message):
-    capsys.readouterr()
-    assert main(argv) == 2
-    err = capsys.readouterr().err.strip()
-    assert err.count("\n") == 0 and "Traceback" not in err, err
-    assert message in err, err
-
-
 def test_bad_recordings_are_one_line_errors(trained, tmp_path, capsys):
     bad = tmp_path / "bad.ts"
     bad.write_text(HEAD + "1,2,3:4,5,6:rise\n1,2,x:4,5,6:fall\n")
-    _fails(["train", "classify", "--train", str(bad), "--out", str(tmp_path / "a")], capsys,
+    fails(["train", "classify", "--train", str(bad), "--out", str(tmp_path / "a")], capsys,
            "bad.ts, line 10: 'x' (dimension 1) is not a number")
     uneven = tmp_path / "uneven.ts"
     uneven.write_text(HEAD + "1,2,3:4,5,6:rise\n1,2,3:fall\n")
-    _fails(["train", "classify", "--train", str(uneven), "--out", str(tmp_path / "b")], capsys,
+    fails(["train", "classify", "--train", str(uneven), "--out", str(tmp_path / "b")], capsys,
            "uneven.ts, line 10: 1 dimension(s), expected 2")
     three = tmp_path / "three.ts"
     three.write_text(HEAD.replace("@dimensions 2", "@dimensions 3") + "1,2:3,4:5,6:rise\n")
-    _fails(["evaluate", str(trained / "run"), "--test", str(three)], capsys,
+    fails(["evaluate", str(trained / "run"), "--test", str(three)], capsys,
            "three.ts: the recordings have 3 channel(s), the model was trained on 2")
     unseen = tmp_path / "unseen.ts"
     unseen.write_text(HEAD.replace("rise fall flat", "rise fall flat jump") + "1,2,3:4,5,6:jump\n")
-    _fails(["evaluate", str(trained / "run"), "--test", str(unseen)], capsys,
+    fails(["evaluate", str(trained / "run"), "--test", str(unseen)], capsys,
            "unseen.ts, line 9: label 'jump' was not seen in training (known labels: rise, fall, flat)")
     empty = tmp_path / "empty.ts"
     empty.write_text("")
-    _fails(["train", "classify", "--train", str(empty), "--out", str(tmp_path / "c")], capsys, "empty.ts: is empty")
-    _fails(["train", "classify", "--train", str(trained / "train.ts"), "--min-freq", "2", "--out",
+    fails(["train", "classify", "--train", str(empty), "--out", str(tmp_path / "c")], capsys, "empty.ts: is empty")
+    fails(["train", "classify", "--train", str(trained / "train.ts"), "--min-freq", "2", "--out",
             str(tmp_path / "d")], capsys, "the text option(s) --min-freq do not apply to them")
     words = tmp_path / "words.tsv"
     words.write_text("good film\tpos\nbad film\tneg\n")
-    _fails(["train", "classify", "--train", str(words), "--deltas", "--out", str(tmp_path / "e")], capsys,
+    fails(["train", "classify", "--train", str(words), "--deltas", "--out", str(tmp_path / "e")], capsys,
            "holds text; the option(s) --deltas apply to recordings")
-    _fails(["train", "classify", "--train", str(trained / "train.ts"), "--frame", "0", "--out",
+    fails(["train", "classify", "--train", str(trained / "train.ts"), "--frame", "0", "--out",
             str(tmp_path / "f")], capsys, "--frame")
-    _fails(["classify", str(trained / "run"), str(tmp_path / "words.txt")], capsys,
+    fails(["classify", str(trained / "run"), str(tmp_path / "words.txt")], capsys,
            "this classifier reads recordings (.ts or long-form .csv files)")
