@@ -97,7 +97,8 @@ def add_evaluate_parser(sub, tasks) -> None:
         task, opt = users[0]
         if len(users) > 1:
             target = ev
-            opt = dataclasses.replace(opt, help="test data: " + ", ".join(f"{o.help} ({t.noun})" for t, o in users))
+            shared = ", ".join(f"{o.help} ({t.noun})" for t, o in users)
+            opt = dataclasses.replace(opt, help=("test data: " if opt.metavar in ("FILE", "DIR") else "") + shared)
         else:
             target = _group(ev, task.noun)
         add_option(target, dataclasses.replace(opt, required=False), only_given=True)

@@ -67,14 +67,15 @@ class ClassifierConfig(RecurrentConfig, TrainingConfig):
 
 class ClassificationTask(Task):
     name, noun = "classify", "classifier"
-    help = "train a sentence classifier (many-to-one) on TSV files"
+    help = "train a classifier (many-to-one) of sentences (TSV), recordings (.ts, long-form CSV) or clips"
     description = ("Train a recurrent sentence classifier: read the whole text, decide one label. Input: TSV, one "
                    "example per line, text and label columns (by default the first and the last), every line with "
                    "the same number of tab-separated fields; a first line whose label field is no label of the data "
                    "(or names the columns) is a header. Recordings (sequences of measurements: a UEA/UCR .ts file, "
                    "or a long-form .csv with the header case,step,CHANNEL...,label) are classified the same way: "
                    "each channel is standardised with the training data's statistics; the text options do not "
-                   "apply.")
+                   "apply. Clips (--clips DIR --labels FILE: each clip a folder of frame images or a .npy array) "
+                   "are read frame by frame through a small CNN, trained from scratch, then the recurrent layers.")
     Config, model_class = ClassifierConfig, SequenceClassifier
     files = ("vocab.json",)
     unit, select, maximize = "example", "accuracy", True
