@@ -23,11 +23,14 @@ class Captioner(Decoder):
     def __init__(self, vocab_size: int, image_size: tuple[int, int] = (64, 64), image_channels: int = 1,
                  embedding_dim: int = 128, hidden_size: int = 256, num_layers: int = 1, cell: str = "lstm",
                  attention: str | None = None, dropout: float = 0.3, tie_embeddings: bool = False,
-                 cnn_channels: tuple[int, ...] = (32, 64, 128), *, vocab=None, tokenizer=None,
-                 max_length: int = 50, **rnn_options):
+                 cnn_channels: tuple[int, ...] = (32, 64, 128), coverage: float = 0.0, *, vocab=None,
+                 tokenizer=None, max_length: int = 50, **rnn_options):
         """``image_size`` ``(width, height)`` and ``image_channels`` (1 grey, 3 colour): the images
         it reads, as ``rnnkit.data.images.ImageFolder`` prepares them; ``attention``: a score of
         ``rnnkit.layers.attention`` or None; ``cnn_channels``: each CNN block's channels;
+        ``coverage``: in training, add ``coverage * sum_i max(0, sum_t alpha_ti - 1)^2`` to the
+        loss, a penalty on reading one region for more than one word's worth of attention (the
+        over-attention half of Xu et al.'s "doubly stochastic" penalty);
         ``vocab``, ``tokenizer`` and ``max_length`` (caption tokens written) are what
         ``rnnkit.decoding.caption`` works with; a loaded run has them."""
         super().__init__()
@@ -37,7 +40,11 @@ class Captioner(Decoder):
         self.config = dict(vocab_size=vocab_size, image_size=[width, height], image_channels=image_channels,
                            embedding_dim=embedding_dim, hidden_size=hidden_size, num_layers=num_layers, cell=cell,
                            attention=attention, dropout=dropout, tie_embeddings=tie_embeddings,
-                           cnn_channels=list(cnn_channels), max_length=max_length, **rnn_options)
+                           cnn_channels=list(cnn_channels), max_length=max_length,
+                           **({"coverage": coverage} if coverage else {}), **rnn_options)
+        if coverage and not attention:
+            raise ValueError("coverage penalises attention; the model has none (attention=None)")
+        self.coverage = coverage
         self.cnn = ImageEncoder(image_channels, height, width, tuple(cnn_channels))
         self.build_decoder(vocab_size, embedding_dim, hidden_size, self.cnn.feature_size, num_layers, cell, attention,
                            dropout, tie_embeddings, **rnn_options)
@@ -63,6 +70,11 @@ class Captioner(Decoder):
         return self.decode(self.encode(images), tgt_in, teacher_forcing)
 
     def loss(self, images, tgt_in, tgt_out, teacher_forcing: float = 1.0):
-        """Summed cross-entropy over the real caption tokens (``tgt_out`` padded with 0) and their number."""
-        logits, _ = self(images, tgt_in, teacher_forcing)
-        return self.nats(logits, tgt_out)
+        """Summed cross-entropy over the real caption tokens (``tgt_out`` padded with 0) and their
+        number; in training, plus the coverage penalty where ``coverage`` is set."""
+        logits, attention = self(images, tgt_in, teacher_forcing)
+        nats, count = self.nats(logits, tgt_out)
+        if self.coverage and self.training:
+            read = (attention * (tgt_out != 0)[..., None]).sum(0)                  # [B, regions]
+            nats = nats + self.coverage * torch.relu(read - 1.0).pow(2).sum()
+        return nats, count

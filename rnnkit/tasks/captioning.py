@@ -18,7 +18,8 @@ from rnnkit.layers.attention import SCORES
 from rnnkit.models import Captioner
 from rnnkit.tasks.base import Output, Prepared, Task, Verb, load, load_weights
 from rnnkit.tasks.config import RecurrentConfig, TrainingConfig, own_epochs
-from rnnkit.tasks.options import DEVICE, Option, like, option, positive_int, probability, run_dir_argument
+from rnnkit.tasks.options import (DEVICE, Option, like, non_negative_float, option, positive_int, probability,
+                                  run_dir_argument)
 from rnnkit.training import caption_metrics, format_caption_metrics, perplexity, plot_image_attention
 
 
@@ -67,6 +68,9 @@ class CaptionConfig(RecurrentConfig, TrainingConfig):
                             group="model")
     cnn_channels: str = option("32,64,128", "channels of each CNN block (each block halves the image)",
                                type=channel_list, metavar="C,C,...", group="model")
+    coverage: float = option(0.0, "with --attention: weight of a training penalty on reading one image region "
+                                  "for more than one word (against words read twice)", type=non_negative_float,
+                             metavar="WEIGHT", group="model")
     batch_size: int = like(32)
     epochs: int | None = own_epochs(20)
 
@@ -121,9 +125,11 @@ class CaptionTask(Task):
         if long:
             warnings.warn(f"{c.captions}: {long} caption(s) longer than {c.max_length} tokens were truncated "
                           "(raise --max-length to keep them whole)")
+        if c.coverage and c.attention == "none":
+            raise RnnkitError("--coverage penalises attention; give --attention dot, general or additive with it")
         options = c.recurrent_options()
         model = Captioner(len(vocab), image_size=size, image_channels=channels, embedding_dim=c.embedding,
-                          attention=None if c.attention == "none" else c.attention,
+                          attention=None if c.attention == "none" else c.attention, coverage=c.coverage,
                           cnn_channels=tuple(int(x) for x in c.cnn_channels.split(",")), vocab=vocab,
                           tokenizer=tokenizer, max_length=c.max_length, **options)
         batches = SentenceBatches(examples, [len(ids) for _, ids in examples], c.batch_size, Collate(pixels),

@@ -75,3 +75,27 @@ def test_it_learns_to_caption_and_beam_search_reads_it(attention):
         assert sum(r.text == t for r, t in zip(results, test_texts)) >= 27
     if attention:
         assert results[0].attention.shape == (len(results[0].tokens) + 1, 4 * 2)
+
+
+def test_the_coverage_penalty_counts_attention_beyond_one_word_per_region_in_training_only():
+    torch.manual_seed(0)
+    model = Captioner(9, image_size=(16, 8), embedding_dim=6, hidden_size=10, attention="general", coverage=0.5,
+                      cnn_channels=(4, 4))
+    images = torch.randint(0, 256, (3, 1, 8, 16), dtype=torch.uint8)
+    tgt_in, tgt_out = torch.randint(1, 9, (12, 3)), torch.randint(1, 9, (12, 3))   # 12 words over 8 regions
+    tgt_out[8:, 0] = 0                                        # a shorter caption: its padding reads nothing
+    model.eval()
+    logits, attention = model(images, tgt_in)
+    nats, count = model.loss(images, tgt_in, tgt_out)
+    torch.testing.assert_close(nats, model.nats(logits, tgt_out)[0])          # eval: the plain loss
+    model.train()
+    torch.manual_seed(1)
+    with_penalty, _ = model.loss(images, tgt_in, tgt_out)
+    torch.manual_seed(1)
+    logits, attention = model(images, tgt_in)
+    read = (attention * (tgt_out != 0)[..., None]).sum(0)
+    expected = model.nats(logits, tgt_out)[0] + 0.5 * torch.clamp(read - 1, min=0).pow(2).sum()
+    torch.testing.assert_close(with_penalty, expected)
+    assert float(torch.clamp(read - 1, min=0).sum().detach()) > 0            # the penalty is not zero here
+    with pytest.raises(ValueError, match="coverage penalises attention"):
+        Captioner(9, image_size=(16, 8), attention=None, coverage=0.5, cnn_channels=(4,))
