@@ -6,5 +6,5 @@ from rnnkit.models.language_model import LanguageModel
 from rnnkit.models.seq2seq import DecoderState, Memory, Seq2Seq
 from rnnkit.models.tagger import SequenceTagger, TaggerBatch
 
-__all__ = ["Captioner", "DecoderState", "Forecaster", "LanguageModel", "Memory", "Seq2Seq", "SequenceClassifier", "SequenceTagger",
-           "TaggerBatch"]
+__all__ = ["Captioner", "DecoderState", "Forecaster", "LanguageModel", "Memory", "Seq2Seq", "SequenceClassifier",
+           "SequenceTagger", "TaggerBatch"]

@@ -16,6 +16,6 @@ from rnnkit.tasks.translation import TranslationTask
 for _task in (LanguageModelTask, ClassificationTask, TaggingTask, TranslationTask, ForecastTask, CaptionTask):
     register(_task)
 
-__all__ = ["TASKS", "CaptionTask", "ClassificationTask", "ForecastTask", "LanguageModelTask", "Option", "Output", "Prepared",
-           "RecurrentConfig", "TaggingTask", "Task", "Training", "TrainingConfig", "TranslationTask", "Verb", "get_task",
-           "like", "load", "load_weights", "option", "register"]
+__all__ = ["TASKS", "CaptionTask", "ClassificationTask", "ForecastTask", "LanguageModelTask", "Option", "Output",
+           "Prepared", "RecurrentConfig", "TaggingTask", "Task", "Training", "TrainingConfig", "TranslationTask",
+           "Verb", "get_task", "like", "load", "load_weights", "option", "register"]
