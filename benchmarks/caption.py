@@ -24,7 +24,7 @@ import caption_data
 from common import HERE, Results, evaluate_with, train
 
 VARIANTS = ("count", "relation")
-CONFIG = {"count": ["--image-size", "136x44", "--cnn-channels", "16,32,64", "--attention", "general",
+CONFIG = {"count": ["--image-size", "136x44", "--cnn-channels", "16,32,64", "--attention", "general", "--coverage", "1",
                     "--hidden", "256", "--embedding", "64", "--batch-size", "32", "--lr", "0.002", "--dropout", "0.2",
                     "--epochs", "12", "--max-time", "840"],
           "relation": ["--image-size", "64", "--cnn-channels", "16,32,64", "--attention", "general",
