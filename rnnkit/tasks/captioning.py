@@ -92,14 +92,13 @@ class CaptionTask(Task):
     def prepare(self, run) -> Prepared:
         c = self.config
         size = parse_size(c.image_size)
-        if run is None:
-            grey = ImageFolder(c.images, size, 1)
-            train = read_captions(c.captions, grey)
+        grey = ImageFolder(c.images, size, 1)
+        train = read_captions(c.captions, grey)
+        if run is None:   # colour where any training image has colour
             channels = 3 if any(is_colour(grey.open(name)) for name in train.images) else 1
         else:
             channels = run.read_config()["data"]["channels"]
         folder = ImageFolder(c.images, size, channels)
-        train = read_captions(c.captions, folder)
         tokenizer = ReversibleWordTokenizer()
         if c.valid_captions:
             valid = read_captions(c.valid_captions, folder)

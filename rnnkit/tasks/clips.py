@@ -79,9 +79,9 @@ def prepare(task, run) -> Prepared:
     if given:
         raise RnnkitError(f"--clips reads clips; the option(s) {given} do not apply to them")
     size = parse_size(c.image_size)
-    if run is None:
-        grey = ClipFolder(c.clips, size, 1)
-        train = read_clip_labels(c.labels, grey)
+    grey = ClipFolder(c.clips, size, 1)
+    train = read_clip_labels(c.labels, grey)
+    if run is None:   # colour where any training clip's first frame has colour
         channels = 3 if any(grey.is_colour(name) for name in dict.fromkeys(train.clips)) else 1
         labels = label_set(train.labels)
         if len(labels) < 2:
@@ -90,7 +90,6 @@ def prepare(task, run) -> Prepared:
         data = run.read_config()["data"]
         channels, labels = data["channels"], data["labels"]
     folder = ClipFolder(c.clips, size, channels)
-    train = read_clip_labels(c.labels, folder)
     if c.valid_labels:
         valid = read_examples(folder, read_clip_labels(c.valid_labels, folder), labels)
         train_data = train
