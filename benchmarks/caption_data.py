@@ -16,7 +16,6 @@ OUT_DIR receives ``images/`` (PNG) and ``train.tsv``, ``valid.tsv``, ``test.tsv`
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -24,7 +23,7 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import DATA  # noqa: E402
+from common import DATA, generator_parser, part_sizes  # noqa: E402
 
 NAMES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 DIGIT = 28
@@ -113,15 +112,10 @@ def write(out: Path, variant: str, sizes: dict[str, int], seed: int = 0) -> Path
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("out", type=Path, metavar="OUT_DIR")
+    parser = generator_parser(__doc__, "canvases", {"train": 12000, "valid": 500, "test": 1000})
     parser.add_argument("--variant", choices=tuple(SCENES), default="count")
-    parser.add_argument("--train", type=int, default=12000, help="training canvases (default 12000)")
-    parser.add_argument("--valid", type=int, default=500, help="validation canvases (default 500)")
-    parser.add_argument("--test", type=int, default=1000, help="test canvases (default 1000)")
-    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    write(args.out, args.variant, {"train": args.train, "valid": args.valid, "test": args.test}, args.seed)
+    write(args.out, args.variant, part_sizes(args), args.seed)
     print(args.out)
     return 0
 

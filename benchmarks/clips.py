@@ -1,6 +1,7 @@
-"""Classifying motion clips (video as a sequence of frames) against single-image baselines.
+"""Video as a sequence of frames: classifying motion clips against single-image baselines, and
+predicting where a bouncing ball goes next against the physics of the last two positions.
 
-    python benchmarks/clips.py [--fresh]
+    python benchmarks/clips.py [--fresh] [--only motion|ball]
 
 Data: ``benchmarks/clips_data.py`` writes 64 x 64 clips of 16 frames in which one or two MNIST
 digits move (left, right, up, down, bouncing, zig-zag; 1-3 pixels a frame) into
@@ -8,8 +9,15 @@ benchmarks/results/clips_data/, from disjoint train / valid / test digits.  rnnk
 ``rnnkit train classify --clips`` with CONFIG (a CNN per frame, a bidirectional GRU over the
 frames) and is scored with ``rnnkit evaluate``: test accuracy and training time.  Baselines, in
 this script, with the same CNN and as many epochs: a CNN that sees one frame (the middle one) and
-a CNN that sees the mean of the frames.  Results: benchmarks/results/clips.json (each result is
-recorded as it comes, so a rerun resumes).
+a CNN that sees the mean of the frames.
+
+Ball: ``benchmarks/ball_data.py`` writes 32 x 32 clips of 20 frames of a ball under gravity
+bouncing off the walls into benchmarks/results/ball_data/.  rnnkit runs ``rnnkit train track``
+with BALL and is scored, with the code of ``rnnkit evaluate``, on the mean error of the next 5
+positions over every test window (every frame t with t-1 and t+1..t+5 in the clip), and over the
+windows whose next 5 frames hold a bounce; baselines: the last position, and constant velocity
+from the last two positions.  Results: benchmarks/results/clips.json (each result is recorded as
+it comes, so a rerun resumes).
 """
 from __future__ import annotations
 
@@ -20,12 +28,16 @@ import time
 import torch
 from torch import nn
 
+import ball_data
 import clips_data
 from common import HERE, Results, evaluate_with, train
 
 SIZES = {"train": 3000, "valid": 300, "test": 600}
 CONFIG = ["--image-size", "32", "--cnn-channels", "16,32,64", "--cell", "gru", "--hidden", "128", "--pooling", "mean",
           "--batch-size", "16", "--lr", "0.002", "--dropout", "0.2", "--epochs", "12", "--max-time", "840"]
+BALL_SIZES = {"train": 4000, "valid": 400, "test": 1000}
+BALL = ["--image-size", "32", "--cnn-channels", "16,32,64", "--horizon", "5", "--hidden", "128", "--batch-size", "16",
+        "--lr", "0.002", "--epochs", "15", "--max-time", "840"]
 
 
 def read(data_dir, part: str, labels: list[str] | None = None):
@@ -77,11 +89,7 @@ def baseline(data_dir, view, epochs: int) -> dict:
     return {"accuracy": float((predicted == test_y).float().mean()), "train_seconds": round(seconds, 1)}
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--fresh", action="store_true", help="forget recorded results")
-    args = parser.parse_args(argv)
-    results = Results(HERE / "results" / "clips.json", args.fresh)
+def motion(results: Results) -> None:
     data_dir = clips_data.write(HERE / "results" / "clips_data", SIZES)
     if "motion/rnnkit" not in results:
         run, seconds = train("classify", "clips_motion", ["--clips", str(data_dir), "--labels",
@@ -96,6 +104,53 @@ def main(argv=None) -> int:
     for name, view in views.items():
         if f"motion/baseline/{name}" not in results:
             results[f"motion/baseline/{name}"] = baseline(data_dir, view, epochs)
+
+
+def ball(results: Results) -> None:
+    """The trajectory predictor and both baselines on every test window and on the bouncing ones."""
+    import rnnkit
+    from rnnkit.data.clips import ClipFolder
+    from rnnkit.data.positions import read_positions
+    from rnnkit.tasks.tracking import Tracks, score
+    from rnnkit.training.trajectory_metrics import trajectory_metrics
+
+    data_dir = ball_data.write(HERE / "results" / "ball_data", BALL_SIZES)
+    if "ball/rnnkit" in results:
+        return
+    run, seconds = train("track", "clips_ball", ["--clips", str(data_dir), "--positions", str(data_dir / "train.csv"),
+                                                 "--valid-positions", str(data_dir / "valid.csv"), *BALL, "--seed",
+                                                 "0"])
+    model = rnnkit.load(run, "cpu")
+    folder = ClipFolder(data_dir, tuple(model.config["image_size"]), model.config["image_channels"])
+    positions = read_positions(data_dir / "test.csv", folder)
+    errors = score(model, Tracks(folder, positions, positions.clips))
+    bounces = {}
+    for line in (data_dir / "bounces.csv").read_text().splitlines()[1:]:
+        clip, frame = line.split(",")
+        bounces.setdefault(clip, set()).add(int(frame))
+    horizon = model.horizon
+    bouncing = torch.tensor([bool(bounces.get(positions.clips[int(c)], set()) & set(range(t + 1, t + horizon + 1)))
+                             for c, t in zip(errors.clip, errors.frame)])
+    for name, part in (("all windows", errors), ("bouncing windows", errors.subset(bouncing))):
+        metrics = trajectory_metrics(part)
+        error, velocity = metrics["error"], metrics["constant_velocity"]
+        results[f"ball/{name}"] = {
+            "rnnkit": round(error, 3), "rnnkit_step5": round(metrics["error_last"], 3),
+            "constant_velocity": round(velocity, 3), "last_position": round(metrics["last_position"], 3),
+            "windows": metrics["windows"], "ratio_to_constant_velocity": round(error / velocity, 3)}
+    results["ball/rnnkit"] = {"train_seconds": round(seconds, 1), "epochs": BALL[BALL.index("--epochs") + 1]}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--fresh", action="store_true", help="forget recorded results")
+    parser.add_argument("--only", choices=("motion", "ball"), help="run one part (default: both)")
+    args = parser.parse_args(argv)
+    results = Results(HERE / "results" / "clips.json", args.fresh)
+    if args.only in (None, "motion"):
+        motion(results)
+    if args.only in (None, "ball"):
+        ball(results)
     results.show()
     return 0
 

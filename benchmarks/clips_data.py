@@ -19,7 +19,6 @@ files.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -27,6 +26,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from caption_data import write_parts  # noqa: E402
+from common import generator_parser, part_sizes  # noqa: E402
 
 SIZE, CORE = 64, 20
 ROOM = SIZE - CORE                  # positions 0..ROOM keep a digit whole in the frame
@@ -107,15 +107,10 @@ def write(out: Path, sizes: dict[str, int], frames: int = 16, seed: int = 0) -> 
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("out", type=Path, metavar="OUT_DIR")
-    parser.add_argument("--train", type=int, default=3000, help="training clips (default 3000)")
-    parser.add_argument("--valid", type=int, default=300, help="validation clips (default 300)")
-    parser.add_argument("--test", type=int, default=600, help="test clips (default 600)")
+    parser = generator_parser(__doc__, "clips", {"train": 3000, "valid": 300, "test": 600})
     parser.add_argument("--frames", type=int, default=16, help="frames a clip (default 16)")
-    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    write(args.out, {"train": args.train, "valid": args.valid, "test": args.test}, args.frames, args.seed)
+    write(args.out, part_sizes(args), args.frames, args.seed)
     print(args.out)
     return 0
 

@@ -2,6 +2,7 @@
 ``benchmarks/results/runs/NAME``, and the machine they ran on."""
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -118,3 +119,19 @@ def digits(seed: int = 0) -> dict:
     labels = read_idx(DATA / "mnist" / "digits-labels-idx1-ubyte.gz")
     parts = split_indices(len(images), (0.8, 0.1, 0.1), seed=seed)
     return {name: (images[idx], labels[idx]) for name, idx in zip(("train", "valid", "test"), parts)}
+
+
+def generator_parser(doc: str, noun: str, sizes: dict[str, int]) -> argparse.ArgumentParser:
+    """The command line of a benchmark data generator: OUT_DIR, how many ``noun`` each part (train,
+    valid, test) gets (``sizes``: the defaults) and --seed; a generator adds its own options."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("out", type=Path, metavar="OUT_DIR")
+    for part, count in sizes.items():
+        name = {"train": "training", "valid": "validation"}.get(part, part)
+        parser.add_argument(f"--{part}", type=int, default=count, help=f"{name} {noun} (default {count})")
+    parser.add_argument("--seed", type=int, default=0)
+    return parser
+
+
+def part_sizes(args) -> dict[str, int]:
+    return {"train": args.train, "valid": args.valid, "test": args.test}

@@ -51,6 +51,19 @@ class ClipFolder:
             raise DataError(f"{path}: the clip has no frames (expected image files in the folder)")
         return frames
 
+    def length(self, name: str) -> int:
+        """The clip's number of frames."""
+        path = self.path(name)
+        return len(self.frame_names(name)) if path.is_dir() else self._shape(path)[0]
+
+    def original_size(self, name: str) -> tuple[int, int]:
+        """``(width, height)`` of the clip's frames before letterboxing (its first frame's)."""
+        path = self.path(name)
+        if path.is_dir():
+            return self.images.open(f"{name}/{self.frame_names(name)[0]}").size
+        shape = self._shape(path)
+        return shape[2], shape[1]
+
     def is_colour(self, name: str) -> bool:
         """Whether the clip's first frame has colour."""
         path = self.path(name)
@@ -84,6 +97,18 @@ class ClipFolder:
         arrays = [np.asarray(letterbox(f.convert(mode), *self.size), dtype=np.uint8) for f in frames]
         clip = np.stack([a.reshape(*a.shape[:2], -1).transpose(2, 0, 1) for a in arrays])
         return torch.from_numpy(clip)
+
+    def _shape(self, path: Path) -> tuple[int, ...]:
+        """A ``.npy`` clip's shape, from its header (the array is checked when the clip is read)."""
+        if not (path.is_file() and path.suffix == ".npy"):
+            raise DataError(f"{path}: no such clip (a clip is a folder of frames or a .npy file)")
+        try:
+            shape = np.load(path, mmap_mode="r", allow_pickle=False).shape
+        except (ValueError, OSError, EOFError):
+            shape = self._array(path).shape   # the full read names what is wrong
+        if len(shape) not in (3, 4) or 0 in shape[:3]:
+            return self._array(path).shape
+        return shape
 
     @staticmethod
     def _array(path: Path) -> np.ndarray:

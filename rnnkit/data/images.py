@@ -42,11 +42,18 @@ def letterbox(image, width: int, height: int):
     pixels = np.asarray(image, dtype=np.float64)
     border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
     fill = tuple(int(round(v)) for v in np.atleast_1d(border.mean(0)))
-    scale = min(width / image.width, height / image.height)
-    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    size, offset = letterbox_box(image.width, image.height, width, height)
     canvas = Image.new(image.mode, (width, height), fill if len(fill) > 1 else fill[0])
-    canvas.paste(image.resize(size, Image.BILINEAR), ((width - size[0]) // 2, (height - size[1]) // 2))
+    canvas.paste(image.resize(size, Image.BILINEAR), offset)
     return canvas
+
+
+def letterbox_box(image_width: int, image_height: int, width: int, height: int):
+    """Where ``letterbox`` puts an image of ``image_width x image_height`` in ``width x height``:
+    its scaled size ``(w, h)`` and the offset ``(x, y)`` of its top-left corner."""
+    scale = min(width / image_width, height / image_height)
+    size = (max(1, round(image_width * scale)), max(1, round(image_height * scale)))
+    return size, ((width - size[0]) // 2, (height - size[1]) // 2)
 
 
 def is_colour(image) -> bool:

@@ -13,6 +13,10 @@ maxpool2`` (the VGG pattern, Simonyan & Zisserman 2015, with batch normalisation
   decoder's initial state made from features that all images share saturates and tells the
   images apart no more), then flattened, so that it keeps where things are (a global average
   would lose it).
+
+``keypoints`` reads a feature map as places: each channel's expected ``(x, y)`` under a softmax
+over the regions (the spatial soft-argmax of Levine et al. 2016), a position finer than the
+regions; ``encode_frames`` runs an encoder on the frames of padded clips.
 """
 from __future__ import annotations
 
@@ -59,3 +63,24 @@ class ImageEncoder(nn.Module):
         regions = features.flatten(2).permute(2, 0, 1)                                     # [h*w, B, C]
         where = self.coordinates[:, None].to(regions.dtype).expand(-1, len(images), -1)
         return vector, torch.cat([regions, where], dim=-1)
+
+
+def keypoints(regions: torch.Tensor) -> torch.Tensor:
+    """``regions [h * w, B, C + 2]`` (features, then coordinates, as ``ImageEncoder`` gives them) ->
+    ``[B, 2 C]``: for each channel, the mean coordinates under ``softmax`` of its features over the
+    regions (where the channel fires)."""
+    features, where = regions[..., :-2], regions[..., -2:]
+    return torch.einsum("sbc,sbd->bcd", features.softmax(0), where).flatten(1)
+
+
+def encode_frames(encode, clips: torch.Tensor, lengths: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """Padded clips ``[T, B, C, H, W]`` (bytes 0-255 or values in [0, 1]) -> ``[T, B, F]``: ``encode``
+    (``[N, C, H, W]`` in ``dtype`` -> ``[N, F]``) runs on the real frames only; steps past a clip's
+    end are zeros."""
+    real = torch.arange(len(clips), device=clips.device)[:, None] < lengths.to(clips.device)[None, :]
+    frames = clips[real]
+    frames = frames.float() / 255.0 if frames.dtype == torch.uint8 else frames.float()
+    vectors = encode(frames.to(dtype))
+    out = vectors.new_zeros(*real.shape, vectors.shape[-1])
+    out[real] = vectors
+    return out

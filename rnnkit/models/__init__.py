@@ -5,6 +5,7 @@ from rnnkit.models.forecaster import Forecaster
 from rnnkit.models.language_model import LanguageModel
 from rnnkit.models.seq2seq import DecoderState, Memory, Seq2Seq
 from rnnkit.models.tagger import SequenceTagger, TaggerBatch
+from rnnkit.models.tracker import Tracker
 
 __all__ = ["Captioner", "DecoderState", "Forecaster", "LanguageModel", "Memory", "Seq2Seq", "SequenceClassifier",
-           "SequenceTagger", "TaggerBatch"]
+           "SequenceTagger", "TaggerBatch", "Tracker"]

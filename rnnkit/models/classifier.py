@@ -17,7 +17,7 @@ from rnnkit.data.recordings import pad_cases
 from rnnkit.devices import device_of, to_device
 from rnnkit.cells import resolve
 from rnnkit.layers import Pooling, Recurrent, VectorInput
-from rnnkit.layers.images import ImageEncoder
+from rnnkit.layers.images import ImageEncoder, encode_frames
 from rnnkit.models.modes import evaluating
 
 
@@ -96,14 +96,8 @@ class SequenceClassifier(nn.Module):
     def frame_vectors(self, clips: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Padded clips ``[T, B, C, H, W]`` (bytes) -> ``[T, B, embedding_dim]``: the CNN runs on the
         real frames only; steps past a clip's end are zeros."""
-        real = torch.arange(len(clips), device=clips.device)[:, None] < lengths.to(clips.device)[None, :]
-        frames = clips[real]
-        frames = frames.float() / 255.0 if frames.dtype == torch.uint8 else frames.float()
-        vector, _ = self.cnn(frames.to(self.classifier.weight.dtype))
-        projected = self.vectors(vector)
-        embedded = projected.new_zeros(*real.shape, projected.shape[-1])
-        embedded[real] = projected
-        return embedded
+        return encode_frames(lambda frames: self.vectors(self.cnn(frames)[0]), clips, lengths,
+                             self.classifier.weight.dtype)
 
     def channels(self, x: torch.Tensor) -> torch.Tensor:
         """Recordings ``[T, ..., features]`` with their step differences where ``deltas`` is on

@@ -18,26 +18,9 @@ from rnnkit.layers.attention import SCORES
 from rnnkit.models import Captioner
 from rnnkit.tasks.base import Output, Prepared, Task, Verb, load, load_weights
 from rnnkit.tasks.config import RecurrentConfig, TrainingConfig, own_epochs
-from rnnkit.tasks.options import (DEVICE, Option, like, non_negative_float, option, positive_int, probability,
-                                  run_dir_argument)
+from rnnkit.tasks.options import (DEVICE, Option, channel_list, image_size, like, non_negative_float, option,
+                                  positive_int, probability, run_dir_argument)
 from rnnkit.training import caption_metrics, format_caption_metrics, perplexity, plot_image_attention
-
-
-def image_size(text: str) -> str:
-    """``--image-size``: N or WIDTHxHEIGHT, kept as written in the canonical form ``WxH``."""
-    try:
-        width, height = parse_size(text)
-    except ValueError as e:
-        raise RnnkitError(f"--image-size: {e}") from None
-    return f"{width}x{height}"
-
-
-def channel_list(text: str) -> str:
-    """``--cnn-channels``: comma-separated positive integers, one per CNN block."""
-    parts = [p.strip() for p in str(text).split(",")]
-    if not parts or not all(p.isdigit() and int(p) > 0 for p in parts):
-        raise RnnkitError(f"--cnn-channels: give one positive number per CNN block, e.g. 32,64,128; got {text!r}")
-    return ",".join(parts)
 
 
 @dataclass

@@ -18,8 +18,8 @@ from rnnkit.tasks import clips, recordings
 from rnnkit.tasks.base import (Output, Prepared, Task, Verb, best_with_confusion, load, load_weights,
                                evaluation_confusion_plot, writable_plots)
 from rnnkit.tasks.config import RecurrentConfig, TrainingConfig, own_epochs
-from rnnkit.tasks.captioning import channel_list, image_size
-from rnnkit.tasks.options import DEVICE, Option, like, option, positive_int, probability, run_dir_argument
+from rnnkit.tasks.options import (DEVICE, Option, channel_list, image_size, like, option, positive_int, probability,
+                                  run_dir_argument)
 from rnnkit.training import classification_metrics, confusion_matrix, format_classification_metrics
 
 

@@ -13,6 +13,7 @@ from rnnkit.data.images import parse_size
 from rnnkit.errors import DataError, RnnkitError
 from rnnkit.models import SequenceClassifier
 from rnnkit.tasks.base import Prepared
+from rnnkit.tasks.options import channel_list
 
 CLIPS_ONLY = ("clips", "labels", "valid_labels", "image_size", "cnn_channels")
 
@@ -69,7 +70,6 @@ def test_examples(model: SequenceClassifier, clips: str, labels: str) -> Example
 def prepare(task, run) -> Prepared:
     """The classify task's ``prepare`` for clips."""
     from rnnkit.tasks.classification import label_set
-    from rnnkit.tasks.captioning import channel_list
     from rnnkit.tasks.recordings import RECORDINGS_ONLY, TEXT_ONLY, options_given
 
     c = task.config

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rnnkit.data.images import parse_size
 from rnnkit.devices import resolve_device
 from rnnkit.errors import RnnkitError
 from rnnkit.files import check_writable_folder
@@ -156,6 +157,23 @@ def _checked(check, *args) -> None:
         check(*args)
     except RnnkitError as e:
         raise ValueError(str(e)) from None
+
+
+def image_size(text: str) -> str:
+    """``--image-size``: N or WIDTHxHEIGHT, kept as written in the canonical form ``WxH``."""
+    try:
+        width, height = parse_size(text)
+    except ValueError as e:
+        raise RnnkitError(f"--image-size: {e}") from None
+    return f"{width}x{height}"
+
+
+def channel_list(text: str) -> str:
+    """``--cnn-channels``: comma-separated positive integers, one per CNN block."""
+    parts = [p.strip() for p in str(text).split(",")]
+    if not parts or not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise RnnkitError(f"--cnn-channels: give one positive number per CNN block, e.g. 32,64,128; got {text!r}")
+    return ",".join(parts)
 
 
 DEVICE = Option("where the model runs: auto (the first CUDA GPU where there is one, else the CPU), cpu, cuda or "
