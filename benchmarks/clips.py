@@ -6,8 +6,8 @@ predicting where a bouncing ball goes next against the physics of the last two p
 Data: ``benchmarks/clips_data.py`` writes 64 x 64 clips of 16 frames in which one or two MNIST
 digits move (left, right, up, down, bouncing, zig-zag; 1-3 pixels a frame) into
 benchmarks/results/clips_data/, from disjoint train / valid / test digits.  rnnkit runs
-``rnnkit train classify --clips`` with CONFIG (a CNN per frame, a bidirectional GRU over the
-frames) and is scored with ``rnnkit evaluate``: test accuracy and training time.  Baselines, in
+``rnnkit train classify --clips`` with CONFIG (a CNN per frame reading the frame and its
+difference from the one before, a bidirectional GRU over the frames) and is scored with ``rnnkit evaluate``: test accuracy and training time.  Baselines, in
 this script, with the same CNN and as many epochs: a CNN that sees one frame (the middle one) and
 a CNN that sees the mean of the frames.
 
@@ -34,7 +34,7 @@ from common import HERE, Results, evaluate_with, train
 
 SIZES = {"train": 3000, "valid": 300, "test": 600}
 CONFIG = ["--image-size", "32", "--cnn-channels", "16,32,64", "--cell", "gru", "--hidden", "128", "--pooling", "mean",
-          "--batch-size", "16", "--lr", "0.002", "--dropout", "0.2", "--epochs", "12", "--max-time", "840"]
+          "--deltas", "--batch-size", "16", "--lr", "0.002", "--dropout", "0.2", "--epochs", "12", "--max-time", "840"]
 BALL_SIZES = {"train": 4000, "valid": 400, "test": 1000}
 BALL = ["--image-size", "32", "--cnn-channels", "16,32,64", "--horizon", "5", "--hidden", "128", "--batch-size", "16",
         "--lr", "0.002", "--epochs", "15", "--max-time", "840"]

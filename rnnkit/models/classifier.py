@@ -48,7 +48,8 @@ class SequenceClassifier(nn.Module):
         ``ceil(T / frame)`` steps (long recordings become short sequences).  ``image_size``
         ``(width, height)``: read clips, sequences of frames (``image_channels`` 1 grey or 3
         colour) instead: a CNN (``rnnkit.layers.images.ImageEncoder``, blocks of ``cnn_channels``)
-        turns each frame into a vector, projected to ``embedding_dim``."""
+        turns each frame into a vector, projected to ``embedding_dim``; with ``deltas`` it reads
+        each frame with its difference from the frame before (motion, as channels of their own)."""
         super().__init__()
         self.vocab, self.tokenizer, self.labels = vocab, tokenizer, labels
         cell, rnn_options = resolve(cell, rnn_options)   # a registry name; older flags folded in
@@ -64,7 +65,8 @@ class SequenceClassifier(nn.Module):
             raise ValueError(f"frame must be >= 1 step, got {frame}")
         self.deltas, self.frame, self.clips = deltas, frame, image_size is not None
         if image_size:
-            self.cnn = ImageEncoder(image_channels, image_size[1], image_size[0], tuple(cnn_channels))
+            self.cnn = ImageEncoder(image_channels * (2 if deltas else 1), image_size[1], image_size[0],
+                                    tuple(cnn_channels))
             self.vectors = VectorInput(self.cnn.vector_size, embedding_dim)
         elif features:
             channels = features * (2 if deltas else 1)
@@ -95,7 +97,11 @@ class SequenceClassifier(nn.Module):
 
     def frame_vectors(self, clips: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Padded clips ``[T, B, C, H, W]`` (bytes) -> ``[T, B, embedding_dim]``: the CNN runs on the
-        real frames only; steps past a clip's end are zeros."""
+        real frames only (with ``deltas``, each with its difference from the frame before, zero at
+        the first); steps past a clip's end are zeros."""
+        if self.deltas:
+            clips = clips.float() / 255.0 if clips.dtype == torch.uint8 else clips.float()
+            clips = torch.cat([clips, clips - torch.cat([clips[:1], clips[:-1]])], dim=2)
         return encode_frames(lambda frames: self.vectors(self.cnn(frames)[0]), clips, lengths,
                              self.classifier.weight.dtype)
 

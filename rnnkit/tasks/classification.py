@@ -58,7 +58,8 @@ class ClassifierConfig(RecurrentConfig, TrainingConfig):
     pooling: str = option("attention", "how the states become one vector: final states, mean, max, or learned "
                                        "attention", choices=POOLINGS, group="model")
     deltas: bool = option(False, "recordings: add each channel's step differences as channels of their own (the "
-                                 "shape of a curve as well as its level)", group="model")
+                                 "shape of a curve as well as its level); clips: the CNN reads each frame with its "
+                                 "difference from the frame before (what moved)", group="model")
     frame: int = option(1, "recordings: read K consecutive steps as one vector, so that the network runs T/K steps "
                            "(for long recordings)", type=positive_int, metavar="K", group="model")
     batch_size: int = like(64)

@@ -75,7 +75,7 @@ def prepare(task, run) -> Prepared:
     c = task.config
     if not c.labels:
         raise RnnkitError("--clips DIR needs --labels FILE (CLIP<TAB>LABEL per line)")
-    given = options_given(c, (*TEXT_ONLY, *RECORDINGS_ONLY, "train", "valid"))
+    given = options_given(c, (*TEXT_ONLY, *(n for n in RECORDINGS_ONLY if n != "deltas"), "train", "valid"))
     if given:
         raise RnnkitError(f"--clips reads clips; the option(s) {given} do not apply to them")
     size = parse_size(c.image_size)
@@ -103,12 +103,13 @@ def prepare(task, run) -> Prepared:
     options = c.recurrent_options()
     cnn = tuple(int(x) for x in channel_list(c.cnn_channels).split(","))
     model = SequenceClassifier(0, len(labels), embedding_dim=options["hidden_size"], image_size=size,
-                               image_channels=channels, cnn_channels=cnn, bidirectional=not c.unidirectional,
-                               pooling=c.pooling, labels=labels, **options)
+                               image_channels=channels, cnn_channels=cnn, deltas=c.deltas,
+                               bidirectional=not c.unidirectional, pooling=c.pooling, labels=labels, **options)
     batches = SentenceBatches(examples.pairs, [len(examples.clips[k]) for k, _ in examples.pairs], c.batch_size,
                               examples.collate, seed=c.seed)
     lengths = [len(clip) for clip in examples.clips]
-    description = (f"{c.cell.upper()} classifier of clips ({c.pooling} pooling): "
+    reads = f"{c.pooling} pooling" + (", frame differences" if c.deltas else "")
+    description = (f"{c.cell.upper()} classifier of clips ({reads}): "
                    f"{sum(p.numel() for p in model.parameters()):,} parameters, {size[0]}x{size[1]} "
                    f"{'colour' if channels == 3 else 'grey'} frames, {min(lengths)}-{max(lengths)} frames a clip, "
                    f"{len(labels)} labels, {len(examples):,} training and {len(valid):,} validation clips")

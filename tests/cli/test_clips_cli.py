@@ -76,8 +76,8 @@ def test_bad_clips_are_one_line_errors(trained, tmp_path, capsys):
            capsys, "unseen.tsv, line 1: label 'jump' was not seen in training (known labels: left, right)")
     fails(["train", "classify", "--clips", str(tmp_path), "--out", str(tmp_path / "r2")], capsys,
            "--clips DIR needs --labels FILE")
-    fails(["train", "classify", "--clips", str(tmp_path), "--labels", str(tmp_path / "empty.tsv"), "--deltas",
-            "--out", str(tmp_path / "r3")], capsys, "the option(s) --deltas do not apply to them")
+    fails(["train", "classify", "--clips", str(tmp_path), "--labels", str(tmp_path / "empty.tsv"), "--frame", "2",
+            "--out", str(tmp_path / "r3")], capsys, "the option(s) --frame do not apply to them")
     fails(["evaluate", str(trained / "run"), "--test", str(tmp_path / "empty.tsv")], capsys,
            "holds a classifier of clips: give --clips DIR --labels FILE")
     fails(["classify", str(trained / "run"), str(tmp_path / "gone.npy")], capsys, "gone.npy: no such clip")

@@ -98,3 +98,19 @@ def test_frames_read_k_steps_as_one_vector_and_the_rest_past_the_end_as_the_mean
     torch.testing.assert_close(alone[0], logits[1], atol=1e-5, rtol=1e-4)
     with pytest.raises(ValueError, match="frame must be >= 1"):
         model(frame=0)
+
+
+def test_a_clip_classifier_with_deltas_reads_each_frame_with_its_difference_from_the_one_before():
+    """The CNN sees [frame, frame - previous] (zero difference at the first frame): a still clip and
+    the same frames shuffled differ only through the differences."""
+    torch.manual_seed(0)
+    model = SequenceClassifier(0, 2, embedding_dim=8, hidden_size=8, image_size=(8, 8), cnn_channels=(4,),
+                               deltas=True, dropout=0.0).eval()
+    assert model.cnn.in_channels == 2 and model.config["deltas"] is True
+    seen = []
+    model.cnn.register_forward_hook(lambda module, inputs, output: seen.append(inputs[0]))
+    clips = torch.randint(0, 256, (3, 1, 1, 8, 8), dtype=torch.uint8)
+    model(clips, torch.tensor([3]))
+    frames = clips[:, 0].float() / 255
+    torch.testing.assert_close(seen[0][:, :1], frames)
+    torch.testing.assert_close(seen[0][:, 1:], torch.cat([torch.zeros_like(frames[:1]), frames[1:] - frames[:-1]]))
