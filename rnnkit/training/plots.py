@@ -3,12 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from rnnkit.files import replace_atomic  # noqa: E402
+from rnnkit.figures import plt, save_figure
 
 
 def plot_loss(records: list[dict], path: Path, ylabel: str = "loss (nats/token)") -> None:
@@ -26,7 +21,7 @@ def plot_loss(records: list[dict], path: Path, ylabel: str = "loss (nats/token)"
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
     ax.legend()
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_confusion(confusion, labels: list[str], path: Path, title: str = "") -> None:
@@ -53,7 +48,7 @@ def plot_confusion(confusion, labels: list[str], path: Path, title: str = "") ->
     fig.colorbar(image, ax=ax, fraction=0.046, label="fraction of the gold class")
     if title:
         ax.set_title(title)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_attention(weights, source: list[str], target: list[str], path: Path, title: str = "") -> None:
@@ -72,7 +67,7 @@ def plot_attention(weights, source: list[str], target: list[str], path: Path, ti
     fig.colorbar(image, ax=ax, fraction=0.046, label="attention weight")
     if title:
         ax.set_title(title)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_image_attention(image, weights, grid: tuple[int, int], words: list[str], path: Path, title: str = "") -> None:
@@ -104,17 +99,7 @@ def plot_image_attention(image, weights, grid: tuple[int, int], words: list[str]
         ax.set_title(word, fontsize=9)
     if title:
         fig.suptitle(title, fontsize=10)
-    _save(fig, path)
-
-
-def _save(fig, path: Path) -> None:
-    """Write the figure atomically (its folder made if missing) and close it."""
-    fig.tight_layout()
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    try:
-        replace_atomic(Path(path), lambda tmp: fig.savefig(tmp, format="png"))
-    finally:
-        plt.close(fig)
+    save_figure(fig, path)
 
 
 def plot_forecast(history, forecast, intervals: dict, path: Path, *, actual=None, history_x=None,
@@ -137,7 +122,7 @@ def plot_forecast(history, forecast, intervals: dict, path: Path, *, actual=None
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left")
     fig.autofmt_xdate()
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_trajectory(frame, seen, ahead, path: Path, title: str = "") -> None:
@@ -163,4 +148,4 @@ def plot_trajectory(frame, seen, ahead, path: Path, title: str = "") -> None:
     ax.legend(loc="upper right", fontsize=7, framealpha=0.6)
     if title:
         ax.set_title(title, fontsize=9)
-    _save(fig, path)
+    save_figure(fig, path)
