@@ -68,7 +68,7 @@ bench-recordings: $(STAMP)
 bench-caption: $(STAMP)
 	$(PY) benchmarks/caption.py
 
-# under 40 minutes: a clip classifier (under 15) and two single-image baselines
+# about 25 minutes: a clip classifier (under 15) and two single-image baselines; a ball-trajectory predictor (under 15)
 bench-clips: $(STAMP)
 	$(PY) benchmarks/clips.py
 
