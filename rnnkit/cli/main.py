@@ -41,7 +41,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from rnnkit.cli import build, demo
+    from rnnkit.cli import build, demo, gradients
     from rnnkit.tasks import TASKS
 
     parser = Parser(prog="rnnkit", formatter_class=HelpFormatter,
@@ -49,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     demo.add_parser(sub)
     build.add_parser(sub)
+    gradients.add_parser(sub)
     train = sub.add_parser("train", help="train a model into a run directory",
                            description="Train a model; every task writes a run directory (--out).")
     names = train.add_subparsers(dest="task", metavar="TASK", parser_class=Parser, required=True)
