@@ -7,7 +7,8 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
 .PHONY: install demo test bench bench-core bench-lm bench-classify bench-tag bench-translate bench-decoders \
-        bench-forecast bench-recordings bench-caption bench-clips bench-reliability bench-regression clean
+        bench-forecast bench-recordings bench-caption bench-clips bench-longrange bench-reliability bench-regression \
+        clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,7 +27,7 @@ test: $(STAMP)
 	$(PY) -m pytest tests
 
 bench: bench-core bench-lm bench-classify bench-tag bench-translate bench-decoders bench-forecast bench-recordings \
-       bench-caption bench-clips bench-reliability
+       bench-caption bench-clips bench-longrange bench-reliability
 
 bench-core: $(STAMP)
 	$(PY) benchmarks/layers.py
@@ -71,6 +72,11 @@ bench-caption: $(STAMP)
 # about 25 minutes: a clip classifier (under 15) and two single-image baselines; a ball-trajectory predictor (under 15)
 bench-clips: $(STAMP)
 	$(PY) benchmarks/clips.py
+
+# about 4 hours, resumable (each run is recorded as it ends): five cells on the adding problem (T = 50 and 200),
+# the copy problem, digits by rows and by pixels (the LSTM 30 minutes), and gradient ratios
+bench-longrange: $(STAMP)
+	$(PY) benchmarks/longrange.py
 
 # a few minutes: a small run killed (kill -9, then Ctrl-C) at 12 random moments each and resumed,
 # against the uninterrupted run, bit for bit

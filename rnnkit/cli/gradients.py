@@ -16,8 +16,9 @@ DESCRIPTION = (
     "norms): far below 1, the first steps hardly learn from the loss (vanishing); far above, exploding. "
     f"A fresh cell: one layer of {FRESH['hidden']} units, inputs of {FRESH['inputs']} values from N(0, 1), batch "
     f"{FRESH['batch']}, float64, torch.nn's initialisation except the LSTMs' forget-gate bias, 1; irnn is the ReLU "
-    "RNN with identity recurrent weights and zero biases (Le et al. 2015). A run: its layer in float64, fed the "
-    "embeddings of random tokens where it reads tokens, else N(0, 1) values.")
+    "RNN with identity recurrent weights and zero biases (Le et al. 2015). A run: its layer in float64, fed inputs "
+    "of its own problem where the task generates them (rnnkit longrange adding and copy), the embeddings of random "
+    "tokens where it reads tokens, else N(0, 1) values.")
 
 
 def add_parser(sub) -> None:
@@ -40,7 +41,7 @@ def run(args) -> None:
     from rnnkit.analysis.gradient_flow import fresh_inputs, fresh_layer, model_inputs, recurrent_layer_of
     from rnnkit.analysis.plots import plot_gradient_flow
     from rnnkit.errors import RnnkitError
-    from rnnkit.tasks import load
+    from rnnkit.tasks import TASKS, load
 
     if (args.run_dir is None) == (args.cell is None):
         raise RnnkitError("give either --cell NAME (a fresh cell) or RUN_DIR (a trained run), not both or neither")
@@ -50,7 +51,8 @@ def run(args) -> None:
     else:
         model = load(args.run_dir, "cpu")
         layer = copy.deepcopy(recurrent_layer_of(model)).double().eval()
-        x = model_inputs(model, layer, args.length, args.seed)
+        given = TASKS[model.run_config["task"]].example_inputs(model, args.length, FRESH["batch"], args.seed)
+        x = model_inputs(model, layer, args.length, args.seed) if given is None else given.double()
         what = f"{Path(args.run_dir).name} ({layer.cell.name}, {layer.num_layers} layer(s))"
         output = Path(args.output or Path(args.run_dir) / "plots" / f"gradient-flow-{args.length}.png")
     flow = gradient_flow(layer, x)

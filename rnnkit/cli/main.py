@@ -41,7 +41,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from rnnkit.cli import build, demo, gradients
+    from rnnkit.cli import build, demo, gradients, longrange
     from rnnkit.tasks import TASKS
 
     parser = Parser(prog="rnnkit", formatter_class=HelpFormatter,
@@ -50,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_parser(sub)
     build.add_parser(sub)
     gradients.add_parser(sub)
+    longrange.add_parser(sub)
     train = sub.add_parser("train", help="train a model into a run directory",
                            description="Train a model; every task writes a run directory (--out).")
     names = train.add_subparsers(dest="task", metavar="TASK", parser_class=Parser, required=True)

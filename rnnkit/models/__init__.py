@@ -3,9 +3,10 @@ from rnnkit.models.captioner import Captioner
 from rnnkit.models.classifier import SequenceClassifier
 from rnnkit.models.forecaster import Forecaster
 from rnnkit.models.language_model import LanguageModel
+from rnnkit.models.readout import SequenceReadout
 from rnnkit.models.seq2seq import DecoderState, Memory, Seq2Seq
 from rnnkit.models.tagger import SequenceTagger, TaggerBatch
 from rnnkit.models.tracker import Tracker
 
 __all__ = ["Captioner", "DecoderState", "Forecaster", "LanguageModel", "Memory", "Seq2Seq", "SequenceClassifier",
-           "SequenceTagger", "TaggerBatch", "Tracker"]
+           "SequenceReadout", "SequenceTagger", "TaggerBatch", "Tracker"]

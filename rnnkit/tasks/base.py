@@ -136,6 +136,12 @@ class Task:
     def format_metrics(metrics: dict) -> str:
         raise NotImplementedError
 
+    @classmethod
+    def example_inputs(cls, model, length: int, batch: int, seed: int) -> torch.Tensor | None:
+        """Inputs of the model's recurrent layer like those it was trained on, ``[length, batch,
+        input_size]`` (for ``rnnkit gradients RUN_DIR``), or None where the task has no generator."""
+        return None
+
 
 def load_weights(task: type[Task], run: RunDir, config: dict, device, **attached) -> torch.nn.Module:
     """The model that config.json describes, with the weights of ``run`` and the keyword

@@ -133,7 +133,8 @@ class Trainer:
         native.get()   # a first-use compile is not training time
         self._start = self._last_checkpoint = time.monotonic()
         self._prior_seconds = st["train_seconds"]
-        self._window = {"loss": 0.0, "count": 0, "norm": 0.0, "steps": 0, "tokens": 0, "time": self._start}
+        self._window = {"loss": 0.0, "count": 0, "norm": 0.0, "norm_max": 0.0, "steps": 0, "tokens": 0,
+                        "time": self._start}
         stop = None
         with _interrupt_between_steps() as self._interrupt:
             while stop is None and (opt.epochs is None or st["epoch"] < opt.epochs):
@@ -220,6 +221,7 @@ class Trainer:
         w["loss"] += float(loss_sum.detach())
         w["count"] += count
         w["norm"] += float(norm)
+        w["norm_max"] = max(w["norm_max"], float(norm))
         w["steps"] += 1
         w["tokens"] += count
         return count
@@ -246,6 +248,7 @@ class Trainer:
         loss = w["loss"] / max(w["count"], 1)
         record = {"step": self.state["step"], "epoch": self.state["epoch"], "elapsed": self._elapsed(),
                   "train_loss": loss, "lr": self.optimizer.param_groups[0]["lr"], "grad_norm": w["norm"] / w["steps"],
+                  "grad_norm_max": w["norm_max"],
                   f"{self.unit}s_per_s": w["tokens"] / max(now - w["time"], 1e-9)}
         self.run.log(record)
         shown = {"loss": f"{loss:.3f}"}
@@ -254,7 +257,7 @@ class Trainer:
         shown[f"{UNIT_SHORT.get(self.unit, self.unit)}/s"] = f"{record[f'{self.unit}s_per_s']:,.0f}"
         shown["lr"] = f"{record['lr']:.2g}"
         bar.set_postfix(shown, refresh=False)
-        w.update(loss=0.0, count=0, norm=0.0, steps=0, tokens=0, time=now)
+        w.update(loss=0.0, count=0, norm=0.0, norm_max=0.0, steps=0, tokens=0, time=now)
 
     def _evaluate(self, bar, observe: bool = True) -> None:
         """Validation metrics into metrics.jsonl; keep the weights if they are the best so far."""

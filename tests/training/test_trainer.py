@@ -39,6 +39,7 @@ def test_loss_falls_and_run_directory_is_complete(tmp_path):
     valid = [r["valid_loss"] for r in records if "valid_loss" in r]
     assert len(valid) == 4 and valid[-1] < valid[0] - 0.5
     assert any("train_loss" in r and "grad_norm" in r and "tokens_per_s" in r for r in records)
+    assert all(r["grad_norm_max"] >= r["grad_norm"] for r in records if "grad_norm" in r)
     assert run.model.is_file() and (run.plots / "loss.png").stat().st_size > 1000
     assert checkpoint.latest(run.checkpoints) is not None
     assert summary["stopped_by"] == "epochs" and summary["steps"] == 4 * 13
