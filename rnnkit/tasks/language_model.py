@@ -1,20 +1,23 @@
 """Language modelling: predict the next character or word of a text; sample and complete text."""
 from __future__ import annotations
 
+import json
 import math
 import warnings
 from dataclasses import dataclass
 
 import torch
 
+from rnnkit.analysis.gates import format_gate_statistics, gate_statistics
+from rnnkit.analysis.plots import plot_gate_statistics
 from rnnkit.data import LEVELS, StreamBatches, Vocab, read_text, tokenizer_for
 from rnnkit.decoding import beam_search, generate
 from rnnkit.errors import RnnkitError
 from rnnkit.models import LanguageModel
 from rnnkit.tasks.base import Output, Prepared, Task, Verb, load, load_weights, warn_unknown
 from rnnkit.tasks.config import RecurrentConfig, TrainingConfig
-from rnnkit.tasks.options import (DEVICE, Option, like, non_negative_float, option, positive_float, positive_int,
-                                  probability, run_dir_argument, test_data, top_p)
+from rnnkit.tasks.options import (DEVICE, Option, like, non_negative_float, option, output_file, positive_float,
+                                  positive_int, probability, run_dir_argument, test_data, top_p)
 from rnnkit.training import format_lm_metrics, lm_metrics
 
 DEFAULT_BPTT = {"char": 100, "word": 35}
@@ -215,6 +218,31 @@ def _complete(args) -> Output:
     return Output("".join(f"{text}\t{p:.4f}\n" for text, p in completions(model, prefix, args.k, args.max_length)))
 
 
+def _gates(args) -> Output:
+    model = load(args.run_dir, args.device, task="lm")
+    tokens = model.tokenizer.tokenize(read_text(args.text))[: args.max_tokens]
+    if not model.rnn.cell.gate_names:
+        raise RnnkitError(f"{args.run_dir}: the model's cell ({model.rnn.cell.name}) has no gates to measure")
+    if len(tokens) < 2:
+        raise RnnkitError(f"{args.text}: has {len(tokens)} token(s); the gates need a text of 2 or more")
+    ids = torch.tensor(model.vocab.encode(tokens), device=model.embedding.weight.device)[:, None]
+    with torch.no_grad():
+        trace = model.rnn.trace(model.embedding(ids))
+    stats = gate_statistics(trace, model.rnn.cell.family)
+    out = Output()
+    if args.json:
+        summary = {name: {k: g[k] for k in ("mean", "low", "high")} for name, g in stats.gates.items()}
+        if stats.retention is not None:
+            summary["retention"] = stats.retention.tolist()
+        out.text = json.dumps(summary) + "\n"
+    else:
+        out.text = format_gate_statistics(stats)
+    if args.plot:
+        plot_gate_statistics(stats, args.plot, f"{model.rnn.cell.name}, {len(tokens):,} tokens of {args.text}")
+        out.notes.append(f"gate plot: {args.plot}")
+    return out
+
+
 GENERATE = Verb(
     "generate", "sample text from a trained language model",
     "Print the prime followed by generated tokens (and nothing else) on stdout.",
@@ -246,4 +274,21 @@ COMPLETE = Verb(
      DEVICE),
     _complete)
 
-LanguageModelTask.verbs = (GENERATE, COMPLETE)
+GATES = Verb(
+    "gates", "what the gates of a trained language model do over a text",
+    "Read a text with a trained LSTM or GRU language model and measure its gates: for each gate the mean value and "
+    "the shares of saturated values (a sigmoid gate below 0.1 or above 0.9, a tanh candidate below -0.9 or above "
+    "0.9: gates that pass almost no gradient), one line each, and the memory's decay: the mean product of the "
+    "forget gates (LSTM) or update gates (GRU) over 1, 10 and 100 steps, how much of a value the state still "
+    "holds after that many steps. --plot draws the shares per gate, along the text, and the decay against "
+    "distance; --json prints the figures as JSON.",
+    (run_dir_argument("lm"),
+     Option("the text to read (UTF-8)", flags=("text",), dest="text", metavar="TEXT_FILE"),
+     Option("read at most this many tokens of the text", flags=("--max-tokens",), dest="max_tokens",
+            type=positive_int, default=20_000),
+     Option("draw the statistics into FILE.png", flags=("--plot",), dest="plot", type=output_file, metavar="FILE"),
+     Option("print JSON instead of lines", flags=("--json",), dest="json", flag=True, default=False),
+     DEVICE),
+    _gates)
+
+LanguageModelTask.verbs = (GENERATE, COMPLETE, GATES)

@@ -8,6 +8,7 @@ with other cells, lengths and seeds are scored on the same sequences.  The digit
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import torch
@@ -20,11 +21,12 @@ from rnnkit.errors import DataError, RnnkitError
 from rnnkit.models.modes import evaluating
 from rnnkit.models.readout import SequenceReadout
 from rnnkit.tasks.base import Prepared, Task
-from rnnkit.tasks.config import RecurrentConfig, TrainingConfig, cell_choices, own_epochs
+from rnnkit.tasks.config import RecurrentConfig, TrainingConfig, cell_choices
 from rnnkit.tasks.options import like, option, positive_int
 
 TEST_SEED, VALID_SEED = 1 << 40, (1 << 40) + 1   # fixed sets, whatever --seed
 VALID_SIZE = 1000
+EPOCHS = 20   # without --epochs and --max-time
 
 
 @dataclass
@@ -51,7 +53,13 @@ class LongRangeConfig(RecurrentConfig, TrainingConfig):
     schedule: str = like("constant", help="learning-rate schedule (default constant: these problems sit on a "
                                           "plateau before they are solved, and a decaying rate may end before it): "
                                           "cosine, step, plateau or constant")
-    epochs: int | None = own_epochs(20)
+    epochs: int | None = like(None, help=f"passes over the training data (a generated problem's epoch: --epoch-size "
+                                         f"new sequences; default: {EPOCHS} unless --max-time is given)")
+
+    def train_options(self):
+        if self.epochs is None and self.max_time is None:
+            return dataclasses.replace(self, epochs=EPOCHS).train_options()
+        return super().train_options()
 
     def recurrent_options(self) -> dict:
         if self.cell != "irnn":

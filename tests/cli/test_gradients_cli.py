@@ -1,4 +1,6 @@
-"""`rnnkit gradients`: a fresh cell or a trained run, its plot and its one line; the usage errors."""
+"""`rnnkit gradients`: a fresh cell or a trained run, its plot and its one line; `rnnkit gates` on a
+trained language model; the usage errors."""
+import json
 import re
 
 import pytest
@@ -28,3 +30,24 @@ def test_usage_errors_are_one_line(tmp_path, capsys):
     fails(["gradients", str(tmp_path), "--cell", "lstm", "--length", "5"], capsys, "not both or neither")
     fails(["gradients", "--cell", "lstm", "--length", "0"], capsys, "--length")
     fails(["gradients", "--cell", "elman", "--length", "5"], capsys, "--cell")
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_gates_of_a_trained_language_model(cell, tmp_path, capsys):
+    small_lm(tmp_path, 200, "--epochs", "1", "--cell", cell)
+    plot = tmp_path / "gates.png"
+    assert main(["gates", str(tmp_path / "run"), str(tmp_path / "test.txt"), "--plot", str(plot)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    gates = "ifgo" if cell == "lstm" else "rzn"
+    assert [line.split()[1] for line in out[:-1]] == list(gates)
+    assert out[-1].startswith(f"memory: the {'f' if cell == 'lstm' else 'z'} gates keep ")
+    assert plot.stat().st_size > 1000
+    assert main(["gates", str(tmp_path / "run"), str(tmp_path / "test.txt"), "--json"]) == 0
+    assert set(json.loads(capsys.readouterr().out)) == {*gates, "retention"}
+
+
+def test_gates_need_a_gated_cell_and_a_text(tmp_path, capsys):
+    small_lm(tmp_path, 200, "--epochs", "1", "--cell", "rnn")
+    fails(["gates", str(tmp_path / "run"), str(tmp_path / "test.txt")], capsys, "has no gates to measure")
+    (tmp_path / "empty.txt").write_text("")
+    fails(["gates", str(tmp_path / "run"), str(tmp_path / "empty.txt")], capsys, "empty.txt")

@@ -49,3 +49,11 @@ def test_bad_long_range_input_is_one_line(tmp_path, capsys):
            str(tmp_path / "labels.idx"), *FAST], capsys, "labels.idx: expected 4 labels")
     fails(["longrange", "adding", "--length", "5", "--cell", "irnn", "--layer-norm", *FAST], capsys,
           "--cell irnn takes neither")
+
+
+def test_a_time_budget_is_not_cut_short_by_the_default_epochs():
+    from rnnkit.tasks.longrange import EPOCHS, LongRangeConfig
+
+    assert LongRangeConfig().train_options().epochs == EPOCHS
+    assert LongRangeConfig(max_time=60).train_options().epochs is None
+    assert LongRangeConfig(epochs=3, max_time=60).train_options().epochs == 3
