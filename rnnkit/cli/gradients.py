@@ -22,17 +22,19 @@ DESCRIPTION = (
 
 
 def add_parser(sub) -> None:
+    from rnnkit.cli.render import add_options
     from rnnkit.tasks.config import cell_choices
-    from rnnkit.tasks.options import output_file, positive_int
+    from rnnkit.tasks.options import Option, output_file, positive_int
 
     p = sub.add_parser("gradients", help="measure vanishing and exploding gradients over time", description=DESCRIPTION)
-    p.add_argument("run_dir", nargs="?", metavar="RUN_DIR", help="a trained run (instead of --cell)")
-    p.add_argument("--cell", choices=(*cell_choices(), "irnn"), metavar="NAME",
-                   help=f"a fresh cell: {', '.join((*cell_choices(), 'irnn'))}")
-    p.add_argument("--length", type=positive_int, required=True, metavar="T", help="steps")
-    p.add_argument("--output", type=output_file, metavar="FILE.png",
-                   help="the plot (default: gradient-flow.png here for a cell, plots/gradient-flow-T.png in RUN_DIR)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the initialisation and the inputs")
+    cells = (*cell_choices(), "irnn")
+    add_options(p, [
+        Option("a trained run (instead of --cell)", flags=("run_dir",), dest="run_dir", nargs="?", metavar="RUN_DIR"),
+        Option(f"a fresh cell: {', '.join(cells)}", flags=("--cell",), dest="cell", choices=cells, metavar="NAME"),
+        Option("steps", flags=("--length",), dest="length", type=positive_int, required=True, metavar="T"),
+        Option("the plot (default: gradient-flow.png here for a cell, plots/gradient-flow-T.png in RUN_DIR)",
+               flags=("--output",), dest="output", type=output_file, metavar="FILE.png"),
+        Option("seed of the initialisation and the inputs", flags=("--seed",), dest="seed", type=int, default=0)])
     p.set_defaults(run=run)
 
 
