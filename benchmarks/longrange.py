@@ -38,9 +38,9 @@ MNIST = ["--images", str(DATA / "mnist" / "digits-images-idx3-ubyte.gz"),
 PLAN = {   # name: (problem, length or None, seconds per cell, {cell: seconds} where a cell gets another budget)
     "adding-200": ("adding", 200, 600, {}),
     "adding-50": ("adding", 50, 180, {}),
-    "copy-60": ("copy", 60, 240, {}),
-    "digits-rows": ("digits-rows", None, 300, {}),
-    "digits-pixels": ("digits-pixels", None, 600, {"lstm": 1800}),
+    "copy-60": ("copy", 60, 180, {}),
+    "digits-rows": ("digits-rows", None, 240, {}),
+    "digits-pixels": ("digits-pixels", None, 300, {"lstm": 1800}),
 }
 
 

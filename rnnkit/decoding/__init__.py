@@ -1,12 +1,13 @@
 """Decoding for any model with ``step()``: greedy, sampling (temperature, top-k, top-p) of one
 stream or of a batch from model-provided states, beam search for a prefix, batched beam search
 from model-provided states (an encoder-decoder's among them), and text-to-text translation with
-a trained one, captions of images with a trained captioner."""
+a trained one, captions of images with a trained captioner, melodies from a starting note."""
 from rnnkit.decoding.batch_beam import Hypothesis, batch_beam_search, beam_search_states
 from rnnkit.decoding.beam import beam_search
 from rnnkit.decoding.caption import Caption, caption
+from rnnkit.decoding.melody import compose
 from rnnkit.decoding.sampling import filter_logits, generate, generate_states, sample
 from rnnkit.decoding.translate import Translation, source_tokens, translate
 
 __all__ = ["Caption", "Hypothesis", "Translation", "batch_beam_search", "beam_search", "beam_search_states", "caption",
-           "filter_logits", "generate", "generate_states", "sample", "source_tokens", "translate"]
+           "compose", "filter_logits", "generate", "generate_states", "sample", "source_tokens", "translate"]

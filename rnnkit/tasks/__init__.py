@@ -10,15 +10,17 @@ from rnnkit.tasks.config import RecurrentConfig, TrainingConfig
 from rnnkit.tasks.forecasting import ForecastTask
 from rnnkit.tasks.language_model import LanguageModelTask
 from rnnkit.tasks.longrange import LongRangeTask
+from rnnkit.tasks.melody import MelodyTask
 from rnnkit.tasks.options import Option, like, option
 from rnnkit.tasks.tagging import TaggingTask
 from rnnkit.tasks.tracking import TrackTask
 from rnnkit.tasks.translation import TranslationTask
 
 for _task in (LanguageModelTask, ClassificationTask, TaggingTask, TranslationTask, ForecastTask, CaptionTask,
-              TrackTask, LongRangeTask):
+              TrackTask, LongRangeTask, MelodyTask):
     register(_task)
 
-__all__ = ["TASKS", "CaptionTask", "ClassificationTask", "ForecastTask", "LanguageModelTask", "LongRangeTask", "Option",
-           "Output", "Prepared", "RecurrentConfig", "TaggingTask", "Task", "TrackTask", "Training", "TrainingConfig",
-           "TranslationTask", "Verb", "get_task", "like", "load", "load_weights", "option", "register"]
+__all__ = ["TASKS", "CaptionTask", "ClassificationTask", "ForecastTask", "LanguageModelTask", "LongRangeTask",
+           "MelodyTask", "Option", "Output", "Prepared", "RecurrentConfig", "TaggingTask", "Task", "TrackTask",
+           "Training", "TrainingConfig", "TranslationTask", "Verb", "get_task", "like", "load", "load_weights",
+           "option", "register"]
