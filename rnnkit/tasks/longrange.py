@@ -47,6 +47,10 @@ class LongRangeConfig(RecurrentConfig, TrainingConfig):
     cell: str = like("lstm", choices=lambda: (*cell_choices(), "irnn"),
                      help="recurrent cell: lstm (forget-gate bias 1), gru, rnn (tanh; --cell rnn_relu for ReLU), irnn "
                           "(ReLU with identity recurrent weights, Le et al. 2015), or any registered form by name")
+    chrono: bool = option(False, "LSTM: chrono initialisation (Tallec & Ollivier 2018): each unit's forget-gate bias "
+                                 "log(u), u uniform in [1, T - 1] for sequences of T steps, and its input-gate bias "
+                                 "-log(u), so that the memory starts with time scales up to the sequence's length",
+                          group="model")
     hidden: int = like(128)
     batch_size: int = like(50)
     lr: float = like(1e-3)
@@ -62,6 +66,8 @@ class LongRangeConfig(RecurrentConfig, TrainingConfig):
         return super().train_options()
 
     def recurrent_options(self) -> dict:
+        if self.chrono and self.cell != "lstm":
+            raise RnnkitError(f"--chrono sets an LSTM's gate biases; it is not for --cell {self.cell}")
         if self.cell != "irnn":
             return super().recurrent_options()
         if self.layer_norm or self.reset != "after":
@@ -133,7 +139,8 @@ class LongRangeTask(Task):
             except ValueError as e:
                 raise RnnkitError(f"--length {c.length}: {e}") from None
             outputs, answers = (1, 1) if c.problem == "adding" else (SYMBOLS + 2, RECALL)
-            model = SequenceReadout(2 if c.problem == "adding" else SYMBOLS + 2, outputs, answers, **options)
+            model = SequenceReadout(2 if c.problem == "adding" else SYMBOLS + 2, outputs, answers,
+                                    chrono=c.length if c.chrono else None, **options)
 
             def batches(epoch):
                 return Generated(c.problem, c.length, c.epoch_size, c.batch_size, c.seed * 1_000_003 + epoch)
@@ -143,7 +150,7 @@ class LongRangeTask(Task):
         else:
             parts, names = digit_parts(c)
             (x, y), (vx, vy) = parts["train"], parts["valid"]
-            model = SequenceReadout(x.shape[-1], len(names), 1, **options)
+            model = SequenceReadout(x.shape[-1], len(names), 1, chrono=len(x) if c.chrono else None, **options)
 
             def batches(epoch):
                 order = torch.randperm(len(y), generator=torch.Generator().manual_seed(c.seed * 1_000_003 + epoch))

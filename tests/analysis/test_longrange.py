@@ -47,3 +47,16 @@ def test_the_readout_answers_in_the_last_steps_and_starts_as_the_lectures_say():
     irnn = SequenceReadout(3, 1, hidden_size=6, cell="irnn", num_layers=2)
     assert irnn.rnn.cell.name == "rnn_relu" and irnn.config["cell"] == "irnn"
     assert torch.equal(irnn.rnn.weight_hh_l1, torch.eye(6)) and irnn.rnn.bias_hh_l0.abs().sum() == 0
+
+
+def test_chrono_initialisation_spreads_the_forget_biases_over_the_length():
+    torch.manual_seed(0)
+    lstm = SequenceReadout(1, 2, hidden_size=500, chrono=100)
+    bias = lstm.rnn.bias_ih_l0 + lstm.rnn.bias_hh_l0
+    forget, remember = bias[500:1000], bias[:500]
+    assert forget.min() >= 0 and forget.max() <= torch.log(torch.tensor(99.0))
+    assert forget.max() > 4 and forget.min() < 1             # spread from a step's to the length's memory
+    torch.testing.assert_close(remember, -forget)
+    assert lstm.config["chrono"] == 100 and "chrono" not in SequenceReadout(1, 2, hidden_size=4).config
+    with pytest.raises(ValueError, match="3 or more steps"):
+        SequenceReadout(1, 2, chrono=2)

@@ -42,6 +42,8 @@ def test_digits_by_rows_and_pixels(tmp_path, capsys):
 def test_bad_long_range_input_is_one_line(tmp_path, capsys):
     fails(["longrange", "copy", "--length", "20", *FAST], capsys, "the copy problem needs at least 21 steps")
     fails(["longrange", "adding", *FAST], capsys, "give --length T")
+    fails(["longrange", "adding", "--length", "9", "--cell", "gru", "--chrono", *FAST], capsys,
+          "--chrono sets an LSTM's gate biases; it is not for --cell gru")
     fails(["longrange", "digits-rows", *FAST], capsys, "need --images FILE and --labels FILE")
     write_idx(tmp_path / "images.idx", np.zeros((4, 3, 3), np.uint8))
     write_idx(tmp_path / "labels.idx", np.zeros(5, np.uint8))
