@@ -7,8 +7,8 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
 .PHONY: install demo test bench bench-core bench-lm bench-classify bench-tag bench-translate bench-decoders \
-        bench-forecast bench-recordings bench-caption bench-clips bench-longrange bench-reliability bench-regression \
-        clean
+        bench-forecast bench-recordings bench-caption bench-clips bench-longrange bench-melody bench-distributed \
+        bench-reliability bench-regression clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,7 +27,7 @@ test: $(STAMP)
 	$(PY) -m pytest tests
 
 bench: bench-core bench-lm bench-classify bench-tag bench-translate bench-decoders bench-forecast bench-recordings \
-       bench-caption bench-clips bench-longrange bench-reliability
+       bench-caption bench-clips bench-longrange bench-melody bench-distributed bench-reliability
 
 bench-core: $(STAMP)
 	$(PY) benchmarks/layers.py
@@ -77,6 +77,15 @@ bench-clips: $(STAMP)
 # the copy problem, digits by rows and by pixels (the LSTM 30 minutes), and gradient ratios
 bench-longrange: $(STAMP)
 	$(PY) benchmarks/longrange.py
+
+# about 45 minutes: the Essen folk songs of music21's corpus (reading them the first time: about 6 minutes),
+# kinder0 10-fold against n-gram models (10 x about 55 s), all tunes (10 minutes of training), 300 melodies
+bench-melody: $(STAMP)
+	$(PY) benchmarks/melody.py
+
+# about 12 minutes: 1 and 2 processes (--nproc) for the language model and the translation model, 90 s each
+bench-distributed: $(STAMP)
+	$(PY) benchmarks/distributed.py
 
 # a few minutes: a small run killed (kill -9, then Ctrl-C) at 12 random moments each and resumed,
 # against the uninterrupted run, bit for bit

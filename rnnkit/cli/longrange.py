@@ -17,8 +17,8 @@ def add_parser(sub) -> None:
                        description=task.description + " The last line on stdout is `test mse X` (adding) or `test "
                                    "accuracy X` (the others). Without --out the run directory is temporary.")
     p.add_argument("problem", choices=PROBLEMS, metavar="PROBLEM", help=f"one of {', '.join(PROBLEMS)}")
-    options = [dataclasses.replace(o, required=False) if o.dest == "out" else o
-               for o in options_of(task.Config) if o.dest != "problem"]
+    options = [dataclasses.replace(o, required=False) if o.dest == "out" else o   # several processes: `rnnkit
+               for o in options_of(task.Config) if o.dest not in ("problem", "nproc")]   # train longrange --nproc`
     add_options(p, options, only_given=True)
     p.set_defaults(run=run)
 
@@ -28,7 +28,7 @@ def run(args) -> None:
     from rnnkit.tasks import Training, get_task, load
 
     task = get_task("longrange")
-    given = {k: v for k, v in vars(args).items() if k not in ("command", "run")}
+    given = {k: v for k, v in vars(args).items() if k not in ("command", "run", "argv")}
     if given.get("resume") and not given.get("out"):
         raise RnnkitError("--resume needs --out RUN_DIR, the run to continue")
     with tempfile.TemporaryDirectory(prefix="rnnkit-longrange-") as scratch:

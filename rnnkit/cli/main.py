@@ -67,13 +67,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run_train(task, args) -> None:
+def run_train(task, args) -> int:
     from rnnkit.tasks import Training
+    from rnnkit.training import distributed
 
-    given = {k: v for k, v in vars(args).items() if k not in ("command", "task", "run")}
+    given = {k: v for k, v in vars(args).items() if k not in ("command", "task", "run", "argv")}
+    if given.get("nproc", 1) > 1 and not distributed.in_launched_process():
+        return distributed.launch(args.argv, given["nproc"])
     training = Training(task, given)
-    print(training.description, file=sys.stderr)
+    if training.world.main:
+        print(training.description, file=sys.stderr)
     print(training.run(), file=sys.stderr)
+    return 0
 
 
 def run_verb(verb, args) -> None:
@@ -120,7 +125,7 @@ def run_evaluate(args) -> None:
     model = load(args.run_dir, args.device)
     task = TASKS[model.run_config["task"]]
     wanted = task.evaluate_options
-    given = set(vars(args)) - {"command", "run", "run_dir", "json", "device"}
+    given = set(vars(args)) - {"command", "run", "run_dir", "json", "device", "argv"}
     needed = [o for o in wanted if o.required]
     shown = (" ".join(f"{o.flags[0]} {o.metavar}" for o in needed)
              or " or ".join(f"{o.flags[0]} {o.metavar}" for o in wanted if o.metavar in ("FILE", "DIR")))
@@ -167,7 +172,8 @@ def main(argv=None) -> int:
         if args.command is None:
             parser.print_help(sys.stderr)
             return 2
-        args.run(args)
+        args.argv = argv
+        status = args.run(args)
     except RnnkitError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -183,7 +189,7 @@ def main(argv=None) -> int:
         where = f"{e.filename}: " if e.filename else ""
         print(f"error: {where}{e.strerror or e}", file=sys.stderr)
         return 2
-    return 0
+    return status or 0
 
 
 if __name__ == "__main__":

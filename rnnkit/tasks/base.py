@@ -27,7 +27,7 @@ from rnnkit.errors import RnnkitError
 from rnnkit.files import check_writable_folder
 from rnnkit.tasks.config import ANEW
 from rnnkit.tasks.options import Option, make_config
-from rnnkit.training import RunDir, Trainer, plot_confusion
+from rnnkit.training import RunDir, Trainer, checkpoint, distributed, plot_confusion
 from rnnkit.training.rundir import build_checked
 
 TASKS: dict[str, type["Task"]] = {}
@@ -70,12 +70,16 @@ class Verb:
 @dataclass
 class Prepared:
     """A task's training, ready: the model, the batches of each epoch, the validation data (or
-    None), what ``config.json`` records under "data", and what the run is (one line)."""
+    None), what ``config.json`` records under "data", and what the run is (one line).  In
+    data-parallel training rank r of N reads batches r, r + N, ... of each epoch, unless
+    ``sharded``: then ``batches`` gives this rank's own (as many on every rank; a language
+    model's streams, whose state carries from one batch to the next)."""
     model: torch.nn.Module
     batches: Callable[[int], Sequence]
     valid: Any
     data: dict
     description: str
+    sharded: bool = False
 
 
 class Task:
@@ -192,12 +196,16 @@ class Training:
 
     def __init__(self, task_class: type[Task], values: dict):
         self.run_dir = None
+        self.world = distributed.join(resolve_device(values.get("device") or "auto"))
         if values.get("resume"):
             self.run_dir = RunDir(values["out"])
             values = self._resumed(task_class, values)
         self.task = task_class(make_config(task_class.Config, values))
         config = self.task.config
-        if self.run_dir is None:
+        if self.world.size > 1 and config.nproc not in (1, self.world.size):
+            raise RnnkitError(f"--nproc {config.nproc}, but {self.world.size} processes were started (by torchrun?)")
+        config.nproc = self.world.size
+        if self.run_dir is None and self.world.main:
             RunDir(config.out).check_free(task_class.files)   # before reading any data
         torch.manual_seed(config.seed)
         self.prepared = self.task.prepare(self.run_dir)
@@ -206,6 +214,7 @@ class Training:
     def _resumed(self, task_class: type[Task], given: dict) -> dict:
         run = self.run_dir
         config = run.read_config()
+        checkpoint.refuse_other_world(run.checkpoints, self.world.size)
         if config["task"] != task_class.name:
             found = TASKS[config["task"]].noun if config["task"] in TASKS else config["task"]
             raise RnnkitError(f"{run.path}: holds a {found}, not a {task_class.noun}; resume it with "
@@ -223,29 +232,37 @@ class Training:
             if name in given:
                 started[name] = given[name]
                 config.setdefault("args", {})[name] = given[name]
-        run.write_config(config)
+        if self.world.main:
+            run.write_config(config)
         return {**started, "out": given["out"], "resume": True}
 
     def run(self) -> str:
         """Train; the closing line: why training stopped, the result, where everything is."""
         task, prepared, config = self.task, self.prepared, self.task.config
         run = self.run_dir
-        if run is None:
+        if run is None and self.world.main:
             run = RunDir.create(config.out, resume=False, own_files=task.files)
             task.save(run, prepared)
             run.write_config({"task": task.name, "model": prepared.model.config, "data": prepared.data,
                               "args": dataclasses.asdict(config)})
+        run = run or RunDir(config.out)   # the other ranks of a new run: they never write
         model = prepared.model.to(resolve_device(config.device))
         trainer = Trainer(model, run, config.train_options(), batches=prepared.batches,
                           step=lambda m, batch, carry: task.loss(m, batch, carry, trainer.state["step"]),
                           evaluate=(lambda: task.validate(model, prepared.valid)) if prepared.valid is not None
                           else None,
                           resume=self.run_dir is not None, unit=task.unit, show_perplexity=task.show_perplexity,
-                          select=task.select, maximize=task.maximize)
-        summary = trainer.fit()
+                          select=task.select, maximize=task.maximize, sharded=prepared.sharded)
+        try:
+            summary = trainer.fit()
+        finally:
+            distributed.leave()
+        if not self.world.main:
+            return f"rank {self.world.rank}: stopped after {summary['steps']} steps"
         result, files = task.result(run, prepared, summary)
         where = ", ".join([f"run directory {run.path}", f"loss plot {run.plots / 'loss.png'}", *files])
-        return f"stopped after {summary['steps']} steps ({summary['stopped_by']}), {result}; {where}"
+        nproc = f" on {self.world.size} processes" if self.world.size > 1 else ""
+        return f"stopped after {summary['steps']} steps{nproc} ({summary['stopped_by']}), {result}; {where}"
 
 
 def best_with_confusion(task: Task, run: RunDir, valid, score, labels: Callable, title: str) -> tuple[dict, Path]:

@@ -100,6 +100,10 @@ class TrainingConfig:
                                      type=positive_int, metavar="EVALS")
     log_every: int = _training(50, "log the training loss every this many steps", type=positive_int, metavar="STEPS")
     device: str = _training("auto", DEVICE.help, type=device)
+    nproc: int = _training(1, "train with N processes on this machine (data parallel on torch.distributed: gloo on "
+                              "CPUs, NCCL on GPUs, one torch thread each unless OMP_NUM_THREADS is set); each reads "
+                              "--batch-size, so a step reads N batches. Several machines: start rnnkit with torchrun "
+                              "instead (see the README)", type=positive_int, metavar="N")
     checkpoint_every: float = _training(300.0, "save a resumable checkpoint this often", type=positive_float,
                                         metavar="SECONDS")
 

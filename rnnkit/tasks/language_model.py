@@ -18,7 +18,7 @@ from rnnkit.tasks.base import Output, Prepared, Task, Verb, load, load_weights, 
 from rnnkit.tasks.config import RecurrentConfig, TrainingConfig
 from rnnkit.tasks.options import (DEVICE, Option, like, non_negative_float, option, output_file, positive_float,
                                   positive_int, probability, run_dir_argument, test_data, top_p)
-from rnnkit.training import format_lm_metrics, lm_metrics
+from rnnkit.training import distributed, format_lm_metrics, lm_metrics
 
 DEFAULT_BPTT = {"char": 100, "word": 35}
 EVAL_WINDOW = 256
@@ -68,7 +68,12 @@ class LanguageModelTask(Task):
         train_tokens, valid_tokens, valid_text = self._split(tokenizer.tokenize(text), tokenizer, bptt)
         vocab = (Vocab.load(run.path / "vocab.json") if run is not None else
                  Vocab.build(train_tokens, min_freq=c.min_freq, max_size=c.max_vocab))
-        batches = StreamBatches(torch.tensor(vocab.encode(train_tokens)), c.batch_size, bptt, name=c.text)
+        ids = torch.tensor(vocab.encode(train_tokens))
+        world = distributed.current()
+        if world.size > 1:   # each rank its own streams (the state carries between a stream's windows): with N
+            part = (len(ids) - 1) // world.size   # ranks the streams of one process with N x --batch-size
+            ids = ids[world.rank * part : (world.rank + 1) * part + 1]
+        batches = StreamBatches(ids, c.batch_size, bptt, name=c.text)
         valid = None
         if valid_tokens:
             ids = torch.tensor(vocab.encode(valid_tokens))
@@ -82,7 +87,7 @@ class LanguageModelTask(Task):
         description = (f"{c.level}-level {c.cell.upper()} language model: "
                        f"{sum(p.numel() for p in model.parameters()):,} parameters, vocabulary {len(vocab):,}, "
                        f"{batches.num_tokens:,} training tokens in {len(batches)} windows of {bptt} x {c.batch_size}")
-        return Prepared(model, lambda epoch: batches, valid, {"level": c.level}, description)
+        return Prepared(model, lambda epoch: batches, valid, {"level": c.level}, description, sharded=True)
 
     def _split(self, tokens: list[str], tokenizer, bptt: int):
         """Training and validation tokens, and the text the validation tokens cover."""

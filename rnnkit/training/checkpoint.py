@@ -71,8 +71,10 @@ def _load_optimizer_state(optimizer: torch.optim.Optimizer, saved: dict, tensors
 
 
 def save(directory: Path, step: int, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
-         state: dict, carry=None) -> Path:
-    """Write checkpoint ``step`` under ``directory`` and point ``latest`` at it."""
+         state: dict, carry=None, ranks: list[dict] | None = None) -> Path:
+    """Write checkpoint ``step`` under ``directory`` and point ``latest`` at it.  ``ranks``: in
+    data-parallel training, what each other rank needs to resume exactly (its random state
+    "rng" and its carried state "carry"), ranks 1, 2, ... in order."""
     directory.mkdir(parents=True, exist_ok=True)
     final = directory / f"step-{step:08d}"
     tmp = directory / f".step-{step:08d}.tmp"
@@ -86,6 +88,10 @@ def save(directory: Path, step: int, model: torch.nn.Module, optimizer: torch.op
     meta["optimizer"] = _optimizer_state(optimizer, tensors)
     meta["carry"] = flatten(carry, "carry", tensors)
     meta["python_random"] = _jsonable(random.getstate())
+    meta["world_size"] = 1 + len(ranks or [])
+    for r, other in enumerate(ranks or [], 1):
+        tensors[f"rank{r}.rng.torch"] = other["rng"]
+        meta[f"rank{r}.carry"] = flatten(other["carry"], f"rank{r}.carry", tensors)
     save_model(model, str(tmp / "model.safetensors"))
     save_file(tensors, str(tmp / "state.safetensors"))
     (tmp / "state.json").write_text(json.dumps(meta, indent=1))
@@ -118,6 +124,23 @@ def _newest_first(directory: Path) -> list[Path]:
     return found
 
 
+def world_size(directory: Path) -> int:
+    """How many processes trained the run of the newest checkpoint (1 where there is none)."""
+    newest = latest(directory)
+    try:
+        return int(json.loads((newest / "state.json").read_text()).get("world_size", 1)) if newest else 1
+    except (OSError, ValueError, TypeError):
+        return 1   # a damaged checkpoint: load_latest says so
+
+
+def refuse_other_world(directory: Path, size: int) -> None:
+    """The error of resuming a run with another number of processes than trained it."""
+    saved = world_size(directory)
+    if saved != size:
+        raise RnnkitError(f"{directory.parent}: the run was trained by {saved} process(es) and resumes exactly only "
+                          f"with as many: resume it with --nproc {saved}")
+
+
 class NoCheckpoint(RnnkitError):
     """The run stopped before its first checkpoint."""
 
@@ -126,32 +149,42 @@ class DamagedCheckpoint(RnnkitError):
     """A checkpoint's files cannot be read (truncated, corrupted)."""
 
 
-def load_latest(directory: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> tuple[dict, object]:
+def load_latest(directory: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer, *, rank: int = 0,
+                world_size: int = 1) -> tuple[dict, object]:
     """``load`` the newest checkpoint that reads; a damaged one is skipped with a warning."""
     candidates = _newest_first(directory)
     if not candidates:
         raise NoCheckpoint(f"{directory.parent}: no checkpoint to resume from")
     for path, older in zip(candidates, [*candidates[1:], None]):
         try:
-            return load(path, model, optimizer)
+            return load(path, model, optimizer, rank=rank, world_size=world_size)
         except DamagedCheckpoint as e:
             if older is None:
                 raise RnnkitError(f"{e}; no older checkpoint is left to resume from") from None
             warnings.warn(f"{e}; resuming from the one before, {older.name}")
 
 
-def load(path: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> tuple[dict, object]:
+def load(path: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer, *, rank: int = 0,
+         world_size: int = 1) -> tuple[dict, object]:
     """Restore model, optimizer and RNG states from checkpoint ``path``; return
-    ``(state, carry)`` for the trainer."""
+    ``(state, carry)`` for the trainer: rank ``rank``'s of a run trained by ``world_size``
+    processes (a checkpoint of another number of processes is refused)."""
     try:
         meta = json.loads((path / "state.json").read_text())
         tensors = load_file(str(path / "state.safetensors"))
         missing, unexpected = load_model(model, str(path / "model.safetensors"), strict=False)
         optimizer_state, python_random, carry = meta.pop("optimizer"), meta.pop("python_random"), meta.pop("carry")
-        rng = tensors["rng.torch"]
+        saved_world = meta.pop("world_size", 1)
+        other_carries = {name: meta.pop(name) for name in [n for n in meta if n.startswith("rank")]}
+        mine = rank and saved_world == world_size
+        if mine:
+            carry = other_carries[f"rank{rank}.carry"]
+        rng = tensors[f"rank{rank}.rng.torch" if mine else "rng.torch"]
         cuda_rng = [tensors[f"rng.cuda.{i}"] for i in range(len([k for k in tensors if k.startswith("rng.cuda.")]))]
     except (OSError, ValueError, KeyError, TypeError, SafetensorError) as e:
         raise DamagedCheckpoint(f"checkpoint {path} is damaged ({type(e).__name__}: {e})") from None
+    if saved_world != world_size:
+        refuse_other_world(path.parent, world_size)
     if missing or unexpected:
         raise RnnkitError(f"{path}: checkpoint does not fit this model (missing {missing}, unexpected {unexpected}); "
                           "was the run directory made with other options?")

@@ -16,6 +16,12 @@ previous checkpoint).  Compiling the C++ time loop happens before the clock star
 A step function takes ``(model, batch, carry)`` and returns ``(summed_loss, count, carry)``:
 the loss summed over ``count`` predictions (the trainer optimises the mean) and the state to
 carry into the next batch of the epoch (None where nothing carries).
+
+In data-parallel training (``rnnkit.training.distributed``) the step runs inside
+DistributedDataParallel on every rank: rank r of N reads batches r, r + N, ... of each epoch (or,
+where the task shards its data itself, its own batches), the mean is taken over the predictions
+of all ranks together, every rank evaluates, decides when to stop and checkpoints in step with the
+others, and only rank 0 writes.
 """
 from __future__ import annotations
 
@@ -35,7 +41,7 @@ from rnnkit.devices import device_of, to_device
 from rnnkit.engine import native
 from rnnkit.errors import RnnkitError
 from rnnkit.models.modes import evaluating
-from rnnkit.training import checkpoint
+from rnnkit.training import checkpoint, distributed
 from rnnkit.training.metrics import perplexity
 from rnnkit.training.plots import plot_loss
 from rnnkit.training.rundir import RunDir
@@ -91,21 +97,40 @@ def detach(carry):
     return tuple(detach(c) for c in carry)
 
 
+class _Step(torch.nn.Module):
+    """A step function as a module's forward, for DistributedDataParallel to wrap."""
+
+    def __init__(self, model: torch.nn.Module, step: Callable):
+        super().__init__()
+        self.model, self.step = model, step
+
+    def forward(self, batch, carry):
+        return self.step(self.model, batch, carry)
+
+
 class Trainer:
     def __init__(self, model: torch.nn.Module, run: RunDir, options: TrainOptions, *,
                  batches: Callable[[int], Sequence], step: Callable, evaluate: Callable[[], dict] | None = None,
                  resume: bool = False, unit: str = "token", show_perplexity: bool = False, select: str = "loss",
-                 maximize: bool = False):
+                 maximize: bool = False, sharded: bool = False):
         """``unit``: what a step's ``count`` counts (for the speed shown and logged as
         ``{unit}s_per_s``); ``select``: the validation metric that picks the best weights, drives
         the plateau schedule and early stopping (lower is better unless ``maximize``; equal scores go
-        to the lower validation loss)."""
+        to the lower validation loss); ``sharded``: in data-parallel training, ``batches`` already
+        gives this rank's own batches (as many on every rank)."""
         self.model, self.run, self.opt = model, run, options
+        self.world, self.sharded = distributed.current(), sharded
         self.select, self.sign = select, -1.0 if maximize else 1.0
         self.batches, self.step_fn, self.evaluate_fn = batches, step, evaluate
         self.unit, self.show_perplexity = unit, show_perplexity
         self.params = [p for p in model.parameters() if p.requires_grad]
         self.device = device_of(model)   # batches are moved there
+        self.forward = _Step(model, lambda m, batch, carry: self.step_fn(m, batch, carry))
+        if self.world.size > 1:
+            from torch.nn.parallel import DistributedDataParallel
+            torch.manual_seed(torch.initial_seed() + 1_000_003 * self.world.rank)   # each rank its own dropout
+            self.forward = DistributedDataParallel(self.forward, static_graph=True,
+                                                   device_ids=[self.device] if self.device.type == "cuda" else None)
         self.optimizer = make_optimizer(self.params, options)
         self.schedule = options.schedule
         self.state = {"step": 0, "epoch": 0, "position": 0, "best": math.inf, "best_tie": math.inf,
@@ -114,7 +139,8 @@ class Trainer:
         self.bad_in_a_row = 0
         if resume:
             try:
-                state, self.carry = checkpoint.load_latest(run.checkpoints, model, self.optimizer)
+                state, self.carry = checkpoint.load_latest(run.checkpoints, model, self.optimizer,
+                                                           rank=self.world.rank, world_size=self.world.size)
             except checkpoint.NoCheckpoint:
                 warnings.warn(f"{run.path}: the run stopped before its first checkpoint; it starts again "
                               "from the beginning")
@@ -123,7 +149,8 @@ class Trainer:
             self.schedule = Schedule.from_state(state.pop("schedule"))
             state.pop("options", None)
             self.state.update(state)
-            run.keep_metrics_until(self.state["step"])
+            if self.world.main:
+                run.keep_metrics_until(self.state["step"])
 
     # -- the loop -------------------------------------------------------------------------
     def fit(self) -> dict:
@@ -152,14 +179,16 @@ class Trainer:
         """Train from the current position to the end of the epoch: None, or why to stop."""
         opt, st = self.opt, self.state
         data = self.batches(st["epoch"])
-        with tqdm(total=len(data), initial=st["position"], desc=f"epoch {st['epoch'] + 1}", file=sys.stderr,
-                  dynamic_ncols=True, mininterval=0.5, leave=False) as bar:
-            while st["position"] < len(data):
-                if self._interrupt.is_set():
+        steps = len(data) if self.sharded or self.world.size == 1 else -(-len(data) // self.world.size)
+        with tqdm(total=steps, initial=st["position"], desc=f"epoch {st['epoch'] + 1}", file=sys.stderr,
+                  dynamic_ncols=True, mininterval=0.5, leave=False, disable=not self.world.main) as bar:
+            while st["position"] < steps:
+                interrupted, out_of_time, _ = self._agreed()
+                if interrupted:
                     return "interrupted"
-                if opt.max_time is not None and self._elapsed() >= opt.max_time:
+                if out_of_time:
                     return "time"
-                took = self._train_step(data[st["position"]], progress=self._progress(len(data)))
+                took = self._train_step(*self._batch(data, st["position"]), progress=self._progress(steps))
                 st["position"] += 1
                 bar.update()
                 if self._window["steps"] and st["step"] % opt.log_every == 0:
@@ -168,9 +197,9 @@ class Trainer:
                     self._evaluate(bar)
                     if self._early_stop():
                         return "early stopping"
-                if time.monotonic() - self._last_checkpoint >= opt.checkpoint_every:
+                if self._agreed()[2]:
                     self._checkpoint()
-        if self._interrupt.is_set():   # the epoch's end comes first thing on resume
+        if self._agreed()[0]:   # the epoch's end comes first thing on resume
             return "interrupted"
         st["epoch"] += 1
         st["position"] = 0
@@ -181,6 +210,25 @@ class Trainer:
             if self._early_stop():
                 return "early stopping"
         return None
+
+    def _agreed(self) -> tuple[bool, bool, bool]:
+        """Whether to stop for Ctrl-C, whether the time budget is spent and whether a checkpoint is
+        due: decided by all ranks together (any rank's yes is everyone's)."""
+        opt = self.opt
+        flags = [float(self._interrupt.is_set()), float(opt.max_time is not None and self._elapsed() >= opt.max_time),
+                 float(time.monotonic() - self._last_checkpoint >= opt.checkpoint_every)]
+        if self.world.size > 1:
+            flags = distributed.all_max(flags, self.device)
+        return bool(flags[0]), bool(flags[1]), bool(flags[2])
+
+    def _batch(self, data: Sequence, position: int) -> tuple[object, bool]:
+        """This rank's batch of step ``position`` and whether it counts: rank r of N reads batch
+        ``N * position + r``; a rank left without one at the end of an epoch runs the last batch
+        and counts nothing, so that every rank takes part in every step."""
+        if self.sharded or self.world.size == 1:
+            return data[position], True
+        index = self.world.size * position + self.world.rank
+        return (data[index], True) if index < len(data) else (data[len(data) - 1], False)
 
     def _elapsed(self) -> float:
         """Seconds of training so far, over every invocation of this run."""
@@ -195,16 +243,25 @@ class Trainer:
             done.append(self._elapsed() / opt.max_time)
         return max(done)
 
-    def _train_step(self, batch, progress: float) -> int:
+    def _train_step(self, batch, counts: bool, progress: float) -> int:
         st = self.state
         lr = self.schedule.lr(st["step"], st["epoch"], progress)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         self.model.train()
-        loss_sum, count, carry = self.step_fn(self.model, to_device(batch, self.device), self.carry)
-        loss = loss_sum / max(count, 1)
-        if not torch.isfinite(loss):
-            self._bad_step(f"loss is {loss.item()}")
+        loss_sum, count, carry = self.forward(to_device(batch, self.device), self.carry)
+        if not counts:
+            loss_sum, count = loss_sum * 0.0, 0
+        finite = bool(torch.isfinite(loss_sum))
+        total = count
+        if self.world.size > 1:   # the mean over every rank's predictions; DDP averages over ranks
+            total, finite_ranks = distributed.all_sum([count, float(finite)], self.device)
+            total, finite = int(total), finite_ranks == self.world.size
+        loss = loss_sum / max(count, 1) if self.world.size == 1 else loss_sum * (self.world.size / max(total, 1))
+        if not finite:
+            if self.world.size > 1:   # DDP expects the backward of every forward
+                (loss_sum * 0.0).backward()
+            self._bad_step(f"loss is {loss_sum.item() if not torch.isfinite(loss_sum) else 'not finite on a rank'}")
             return 0
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -216,15 +273,15 @@ class Trainer:
         self.bad_in_a_row = 0
         self.carry = detach(carry)
         st["step"] += 1
-        st["tokens"] += count
+        st["tokens"] += total
         w = self._window
         w["loss"] += float(loss_sum.detach())
         w["count"] += count
         w["norm"] += float(norm)
         w["norm_max"] = max(w["norm_max"], float(norm))
         w["steps"] += 1
-        w["tokens"] += count
-        return count
+        w["tokens"] += total
+        return total
 
     def _bad_step(self, reason: str) -> None:
         """Skip the step, drop the carried state, halve the learning rate; give up after
@@ -233,10 +290,11 @@ class Trainer:
         self.carry = None
         self.bad_in_a_row += 1
         self.schedule.backoff *= 0.5
-        print(f"step {self.state['step']}: {reason}; step skipped, learning rate scaled by "
+        say = print if self.world.main else (lambda *args, **kwargs: None)
+        say(f"step {self.state['step']}: {reason}; step skipped, learning rate scaled by "
               f"{self.schedule.backoff:g}", file=sys.stderr)
         if self.bad_in_a_row >= MAX_BAD_STEPS:
-            if not self.run.model.exists():
+            if self.world.main and not self.run.model.exists():
                 self.run.save_weights(self.model)   # the weights are still the last finite ones
             raise TrainingDiverged(f"training diverged: {MAX_BAD_STEPS} non-finite losses in a row at step "
                                    f"{self.state['step']} although the learning rate was lowered; "
@@ -244,12 +302,17 @@ class Trainer:
 
     def _log_window(self, bar) -> None:
         w = self._window
+        if self.world.size > 1:   # every rank's share of the window
+            w["loss"], w["count"] = distributed.all_sum([w["loss"], w["count"]], self.device)
         now = time.monotonic()
         loss = w["loss"] / max(w["count"], 1)
         record = {"step": self.state["step"], "epoch": self.state["epoch"], "elapsed": self._elapsed(),
                   "train_loss": loss, "lr": self.optimizer.param_groups[0]["lr"], "grad_norm": w["norm"] / w["steps"],
                   "grad_norm_max": w["norm_max"],
                   f"{self.unit}s_per_s": w["tokens"] / max(now - w["time"], 1e-9)}
+        w.update(loss=0.0, count=0, norm=0.0, norm_max=0.0, steps=0, tokens=0, time=now)
+        if not self.world.main:
+            return
         self.run.log(record)
         shown = {"loss": f"{loss:.3f}"}
         if self.show_perplexity:
@@ -257,7 +320,6 @@ class Trainer:
         shown[f"{UNIT_SHORT.get(self.unit, self.unit)}/s"] = f"{record[f'{self.unit}s_per_s']:,.0f}"
         shown["lr"] = f"{record['lr']:.2g}"
         bar.set_postfix(shown, refresh=False)
-        w.update(loss=0.0, count=0, norm=0.0, norm_max=0.0, steps=0, tokens=0, time=now)
 
     def _evaluate(self, bar, observe: bool = True) -> None:
         """Validation metrics into metrics.jsonl; keep the weights if they are the best so far."""
@@ -269,7 +331,8 @@ class Trainer:
             metrics = self.evaluate_fn()
         record = {"step": st["step"], "epoch": st["epoch"], "elapsed": self._elapsed(),
                   **{f"valid_{k}": v for k, v in metrics.items()}}
-        self.run.log(record)
+        if self.world.main:   # every rank evaluates (and so keeps the same schedule); one writes
+            self.run.log(record)
         score = self.sign * metrics[self.select]       # lower is better
         # equal scores (a small validation set's accuracy of 1.0, say) go to the lower loss
         tie = metrics.get("loss", 0.0) if self.select != "loss" else 0.0
@@ -279,7 +342,10 @@ class Trainer:
             st["evals_without_improvement"] = 0 if better else st["evals_without_improvement"] + 1
         if better:
             st["best"], st["best_tie"] = score, tie
-            self.run.save_weights(self.model)
+            if self.world.main:
+                self.run.save_weights(self.model)
+        if not self.world.main:
+            return
         shown = "  ".join(f"{k} {v:.4g}" for k, v in metrics.items() if isinstance(v, float))
         line = f"step {st['step']}: validation {shown}"
         if bar is not None:
@@ -301,16 +367,25 @@ class Trainer:
             # an extra look at the end; it does not feed the schedule or early stopping, so a
             # resumed run continues exactly as an uninterrupted one would
             self._evaluate(None, observe=False)
-        if self.evaluate_fn is None or not self.run.model.exists():
+        if self.world.main and (self.evaluate_fn is None or not self.run.model.exists()):
             self.run.save_weights(self.model)
         self._checkpoint()
-        self._plot()
+        if self.world.main:
+            self._plot()
 
     def _checkpoint(self) -> None:
         self._last_checkpoint = time.monotonic()
         self.state["train_seconds"] = self._elapsed()
         state = dict(self.state, schedule=self.schedule.state_dict(), options=_jsonable_options(self.opt))
-        checkpoint.save(self.run.checkpoints, self.state["step"], self.model, self.optimizer, state, self.carry)
+        others = None
+        if self.world.size > 1:   # what each rank needs to resume exactly, gathered to rank 0
+            mine = {"rng": torch.get_rng_state(), "carry": to_device(self.carry, torch.device("cpu"))}
+            gathered = distributed.gather_to_main(mine)
+            if not self.world.main:
+                return
+            others = gathered[1:]
+        checkpoint.save(self.run.checkpoints, self.state["step"], self.model, self.optimizer, state, self.carry,
+                        ranks=others)
 
 
 class _interrupt_between_steps:

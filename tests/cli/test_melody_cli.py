@@ -43,6 +43,9 @@ def test_train_compose_evaluate(songs, capsys):
                         line), line
     pitch, duration, joint = (float(x) for x in re.findall(r"\d+\.\d{4}", line))
     assert abs(pitch + duration - joint) < 2e-4
+    (songs / "odd.abc").write_text("X:1\nM:4/4\nL:1/4\nK:C\nC5/4 D11/4 |]\n")   # lengths no vocabulary holds
+    assert main(["evaluate", run, "--music", str(songs / "odd.abc")]) == 0
+    assert "2 note(s) have a duration the model does not know" in capsys.readouterr().err
 
     song = songs / "song.mid"
     compose = ["compose", run, "--start", "E4", "G4", "--notes", "9", "--output", str(song), "--seed", "4"]

@@ -1,0 +1,112 @@
+"""Data-parallel training on 2 gloo processes: the same weights as one process on the same global
+batch (a language model whose streams carry their state, a classifier of padded sentences), exact
+resume, refusals, and a dead rank ending the others."""
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+import torch.multiprocessing as mp
+from safetensors.torch import load_file
+
+from rnnkit.cli.main import main
+from rnnkit.training import distributed
+from tests.cli.conftest import TEXT, fails
+from tests.training.distributed_runs import train
+
+pytestmark = pytest.mark.skipif(not torch.distributed.is_available(), reason="a PyTorch without torch.distributed")
+
+
+@pytest.mark.parametrize("case", ["lm", "classifier"])
+def test_two_processes_step_as_one_on_the_same_global_batch(tmp_path, case):
+    train(0, 1, case, str(tmp_path / "one"), 0)
+    mp.spawn(train, args=(2, case, str(tmp_path / "two"), distributed.free_port()), nprocs=2)
+    one, two = (load_file(str(tmp_path / name / "model.safetensors")) for name in ("one", "two"))
+    start = train.__globals__["CASES"][case][0]().state_dict()
+    assert one.keys() == two.keys()
+    for name in one:
+        assert not torch.equal(one[name], start[name]) or name.endswith("bias_hh_l0"), name   # they trained
+        torch.testing.assert_close(two[name], one[name], rtol=0, atol=1e-6)
+
+
+def rnnkit(*args, timeout=240):
+    return subprocess.run([sys.executable, "-m", "rnnkit.cli.main", *args], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+LM = ["--hidden", "16", "--bptt", "20", "--batch-size", "4", "--schedule", "constant", "--dropout", "0.2",
+      "--nproc", "2"]
+
+
+def test_resume_of_two_processes_is_the_uninterrupted_run(tmp_path):
+    (tmp_path / "t.txt").write_text(TEXT)
+    text = ["train", "lm", "--text", str(tmp_path / "t.txt")]
+    done = rnnkit(*text, "--out", str(tmp_path / "whole"), "--epochs", "2", *LM)
+    assert done.returncode == 0, done.stderr
+    assert "on 2 processes" in done.stderr
+    assert rnnkit(*text, "--out", str(tmp_path / "parts"), "--epochs", "1", *LM).returncode == 0
+    done = rnnkit(*text, "--out", str(tmp_path / "parts"), "--resume", "--epochs", "2", "--nproc", "2")
+    assert done.returncode == 0, done.stderr
+    whole, parts = (load_file(str(tmp_path / n / "model.safetensors")) for n in ("whole", "parts"))
+    assert all(torch.equal(whole[k], parts[k]) for k in whole)
+    done = rnnkit(*text, "--out", str(tmp_path / "parts"), "--resume", "--epochs", "3")
+    assert done.returncode == 2 and "resume it with --nproc 2" in done.stderr
+    assert done.stderr.strip().count("\n") == 0
+
+
+def test_a_dead_rank_ends_the_others(tmp_path):
+    (tmp_path / "t.txt").write_text(TEXT * 20)
+    launcher = subprocess.Popen([sys.executable, "-m", "rnnkit.cli.main", "train", "lm", "--text",
+                                 str(tmp_path / "t.txt"), "--out", str(tmp_path / "run"), "--epochs", "50", *LM],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    rank1 = None
+    deadline = time.monotonic() + 120
+    while rank1 is None and time.monotonic() < deadline:   # wait until rank 1 trains
+        time.sleep(1)
+        children = subprocess.run(["pgrep", "-P", str(launcher.pid)], capture_output=True, text=True).stdout.split()
+        for pid in children:
+            try:
+                environ = open(f"/proc/{pid}/environ", "rb").read().split(b"\0")
+            except OSError:
+                continue
+            if b"RANK=1" in environ and (tmp_path / "run" / "metrics.jsonl").exists():
+                rank1 = int(pid)
+    assert rank1 is not None, "rank 1 never started training"
+    killed = time.monotonic()
+    os.kill(rank1, signal.SIGKILL)
+    _, err = launcher.communicate(timeout=90)
+    assert time.monotonic() - killed < 60
+    assert launcher.returncode == 2
+    assert re.search(r"error: rank 1 of 2 failed \(killed by signal 9\); the other ranks were stopped\n$", err), err
+
+
+def test_nproc_is_checked(tmp_path, capsys):
+    (tmp_path / "t.txt").write_text(TEXT)
+    fails(["train", "lm", "--text", str(tmp_path / "t.txt"), "--out", str(tmp_path / "r"), "--nproc", "0"], capsys,
+          "--nproc: must be a positive integer, got 0")
+    assert main(["train", "lm", "--text", str(tmp_path / "t.txt"), "--out", str(tmp_path / "r"), "--epochs", "1",
+                 "--hidden", "8", "--bptt", "20"]) == 0
+
+
+DATA = Path(__file__).parents[1] / "fixtures" / "data"
+
+
+@pytest.mark.parametrize("task, args", [
+    ("classify", ["--train", str(DATA / "train.tsv"), "--hidden", "8", "--embedding", "8"]),
+    ("tag", ["--train", str(DATA / "train.conllu"), "--hidden", "8", "--embedding", "8", "--char-embedding", "4",
+             "--char-hidden", "4"]),
+    ("translate", ["--src", str(DATA / "train.de"), "--tgt", str(DATA / "train.en"), "--tokenizer", "word",
+                   "--hidden", "8", "--embedding", "8"]),
+])
+def test_tasks_train_on_two_processes(tmp_path, task, args):
+    done = rnnkit("train", task, *args, "--out", str(tmp_path / "run"), "--epochs", "2", "--batch-size", "8",
+                  "--nproc", "2")
+    assert done.returncode == 0, done.stderr
+    assert "steps on 2 processes" in done.stderr and (tmp_path / "run" / "model.safetensors").is_file()
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["args"]["nproc"] == 2
