@@ -103,8 +103,15 @@ DATA = Path(__file__).parents[1] / "fixtures" / "data"
              "--char-hidden", "4"]),
     ("translate", ["--src", str(DATA / "train.de"), "--tgt", str(DATA / "train.en"), "--tokenizer", "word",
                    "--hidden", "8", "--embedding", "8"]),
+    ("forecast", ["--csv", "SERIES", "--horizon", "4", "--season", "12", "--hidden", "8"]),
+    ("longrange", ["--problem", "copy", "--length", "24", "--hidden", "8", "--epoch-size", "64", "--test-size",
+                   "32"]),
 ])
 def test_tasks_train_on_two_processes(tmp_path, task, args):
+    series = tmp_path / "series.csv"
+    series.write_text("month,value\n" + "".join(f"{2000 + k // 12}-{k % 12 + 1:02d},{100 + k + 10 * (k % 12)}\n"
+                                                for k in range(72)))
+    args = [str(series) if a == "SERIES" else a for a in args]
     done = rnnkit("train", task, *args, "--out", str(tmp_path / "run"), "--epochs", "2", "--batch-size", "8",
                   "--nproc", "2")
     assert done.returncode == 0, done.stderr
