@@ -76,18 +76,18 @@ def leave() -> None:
 
 def all_sum(values: list[float], device: torch.device) -> list[float]:
     """Each value summed over the ranks (as float64); a lost rank is an error that says so."""
-    tensor = torch.tensor(values, dtype=torch.float64, device=device)
-    try:
-        dist.all_reduce(tensor)
-    except (RuntimeError, dist.DistBackendError) as e:
-        raise lost(e) from None
-    return tensor.tolist()
+    return _all_reduce(values, device, dist.ReduceOp.SUM)
 
 
 def all_max(values: list[float], device: torch.device) -> list[float]:
+    """Each value's largest over the ranks."""
+    return _all_reduce(values, device, dist.ReduceOp.MAX)
+
+
+def _all_reduce(values: list[float], device: torch.device, op) -> list[float]:
     tensor = torch.tensor(values, dtype=torch.float64, device=device)
     try:
-        dist.all_reduce(tensor, op=dist.ReduceOp.MAX)
+        dist.all_reduce(tensor, op=op)
     except (RuntimeError, dist.DistBackendError) as e:
         raise lost(e) from None
     return tensor.tolist()
