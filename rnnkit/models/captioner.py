@@ -27,7 +27,9 @@ class Captioner(Decoder):
                  tokenizer=None, max_length: int = 50, **rnn_options):
         """``image_size`` ``(width, height)`` and ``image_channels`` (1 grey, 3 colour): the images
         it reads, as ``rnnkit.data.images.ImageFolder`` prepares them; ``attention``: a score of
-        ``rnnkit.layers.attention`` or None; ``cnn_channels``: each CNN block's channels;
+        ``rnnkit.layers.attention`` or None (the dot score compares the decoder state with each region,
+        so where their sizes differ the regions first pass through a linear map to the decoder's
+        size); ``cnn_channels``: each CNN block's channels;
         ``coverage``: in training, add ``coverage * sum_i max(0, sum_t alpha_ti - 1)^2`` to the
         loss, a penalty on reading one region for more than one word's worth of attention (the
         over-attention half of Xu et al.'s "doubly stochastic" penalty);
@@ -46,8 +48,10 @@ class Captioner(Decoder):
             raise ValueError("coverage penalises attention; the model has none (attention=None)")
         self.coverage = coverage
         self.cnn = ImageEncoder(image_channels, height, width, tuple(cnn_channels))
-        self.build_decoder(vocab_size, embedding_dim, hidden_size, self.cnn.feature_size, num_layers, cell, attention,
-                           dropout, tie_embeddings, **rnn_options)
+        regions = self.cnn.feature_size
+        self.region_proj = nn.Linear(regions, hidden_size) if attention == "dot" and regions != hidden_size else None
+        self.build_decoder(vocab_size, embedding_dim, hidden_size, hidden_size if self.region_proj else regions,
+                           num_layers, cell, attention, dropout, tie_embeddings, **rnn_options)
         self.num_layers = num_layers
         self.bridge = nn.ModuleList(nn.Linear(self.cnn.vector_size, num_layers * hidden_size)
                                     for _ in range(2 if self.is_lstm else 1))
@@ -59,6 +63,8 @@ class Captioner(Decoder):
             images = images.float() / 255.0
         vector, regions = self.cnn(images.to(self.output.weight.dtype))
         vector = self.dropout(vector)
+        if self.region_proj is not None:
+            regions = self.region_proj(regions)
         start = tuple(torch.tanh(bridge(vector)).view(len(images), self.num_layers, -1).transpose(0, 1).contiguous()
                       for bridge in self.bridge)
         mask = torch.ones(regions.shape[:2], dtype=torch.bool, device=regions.device)

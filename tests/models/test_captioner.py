@@ -21,7 +21,7 @@ def test_the_encoder_gives_a_vector_and_regions_with_their_coordinates():
         ImageEncoder(1, 4, 4, channels=(4, 4, 4))
 
 
-@pytest.mark.parametrize("attention,cell", [(None, "lstm"), ("general", "gru"), ("additive", "lstm")])
+@pytest.mark.parametrize("attention,cell", [(None, "lstm"), ("general", "gru"), ("additive", "lstm"), ("dot", "lstm")])
 def test_teacher_forcing_equals_one_step_at_a_time(attention, cell):
     torch.manual_seed(0)
     model = Captioner(9, image_size=(16, 8), embedding_dim=6, hidden_size=10, num_layers=2, cell=cell,
@@ -36,6 +36,15 @@ def test_teacher_forcing_equals_one_step_at_a_time(attention, cell):
         if attention:
             torch.testing.assert_close(state.attention, weights[t])
     assert (weights is None) == (attention is None)
+
+
+def test_dot_attention_maps_the_regions_to_the_decoder_size_only_where_they_differ():
+    """The dot score compares the decoder state with each region: 4 channels + 2 coordinates = 6."""
+    different = Captioner(9, image_size=(16, 8), hidden_size=10, attention="dot", cnn_channels=(4,))
+    assert (different.region_proj.in_features, different.region_proj.out_features) == (6, 10)
+    assert different.encode(torch.zeros(2, 1, 8, 16)).memory.states.shape == (8 * 4, 2, 10)   # one block: 8 x 4 regions
+    assert Captioner(9, image_size=(16, 8), hidden_size=6, attention="dot", cnn_channels=(4,)).region_proj is None
+    assert Captioner(9, image_size=(16, 8), hidden_size=10, attention="general", cnn_channels=(4,)).region_proj is None
 
 
 def scenes(n, seed):
