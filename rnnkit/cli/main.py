@@ -68,11 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_train(task, args) -> int:
+    from rnnkit.devices import resolve_device
     from rnnkit.tasks import Training
     from rnnkit.training import distributed
 
     given = {k: v for k, v in vars(args).items() if k not in ("command", "task", "run", "argv")}
     if given.get("nproc", 1) > 1 and not distributed.in_launched_process():
+        distributed.check_gpus(resolve_device(given.get("device") or "auto"), given["nproc"])
         return distributed.launch(args.argv, given["nproc"])
     training = Training(task, given)
     if training.world.main:

@@ -60,6 +60,7 @@ def join(device: torch.device) -> World:
         torch.set_num_threads(1)
     backend = "nccl" if device.type == "cuda" else "gloo"
     if device.type == "cuda":
+        check_gpus(device, int(os.environ.get("LOCAL_WORLD_SIZE", os.environ["WORLD_SIZE"])))
         torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
     try:
         dist.init_process_group(backend, timeout=TIMEOUT)
@@ -67,6 +68,19 @@ def join(device: torch.device) -> World:
         raise RnnkitError(f"cannot join the process group of {os.environ['WORLD_SIZE']} ranks at "
                           f"{os.environ.get('MASTER_ADDR')}:{os.environ.get('MASTER_PORT')} ({e})") from None
     return current()
+
+
+def check_gpus(device: torch.device, local_ranks: int) -> None:
+    """Each rank on a GPU takes the GPU numbered by its local rank (NCCL refuses two ranks on one
+    GPU): there must be as many GPUs as ranks on this machine."""
+    if device.type != "cuda" or local_ranks < 2:
+        return
+    if device.index is not None:
+        raise RnnkitError(f"--device {device} with {local_ranks} processes: each process takes the GPU numbered by "
+                          "its local rank; give --device cuda")
+    if local_ranks > torch.cuda.device_count():
+        raise RnnkitError(f"{local_ranks} processes on GPUs need one GPU each, but this machine has "
+                          f"{torch.cuda.device_count()}; give --nproc {torch.cuda.device_count()}, or --device cpu")
 
 
 def leave() -> None:

@@ -155,3 +155,24 @@ def test_ctrl_c_and_resume_on_the_gpu_is_exact(tmp_path):
     resumed.fit()
     for (name, x), y in zip(a.state_dict().items(), b.state_dict().values()):
         assert torch.equal(x, y), name
+
+
+def test_data_parallel_on_gpus(tmp_path, capsys):
+    """One rank per GPU over NCCL where there are two GPUs; more ranks than GPUs is one line."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from rnnkit.cli.main import main
+
+    data = Path(__file__).parents[1] / "fixtures" / "data"
+    train = ["train", "classify", "--train", str(data / "train.tsv"), "--hidden", "8", "--embedding", "8",
+             "--epochs", "2", "--batch-size", "8", "--device", "cuda"]
+    gpus = torch.cuda.device_count()
+    assert main([*train, "--out", str(tmp_path / "many"), "--nproc", str(gpus + 1)]) == 2
+    assert f"{gpus + 1} processes on GPUs need one GPU each, but this machine has {gpus}" in capsys.readouterr().err
+    if gpus < 2:
+        pytest.skip("NCCL with two ranks needs two GPUs; this machine has one")
+    done = subprocess.run([sys.executable, "-m", "rnnkit.cli.main", *train, "--out", str(tmp_path / "two"), "--nproc",
+                           "2"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and "steps on 2 processes" in done.stderr, done.stderr

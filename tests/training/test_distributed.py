@@ -36,8 +36,9 @@ def test_two_processes_step_as_one_on_the_same_global_batch(tmp_path, case):
 
 
 def rnnkit(*args, timeout=240):
+    """The command line in a process of its own, on the CPU (gloo) also where a GPU is present."""
     return subprocess.run([sys.executable, "-m", "rnnkit.cli.main", *args], capture_output=True, text=True,
-                          timeout=timeout)
+                          timeout=timeout, env={**os.environ, "CUDA_VISIBLE_DEVICES": ""})
 
 
 LM = ["--hidden", "16", "--bptt", "20", "--batch-size", "4", "--schedule", "constant", "--dropout", "0.2",
@@ -64,7 +65,8 @@ def test_a_dead_rank_ends_the_others(tmp_path):
     (tmp_path / "t.txt").write_text(TEXT * 20)
     launcher = subprocess.Popen([sys.executable, "-m", "rnnkit.cli.main", "train", "lm", "--text",
                                  str(tmp_path / "t.txt"), "--out", str(tmp_path / "run"), "--epochs", "50", *LM],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env={**os.environ, "CUDA_VISIBLE_DEVICES": ""})
     rank1 = None
     deadline = time.monotonic() + 120
     while rank1 is None and time.monotonic() < deadline:   # wait until rank 1 trains
@@ -117,3 +119,55 @@ def test_tasks_train_on_two_processes(tmp_path, task, args):
     assert done.returncode == 0, done.stderr
     assert "steps on 2 processes" in done.stderr and (tmp_path / "run" / "model.safetensors").is_file()
     assert json.loads((tmp_path / "run" / "config.json").read_text())["args"]["nproc"] == 2
+
+
+def _recordings(root):
+    from tests.cli.test_recordings_cli import write_ts
+    return ["classify", "--train", str(write_ts(root / "train.ts", 40, 0)), "--hidden", "8"]
+
+
+def _clips(root):
+    from tests.cli.test_clips_cli import write_clips
+    return ["classify", "--clips", str(root), "--labels", str(write_clips(root, 24, 0)), "--hidden", "8",
+            "--cnn-channels", "4,4", "--image-size", "16"]
+
+
+def _caption(root):
+    from tests.cli.test_caption_cli import write_scenes
+    (root / "images").mkdir()
+    return ["caption", "--images", str(root / "images"), "--captions", str(write_scenes(root / "images", 24, 0)),
+            "--hidden", "8", "--embedding", "8", "--cnn-channels", "4,4", "--image-size", "24x12", "--attention", "dot"]
+
+
+def _track(root):
+    from tests.cli.test_track_cli import write_clips
+    return ["track", "--clips", str(root), "--positions", str(write_clips(root, 16, 0, "train.csv")), "--hidden", "8",
+            "--embedding", "8", "--cnn-channels", "4,4", "--image-size", "16", "--horizon", "2"]
+
+
+def _melody(root):
+    pytest.importorskip("music21")
+    from tests.cli.test_melody_cli import tunes
+    (root / "songs.abc").write_text(tunes(12))
+    return ["melody", "--music", str(root / "songs.abc"), "--hidden", "8", "--embedding", "8"]
+
+
+@pytest.mark.parametrize("make", [_recordings, _clips, _caption, _track, _melody], ids=lambda f: f.__name__[1:])
+def test_tasks_on_made_data_train_on_two_processes(tmp_path, make, monkeypatch):
+    monkeypatch.setenv("RNNKIT_CACHE", str(tmp_path / "cache"))
+    task, *args = make(tmp_path)
+    done = rnnkit("train", task, *args, "--out", str(tmp_path / "run"), "--epochs", "2", "--batch-size", "4",
+                  "--nproc", "2")
+    assert done.returncode == 0, done.stderr
+    assert "steps on 2 processes" in done.stderr and (tmp_path / "run" / "model.safetensors").is_file()
+
+
+def test_ranks_on_gpus_need_one_gpu_each(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    distributed.check_gpus(torch.device("cuda"), 1)
+    distributed.check_gpus(torch.device("cpu"), 4)
+    with pytest.raises(distributed.RnnkitError, match=r"2 processes on GPUs need one GPU each, but this machine has "
+                                                       r"1; give --nproc 1, or --device cpu"):
+        distributed.check_gpus(torch.device("cuda"), 2)
+    with pytest.raises(distributed.RnnkitError, match=r"--device cuda:0 with 2 processes: .* give --device cuda"):
+        distributed.check_gpus(torch.device("cuda:0"), 2)
