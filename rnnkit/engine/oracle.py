@@ -69,3 +69,27 @@ def run(name, x, params, states0, *, mask=None, drop=None, reverse=False):
             outs[t] = new[0]
         state = new
     return torch.stack(outs), state
+
+
+def attention_decoder(name, score, x, params, memory, mask, w_c, feed0, states0, *, w_key=None, b_key=None,
+                      w_q=None, v=None, drop=None):
+    """The input-feeding attention decoder (``rnnkit.engine.attention``) as the plain autograd loop:
+    ``x [T, B, E]`` the (dropped-out) gold embeddings, ``params`` the decoder layer's with
+    ``weight_ih [G*H, E + H]`` (embedding, then the fed attentional state); ``w_key``, ``b_key``
+    the key projection (general: ``W``; additive: ``U``, ``b``).  Returns ``(h~, alpha)``."""
+    keys = memory if score == "dot" else F.linear(memory, w_key, b_key)
+    state, feed, outs, weights = tuple(states0), feed0, [], []
+    for t in range(x.shape[0]):
+        u = state[0] if drop is None else state[0] * drop[t]
+        state = _step(name, torch.cat([x[t], feed], -1), u, state, params)
+        s = state[0]
+        if score == "additive":
+            e = (torch.tanh(F.linear(s, w_q)[None] + keys) * v[0]).sum(-1)          # [S, B]
+        else:
+            e = (s[None] * keys).sum(-1)
+        alpha = e.masked_fill(~mask, float("-inf")).softmax(0)
+        context = (alpha[..., None] * memory).sum(0)
+        feed = torch.tanh(F.linear(torch.cat([context, s], -1), w_c))
+        outs.append(feed)
+        weights.append(alpha.t())
+    return torch.stack(outs), torch.stack(weights)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-SCORES = ("dot", "general", "additive")
+from rnnkit.engine.attention import SCORES
 
 
 class Attention(nn.Module):

@@ -20,6 +20,8 @@ import torch
 from torch import nn
 
 from rnnkit.cells.base import Cell
+from rnnkit.engine import attention as attention_decoder
+from rnnkit.engine import run
 from rnnkit.engine.projection import linear
 from rnnkit.layers import Attention, Recurrent
 
@@ -144,14 +146,51 @@ class Decoder(nn.Module):
         w_feed = p["weight_ih"][:, E:].contiguous()
         return lambda t, feed: projected[t] + linear(feed, w_feed)
 
+    def _whole_sequence(self, state: DecoderState, gold: torch.Tensor):
+        """Teacher forcing over all steps at once: ``(attentional [T, B, H], attention or None)``
+        through the engine's whole-sequence Functions (``rnnkit.engine.attention`` with attention,
+        the decoder layer's own forward without), or None where they do not apply (several
+        decoder layers, a cell whose input projection is not linear, memory shared by rows)
+        and the step loop runs.  Recurrent dropout draws a mask per step, as the loop does."""
+        decoder, cell = self.decoder, self.decoder.cell
+        if decoder.num_layers != 1 or type(cell).project_input is not Cell.project_input:
+            return None
+        T, B, E = gold.shape
+        x = self.dropout(gold)
+        drop = None
+        if self.training and decoder.recurrent_dropout:
+            keep = 1 - decoder.recurrent_dropout
+            drop = x.new_empty(T, B, self.hidden_size).bernoulli_(keep).div_(keep)
+        states0 = tuple(s[0] for s in state.rnn) if isinstance(state.rnn, tuple) else (state.rnn[0],)
+        p = decoder._layer_params(0)
+        if self.attention is None:
+            if drop is not None:         # the layer's forward draws one mask per sequence
+                return None
+            return run(cell, x, p, states0)[0], None
+        memory = state.memory
+        if memory.states.shape[1] != B:
+            return None
+        P = cell.project_input(x, {**p, "weight_ih": p["weight_ih"][:, :E]}, linear=linear)
+        additive = self.attention.score == "additive"
+        return attention_decoder.decode(
+            cell, self.attention.score, P, p["weight_ih"][:, E:], p, memory.states, memory.keys, memory.mask,
+            self.combine.weight, state.feed, states0, drop=drop, w_q=self.attention.query_proj.weight if additive else None,
+            v=self.attention.v.weight if additive else None)
+
     def decode(self, state: DecoderState, tgt_in: torch.Tensor, teacher_forcing: float = 1.0):
         """From ``encode``'s ``state``, the whole target: ``tgt_in [T, B]`` starts with <bos>; ->
         ``(logits [T, B, V], attention [T, B, S] or None)``.  With ``teacher_forcing < 1`` each next
         input is, per token, the gold one with that probability and the model's best guess
         otherwise.  The output layer runs once over all steps, and the gold tokens are embedded
         and, with teacher forcing, projected for the first decoder layer at once (large products
-        instead of T small ones)."""
+        instead of T small ones).  With teacher forcing, where ``_whole_sequence`` applies, all
+        steps run as one operation with a hand-derived backward instead of this loop."""
         gold = self.tgt_embedding(tgt_in)
+        if teacher_forcing >= 1.0:
+            whole = self._whole_sequence(state, gold)
+            if whole is not None:
+                attentional, attention = whole
+                return self._logits(attentional), attention
         gold_input = self._gold_inputs(gold) if teacher_forcing >= 1.0 else None
         attentional, weights = [], []
         embedded = gold[0]
