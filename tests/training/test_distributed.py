@@ -41,6 +41,7 @@ def rnnkit(*args, timeout=240):
                           timeout=timeout, env={**os.environ, "CUDA_VISIBLE_DEVICES": ""})
 
 
+DATA = Path(__file__).parents[1] / "fixtures" / "data"
 LM = ["--hidden", "16", "--bptt", "20", "--batch-size", "4", "--schedule", "constant", "--dropout", "0.2",
       "--nproc", "2"]
 
@@ -59,6 +60,19 @@ def test_resume_of_two_processes_is_the_uninterrupted_run(tmp_path):
     done = rnnkit(*text, "--out", str(tmp_path / "parts"), "--resume", "--epochs", "3")
     assert done.returncode == 2 and "resume it with --nproc 2" in done.stderr
     assert done.stderr.strip().count("\n") == 0
+
+
+def test_resume_of_a_sharded_classifier_is_the_uninterrupted_run(tmp_path):
+    """Batches dealt round-robin to the ranks (every task but the language model): the position
+    in the epoch and each rank's random state resume exactly."""
+    args = ["train", "classify", "--train", str(DATA / "train.tsv"), "--hidden", "8", "--embedding", "8",
+            "--batch-size", "4", "--dropout", "0.3", "--schedule", "constant", "--nproc", "2"]
+    assert rnnkit(*args, "--out", str(tmp_path / "whole"), "--epochs", "2").returncode == 0
+    assert rnnkit(*args, "--out", str(tmp_path / "parts"), "--epochs", "1").returncode == 0
+    done = rnnkit("train", "classify", "--out", str(tmp_path / "parts"), "--resume", "--epochs", "2", "--nproc", "2")
+    assert done.returncode == 0, done.stderr
+    whole, parts = (load_file(str(tmp_path / n / "model.safetensors")) for n in ("whole", "parts"))
+    assert all(torch.equal(whole[k], parts[k]) for k in whole)
 
 
 def test_a_dead_rank_ends_the_others(tmp_path):
@@ -94,9 +108,6 @@ def test_nproc_is_checked(tmp_path, capsys):
           "--nproc: must be a positive integer, got 0")
     assert main(["train", "lm", "--text", str(tmp_path / "t.txt"), "--out", str(tmp_path / "r"), "--epochs", "1",
                  "--hidden", "8", "--bptt", "20"]) == 0
-
-
-DATA = Path(__file__).parents[1] / "fixtures" / "data"
 
 
 @pytest.mark.parametrize("task, args", [
