@@ -29,6 +29,7 @@ import torch
 from torch.autograd.function import once_differentiable
 
 from rnnkit.cells.base import _flat
+from rnnkit.engine import native
 from rnnkit.engine.loop import previous_states
 
 SCORES = ("dot", "general", "additive")
@@ -44,27 +45,39 @@ class AttentionDecoding(torch.autograd.Function):
     the dot score, which reads ``memory``); ``mask [S, B]`` bool, true on real positions;
     ``w_c [H, D + H]``; ``w_q [A, H]`` and ``v [1, A]`` for the additive score (else None);
     ``feed0 [B, H]`` the initial attentional state; ``states0`` the cell's initial states.
+    The steps run in C++ (``native/attention.h``) where the engine's loop is built, else in
+    Python (``forward`` and ``backward`` below, the reference).
     """
 
     @staticmethod
     def forward(ctx, cell, score, P, w_feed, w_hh, b_hh, drop, memory, keys, mask, w_c, w_q, v, feed0, *rest):
         states0, extras = rest[: cell.num_states], rest[cell.num_states :]
         ctx.cell, ctx.score, ctx.num_extras = cell, score, len(extras)
-        feeds, alpha, combined, states, buf, hidden = forward(cell, score, P, w_feed, w_hh, b_hh, drop, memory,
-                                                              keys, mask, w_c, w_q, v, feed0, states0, extras)
-        ctx.buf, ctx.hidden = buf, hidden
-        ctx.save_for_backward(w_feed, w_hh, b_hh, drop, memory, keys, w_c, w_q, v, feeds, alpha, combined,
-                              *states0, *extras, *states)
-        return feeds[1:], alpha
+        ctx.native = native.usable(P, cell)
+        if ctx.native:
+            kept = native.attention_forward(cell, score, P, w_feed, w_hh, b_hh, drop, memory, keys, mask, w_c, w_q, v,
+                                            feed0, states0, extras)
+            ctx.buf = ctx.hidden = None
+        else:
+            feeds, alpha, combined, states, ctx.buf, ctx.hidden = forward(
+                cell, score, P, w_feed, w_hh, b_hh, drop, memory, keys, mask, w_c, w_q, v, feed0, states0, extras)
+            kept = [feeds, alpha, combined, *states]
+        ctx.save_for_backward(w_feed, w_hh, b_hh, drop, memory, keys, mask, w_c, w_q, v, *states0, *extras, *kept)
+        return kept[0][1:], kept[1]
 
     @staticmethod
     @once_differentiable
     def backward(ctx, dfeeds, dalpha):
         cell, ns, ne = ctx.cell, ctx.cell.num_states, ctx.num_extras
-        w_feed, w_hh, b_hh, drop, memory, keys, w_c, w_q, v, feeds, alpha, combined, *rest = ctx.saved_tensors
-        states0, extras, states = rest[:ns], rest[ns : ns + ne], rest[ns + ne :]
-        grads = backward(cell, ctx.score, w_feed, w_hh, b_hh, drop, memory, keys, w_c, w_q, v, feeds, alpha,
-                         combined, states0, extras, states, ctx.buf, ctx.hidden, dfeeds, dalpha)
+        w_feed, w_hh, b_hh, drop, memory, keys, mask, w_c, w_q, v, *rest = ctx.saved_tensors
+        states0, extras, kept = rest[:ns], rest[ns : ns + ne], rest[ns + ne :]
+        if ctx.native:
+            grads = native.attention_backward(cell, ctx.score, w_feed, w_hh, b_hh, drop, memory, keys, mask, w_c, w_q,
+                                              v, states0, extras, kept, dfeeds, dalpha)
+        else:
+            feeds, alpha, combined, *states = kept
+            grads = backward(cell, ctx.score, w_feed, w_hh, b_hh, drop, memory, keys, w_c, w_q, v, feeds, alpha,
+                             combined, states0, extras, states, ctx.buf, ctx.hidden, dfeeds, dalpha)
         dP, dw_feed, dw_hh, db_hh, dmemory, dkeys, dw_c, dw_q, dv, dfeed0, dstates0, dextras = grads
         return (None, None, dP, dw_feed, dw_hh, db_hh, None, dmemory, dkeys, None, dw_c, dw_q, dv, dfeed0,
                 *dstates0, *dextras)

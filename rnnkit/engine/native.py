@@ -237,3 +237,23 @@ def backward(cell, xg, w_hh, b_hh, states0, mask, drop, reverse, extras, saved, 
     """``(dxg, dw_hh, db_hh, dstates0, dextras)``."""
     return get().backward(CELL_IDS[cell.name], xg, w_hh, b_hh, list(states0), mask, drop, reverse,
                           list(extras), list(saved), dout.contiguous(), [d.contiguous() for d in dfinal])
+
+
+SCORE_IDS = {"dot": 0, "general": 1, "additive": 2}   # as native/attention.h numbers them
+
+
+def attention_forward(cell, score, P, w_feed, w_hh, b_hh, drop, memory, keys, mask, w_c, w_q, v, feed0, states0,
+                      extras):
+    """The attention decoder's steps: ``[feeds, alpha, combined, ...]``, the whole list going back
+    to ``attention_backward`` untouched."""
+    return get().attention_forward(CELL_IDS[cell.name], SCORE_IDS[score], P, w_feed, w_hh, b_hh, drop, memory, keys,
+                                   mask, w_c, w_q, v, feed0, list(states0), list(extras))
+
+
+def attention_backward(cell, score, w_feed, w_hh, b_hh, drop, memory, keys, mask, w_c, w_q, v, states0, extras,
+                       saved, dfeeds, dalpha):
+    """``(dP, dw_feed, dw_hh, db_hh, dmemory, dkeys, dw_c, dw_q, dv, dfeed0, dstates0, dextras)``."""
+    dP, dw_feed, dw_hh, db_hh, dmemory, dkeys, dw_c, dw_q, dv, dfeed0, dh0, dc0, *dextras = get().attention_backward(
+        CELL_IDS[cell.name], SCORE_IDS[score], w_feed, w_hh, b_hh, drop, memory, keys, mask, w_c, w_q, v,
+        list(states0), list(extras), list(saved), dfeeds.contiguous(), dalpha.contiguous())
+    return dP, dw_feed, dw_hh, db_hh, dmemory, dkeys, dw_c, dw_q, dv, dfeed0, [dh0, dc0][: len(states0)], dextras

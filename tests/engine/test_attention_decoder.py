@@ -1,6 +1,6 @@
 """The whole-sequence attention decoder (``rnnkit.engine.attention``): finite differences (float64)
 of its hand-derived backward, and agreement with the plain autograd loop of the same equations
-(``oracle.attention_decoder``) to 1e-10, for every score and every cell with a linear input
+(``oracle.attention_decoder``) to 1e-10, on the C++ loop and on the Python one, for every score and every cell with a linear input
 projection, with source padding, recurrent dropout masks and gradients through the weights."""
 import pytest
 import torch
@@ -65,7 +65,7 @@ def loss_of(out):
 @pytest.mark.parametrize("score", ["dot", "general", "additive"])
 @pytest.mark.parametrize("name", LINEAR_CELLS)
 @pytest.mark.parametrize("with_drop", [False, True], ids=["nodrop", "recdrop"])
-def test_equals_the_autograd_loop(name, score, with_drop):
+def test_equals_the_autograd_loop(name, score, with_drop, loop_impl):
     cell, leaves, mask, drop = problem(name, score, with_drop)
     ours, reference = engine_decode(cell, score, leaves, mask, drop), oracle_decode(name, score, leaves, mask, drop)
     for a, b in zip(ours, reference):
@@ -79,7 +79,7 @@ def test_equals_the_autograd_loop(name, score, with_drop):
 
 @pytest.mark.parametrize("score", ["dot", "general", "additive"])
 @pytest.mark.parametrize("name", ["lstm", "gru"])
-def test_gradcheck(name, score):
+def test_gradcheck(name, score, loop_impl):
     cell, leaves, mask, drop = problem(name, score, with_drop=True, seed=1)
     names = list(leaves)
 

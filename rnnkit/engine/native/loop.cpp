@@ -1,5 +1,7 @@
 // The engine's time loop in C++ (loop.h), exposed to Python: a cell's whole-sequence forward
-// and backward, and the loop's matrix products.  Built by rnnkit/engine/native.py.
+// and backward, the teacher-forced attention decoder's (attention.h), and the loop's matrix
+// products.  Built by rnnkit/engine/native.py.
+#include "attention.h"
 #include "loop.h"
 
 std::tuple<Tensor, std::vector<Tensor>, std::vector<Tensor>> forward(
@@ -48,7 +50,57 @@ std::vector<Tensor> step(int64_t cell, const Tensor& x, const c10::optional<Tens
   return result;
 }
 
+inline Tensor defined_or_not(const c10::optional<Tensor>& x) {
+  return x.has_value() && x->defined() ? x->contiguous() : Tensor();
+}
+
+// The attention decoder over all target steps (rnnkit/engine/attention.py): what its backward
+// needs, first (h~ [T+1, B, H] with h~_0, alpha [T, B, S]).
+std::vector<Tensor> attention_forward(
+    int64_t cell, int64_t score, const Tensor& P, const Tensor& w_feed, const Tensor& w_hh,
+    const c10::optional<Tensor>& b_hh, const c10::optional<Tensor>& drop, const Tensor& memory,
+    const c10::optional<Tensor>& keys, const Tensor& mask, const Tensor& w_c, const c10::optional<Tensor>& w_q,
+    const c10::optional<Tensor>& v, const Tensor& feed0, const std::vector<Tensor>& states0,
+    const std::vector<Tensor>& extras) {
+  at::AutoDispatchBelowADInplaceOrView guard;
+  std::vector<Tensor> result;
+  AT_DISPATCH_FLOATING_TYPES(P.scalar_type(), "rnnkit_attention_forward", [&] {
+    auto L = make_loop<scalar_t>(pooled(P.sizes(), P.scalar_type()), w_hh, b_hh, states0, std::nullopt, std::nullopt,
+                                 false, extras);
+    auto M = make_attend<scalar_t>(score, memory, keys, mask, w_c, w_q, v);
+    result = with_cell<scalar_t>(cell, [&](auto c) {
+      return attention_forward_impl<scalar_t, decltype(c)>(L, M, P.contiguous(), w_feed.contiguous(),
+                                                           defined_or_not(drop), feed0.contiguous());
+    });
+  });
+  return result;
+}
+
+// Its gradients: (dP, dw_feed, dw_hh, db_hh, dmemory, dkeys, dw_c, dw_q, dv, dfeed0, dh0, dc0, dextras...)
+std::vector<Tensor> attention_backward(
+    int64_t cell, int64_t score, const Tensor& w_feed, const Tensor& w_hh, const c10::optional<Tensor>& b_hh,
+    const c10::optional<Tensor>& drop, const Tensor& memory, const c10::optional<Tensor>& keys, const Tensor& mask,
+    const Tensor& w_c, const c10::optional<Tensor>& w_q, const c10::optional<Tensor>& v,
+    const std::vector<Tensor>& states0, const std::vector<Tensor>& extras,
+    const std::vector<c10::optional<Tensor>>& saved_in, const Tensor& dfeeds, const Tensor& dalpha) {
+  at::AutoDispatchBelowADInplaceOrView guard;
+  std::vector<Tensor> saved;
+  for (const auto& s : saved_in) saved.push_back(defined_or_not(s));
+  std::vector<Tensor> result;
+  AT_DISPATCH_FLOATING_TYPES(w_hh.scalar_type(), "rnnkit_attention_backward", [&] {
+    auto L = make_loop<scalar_t>(saved[4], w_hh, b_hh, states0, std::nullopt, std::nullopt, false, extras);
+    auto M = make_attend<scalar_t>(score, memory, keys, mask, w_c, w_q, v);
+    result = with_cell<scalar_t>(cell, [&](auto c) {
+      return attention_backward_impl<scalar_t, decltype(c)>(cell, L, M, w_feed.contiguous(), defined_or_not(drop),
+                                                            saved, dfeeds, dalpha);
+    });
+  });
+  return result;
+}
+
 PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
+  m.def("attention_forward", &attention_forward, "the attention decoder's steps: what its backward needs");
+  m.def("attention_backward", &attention_backward, "the attention decoder's gradients");
   m.def("forward", &forward, "time loop forward: (out, final states, saved)");
   m.def("backward", &backward, "time loop backward: (dxg, dw_hh, db_hh, dstates0, dextras)");
   m.def("step", &step, "one step of one layer without autograd: the new states");
