@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e '.[dev,music]'
+	$(PY) -m pip install --quiet -e '.[dev,music,export]'
 	-$(VENV)/bin/rnnkit build   # the C++ time loop; without a compiler the Python loop runs instead
 	touch $(STAMP)
 

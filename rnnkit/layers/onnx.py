@@ -1,0 +1,153 @@
+"""Recurrent layers as ONNX graphs, for running without Python (onnxruntime and the like).
+
+``rnnkit.RNN``, ``LSTM`` and ``GRU`` map to ONNX's own RNN, LSTM and GRU operators, one per
+layer, both directions in one operator, with ``sequence_lens`` for variable lengths: past its
+length a sequence's output is zero and its final state is the one at its last step, as in
+rnnkit, so padded batches need no packing.  The weights are torch.nn's, with the gate blocks
+reordered to ONNX's (LSTM ``i f g o -> i o f c``; GRU ``r z n -> z r h``).  torch's GRU (the
+reset gate after the recurrent product, ``reset="after"``) is ``linear_before_reset=1``; Cho et
+al.'s (``reset="before"``) is ``linear_before_reset=0``.  Cells without an ONNX operator
+(the LayerNorm LSTM) are refused with a clear error.
+
+Needs the optional ``onnx`` package (``pip install rnnkit[export]``).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+OPSET = 17
+GATE_ORDER = {"lstm": [0, 3, 1, 2], "gru": [1, 0, 2], "gru_before": [1, 0, 2], "rnn_tanh": [0], "rnn_relu": [0]}
+OPERATOR = {"lstm": "LSTM", "gru": "GRU", "gru_before": "GRU", "rnn_tanh": "RNN", "rnn_relu": "RNN"}
+
+
+def _onnx():
+    try:
+        import onnx
+    except ImportError:
+        raise ImportError("exporting to ONNX needs the onnx package: pip install 'rnnkit[export]'") from None
+    return onnx
+
+
+class Graph:
+    """An ONNX graph being written: weights become initializers, every value gets a fresh name."""
+
+    def __init__(self, name: str = "rnnkit"):
+        self.name, self.nodes, self.initializers, self.inputs, self.outputs, self._count = name, [], [], [], [], 0
+
+    def fresh(self, hint: str) -> str:
+        self._count += 1
+        return f"{hint}_{self._count}"
+
+    def constant(self, value, hint: str = "const") -> str:
+        """A tensor (or a list of ints, as int64) as an initializer; its name."""
+        onnx = _onnx()
+        if not isinstance(value, torch.Tensor):
+            value = torch.tensor(value, dtype=torch.int64)
+        name = self.fresh(hint)
+        self.initializers.append(onnx.numpy_helper.from_array(value.detach().cpu().contiguous().numpy(), name))
+        return name
+
+    def node(self, op: str, inputs: list[str], outputs: int = 1, **attributes) -> list[str]:
+        """Add ``op`` on ``inputs`` ("" for an omitted optional input); the names of its outputs."""
+        names = [self.fresh(op.lower()) for _ in range(outputs)]
+        self.nodes.append(_onnx().helper.make_node(op, inputs, names, **attributes))
+        return names
+
+    def input(self, name: str, dtype: torch.dtype, shape: list) -> str:
+        self.inputs.append(_value_info(name, dtype, shape))
+        return name
+
+    def output(self, value: str, name: str, dtype: torch.dtype, shape: list) -> None:
+        self.nodes.append(_onnx().helper.make_node("Identity", [value], [name]))
+        self.outputs.append(_value_info(name, dtype, shape))
+
+    def model(self):
+        onnx = _onnx()
+        graph = onnx.helper.make_graph(self.nodes, self.name, self.inputs, self.outputs, self.initializers)
+        model = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", OPSET)],
+                                       producer_name="rnnkit")
+        onnx.checker.check_model(model)
+        return model
+
+
+def _value_info(name: str, dtype: torch.dtype, shape: list):
+    onnx = _onnx()
+    element = {torch.float32: onnx.TensorProto.FLOAT, torch.float64: onnx.TensorProto.DOUBLE,
+               torch.int64: onnx.TensorProto.INT64, torch.int32: onnx.TensorProto.INT32}[dtype]
+    return onnx.helper.make_tensor_value_info(name, element, shape)
+
+
+def _reorder(weight: torch.Tensor, cell: str, H: int) -> torch.Tensor:
+    return torch.cat([weight[k * H : (k + 1) * H] for k in GATE_ORDER[cell]])
+
+
+def recurrent(graph: Graph, layer, x: str, lengths: str | None = None, states: tuple[str, ...] | None = None):
+    """Add ``layer`` (``rnnkit.RNN``, ``LSTM`` or ``GRU``, time-major) to ``graph``: ``x`` names the
+    input ``[T, B, D]``, ``lengths`` an int32 ``[B]`` (or None: every sequence is whole), ``states``
+    the initial ``h`` (and ``c``) ``[layers * directions, B, H]`` (or None: zeros).  Returns the names
+    of the output ``[T, B, H * directions]`` (``H`` for ``merge="sum"``) and of the final states."""
+    cell = layer.cell.name
+    if cell not in OPERATOR:
+        raise ValueError(f"the {cell} cell has no ONNX operator; export it as an explicit loop (not yet supported)")
+    H, directions = layer.hidden_size, 2 if layer.bidirectional else 1
+    finals = [[] for _ in range(layer.cell.num_states)]
+    for index in range(layer.num_layers):
+        ks = [index * directions + d for d in range(directions)]
+        params = [layer._layer_params(k) for k in ks]
+        W = torch.stack([_reorder(p["weight_ih"], cell, H) for p in params])
+        R = torch.stack([_reorder(p["weight_hh"], cell, H) for p in params])
+        zeros = torch.zeros(W.shape[1], dtype=W.dtype)
+        B = torch.stack([torch.cat([_reorder(p.get("bias_ih", zeros), cell, H), _reorder(p.get("bias_hh", zeros), cell, H)])
+                         for p in params])
+        inputs = [x, graph.constant(W, "W"), graph.constant(R, "R"), graph.constant(B, "B"), lengths or ""]
+        if states is not None:
+            first, last = graph.constant([ks[0]]), graph.constant([ks[-1] + 1])
+            inputs += [graph.node("Slice", [s, first, last, graph.constant([0])])[0] for s in states]
+        attributes = {"hidden_size": H, "direction": "bidirectional" if directions == 2 else "forward"}
+        if cell in ("gru", "gru_before"):
+            attributes["linear_before_reset"] = int(cell == "gru")
+        if cell.startswith("rnn_"):
+            attributes["activations"] = ["Tanh" if cell == "rnn_tanh" else "Relu"] * directions
+        y, *layer_finals = graph.node(OPERATOR[cell], inputs, outputs=1 + layer.cell.num_states, **attributes)
+        for found, final in zip(finals, layer_finals):
+            found.append(final)
+        if layer.merge == "sum" and directions == 2:
+            x = graph.node("ReduceSum", [y, graph.constant([1])], keepdims=0)[0]
+        else:                                                   # [T, dirs, B, H] -> [T, B, dirs * H]
+            x = graph.node("Transpose", [y], perm=[0, 2, 1, 3])[0]
+            x = graph.node("Reshape", [x, graph.constant([0, 0, -1])])[0]
+    finals = [f[0] if len(f) == 1 else graph.node("Concat", f, axis=0)[0] for f in finals]
+    return x, finals
+
+
+def export_layer(layer, path=None, *, lengths: bool = True):
+    """A recurrent layer on its own as an ONNX model: inputs ``input`` (as the layer takes it:
+    ``[T, B, D]``, or ``[B, T, D]`` with ``batch_first``) and, with ``lengths``, ``lengths [B]``
+    int64; outputs ``output``, ``h_n`` (and ``c_n``), with dynamic batch and steps.  Written to
+    ``path`` when given; the ``onnx.ModelProto`` is returned."""
+    onnx = _onnx()
+    dtype = next(layer.parameters()).dtype
+    graph = Graph(type(layer).__name__)
+    shape = ["batch", "steps", layer.input_size] if layer.batch_first else ["steps", "batch", layer.input_size]
+    x = graph.input("input", dtype, shape)
+    if layer.batch_first:
+        x = graph.node("Transpose", [x], perm=[1, 0, 2])[0]
+    count = graph.node("Cast", [graph.input("lengths", torch.int64, ["batch"])], to=onnx.TensorProto.INT32)[0] \
+        if lengths else None
+    y, finals = recurrent(graph, layer, x, count)
+    if layer.batch_first:
+        y = graph.node("Transpose", [y], perm=[1, 0, 2])[0]
+    width = layer.hidden_size * (2 if layer.bidirectional and layer.merge == "concat" else 1)
+    graph.output(y, "output", dtype, ["batch", "steps", width] if layer.batch_first else ["steps", "batch", width])
+    stacked = layer.num_layers * (2 if layer.bidirectional else 1)
+    for final, name in zip(finals, ("h_n", "c_n")):
+        graph.output(final, name, dtype, [stacked, "batch", layer.hidden_size])
+    model = graph.model()
+    if path is not None:
+        from rnnkit.files import replace_atomic
+
+        data = model.SerializeToString()
+        replace_atomic(Path(path), lambda tmp: tmp.write_bytes(data))
+    return model
