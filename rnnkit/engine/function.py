@@ -20,6 +20,7 @@ from torch.autograd.function import once_differentiable
 
 from rnnkit.cells import get_cell
 from rnnkit.engine import loop, native, projection
+from rnnkit.engine.tracing import tracing
 
 
 class Recurrence(torch.autograd.Function):
@@ -127,10 +128,6 @@ def _recurrence_backward(ctx, dout, dfinals):
 recurrence.register_autograd(_recurrence_backward, setup_context=_save_inputs)
 
 
-def _tracing() -> bool:
-    return torch.compiler.is_compiling() or torch.compiler.is_exporting()
-
-
 def lengths_to_mask(lengths: torch.Tensor, T: int) -> torch.Tensor:
     """``[T, B, 1]`` bool, true where ``t < lengths[b]``."""
     return (torch.arange(T, device=lengths.device)[:, None] < lengths[None, :])[..., None]
@@ -156,7 +153,7 @@ def run_projected(cell, xg, params, states0, *, mask=None, drop=None, reverse=Fa
     b_hh = None if cell.folds_recurrent_bias else params.get("bias_hh")
     extras = [params[name] for name in cell.recurrent_extras]
     w_hh = params["weight_hh"]
-    if _tracing():
+    if tracing():
         out, finals = recurrence(cell.name, reverse, xg, w_hh, b_hh, mask, drop, list(states0), list(extras))
     else:
         out, *finals = Recurrence.apply(cell, reverse, xg, w_hh, b_hh, mask, drop, *states0, *extras)

@@ -2,7 +2,8 @@
 
 Same maths as ``F.linear``; for float32 on the CPU the products (``x W^T``, ``dy W`` and
 ``dy^T x``) go through the C++ module's oneDNN path, about twice as fast as torch's default
-matmul on AMD CPUs.  Everywhere else it is ``F.linear``.
+matmul on AMD CPUs.  Everywhere else, and under torch.export or torch.compile (which cannot see
+into the C++ module), it is ``F.linear``.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import torch.nn.functional as F
 from torch.autograd.function import once_differentiable
 
 from rnnkit.engine import native
+from rnnkit.engine.tracing import tracing
 
 
 class _Linear(torch.autograd.Function):
@@ -37,7 +39,7 @@ class _Linear(torch.autograd.Function):
 
 def linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
     """``F.linear`` on the engine's matrix products where they are faster."""
-    if x.dtype == torch.float32 and native.usable(x):
+    if x.dtype == torch.float32 and native.usable(x) and not tracing():
         if torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (x, weight, bias)):
             return _Linear.apply(x, weight, bias)
         y = native.get().affine(x.reshape(-1, x.shape[-1]), weight, bias)   # no autograd: one call

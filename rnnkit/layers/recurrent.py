@@ -150,7 +150,7 @@ class RNNBase(nn.Module):
                              f"shape [{B}], got {list(lengths.shape)}")
         if lengths.dtype.is_floating_point or lengths.dtype == torch.bool:
             raise TypeError(f"lengths must be an integer tensor, got {lengths.dtype}")
-        if len(lengths) and (lengths.min() < 0 or lengths.max() > T):
+        if not engine.tracing() and len(lengths) and (lengths.min() < 0 or lengths.max() > T):   # values: eager only
             raise ValueError(f"lengths must lie in [0, {T}] (the number of time steps), got "
                              f"min {int(lengths.min())}, max {int(lengths.max())}")
         return lengths.to(device=device, dtype=torch.long)
@@ -295,6 +295,8 @@ class RNNBase(nn.Module):
         loop outruns (see BENCHMARKS.md)."""
         if self.backend == "engine" or not self._native_cell() or (self.recurrent_dropout and self.training):
             return False
+        if engine.tracing():
+            return False   # torch.export and torch.compile see the engine's operator
         if lengths is not None and not bool((lengths > 0).all()):
             return False   # torch's packed kernels cannot run a sequence of length 0
         if self.backend == "native":

@@ -59,7 +59,7 @@ def test_under_a_tracer_the_layer_runs_the_operator_with_the_same_results(monkey
     calls = []
     real = function.recurrence
     monkeypatch.setattr(function, "recurrence", lambda *a: calls.append(a[0]) or real(*a))
-    monkeypatch.setattr(function, "_tracing", lambda: True)
+    monkeypatch.setattr(function, "tracing", lambda: True)
     traced, h_traced = layer(x, lengths=lengths)
     traced_grads = torch.autograd.grad(traced.sum() + h_traced.sum(), [x, *layer.parameters()])
     assert calls == ["gru_before"] * 4
@@ -84,3 +84,34 @@ def test_export_sees_one_operator_per_layer_and_direction():
     ops = [n.target for n in program.graph.nodes if n.op == "call_function" and "rnnkit" in str(n.target)]
     assert ops == [torch.ops.rnnkit.recurrence.default] * 4
     torch.testing.assert_close(program.module()(x), model(x))
+
+
+@pytest.mark.parametrize("make", [
+    lambda: rnnkit.LSTM(D, H, num_layers=2, bidirectional=True), lambda: rnnkit.LSTM(D, H, layer_norm=True),
+    lambda: rnnkit.GRU(D, H), lambda: rnnkit.GRU(D, H, reset="before", batch_first=True),
+    lambda: rnnkit.RNN(D, H, nonlinearity="relu")], ids=["lstm", "lstm_ln", "gru", "gru_before", "rnn_relu"])
+def test_export_with_dynamic_batch_steps_and_lengths(make):
+    """One program for every batch size and length: padded batches, checked lengths skipped only
+    while tracing."""
+    class Model(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = make()
+
+        def forward(self, x, lengths):
+            return self.rnn(x, lengths=lengths)
+
+    torch.manual_seed(0)
+    model = Model().eval()
+    first = model.rnn.batch_first
+    steps, batch = torch.export.Dim("steps", min=2, max=512), torch.export.Dim("batch", min=2, max=512)
+    shape = {1: steps, 0: batch} if first else {0: steps, 1: batch}
+    example = torch.randn(3, 6, D) if first else torch.randn(6, 3, D)
+    program = torch.export.export(model, (example, torch.tensor([6, 2, 4])),
+                                  dynamic_shapes={"x": shape, "lengths": {0: batch}})
+    for T_, lengths in ((9, [9, 3, 1, 5, 2]), (2, [2, 1])):
+        x = torch.randn(len(lengths), T_, D) if first else torch.randn(T_, len(lengths), D)
+        lengths = torch.tensor(lengths)
+        ours, theirs = program.module()(x, lengths), model(x, lengths)
+        for a, b in zip(torch.utils._pytree.tree_leaves(ours), torch.utils._pytree.tree_leaves(theirs)):
+            torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
