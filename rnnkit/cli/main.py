@@ -13,6 +13,7 @@ import json
 import logging
 import sys
 import warnings
+from pathlib import Path
 
 from rnnkit.cli.formatting import HelpFormatter
 from rnnkit.cli.render import add_option, add_options
@@ -64,6 +65,15 @@ def build_parser() -> argparse.ArgumentParser:
             add_options(p, verb.options)
             p.set_defaults(run=functools.partial(run_verb, verb))
     add_evaluate_parser(sub, list(TASKS.values()))
+    ex = sub.add_parser("export", help="write a trained model as ONNX files (onnxruntime runs them without Python)",
+                        description="Write the model of RUN_DIR as ONNX files into the folder OUTPUT, with "
+                                    "rnnkit.json, which says what each file takes and gives and holds the "
+                                    "vocabularies. A language model gives step.onnx: one token per stream and the "
+                                    "state in, the logits of the next token and the next state out. Needs "
+                                    "pip install 'rnnkit[export]'.")
+    ex.add_argument("run_dir", metavar="RUN_DIR", help="a run directory")
+    ex.add_argument("--output", required=True, metavar="OUTPUT", help="the folder to write (made if missing)")
+    ex.set_defaults(run=run_export)
     return parser
 
 
@@ -146,6 +156,17 @@ def run_evaluate(args) -> None:
     for note in notes:
         print(note, file=sys.stderr)
     print(json.dumps(metrics) if args.json else task.format_metrics(metrics))
+
+
+def run_export(args) -> None:
+    from rnnkit.tasks import TASKS, load
+
+    model = load(args.run_dir, "cpu")
+    try:
+        written = TASKS[model.run_config["task"]].export(model, Path(args.output))
+    except ImportError as e:
+        raise RnnkitError(str(e)) from None
+    print("\n".join(str(p) for p in written))
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None):

@@ -35,6 +35,7 @@ class Graph:
 
     def __init__(self, name: str = "rnnkit"):
         self.name, self.nodes, self.initializers, self.inputs, self.outputs, self._count = name, [], [], [], [], 0
+        self._weights: dict[tuple, str] = {}     # a tensor used twice (tied weights) is stored once
 
     def fresh(self, hint: str) -> str:
         self._count += 1
@@ -45,8 +46,13 @@ class Graph:
         onnx = _onnx()
         if not isinstance(value, torch.Tensor):
             value = torch.tensor(value, dtype=torch.int64)
+        key = (value.data_ptr(), tuple(value.shape), tuple(value.stride()), value.dtype)
+        if isinstance(value, torch.nn.Parameter) and key in self._weights:
+            return self._weights[key]
         name = self.fresh(hint)
         self.initializers.append(onnx.numpy_helper.from_array(value.detach().cpu().contiguous().numpy(), name))
+        if isinstance(value, torch.nn.Parameter):
+            self._weights[key] = name
         return name
 
     def node(self, op: str, inputs: list[str], outputs: int = 1, **attributes) -> list[str]:
@@ -62,6 +68,13 @@ class Graph:
     def output(self, value: str, name: str, dtype: torch.dtype, shape: list) -> None:
         self.nodes.append(_onnx().helper.make_node("Identity", [value], [name]))
         self.outputs.append(_value_info(name, dtype, shape))
+
+    def save(self, path) -> None:
+        """The checked model, written atomically to ``path``."""
+        from rnnkit.files import replace_atomic
+
+        data = self.model().SerializeToString()
+        replace_atomic(Path(path), lambda tmp: tmp.write_bytes(data))
 
     def model(self):
         onnx = _onnx()
@@ -144,10 +157,6 @@ def export_layer(layer, path=None, *, lengths: bool = True):
     stacked = layer.num_layers * (2 if layer.bidirectional else 1)
     for final, name in zip(finals, ("h_n", "c_n")):
         graph.output(final, name, dtype, [stacked, "batch", layer.hidden_size])
-    model = graph.model()
     if path is not None:
-        from rnnkit.files import replace_atomic
-
-        data = model.SerializeToString()
-        replace_atomic(Path(path), lambda tmp: tmp.write_bytes(data))
-    return model
+        graph.save(path)
+    return graph.model()

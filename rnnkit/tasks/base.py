@@ -12,6 +12,7 @@ Tasks never print: what they report is returned, and warnings go through ``warni
 from __future__ import annotations
 
 import dataclasses
+import json
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from safetensors.torch import load_model
 
 from rnnkit.devices import resolve_device
 from rnnkit.errors import RnnkitError
-from rnnkit.files import check_writable_folder
+from rnnkit.files import check_writable_folder, write_atomic
 from rnnkit.tasks.config import ANEW
 from rnnkit.tasks.options import Option, make_config
 from rnnkit.training import RunDir, Trainer, checkpoint, distributed, plot_confusion
@@ -141,10 +142,34 @@ class Task:
         raise NotImplementedError
 
     @classmethod
+    def export(cls, model, folder: Path) -> list[Path]:
+        """Write the model as ONNX files into ``folder`` (``rnnkit export``), with ``rnnkit.json``
+        (what the files take and give, the vocabularies); the files written."""
+        raise RnnkitError(f"exporting a {cls.noun} to ONNX is not supported yet (so far: {', '.join(EXPORTABLE)})")
+
+    @classmethod
     def example_inputs(cls, model, length: int, batch: int, seed: int) -> torch.Tensor | None:
         """Inputs of the model's recurrent layer like those it was trained on, ``[length, batch,
         input_size]`` (for ``rnnkit gradients RUN_DIR``), or None where the task has no generator."""
         return None
+
+
+EXPORTABLE = ("language models",)
+
+
+def write_export(folder: Path, graphs: dict, description: dict) -> list[Path]:
+    """Each graph of ``graphs`` (file name -> ``rnnkit.layers.onnx.Graph``) and ``rnnkit.json``
+    (``description`` with the task and the files), written atomically into ``folder``."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise RnnkitError(f"{folder}: exists and is not a folder; --output names a folder for the ONNX files")
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, graph in graphs.items():
+        graph.save(folder / name)
+        written.append(folder / name)
+    write_atomic(folder / "rnnkit.json", json.dumps({**description, "files": list(graphs)}, indent=1) + "\n")
+    return [*written, folder / "rnnkit.json"]
 
 
 def load_weights(task: type[Task], run: RunDir, config: dict, device, **attached) -> torch.nn.Module:

@@ -14,7 +14,7 @@ from rnnkit.data import LEVELS, StreamBatches, Vocab, read_text, tokenizer_for
 from rnnkit.decoding import beam_search, generate
 from rnnkit.errors import RnnkitError
 from rnnkit.models import LanguageModel
-from rnnkit.tasks.base import Output, Prepared, Task, Verb, load, load_weights, warn_unknown
+from rnnkit.tasks.base import Output, Prepared, Task, Verb, load, load_weights, warn_unknown, write_export
 from rnnkit.tasks.config import RecurrentConfig, TrainingConfig
 from rnnkit.tasks.options import (DEVICE, Option, like, non_negative_float, option, output_file, positive_float,
                                   positive_int, probability, run_dir_argument, test_data, top_p)
@@ -125,6 +125,20 @@ class LanguageModelTask(Task):
         level = config["data"]["level"]
         return load_weights(cls, run, config, device, vocab=Vocab.load(run.path / "vocab.json"),
                             tokenizer=tokenizer_for(level))
+
+    @classmethod
+    def export(cls, model, folder):
+        """``step.onnx``: one token per stream and the state in, the next token's logits and the
+        next state out (``rnnkit.models.onnx.language_model_step``)."""
+        from rnnkit.models.onnx import STATE_NAMES, language_model_step
+
+        rnn = model.rnn
+        states = list(STATE_NAMES[: rnn.cell.num_states])
+        return write_export(folder, {"step.onnx": language_model_step(model)}, {
+            "task": cls.name, "level": model.run_config["data"]["level"], "vocabulary": model.vocab.tokens,
+            "unknown": "<unk>", "step": {"inputs": ["token", *states], "outputs": ["logits", *(f"{s}_next" for s in states)],
+                                         "state_shape": [rnn.num_layers, "batch", rnn.hidden_size],
+                                         "initial_state": "zeros"}})
 
     @classmethod
     def evaluate(cls, model, args):
