@@ -69,7 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
                         description="Write the model of RUN_DIR as ONNX files into the folder OUTPUT, with "
                                     "rnnkit.json, which says what each file takes and gives and holds the "
                                     "vocabularies. A language model gives step.onnx: one token per stream and the "
-                                    "state in, the logits of the next token and the next state out. Needs "
+                                    "state in, the logits of the next token and the next state out; a text classifier "
+                                    "gives classifier.onnx: padded token ids [steps, batch] and their lengths in, "
+                                    "logits and probabilities out. Needs "
                                     "pip install 'rnnkit[export]'.")
     ex.add_argument("run_dir", metavar="RUN_DIR", help="a run directory")
     ex.add_argument("--output", required=True, metavar="OUTPUT", help="the folder to write (made if missing)")

@@ -22,7 +22,8 @@ GATE_ORDER = {"lstm": [0, 3, 1, 2], "gru": [1, 0, 2], "gru_before": [1, 0, 2], "
 OPERATOR = {"lstm": "LSTM", "gru": "GRU", "gru_before": "GRU", "rnn_tanh": "RNN", "rnn_relu": "RNN"}
 
 
-def _onnx():
+def onnx_package():
+    """The onnx package, or an ImportError that says how to install it."""
     try:
         import onnx
     except ImportError:
@@ -43,7 +44,7 @@ class Graph:
 
     def constant(self, value, hint: str = "const") -> str:
         """A tensor (or a list of ints, as int64) as an initializer; its name."""
-        onnx = _onnx()
+        onnx = onnx_package()
         if not isinstance(value, torch.Tensor):
             value = torch.tensor(value, dtype=torch.int64)
         key = (value.data_ptr(), tuple(value.shape), tuple(value.stride()), value.dtype)
@@ -58,7 +59,7 @@ class Graph:
     def node(self, op: str, inputs: list[str], outputs: int = 1, **attributes) -> list[str]:
         """Add ``op`` on ``inputs`` ("" for an omitted optional input); the names of its outputs."""
         names = [self.fresh(op.lower()) for _ in range(outputs)]
-        self.nodes.append(_onnx().helper.make_node(op, inputs, names, **attributes))
+        self.nodes.append(onnx_package().helper.make_node(op, inputs, names, **attributes))
         return names
 
     def input(self, name: str, dtype: torch.dtype, shape: list) -> str:
@@ -66,7 +67,7 @@ class Graph:
         return name
 
     def output(self, value: str, name: str, dtype: torch.dtype, shape: list) -> None:
-        self.nodes.append(_onnx().helper.make_node("Identity", [value], [name]))
+        self.nodes.append(onnx_package().helper.make_node("Identity", [value], [name]))
         self.outputs.append(_value_info(name, dtype, shape))
 
     def save(self, path) -> None:
@@ -77,7 +78,7 @@ class Graph:
         replace_atomic(Path(path), lambda tmp: tmp.write_bytes(data))
 
     def model(self):
-        onnx = _onnx()
+        onnx = onnx_package()
         graph = onnx.helper.make_graph(self.nodes, self.name, self.inputs, self.outputs, self.initializers)
         model = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", OPSET)],
                                        producer_name="rnnkit")
@@ -85,11 +86,15 @@ class Graph:
         return model
 
 
+def element_type(dtype: torch.dtype) -> int:
+    """ONNX's number for a torch dtype."""
+    onnx = onnx_package()
+    return {torch.float32: onnx.TensorProto.FLOAT, torch.float64: onnx.TensorProto.DOUBLE,
+            torch.int64: onnx.TensorProto.INT64, torch.int32: onnx.TensorProto.INT32}[dtype]
+
+
 def _value_info(name: str, dtype: torch.dtype, shape: list):
-    onnx = _onnx()
-    element = {torch.float32: onnx.TensorProto.FLOAT, torch.float64: onnx.TensorProto.DOUBLE,
-               torch.int64: onnx.TensorProto.INT64, torch.int32: onnx.TensorProto.INT32}[dtype]
-    return onnx.helper.make_tensor_value_info(name, element, shape)
+    return onnx_package().helper.make_tensor_value_info(name, element_type(dtype), shape)
 
 
 def _reorder(weight: torch.Tensor, cell: str, H: int) -> torch.Tensor:
@@ -140,14 +145,13 @@ def export_layer(layer, path=None, *, lengths: bool = True):
     ``[T, B, D]``, or ``[B, T, D]`` with ``batch_first``) and, with ``lengths``, ``lengths [B]``
     int64; outputs ``output``, ``h_n`` (and ``c_n``), with dynamic batch and steps.  Written to
     ``path`` when given; the ``onnx.ModelProto`` is returned."""
-    onnx = _onnx()
     dtype = next(layer.parameters()).dtype
     graph = Graph(type(layer).__name__)
     shape = ["batch", "steps", layer.input_size] if layer.batch_first else ["steps", "batch", layer.input_size]
     x = graph.input("input", dtype, shape)
     if layer.batch_first:
         x = graph.node("Transpose", [x], perm=[1, 0, 2])[0]
-    count = graph.node("Cast", [graph.input("lengths", torch.int64, ["batch"])], to=onnx.TensorProto.INT32)[0] \
+    count = graph.node("Cast", [graph.input("lengths", torch.int64, ["batch"])], to=element_type(torch.int32))[0] \
         if lengths else None
     y, finals = recurrent(graph, layer, x, count)
     if layer.batch_first:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import torch
 
-from rnnkit.layers.onnx import Graph, recurrent
+from rnnkit.layers.onnx import Graph, element_type, recurrent
 
 STATE_NAMES = ("h", "c")
 
@@ -29,3 +29,53 @@ def language_model_step(model) -> Graph:
     for final, name in zip(finals, STATE_NAMES):
         g.output(final, f"{name}_next", dtype, [rnn.num_layers, "batch", rnn.hidden_size])
     return g
+
+
+def text_classifier(model) -> Graph:
+    """``SequenceClassifier`` of token ids: ``tokens [T, B]`` int64 (padded) and ``lengths [B]`` int64
+    -> ``logits [B, C]`` and ``probabilities [B, C]``, with every pooling (last, mean, max, attention)."""
+    rnn, dtype = model.rnn, model.classifier.weight.dtype
+    g = Graph("text_classifier")
+    tokens, lengths = g.input("tokens", torch.int64, ["steps", "batch"]), g.input("lengths", torch.int64, ["batch"])
+    x = g.node("Gather", [g.constant(model.embedding.weight, "embedding"), tokens], axis=0)[0]       # [T, B, E]
+    y, finals = recurrent(g, rnn, x, g.node("Cast", [lengths], to=element_type(torch.int32))[0])
+    pooled = _pooling(g, model, y, finals[0], tokens, lengths, dtype)
+    logits = g.node("Gemm", [pooled, g.constant(model.classifier.weight, "classifier_weight"),
+                             g.constant(model.classifier.bias, "classifier_bias")], transB=1)[0]
+    classes = model.classifier.out_features
+    g.output(logits, "logits", dtype, ["batch", classes])
+    g.output(g.node("Softmax", [logits], axis=1)[0], "probabilities", dtype, ["batch", classes])
+    return g
+
+
+def _pooling(g: Graph, model, y: str, h_n: str, tokens: str, lengths: str, dtype) -> str:
+    """``rnnkit.layers.pooling``'s pooled ``[B, D]`` of the states ``y [T, B, D]``."""
+    how, directions = model.pooling.how, model.directions
+    if how == "last":                          # the top layer's final state of each direction, side by side
+        rows = model.rnn.num_layers * directions
+        top = g.node("Slice", [h_n, g.constant([rows - directions]), g.constant([rows]), g.constant([0])])[0]
+        top = g.node("Transpose", [top], perm=[1, 0, 2])[0]
+        return g.node("Reshape", [top, g.constant([0, -1])])[0]
+    steps = g.node("Gather", [g.node("Shape", [tokens])[0], g.constant(0)], axis=0)[0]
+    positions = g.node("Range", [g.constant(0), steps, g.constant(1)])[0]
+    mask = g.node("Less", [g.node("Unsqueeze", [positions, g.constant([1])])[0],
+                           g.node("Unsqueeze", [lengths, g.constant([0])])[0]])[0]           # [T, B]
+    if how == "mean":                          # the states past a length are zero already
+        total = g.node("ReduceSum", [y, g.constant([0])], keepdims=0)[0]
+        count = g.node("Cast", [g.node("Unsqueeze", [lengths, g.constant([1])])[0]], to=element_type(dtype))[0]
+        return g.node("Div", [total, count])[0]
+    minus_infinity = g.constant(torch.tensor(float("-inf"), dtype=dtype))
+    if how == "max":
+        kept = g.node("Where", [g.node("Unsqueeze", [mask, g.constant([2])])[0], y, minus_infinity])[0]
+        return g.node("ReduceMax", [kept], axes=[0], keepdims=0)[0]     # opset 17: axes as an attribute
+    score = model.pooling.attention.score             # v . tanh(W q + U h_t + b), q the learned query
+    with torch.no_grad():
+        query = score.query_proj(model.pooling.attention.query)                           # W q, made once
+    keys = g.node("MatMul", [y, g.constant(score.key_proj.weight.t(), "key_weight")])[0]
+    hidden = g.node("Tanh", [g.node("Add", [keys, g.constant(query + score.key_proj.bias, "key_bias")])[0]])[0]
+    scores = g.node("Squeeze", [g.node("MatMul", [hidden, g.constant(score.v.weight.t(), "v")])[0],
+                                g.constant([2])])[0]                                          # [T, B]
+    alpha = g.node("Softmax", [g.node("Where", [mask, scores, minus_infinity])[0]], axis=0)[0]
+    weighted = g.node("Mul", [g.node("Unsqueeze", [alpha, g.constant([2])])[0], y])[0]
+    return g.node("ReduceSum", [weighted, g.constant([0])], keepdims=0)[0]
+

@@ -40,13 +40,38 @@ def test_a_language_model_step_runs_in_onnxruntime(tmp_path, capsys, cell):
             feeds = dict(zip(about["step"]["inputs"][1:], got[1:]))
 
 
+@pytest.mark.parametrize("pooling, bidirectional", [("attention", True), ("mean", False), ("max", True),
+                                                    ("last", True)])
+def test_a_text_classifier_runs_in_onnxruntime(tmp_path, capsys, pooling, bidirectional):
+    (tmp_path / "t.tsv").write_text("".join(f"{'good' if k % 2 else 'bad'} film number {k}\t{'pos' if k % 2 else 'neg'}\n"
+                                            for k in range(24)))
+    run = str(tmp_path / "run")
+    assert main(["train", "classify", "--train", str(tmp_path / "t.tsv"), "--out", run, "--epochs", "1", "--hidden",
+                 "8", "--embedding", "8", "--pooling", pooling, "--layers", "2",
+                 *([] if bidirectional else ["--unidirectional"])]) == 0
+    assert main(["export", run, "--output", str(tmp_path / "onnx")]) == 0
+    about = json.loads((tmp_path / "onnx" / "rnnkit.json").read_text())
+    model = rnnkit.load(run)
+    assert about["labels"] == model.labels and about["vocabulary"] == model.vocab.tokens
+    session = ort.InferenceSession(str(tmp_path / "onnx" / "classifier.onnx"), providers=["CPUExecutionProvider"])
+    for T, lengths in ((1, [1]), (7, [7, 3, 1, 5]), (4, [2, 4])):
+        tokens = torch.randint(4, len(model.vocab), (T, len(lengths)))
+        lengths = torch.tensor(lengths)
+        tokens[torch.arange(T)[:, None] >= lengths[None, :]] = 0
+        with torch.no_grad():
+            logits, _ = model(tokens, lengths)
+        got_logits, got_p = session.run(None, {"tokens": tokens.numpy(), "lengths": lengths.numpy()})
+        torch.testing.assert_close(torch.from_numpy(got_logits), logits, atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(torch.from_numpy(got_p), logits.softmax(-1), atol=1e-5, rtol=1e-5)
+
+
 def test_what_cannot_be_exported_is_one_line(tmp_path, capsys):
-    (tmp_path / "t.tsv").write_text("".join(f"{'good' if k % 2 else 'bad'} film {k}\t{'pos' if k % 2 else 'neg'}\n"
-                                            for k in range(20)))
-    assert main(["train", "classify", "--train", str(tmp_path / "t.tsv"), "--out", str(tmp_path / "c"), "--epochs",
-                 "1", "--hidden", "8", "--embedding", "8"]) == 0
+    (tmp_path / "t.ts").write_text("@problemName T\n@timeStamps false\n@univariate true\n@classLabel true a b\n@data\n"
+                                   + "".join(f"{k},{k + 1},{k % 3}:{'ab'[k % 2]}\n" for k in range(12)))
+    assert main(["train", "classify", "--train", str(tmp_path / "t.ts"), "--out", str(tmp_path / "c"), "--epochs",
+                 "1", "--hidden", "8"]) == 0
     fails(["export", str(tmp_path / "c"), "--output", str(tmp_path / "x")], capsys,
-          "exporting a classifier to ONNX is not supported yet (so far: language models)")
+          "exporting a classifier of recordings to ONNX is not supported yet")
     (tmp_path / "file").write_text("")
     (tmp_path / "t.txt").write_text(TEXT)
     assert main(["train", "lm", "--text", str(tmp_path / "t.txt"), "--out", str(tmp_path / "lm"), "--epochs", "1",
