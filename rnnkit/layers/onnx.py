@@ -90,7 +90,8 @@ def element_type(dtype: torch.dtype) -> int:
     """ONNX's number for a torch dtype."""
     onnx = onnx_package()
     return {torch.float32: onnx.TensorProto.FLOAT, torch.float64: onnx.TensorProto.DOUBLE,
-            torch.int64: onnx.TensorProto.INT64, torch.int32: onnx.TensorProto.INT32}[dtype]
+            torch.int64: onnx.TensorProto.INT64, torch.int32: onnx.TensorProto.INT32,
+            torch.bool: onnx.TensorProto.BOOL}[dtype]
 
 
 def _value_info(name: str, dtype: torch.dtype, shape: list):

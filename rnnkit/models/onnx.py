@@ -56,10 +56,7 @@ def _pooling(g: Graph, model, y: str, h_n: str, tokens: str, lengths: str, dtype
         top = g.node("Slice", [h_n, g.constant([rows - directions]), g.constant([rows]), g.constant([0])])[0]
         top = g.node("Transpose", [top], perm=[1, 0, 2])[0]
         return g.node("Reshape", [top, g.constant([0, -1])])[0]
-    steps = g.node("Gather", [g.node("Shape", [tokens])[0], g.constant(0)], axis=0)[0]
-    positions = g.node("Range", [g.constant(0), steps, g.constant(1)])[0]
-    mask = g.node("Less", [g.node("Unsqueeze", [positions, g.constant([1])])[0],
-                           g.node("Unsqueeze", [lengths, g.constant([0])])[0]])[0]           # [T, B]
+    mask = _step_mask(g, tokens, lengths)
     if how == "mean":                          # the states past a length are zero already
         total = g.node("ReduceSum", [y, g.constant([0])], keepdims=0)[0]
         count = g.node("Cast", [g.node("Unsqueeze", [lengths, g.constant([1])])[0]], to=element_type(dtype))[0]
@@ -79,3 +76,93 @@ def _pooling(g: Graph, model, y: str, h_n: str, tokens: str, lengths: str, dtype
     weighted = g.node("Mul", [g.node("Unsqueeze", [alpha, g.constant([2])])[0], y])[0]
     return g.node("ReduceSum", [weighted, g.constant([0])], keepdims=0)[0]
 
+
+
+def translation_encoder(model) -> Graph:
+    """``Seq2Seq.encode``: ``src [S, B]`` int64 (padded) and ``lengths [B]`` int64 -> the memory
+    ``[S, B, H]``, its attention ``keys`` (the score's projection, made once per sentence), the
+    ``mask [S, B]`` (true on real positions) and the decoder's first state ``h`` (and ``c``)
+    ``[layers, B, H]`` through the bridge."""
+    rnn, dtype = model.encoder, model.output.weight.dtype
+    H, L = model.hidden_size, rnn.num_layers
+    g = Graph("translation_encoder")
+    src, lengths = g.input("src", torch.int64, ["source_steps", "batch"]), g.input("lengths", torch.int64, ["batch"])
+    x = g.node("Gather", [g.constant(model.src_embedding.weight, "src_embedding"), src], axis=0)[0]
+    memory, finals = recurrent(g, rnn, x, g.node("Cast", [lengths], to=element_type(torch.int32))[0])
+    g.output(memory, "memory", dtype, ["source_steps", "batch", H])
+    keys = memory
+    if model.attention is not None and model.attention.score != "dot":
+        projection = model.attention.key_proj
+        keys = g.node("MatMul", [memory, g.constant(projection.weight.t(), "key_weight")])[0]
+        if projection.bias is not None:
+            keys = g.node("Add", [keys, g.constant(projection.bias, "key_bias")])[0]
+    if model.attention is not None:
+        g.output(keys, "keys", dtype, ["source_steps", "batch", model.attention.key_proj.out_features
+                                       if model.attention.score != "dot" else H])
+    g.output(_step_mask(g, src, lengths), "mask", torch.bool, ["source_steps", "batch"])
+    for final, bridge, name in zip(finals, model.bridge, STATE_NAMES):
+        # [L * directions, B, H / directions] -> [L, B, H]: each layer's directions side by side
+        joined = g.node("Reshape", [final, g.constant([L, model.directions, -1, H // model.directions])])[0]
+        joined = g.node("Reshape", [g.node("Transpose", [joined], perm=[0, 2, 1, 3])[0], g.constant([L, 0, H])])[0]
+        start = g.node("Add", [g.node("MatMul", [joined, g.constant(bridge.weight.t(), "bridge_weight")])[0],
+                               g.constant(bridge.bias, "bridge_bias")])[0]
+        g.output(g.node("Tanh", [start])[0], name, dtype, [L, "batch", H])
+    return g
+
+
+def translation_decoder_step(model) -> Graph:
+    """``Seq2Seq.step``: ``token [B]`` int64, the state ``h`` (and ``c``) ``[layers, B, H]`` and, with
+    attention, ``feed [B, H]`` (the previous attentional state; zeros at the start) and the
+    encoder's ``memory``, ``keys`` and ``mask`` -> ``logits [B, V]``, ``h_next`` (``c_next``) and,
+    with attention, ``feed_next`` and ``attention [B, S]``."""
+    rnn, dtype, H = model.decoder, model.output.weight.dtype, model.hidden_size
+    g = Graph("translation_decoder_step")
+    token = g.input("token", torch.int64, ["batch"])
+    states = tuple(g.input(name, dtype, [rnn.num_layers, "batch", H]) for name in STATE_NAMES[: rnn.cell.num_states])
+    x = g.node("Gather", [g.constant(model.tgt_embedding.weight, "tgt_embedding"), token], axis=0)[0]   # [B, E]
+    attention = model.attention
+    if attention is not None:
+        feed = g.input("feed", dtype, ["batch", H])
+        memory = g.input("memory", dtype, ["source_steps", "batch", attention.key_size])
+        keys = g.input("keys", dtype, ["source_steps", "batch", attention.key_proj.out_features
+                                       if attention.score != "dot" else H])
+        mask = g.input("mask", torch.bool, ["source_steps", "batch"])
+        x = g.node("Concat", [x, feed], axis=1)[0]
+    y, finals = recurrent(g, rnn, g.node("Unsqueeze", [x, g.constant([0])])[0], None, states)
+    s = g.node("Squeeze", [y, g.constant([0])])[0]                                                  # [B, H]
+    attentional = s
+    if attention is not None:
+        if attention.score == "additive":           # v . tanh(W s + k_i)
+            q = g.node("MatMul", [s, g.constant(attention.query_proj.weight.t(), "query_weight")])[0]
+            hidden = g.node("Tanh", [g.node("Add", [keys, g.node("Unsqueeze", [q, g.constant([0])])[0]])[0]])[0]
+            scores = g.node("Squeeze", [g.node("MatMul", [hidden, g.constant(attention.v.weight.t(), "v")])[0],
+                                        g.constant([2])])[0]
+        else:                                       # s . k_i
+            scores = g.node("ReduceSum", [g.node("Mul", [keys, g.node("Unsqueeze", [s, g.constant([0])])[0]])[0],
+                                          g.constant([2])], keepdims=0)[0]                      # [S, B]
+        minus_infinity = g.constant(torch.tensor(float("-inf"), dtype=dtype))
+        alpha = g.node("Softmax", [g.node("Where", [mask, scores, minus_infinity])[0]], axis=0)[0]
+        context = g.node("ReduceSum", [g.node("Mul", [g.node("Unsqueeze", [alpha, g.constant([2])])[0], memory])[0],
+                                       g.constant([0])], keepdims=0)[0]                         # [B, D]
+        combined = g.node("Concat", [context, s], axis=1)[0]
+        attentional = g.node("Tanh", [g.node("MatMul", [combined, g.constant(model.combine.weight.t(), "combine")])[0]])[0]
+    readout = attentional
+    if isinstance(model.readout, torch.nn.Linear):
+        readout = g.node("MatMul", [readout, g.constant(model.readout.weight.t(), "readout")])[0]
+    logits = g.node("Gemm", [readout, g.constant(model.output.weight, "output_weight"),
+                             g.constant(model.output.bias, "output_bias")], transB=1)[0]
+    g.output(logits, "logits", dtype, ["batch", model.output.out_features])
+    for final, name in zip(finals, STATE_NAMES):
+        g.output(final, f"{name}_next", dtype, [rnn.num_layers, "batch", H])
+    if attention is not None:
+        g.output(attentional, "feed_next", dtype, ["batch", H])
+        g.output(g.node("Transpose", [alpha], perm=[1, 0])[0], "attention", dtype, ["batch", "source_steps"])
+    return g
+
+
+def _step_mask(g: Graph, tokens: str, lengths: str) -> str:
+    """``[T, B]`` bool, true where the step is inside its sequence (``rnnkit.layers.pooling.step_mask``)."""
+    steps = g.node("Gather", [g.node("Shape", [tokens])[0], g.constant(0)], axis=0)[0]
+    positions = g.node("Range", [g.constant(0), steps, g.constant(1)])[0]
+    return g.node("Less", [g.node("Unsqueeze", [positions, g.constant([1])])[0],
+                           g.node("Unsqueeze", [lengths, g.constant([0])])[0]])[0]

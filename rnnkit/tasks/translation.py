@@ -20,7 +20,7 @@ from rnnkit.errors import RnnkitError
 from rnnkit.files import write_atomic
 from rnnkit.layers.attention import SCORES
 from rnnkit.models import Seq2Seq
-from rnnkit.tasks.base import Output, Prepared, Task, Verb, load, load_weights
+from rnnkit.tasks.base import Output, Prepared, Task, Verb, load, load_weights, write_export
 from rnnkit.tasks.config import RecurrentConfig, TrainingConfig, own_epochs
 from rnnkit.tasks.options import DEVICE, Option, like, option, output_file, positive_int, probability, run_dir_argument
 from rnnkit.training import (TeacherForcing, format_translation_metrics, perplexity, plot_attention,
@@ -177,6 +177,30 @@ class TranslationTask(Task):
             sides[f"{side}_vocab"] = Vocab.load(run.path / f"vocab.{side}.json")
             sides[f"{side}_tokenizer"] = saved_tokenizer(data["tokenizer"], run, side)
         return load_weights(cls, run, config, device, max_length=data["max_length"], **sides)
+
+    @classmethod
+    def export(cls, model, folder):
+        """``encoder.onnx`` (a padded batch of source ids and lengths -> the memory, its attention keys
+        and mask, the decoder's first state) and ``decoder_step.onnx`` (one target token per
+        sentence -> its logits and the next state): greedy or beam search run outside Python as
+        ``rnnkit translate`` does, from ``<bos>`` to ``<eos>``."""
+        from rnnkit.models.onnx import STATE_NAMES, translation_decoder_step, translation_encoder
+
+        data = model.run_config["data"]
+        states = list(STATE_NAMES[: model.decoder.cell.num_states])
+        carried = ["feed", "memory", "keys", "mask"] if model.attention is not None else []
+        return write_export(folder, {"encoder.onnx": translation_encoder(model),
+                                     "decoder_step.onnx": translation_decoder_step(model)}, {
+            "task": cls.name, "tokenizer": data["tokenizer"], "max_length": model.max_length,
+            "source_vocabulary": model.src_vocab.tokens, "target_vocabulary": model.tgt_vocab.tokens,
+            "specials": {"pad": Vocab.pad_id, "unknown": Vocab.unk_id, "bos": Vocab.bos_id,
+                         "eos": Vocab.eos_id},
+            "encoder": {"inputs": ["src", "lengths"], "outputs": [*(["memory", "keys"] if carried else ["memory"]),
+                                                                  "mask", *states]},
+            "decoder_step": {"inputs": ["token", *states, *carried],
+                             "outputs": ["logits", *(f"{s}_next" for s in states),
+                                         *(["feed_next", "attention"] if carried else [])],
+                             "feed_start": "zeros [batch, hidden]" if carried else None}})
 
     @classmethod
     def evaluate(cls, model, args):

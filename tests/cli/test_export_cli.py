@@ -1,6 +1,9 @@
-"""`rnnkit export RUN_DIR --output DIR`: a language model's step as ONNX, run by onnxruntime with
-rnnkit's logits and states to 1e-5 over several steps at two batch sizes, and the one-line errors."""
+"""`rnnkit export RUN_DIR --output DIR`, run by onnxruntime: a language model's step (rnnkit's logits
+and states to 1e-5 over several steps at two batch sizes), a text classifier (every pooling, with
+padding), a translation model (greedy translation through its two files gives `rnnkit translate
+--beam 1`'s sentences), and the one-line errors."""
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -79,3 +82,55 @@ def test_what_cannot_be_exported_is_one_line(tmp_path, capsys):
     fails(["export", str(tmp_path / "lm"), "--output", str(tmp_path / "file")], capsys,
           "exists and is not a folder")
     fails(["export", str(tmp_path / "missing"), "--output", str(tmp_path / "y")], capsys, "missing")
+
+
+DATA = Path(__file__).parents[1] / "fixtures" / "data"
+
+
+def greedy_onnx(folder, model, sentence: str) -> str:
+    """Greedy decoding through encoder.onnx and decoder_step.onnx alone (numpy in, numpy out); each
+    step's logits are also held to rnnkit's ``step()`` on the same tokens."""
+    import numpy as np
+
+    from rnnkit.decoding.translate import source_tokens
+
+    about = json.loads((folder / "rnnkit.json").read_text())
+    encoder = ort.InferenceSession(str(folder / "encoder.onnx"), providers=["CPUExecutionProvider"])
+    step = ort.InferenceSession(str(folder / "decoder_step.onnx"), providers=["CPUExecutionProvider"])
+    ids = model.src_vocab.encode(source_tokens(model, [sentence])[0])
+    encoded = dict(zip(about["encoder"]["outputs"], encoder.run(None, {"src": np.array(ids)[:, None],
+                                                                       "lengths": np.array([len(ids)])})))
+    carried = {k: v for k, v in encoded.items() if k in about["decoder_step"]["inputs"]}
+    if "feed" in about["decoder_step"]["inputs"]:
+        carried["feed"] = np.zeros((1, model.hidden_size), np.float32)
+    token, out = about["specials"]["bos"], []
+    with torch.no_grad():
+        state = model.encode(torch.tensor(ids)[:, None], torch.tensor([len(ids)]))
+    for _ in range(min(model.max_length, 2 * len(ids) + 10)):
+        results = dict(zip(about["decoder_step"]["outputs"], step.run(None, {"token": np.array([token]), **carried})))
+        with torch.no_grad():
+            logits, state = model.step(torch.tensor([token]), state)
+        torch.testing.assert_close(torch.from_numpy(results["logits"]), logits, atol=1e-4, rtol=1e-4)
+        token = int(results["logits"].argmax(-1)[0])
+        if token == about["specials"]["eos"]:
+            break
+        out.append(about["target_vocabulary"][token])
+        carried.update({name: results[f"{name}_next"] for name in ("h", "c", "feed") if f"{name}_next" in results})
+    return model.tgt_tokenizer.detokenize(out)
+
+
+@pytest.mark.parametrize("options", [["--attention", "general"], ["--attention", "additive", "--cell", "gru"],
+                                     ["--attention", "dot", "--tie-embeddings"], ["--attention", "none"]],
+                         ids=["general", "additive-gru", "dot-tied", "none"])
+def test_greedy_translation_through_the_two_onnx_files_is_rnnkits(tmp_path, options):
+    from rnnkit.decoding import translate
+
+    run = str(tmp_path / "run")
+    assert main(["train", "translate", "--src", str(DATA / "train.de"), "--tgt", str(DATA / "train.en"), "--tokenizer",
+                 "word", "--hidden", "16", "--embedding", "16", "--epochs", "8", "--lr", "0.01", "--out", run,
+                 *options]) == 0
+    assert main(["export", run, "--output", str(tmp_path / "onnx")]) == 0
+    model = rnnkit.load(run)
+    sentences = (DATA / "test.de").read_text().splitlines()[:6]
+    ours = [t.text for t in translate(model, sentences, beam_size=1, batch_size=1)]
+    assert [greedy_onnx(tmp_path / "onnx", model, s) for s in sentences] == ours
