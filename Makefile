@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: install demo test bench bench-core bench-lm bench-classify bench-tag bench-translate bench-decoders \
         bench-forecast bench-recordings bench-caption bench-clips bench-longrange bench-melody bench-distributed \
-        bench-reliability bench-regression clean
+        bench-export bench-reliability bench-regression clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,7 +27,7 @@ test: $(STAMP)
 	$(PY) -m pytest tests
 
 bench: bench-core bench-lm bench-classify bench-tag bench-translate bench-decoders bench-forecast bench-recordings \
-       bench-caption bench-clips bench-longrange bench-melody bench-distributed bench-reliability
+       bench-caption bench-clips bench-longrange bench-melody bench-distributed bench-export bench-reliability
 
 bench-core: $(STAMP)
 	$(PY) benchmarks/layers.py
@@ -86,6 +86,10 @@ bench-melody: $(STAMP)
 # about 12 minutes: 1 and 2 processes (--nproc) for the language model and the translation model, 90 s each
 bench-distributed: $(STAMP)
 	$(PY) benchmarks/distributed.py
+
+# a few minutes: onnxruntime against rnnkit (a generation step, a classifier batch), file sizes, export times
+bench-export: $(STAMP)
+	$(PY) benchmarks/export.py
 
 # a few minutes: a small run killed (kill -9, then Ctrl-C) at 12 random moments each and resumed,
 # against the uninterrupted run, bit for bit
