@@ -15,7 +15,7 @@ from rnnkit.errors import DataError, RnnkitError
 from rnnkit.files import write_atomic
 from rnnkit.models import SequenceTagger
 from rnnkit.models.modes import evaluating
-from rnnkit.tasks.base import (Output, Prepared, Task, Verb, best_with_confusion, load, load_weights,
+from rnnkit.tasks.base import (Output, Prepared, Task, Verb, best_with_confusion, load, load_weights, write_export,
                                evaluation_confusion_plot, writable_plots)
 from rnnkit.tasks.config import RecurrentConfig, TrainingConfig, own_epochs
 from rnnkit.tasks.options import (DEVICE, Option, like, option, output_or_stdout, positive_int, probability,
@@ -110,6 +110,22 @@ class TaggingTask(Task):
     def load(cls, run, config, device):
         return load_weights(cls, run, config, device, vocab=Vocab.load(run.path / "vocab.json"),
                             char_vocab=Vocab.load(run.path / "chars.json"), labels=config["data"]["labels"])
+
+    @classmethod
+    def export(cls, model, folder):
+        """``tagger.onnx`` on the inputs of ``SequenceTagger.encode`` (word ids, the characters of
+        the batch's distinct forms, which form each position holds) -> the tag logits."""
+        from rnnkit.models.onnx import tagger
+
+        heads = ["upos", *(["xpos"] if model.xpos is not None else [])]
+        return write_export(folder, {"tagger.onnx": tagger(model)}, {
+            "task": cls.name, "vocabulary": model.vocab.tokens, "characters": model.char_vocab.tokens,
+            "lowercase_words": model.lowercase_words, "labels": model.labels,
+            "specials": {"pad": Vocab.pad_id, "unknown": Vocab.unk_id},
+            "tagger": {"inputs": ["words", "lengths", "chars", "char_lengths", "form_index"], "outputs": heads,
+                       "how": "words [steps, batch]: word ids (lowercased first where lowercase_words), padded; "
+                              "chars [letters, forms]: the character ids of each distinct word form of the batch, "
+                              "time-major, padded; form_index [steps, batch]: the form each position holds"}})
 
     @classmethod
     def evaluate(cls, model, args):

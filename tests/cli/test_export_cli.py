@@ -134,3 +134,21 @@ def test_greedy_translation_through_the_two_onnx_files_is_rnnkits(tmp_path, opti
     sentences = (DATA / "test.de").read_text().splitlines()[:6]
     ours = [t.text for t in translate(model, sentences, beam_size=1, batch_size=1)]
     assert [greedy_onnx(tmp_path / "onnx", model, s) for s in sentences] == ours
+
+
+def test_a_tagger_runs_in_onnxruntime(tmp_path):
+    run = str(tmp_path / "run")
+    assert main(["train", "tag", "--train", str(DATA / "train.conllu"), "--xpos", "--hidden", "8", "--embedding", "8",
+                 "--char-embedding", "4", "--char-hidden", "4", "--epochs", "1", "--out", run]) == 0
+    assert main(["export", run, "--output", str(tmp_path / "onnx")]) == 0
+    model = rnnkit.load(run)
+    session = ort.InferenceSession(str(tmp_path / "onnx" / "tagger.onnx"), providers=["CPUExecutionProvider"])
+    for sentences in ([["The", "dog", "runs", "."]], [["A", "cat"], ["Unseenword", "sleeps", "here", "now", "."]]):
+        batch = model.encode(sentences, model.vocab, model.char_vocab)
+        with torch.no_grad():
+            upos, xpos = model(batch)
+        got = session.run(None, {"words": batch.words.numpy(), "lengths": batch.lengths.numpy(),
+                                 "chars": batch.chars.numpy(), "char_lengths": batch.char_lengths.numpy(),
+                                 "form_index": batch.form_index.numpy()})
+        for ours, theirs in zip((upos, xpos), got):
+            torch.testing.assert_close(torch.from_numpy(theirs), ours, atol=1e-5, rtol=1e-5)
