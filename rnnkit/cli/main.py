@@ -71,7 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
                                     "vocabularies. A language model gives step.onnx: one token per stream and the "
                                     "state in, the logits of the next token and the next state out; a text classifier "
                                     "gives classifier.onnx: padded token ids [steps, batch] and their lengths in, "
-                                    "logits and probabilities out; a tagger gives tagger.onnx; a translation model gives "
+                                    "logits and probabilities out; a tagger gives tagger.onnx; a forecaster gives "
+                                    "forecaster.onnx: windows of the past in, the quantiles of the next values out; "
+                                    "a translation model gives "
                                     "encoder.onnx and "
                                     "decoder_step.onnx. Needs "
                                     "pip install 'rnnkit[export]'.")

@@ -4,6 +4,8 @@
 """
 from __future__ import annotations
 
+import math
+
 import torch
 
 from rnnkit.layers.onnx import Graph, element_type, recurrent
@@ -191,4 +193,89 @@ def tagger(model) -> Graph:
             logits = g.node("Add", [g.node("MatMul", [h, g.constant(head.weight.t(), f"{name}_weight")])[0],
                                     g.constant(head.bias, f"{name}_bias")])[0]
             g.output(logits, name, dtype, ["steps", "batch", head.out_features])
+    return g
+
+
+def forecaster(model) -> Graph:
+    """``Forecaster.forecast``: ``history [B, W]`` float64 (left-aligned; NaN where a value is
+    missing and past each window's length), ``lengths [B]`` and ``start [B]`` (the calendar step
+    of each window's first value) int64 -> ``quantiles [B, H, Q]`` float64 in the series' own
+    units, sorted, with the intervals' calibration (the model's quantile levels in ``rnnkit.json``)."""
+    dtype, f64, m = model.head.weight.dtype, torch.float64, model.season
+    g = Graph("forecaster")
+    history = g.input("history", f64, ["batch", "window"])
+    lengths, start = g.input("lengths", torch.int64, ["batch"]), g.input("start", torch.int64, ["batch"])
+    c = lambda value: g.constant(torch.tensor(value, dtype=f64))                      # noqa: E731
+    one = lambda op, *inputs, **attributes: g.node(op, list(inputs), **attributes)[0]   # noqa: E731
+    axis1 = g.constant([1])
+    # scale: each window in its own units (Forecaster.scale)
+    x = one("Log", history) if model.log else history
+    observed = one("Not", one("IsNaN", x))
+    width = one("Gather", one("Shape", x), g.constant(1), axis=0)
+    position = one("Range", g.constant(0), width, g.constant(1))
+    last = one("Max", one("ReduceMax", one("Where", observed, position, g.constant(-1)), axes=[1], keepdims=0),
+               g.constant(0))
+    level = one("Squeeze", one("GatherElements", x, one("Unsqueeze", last, axis1), axis=1), axis1)
+    later, later_seen = (one("Slice", t, g.constant([1]), g.constant([2 ** 62]), axis1) for t in (x, observed))
+    earlier, earlier_seen = (one("Slice", t, g.constant([0]), g.constant([-1]), axis1) for t in (x, observed))
+    both = one("And", later_seen, earlier_seen)
+    change = one("Div", one("ReduceSum", one("Where", both, one("Abs", one("Sub", later, earlier)), c(0.0)), axis1,
+                            keepdims=0),
+                 one("Max", one("ReduceSum", one("Cast", both, to=element_type(f64)), axis1, keepdims=0), c(1.0)))
+    spread = one("Where", one("Greater", change, c(1e-8)), change, one("Mul", one("Max", one("Abs", level), c(1e-3)),
+                                                                         c(0.01)))
+    level_, spread_ = one("Unsqueeze", level, axis1), one("Unsqueeze", spread, axis1)
+    z = one("Where", observed, one("Div", one("Sub", x, level_), spread_), c(0.0))
+
+    def phase(steps):                                  # the season's phase as (sin, cos); none without a season
+        if m <= 1:
+            return []
+        angle = one("Mul", one("Cast", one("Mod", steps, g.constant(m)), to=element_type(f64)), c(2 * math.pi / m))
+        return [one("Sin", angle), one("Cos", angle)]
+
+    def stacked(features):                             # [B, N] each -> [N, B, F] in the model's dtype
+        joined = one("Concat", *(one("Unsqueeze", t, g.constant([2])) for t in features), axis=2)
+        return one("Transpose", one("Cast", joined, to=element_type(dtype)), perm=[1, 0, 2])
+
+    steps = one("Add", one("Unsqueeze", start, axis1), one("Unsqueeze", position, g.constant([0])))
+    features = [z, *phase(steps), *([one("Cast", observed, to=element_type(f64))] if model.mask_missing else [])]
+    _, state = recurrent(g, model.rnn, stacked(features), one("Cast", lengths, to=element_type(torch.int32)))
+    ahead_k = one("Unsqueeze", g.constant(torch.arange(model.horizon)), g.constant([0]))             # [1, H]
+    if m <= 1:                                         # the seasonal naive forecast (Forecaster.base)
+        base = one("Mul", one("Cast", one("Add", one("Unsqueeze", lengths, axis1), ahead_k), to=element_type(f64)),
+                   c(0.0))
+    else:
+        index = one("Add", one("Sub", one("Unsqueeze", lengths, axis1), g.constant(m)),
+                    one("Mod", ahead_k, g.constant(m)))
+        safe = one("Max", one("Min", index, one("Sub", width, g.constant(1))), g.constant(0))
+        known = one("And", one("GreaterOrEqual", index, g.constant(0)), one("GatherElements", observed, safe, axis=1))
+        base = one("Where", known, one("GatherElements", z, safe, axis=1), c(0.0))
+    quantile_count = len(model.taus)
+    if model.decoder is None:
+        top = one("Gather", state[0], g.constant(model.rnn.num_layers - 1), axis=0)
+        q = one("Gemm", top, g.constant(model.head.weight, "head_weight"), g.constant(model.head.bias, "head_bias"),
+                transB=1)
+        q = one("Reshape", q, g.constant([0, model.horizon, quantile_count]))
+    else:
+        future = [base, *phase(one("Add", one("Unsqueeze", one("Add", start, lengths), axis1), ahead_k))]
+        out, _ = recurrent(g, model.decoder, stacked(future), None, tuple(state))
+        q = one("Add", one("MatMul", out, g.constant(model.head.weight.t(), "head_weight")),
+                g.constant(model.head.bias, "head_bias"))
+        q = one("Transpose", q, perm=[1, 0, 2])
+    q = one("Add", one("Cast", q, to=element_type(f64)), one("Unsqueeze", base, g.constant([2])))
+    q = g.node("TopK", [q, g.constant([quantile_count])], outputs=2, axis=-1, largest=0, sorted=1)[0]
+    columns = g.node("Split", [q], outputs=quantile_count, axis=-1)
+    taus = [round(float(t), 6) for t in model.taus]
+    median = columns[taus.index(0.5)]
+    intervals = model._interval_columns()
+    for (lo, hi), factor in zip(intervals, model.widen.tolist()):   # Forecaster.quantiles' calibration
+        spread_q = one("Mul", one("Sub", columns[hi], columns[lo]), c(factor))
+        columns[lo] = one("Min", one("Sub", columns[lo], spread_q), median)
+        columns[hi] = one("Max", one("Add", columns[hi], spread_q), median)
+    for (lo, hi), (outer_lo, outer_hi) in zip(intervals, intervals[1:]):
+        columns[outer_lo] = one("Min", columns[outer_lo], columns[lo])
+        columns[outer_hi] = one("Max", columns[outer_hi], columns[hi])
+    q = one("Concat", *columns, axis=-1)
+    y = one("Add", one("Unsqueeze", level_, g.constant([2])), one("Mul", one("Unsqueeze", spread_, g.constant([2])), q))
+    g.output(one("Exp", y) if model.log else y, "quantiles", f64, ["batch", model.horizon, quantile_count])
     return g

@@ -154,7 +154,7 @@ class Task:
         return None
 
 
-EXPORTABLE = ("language models", "text classifiers", "taggers", "translation models")
+EXPORTABLE = ("language models", "text classifiers", "taggers", "translation models", "forecasters")
 
 
 def write_export(folder: Path, graphs: dict, description: dict) -> list[Path]:

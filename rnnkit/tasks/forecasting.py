@@ -19,7 +19,7 @@ from rnnkit.errors import DataError, RnnkitError
 from rnnkit.files import write_atomic
 from rnnkit.models.forecaster import INTERVALS, Forecaster, Windows, windows
 from rnnkit.models.modes import evaluating
-from rnnkit.tasks.base import Output, Prepared, Task, Verb, load, writable_plots
+from rnnkit.tasks.base import Output, Prepared, Task, Verb, load, writable_plots, write_export
 from rnnkit.tasks.config import RecurrentConfig, TrainingConfig, own_epochs
 from rnnkit.tasks.options import DEVICE, Option, like, option, output_file, positive_int, run_dir_argument
 from rnnkit.training.forecast_metrics import format_forecast_metrics, mean_metrics, series_metrics
@@ -207,6 +207,20 @@ class ForecastTask(Task):
         model = super().load(run, config, device)
         model.window = config["data"]["window"]
         return model
+
+    @classmethod
+    def export(cls, model, folder):
+        """``forecaster.onnx``: windows of the past in, the quantiles of the next H values out
+        (``rnnkit.models.onnx.forecaster``)."""
+        from rnnkit.models.onnx import forecaster
+
+        return write_export(folder, {"forecaster.onnx": forecaster(model)}, {
+            "task": cls.name, "horizon": model.horizon, "season": model.season, "window": model.window,
+            "quantile_levels": [round(float(t), 6) for t in model.taus],
+            "forecaster": {"inputs": ["history", "lengths", "start"], "outputs": ["quantiles"],
+                           "how": "history [batch, window] float64: the last values of each series (at most "
+                                  "window of them), left-aligned, NaN where missing and past its length; start: "
+                                  "the calendar step of each window's first value (for the season's phase)"}})
 
     @classmethod
     def evaluate(cls, model, args):
