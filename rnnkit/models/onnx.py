@@ -36,21 +36,66 @@ def language_model_step(model) -> Graph:
 def text_classifier(model) -> Graph:
     """``SequenceClassifier`` of token ids: ``tokens [T, B]`` int64 (padded) and ``lengths [B]`` int64
     -> ``logits [B, C]`` and ``probabilities [B, C]``, with every pooling (last, mean, max, attention)."""
-    rnn, dtype = model.rnn, model.classifier.weight.dtype
     g = Graph("text_classifier")
     tokens, lengths = g.input("tokens", torch.int64, ["steps", "batch"]), g.input("lengths", torch.int64, ["batch"])
     x = g.node("Gather", [g.constant(model.embedding.weight, "embedding"), tokens], axis=0)[0]       # [T, B, E]
-    y, finals = recurrent(g, rnn, x, g.node("Cast", [lengths], to=element_type(torch.int32))[0])
-    pooled = _pooling(g, model, y, finals[0], tokens, lengths, dtype)
+    _classify(g, model, x, lengths)
+    return g
+
+
+def recordings_classifier(model) -> Graph:
+    """``SequenceClassifier`` of recordings: ``recordings [T, B, F]`` (NaN where a value is missing)
+    and ``lengths [B]`` int64 -> ``logits`` and ``probabilities``: the channels' deltas, their
+    standardisation and the frames of ``SequenceClassifier.steps`` in the graph."""
+    dtype = model.channel_mean.dtype
+    g = Graph("recordings_classifier")
+    x = g.input("recordings", dtype, ["steps", "batch", model.features])
+    lengths = g.input("lengths", torch.int64, ["batch"])
+    one = lambda op, *inputs, **attributes: g.node(op, list(inputs), **attributes)[0]   # noqa: E731
+    if model.deltas:                                   # x_t - x_(t-1), unknown (NaN) at the first step
+        nan_row = one("Mul", one("Slice", x, g.constant([0]), g.constant([1]), g.constant([0])),
+                      g.constant(torch.tensor(float("nan"), dtype=dtype)))
+        later = one("Slice", x, g.constant([1]), g.constant([2 ** 62]), g.constant([0]))
+        earlier = one("Slice", x, g.constant([0]), g.constant([-1]), g.constant([0]))
+        x = one("Concat", x, one("Concat", nan_row, one("Sub", later, earlier), axis=0), axis=2)
+    x = one("Div", one("Sub", x, g.constant(model.channel_mean, "channel_mean")), g.constant(model.channel_std,
+                                                                                           "channel_std"))
+    zero = g.constant(torch.tensor(0.0, dtype=dtype))
+    x = one("Where", one("IsNaN", x), zero, x)                            # a missing value is the mean
+    x = one("Where", one("Unsqueeze", _step_mask(g, x, lengths), g.constant([2])), x, zero)
+    if model.frame > 1:                                # `frame` steps to one vector
+        f = model.frame
+        steps = one("Gather", one("Shape", x), g.constant(0), axis=0)
+        extra = one("Mod", one("Sub", g.constant(f), one("Mod", steps, g.constant(f))), g.constant(f))
+        pads = one("Concat", g.constant([0, 0, 0]), one("Unsqueeze", extra, g.constant([0])), g.constant([0, 0]),
+                   axis=0)
+        x = one("Pad", x, pads)
+        channels = model.features * (2 if model.deltas else 1)
+        batch = one("Slice", one("Shape", x), g.constant([1]), g.constant([2]))
+        x = one("Reshape", x, one("Concat", g.constant([-1, f]), batch, g.constant([channels]), axis=0))
+        x = one("Reshape", one("Transpose", x, perm=[0, 2, 1, 3]), g.constant([0, 0, -1]))   # [T / f, B, f * C]
+        lengths = one("Div", one("Add", lengths, g.constant(f - 1)), g.constant(f))
+    x = one("Cast", x, to=element_type(model.classifier.weight.dtype))
+    x = one("Add", one("MatMul", x, g.constant(model.vectors.project.weight.t(), "project_weight")),
+            g.constant(model.vectors.project.bias, "project_bias"))
+    _classify(g, model, x, lengths)
+    return g
+
+
+def _classify(g: Graph, model, x: str, lengths: str) -> None:
+    """The recurrent layers, the pooling and the classifier over the step vectors ``x [T, B, E]``;
+    the outputs ``logits`` and ``probabilities``."""
+    dtype = model.classifier.weight.dtype
+    y, finals = recurrent(g, model.rnn, x, g.node("Cast", [lengths], to=element_type(torch.int32))[0])
+    pooled = _pooling(g, model, y, finals[0], x, lengths, dtype)
     logits = g.node("Gemm", [pooled, g.constant(model.classifier.weight, "classifier_weight"),
                              g.constant(model.classifier.bias, "classifier_bias")], transB=1)[0]
     classes = model.classifier.out_features
     g.output(logits, "logits", dtype, ["batch", classes])
     g.output(g.node("Softmax", [logits], axis=1)[0], "probabilities", dtype, ["batch", classes])
-    return g
 
 
-def _pooling(g: Graph, model, y: str, h_n: str, tokens: str, lengths: str, dtype) -> str:
+def _pooling(g: Graph, model, y: str, h_n: str, steps_first: str, lengths: str, dtype) -> str:
     """``rnnkit.layers.pooling``'s pooled ``[B, D]`` of the states ``y [T, B, D]``."""
     how, directions = model.pooling.how, model.directions
     if how == "last":                          # the top layer's final state of each direction, side by side
@@ -58,7 +103,7 @@ def _pooling(g: Graph, model, y: str, h_n: str, tokens: str, lengths: str, dtype
         top = g.node("Slice", [h_n, g.constant([rows - directions]), g.constant([rows]), g.constant([0])])[0]
         top = g.node("Transpose", [top], perm=[1, 0, 2])[0]
         return g.node("Reshape", [top, g.constant([0, -1])])[0]
-    mask = _step_mask(g, tokens, lengths)
+    mask = _step_mask(g, steps_first, lengths)
     if how == "mean":                          # the states past a length are zero already
         total = g.node("ReduceSum", [y, g.constant([0])], keepdims=0)[0]
         count = g.node("Cast", [g.node("Unsqueeze", [lengths, g.constant([1])])[0]], to=element_type(dtype))[0]
@@ -162,9 +207,10 @@ def translation_decoder_step(model) -> Graph:
     return g
 
 
-def _step_mask(g: Graph, tokens: str, lengths: str) -> str:
-    """``[T, B]`` bool, true where the step is inside its sequence (``rnnkit.layers.pooling.step_mask``)."""
-    steps = g.node("Gather", [g.node("Shape", [tokens])[0], g.constant(0)], axis=0)[0]
+def _step_mask(g: Graph, steps_first: str, lengths: str) -> str:
+    """``[T, B]`` bool, true where the step is inside its sequence (``rnnkit.layers.pooling.step_mask``),
+    ``T`` the first dimension of ``steps_first``."""
+    steps = g.node("Gather", [g.node("Shape", [steps_first])[0], g.constant(0)], axis=0)[0]
     positions = g.node("Range", [g.constant(0), steps, g.constant(1)])[0]
     return g.node("Less", [g.node("Unsqueeze", [positions, g.constant([1])])[0],
                            g.node("Unsqueeze", [lengths, g.constant([0])])[0]])[0]

@@ -154,7 +154,8 @@ class Task:
         return None
 
 
-EXPORTABLE = ("language models", "text classifiers", "taggers", "translation models", "forecasters")
+EXPORTABLE = ("language models", "classifiers of text and recordings", "taggers", "translation models",
+              "forecasters")
 
 
 def write_export(folder: Path, graphs: dict, description: dict) -> list[Path]:

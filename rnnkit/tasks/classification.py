@@ -15,8 +15,8 @@ from rnnkit.layers import POOLINGS
 from rnnkit.models import SequenceClassifier
 from rnnkit.models.modes import evaluating
 from rnnkit.tasks import clips, recordings
-from rnnkit.tasks.base import (Output, Prepared, Task, Verb, best_with_confusion, evaluation_confusion_plot, load,
-                               load_weights, writable_plots, write_export)
+from rnnkit.tasks.base import (EXPORTABLE, Output, Prepared, Task, Verb, best_with_confusion, evaluation_confusion_plot,
+                               load, load_weights, writable_plots, write_export)
 from rnnkit.tasks.config import RecurrentConfig, TrainingConfig, own_epochs
 from rnnkit.tasks.options import (DEVICE, Option, channel_list, image_size, like, option, positive_int, probability,
                                   run_dir_argument)
@@ -160,12 +160,18 @@ class ClassificationTask(Task):
     def export(cls, model, folder):
         """``classifier.onnx``: padded token ids and their lengths in, logits and probabilities out
         (``rnnkit.models.onnx.text_classifier``)."""
-        from rnnkit.models.onnx import text_classifier
+        from rnnkit.models.onnx import recordings_classifier, text_classifier
 
         level = model.run_config["data"]["level"]
-        if level in ("recordings", "clips"):
-            raise RnnkitError(f"exporting a classifier of {level} to ONNX is not supported yet (so far: language "
-                              "models and text classifiers)")
+        if level == "clips":
+            raise RnnkitError("exporting a classifier of clips to ONNX is not supported yet (so far: "
+                              f"{', '.join(EXPORTABLE)})")
+        if level == "recordings":
+            return write_export(folder, {"classifier.onnx": recordings_classifier(model)}, {
+                "task": cls.name, "level": level, "labels": model.labels, "channels": model.features,
+                "classifier": {"inputs": ["recordings", "lengths"], "outputs": ["logits", "probabilities"],
+                               "recordings_shape": ["steps", "batch", model.features],
+                               "how": "padded, time-major; NaN where a value is missing"}})
         return write_export(folder, {"classifier.onnx": text_classifier(model)}, {
             "task": cls.name, "level": level, "lowercase": model.run_config["data"].get("lowercase", False),
             "vocabulary": model.vocab.tokens, "unknown": "<unk>", "padding": "<pad>", "labels": model.labels,

@@ -68,13 +68,34 @@ def test_a_text_classifier_runs_in_onnxruntime(tmp_path, capsys, pooling, bidire
         torch.testing.assert_close(torch.from_numpy(got_p), logits.softmax(-1), atol=1e-5, rtol=1e-5)
 
 
+@pytest.mark.parametrize("options", [[], ["--deltas", "--frame", "3", "--pooling", "mean"]], ids=["plain", "deltas-frames"])
+def test_a_recordings_classifier_runs_in_onnxruntime(tmp_path, options):
+    from tests.cli.test_recordings_cli import write_ts
+
+    run = str(tmp_path / "run")
+    assert main(["train", "classify", "--train", str(write_ts(tmp_path / "train.ts", 40, 0)), "--hidden", "8",
+                 "--epochs", "1", "--out", run, *options]) == 0
+    assert main(["export", run, "--output", str(tmp_path / "onnx")]) == 0
+    model = rnnkit.load(run)
+    session = ort.InferenceSession(str(tmp_path / "onnx" / "classifier.onnx"), providers=["CPUExecutionProvider"])
+    for T, lengths in ((1, [1]), (10, [10, 4, 7])):
+        x = torch.randn(T, len(lengths), 2)
+        x[2 % T, 0, 1] = float("nan")                                 # a missing value
+        lengths = torch.tensor(lengths)
+        with torch.no_grad():
+            logits, _ = model(x, lengths)
+        got = session.run(None, {"recordings": x.numpy(), "lengths": lengths.numpy()})
+        torch.testing.assert_close(torch.from_numpy(got[0]), logits, atol=1e-5, rtol=1e-5)
+
+
 def test_what_cannot_be_exported_is_one_line(tmp_path, capsys):
-    (tmp_path / "t.ts").write_text("@problemName T\n@timeStamps false\n@univariate true\n@classLabel true a b\n@data\n"
-                                   + "".join(f"{k},{k + 1},{k % 3}:{'ab'[k % 2]}\n" for k in range(12)))
-    assert main(["train", "classify", "--train", str(tmp_path / "t.ts"), "--out", str(tmp_path / "c"), "--epochs",
-                 "1", "--hidden", "8"]) == 0
+    from tests.cli.test_clips_cli import write_clips
+
+    assert main(["train", "classify", "--clips", str(tmp_path), "--labels", str(write_clips(tmp_path, 8, 0)),
+                 "--hidden", "8", "--cnn-channels", "4", "--image-size", "16", "--epochs", "1", "--out",
+                 str(tmp_path / "c")]) == 0
     fails(["export", str(tmp_path / "c"), "--output", str(tmp_path / "x")], capsys,
-          "exporting a classifier of recordings to ONNX is not supported yet")
+          "exporting a classifier of clips to ONNX is not supported yet")
     (tmp_path / "file").write_text("")
     (tmp_path / "t.txt").write_text(TEXT)
     assert main(["train", "lm", "--text", str(tmp_path / "t.txt"), "--out", str(tmp_path / "lm"), "--epochs", "1",
