@@ -74,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
                                     "[steps, batch, channels]) and their lengths in, "
                                     "logits and probabilities out; a tagger gives tagger.onnx; a forecaster gives "
                                     "forecaster.onnx: windows of the past in, the quantiles of the next values out; "
-                                    "a translation model gives "
+                                    "a translation model or a captioner gives "
                                     "encoder.onnx and "
                                     "decoder_step.onnx. Needs "
                                     "pip install 'rnnkit[export]'.")

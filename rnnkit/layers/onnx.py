@@ -91,7 +91,7 @@ def element_type(dtype: torch.dtype) -> int:
     onnx = onnx_package()
     return {torch.float32: onnx.TensorProto.FLOAT, torch.float64: onnx.TensorProto.DOUBLE,
             torch.int64: onnx.TensorProto.INT64, torch.int32: onnx.TensorProto.INT32,
-            torch.bool: onnx.TensorProto.BOOL}[dtype]
+            torch.bool: onnx.TensorProto.BOOL, torch.uint8: onnx.TensorProto.UINT8}[dtype]
 
 
 def _value_info(name: str, dtype: torch.dtype, shape: list):

@@ -8,7 +8,7 @@ import math
 
 import torch
 
-from rnnkit.layers.onnx import Graph, element_type, recurrent
+from rnnkit.layers.onnx import Graph, element_type, onnx_package, recurrent
 
 STATE_NAMES = ("h", "c")
 
@@ -157,13 +157,13 @@ def translation_encoder(model) -> Graph:
     return g
 
 
-def translation_decoder_step(model) -> Graph:
-    """``Seq2Seq.step``: ``token [B]`` int64, the state ``h`` (and ``c``) ``[layers, B, H]`` and, with
+def decoder_step(model) -> Graph:
+    """``Decoder.step`` of a ``Seq2Seq`` or a ``Captioner``: ``token [B]`` int64, the state ``h`` (and ``c``) ``[layers, B, H]`` and, with
     attention, ``feed [B, H]`` (the previous attentional state; zeros at the start) and the
     encoder's ``memory``, ``keys`` and ``mask`` -> ``logits [B, V]``, ``h_next`` (``c_next``) and,
     with attention, ``feed_next`` and ``attention [B, S]``."""
     rnn, dtype, H = model.decoder, model.output.weight.dtype, model.hidden_size
-    g = Graph("translation_decoder_step")
+    g = Graph("decoder_step")
     token = g.input("token", torch.int64, ["batch"])
     states = tuple(g.input(name, dtype, [rnn.num_layers, "batch", H]) for name in STATE_NAMES[: rnn.cell.num_states])
     x = g.node("Gather", [g.constant(model.tgt_embedding.weight, "tgt_embedding"), token], axis=0)[0]   # [B, E]
@@ -205,6 +205,15 @@ def translation_decoder_step(model) -> Graph:
         g.output(attentional, "feed_next", dtype, ["batch", H])
         g.output(g.node("Transpose", [alpha], perm=[1, 0])[0], "attention", dtype, ["batch", "source_steps"])
     return g
+
+
+def decoder_interface(model) -> dict:
+    """What ``decoder_step`` takes and gives, by name, for ``rnnkit.json``."""
+    states = list(STATE_NAMES[: model.decoder.cell.num_states])
+    carried = ["feed", "memory", "keys", "mask"] if model.attention is not None else []
+    return {"inputs": ["token", *states, *carried],
+            "outputs": ["logits", *(f"{s}_next" for s in states), *(["feed_next", "attention"] if carried else [])],
+            "feed_start": "zeros [batch, hidden]" if carried else None, "hidden": model.hidden_size}
 
 
 def _step_mask(g: Graph, steps_first: str, lengths: str) -> str:
@@ -324,4 +333,71 @@ def forecaster(model) -> Graph:
     q = one("Concat", *columns, axis=-1)
     y = one("Add", one("Unsqueeze", level_, g.constant([2])), one("Mul", one("Unsqueeze", spread_, g.constant([2])), q))
     g.output(one("Exp", y) if model.log else y, "quantiles", f64, ["batch", model.horizon, quantile_count])
+    return g
+
+
+def image_encoder(g: Graph, cnn, images: str) -> tuple[str, str]:
+    """``rnnkit.layers.images.ImageEncoder`` on ``images [B, C, H, W]`` (values in [0, 1]): its
+    ``vector [B, V]`` and ``regions [h * w, B, channels + 2]`` (features, then coordinates), each
+    batch norm folded into the convolution before it (inference)."""
+    x, layers = images, list(cnn.blocks) + list(cnn.summary)
+    for k, layer in enumerate(layers):
+        if isinstance(layer, torch.nn.Conv2d):
+            norm = layers[k + 1]
+            scale = norm.weight / torch.sqrt(norm.running_var + norm.eps)
+            weight = layer.weight * scale[:, None, None, None]
+            bias = norm.bias - norm.running_mean * scale
+            x = g.node("Conv", [x, g.constant(weight.detach(), "conv"), g.constant(bias.detach(), "conv_bias")],
+                       pads=[layer.padding[0]] * 4, kernel_shape=list(layer.kernel_size))[0]
+        elif isinstance(layer, torch.nn.ReLU):
+            x = g.node("Relu", [x])[0]
+        elif isinstance(layer, torch.nn.Tanh):
+            x = g.node("Tanh", [x])[0]
+        elif isinstance(layer, torch.nn.MaxPool2d):
+            x = g.node("MaxPool", [x], kernel_shape=[2, 2], strides=[2, 2])[0]
+        if layer is cnn.blocks[-1]:
+            features = x
+    vector = g.node("Flatten", [x], axis=1)[0]
+    regions = g.node("Transpose", [g.node("Reshape", [features, g.constant([0, 0, -1])])[0]], perm=[2, 0, 1])[0]
+    batch = g.node("Slice", [g.node("Shape", [images])[0], g.constant([0]), g.constant([1])])[0]
+    where = g.node("Expand", [g.constant(cnn.coordinates[:, None].to(cnn.summary[0].weight.dtype), "coordinates"),
+                              g.node("Concat", [g.constant([cnn.coordinates.shape[0]]), batch, g.constant([2])],
+                                     axis=0)[0]])[0]
+    return vector, g.node("Concat", [regions, where], axis=2)[0]
+
+
+def captioner_encoder(model) -> Graph:
+    """``Captioner.encode``: ``images [B, C, H, W]`` uint8 (letterboxed to the model's size) -> the
+    decoder's first state ``h`` (and ``c``) ``[layers, B, H]`` and, with attention, the regions as
+    ``memory``, their ``keys`` and ``mask``."""
+    dtype, H, L = model.output.weight.dtype, model.hidden_size, model.num_layers
+    width, height = model.config["image_size"]
+    g = Graph("captioner_encoder")
+    images = g.input("images", torch.uint8, ["batch", model.config["image_channels"], height, width])
+    scaled = g.node("Div", [g.node("Cast", [images], to=element_type(dtype))[0],
+                            g.constant(torch.tensor(255.0, dtype=dtype))])[0]
+    vector, regions = image_encoder(g, model.cnn, scaled)
+    for bridge, name in zip(model.bridge, STATE_NAMES):
+        start = g.node("Tanh", [g.node("Gemm", [vector, g.constant(bridge.weight, "bridge_weight"),
+                                                g.constant(bridge.bias, "bridge_bias")], transB=1)[0]])[0]
+        start = g.node("Transpose", [g.node("Reshape", [start, g.constant([0, L, H])])[0]], perm=[1, 0, 2])[0]
+        g.output(start, name, dtype, [L, "batch", H])
+    attention = model.attention
+    if attention is not None:
+        memory = regions
+        if model.region_proj is not None:
+            memory = g.node("Add", [g.node("MatMul", [regions, g.constant(model.region_proj.weight.t(), "region")])[0],
+                                    g.constant(model.region_proj.bias, "region_bias")])[0]
+        keys = memory
+        if attention.score != "dot":
+            keys = g.node("MatMul", [memory, g.constant(attention.key_proj.weight.t(), "key_weight")])[0]
+            if attention.key_proj.bias is not None:
+                keys = g.node("Add", [keys, g.constant(attention.key_proj.bias, "key_bias")])[0]
+        count = model.cnn.map_height * model.cnn.map_width
+        g.output(memory, "memory", dtype, [count, "batch", attention.key_size])
+        g.output(keys, "keys", dtype, [count, "batch", attention.key_proj.out_features if attention.score != "dot"
+                                       else H])
+        every = onnx_package().helper.make_tensor("true", element_type(torch.bool), [1], [True])
+        shape = g.node("Slice", [g.node("Shape", [keys])[0], g.constant([0]), g.constant([2])])[0]
+        g.output(g.node("ConstantOfShape", [shape], value=every)[0], "mask", torch.bool, [count, "batch"])
     return g

@@ -155,7 +155,7 @@ class Task:
 
 
 EXPORTABLE = ("language models", "classifiers of text and recordings", "taggers", "translation models",
-              "forecasters")
+              "forecasters", "captioners")
 
 
 def write_export(folder: Path, graphs: dict, description: dict) -> list[Path]:

@@ -16,7 +16,7 @@ from rnnkit.devices import device_of, to_device
 from rnnkit.errors import RnnkitError
 from rnnkit.layers.attention import SCORES
 from rnnkit.models import Captioner
-from rnnkit.tasks.base import Output, Prepared, Task, Verb, load, load_weights
+from rnnkit.tasks.base import Output, Prepared, Task, Verb, load, load_weights, write_export
 from rnnkit.tasks.config import RecurrentConfig, TrainingConfig, own_epochs
 from rnnkit.tasks.options import (DEVICE, Option, channel_list, image_size, like, non_negative_float, option,
                                   positive_int, probability, run_dir_argument)
@@ -123,6 +123,26 @@ class CaptionTask(Task):
                        f"{len(train_images):,} training images ({len(examples):,} captions) and "
                        f"{len(valid_images):,} validation images")
         return Prepared(model, batches.epoch, valid, {"channels": channels}, description)
+
+    @classmethod
+    def export(cls, model, folder):
+        """``encoder.onnx`` (images -> the decoder's first state and the regions as its memory) and
+        ``decoder_step.onnx`` (one caption token per image -> its logits and the next state): greedy
+        or beam search outside Python, as ``rnnkit caption`` does, from ``<bos>`` to ``<eos>``."""
+        from rnnkit.models.onnx import STATE_NAMES, captioner_encoder, decoder_interface, decoder_step
+
+        states = list(STATE_NAMES[: model.decoder.cell.num_states])
+        width, height = model.config["image_size"]
+        return write_export(folder, {"encoder.onnx": captioner_encoder(model), "decoder_step.onnx": decoder_step(model)},
+                            {"task": cls.name, "image_size": [width, height], "channels": model.config["image_channels"],
+                             "max_length": model.max_length, "vocabulary": model.vocab.tokens,
+                             "specials": {"pad": Vocab.pad_id, "unknown": Vocab.unk_id, "bos": Vocab.bos_id,
+                                          "eos": Vocab.eos_id},
+                             "encoder": {"inputs": ["images"],
+                                         "outputs": [*states, *(["memory", "keys", "mask"] if model.attention else [])],
+                                         "how": "images [batch, channels, height, width] uint8, letterboxed to "
+                                                "image_size as rnnkit reads them"},
+                             "decoder_step": decoder_interface(model)})
 
     def loss(self, model, batch, carry, step):
         return (*model.loss(*batch), None)

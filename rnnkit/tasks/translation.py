@@ -184,23 +184,19 @@ class TranslationTask(Task):
         and mask, the decoder's first state) and ``decoder_step.onnx`` (one target token per
         sentence -> its logits and the next state): greedy or beam search run outside Python as
         ``rnnkit translate`` does, from ``<bos>`` to ``<eos>``."""
-        from rnnkit.models.onnx import STATE_NAMES, translation_decoder_step, translation_encoder
+        from rnnkit.models.onnx import STATE_NAMES, decoder_interface, decoder_step, translation_encoder
 
         data = model.run_config["data"]
         states = list(STATE_NAMES[: model.decoder.cell.num_states])
-        carried = ["feed", "memory", "keys", "mask"] if model.attention is not None else []
         return write_export(folder, {"encoder.onnx": translation_encoder(model),
-                                     "decoder_step.onnx": translation_decoder_step(model)}, {
+                                     "decoder_step.onnx": decoder_step(model)}, {
             "task": cls.name, "tokenizer": data["tokenizer"], "max_length": model.max_length,
             "source_vocabulary": model.src_vocab.tokens, "target_vocabulary": model.tgt_vocab.tokens,
             "specials": {"pad": Vocab.pad_id, "unknown": Vocab.unk_id, "bos": Vocab.bos_id,
                          "eos": Vocab.eos_id},
-            "encoder": {"inputs": ["src", "lengths"], "outputs": [*(["memory", "keys"] if carried else ["memory"]),
-                                                                  "mask", *states]},
-            "decoder_step": {"inputs": ["token", *states, *carried],
-                             "outputs": ["logits", *(f"{s}_next" for s in states),
-                                         *(["feed_next", "attention"] if carried else [])],
-                             "feed_start": "zeros [batch, hidden]" if carried else None}})
+            "encoder": {"inputs": ["src", "lengths"],
+                        "outputs": ["memory", *(["keys"] if model.attention is not None else []), "mask", *states]},
+            "decoder_step": decoder_interface(model)})
 
     @classmethod
     def evaluate(cls, model, args):

@@ -201,3 +201,48 @@ def test_a_forecaster_runs_in_onnxruntime(tmp_path, options):
                 [0, 5, 11])
     got = session.run(None, {"history": w.history.numpy(), "lengths": w.lengths.numpy(), "start": w.start.numpy()})
     torch.testing.assert_close(torch.from_numpy(got[0]), model.forecast(w), atol=1e-6, rtol=1e-6)
+
+
+@pytest.mark.parametrize("options", [["--attention", "general"], ["--attention", "dot", "--cell", "gru"],
+                                     ["--attention", "none"]], ids=["general", "dot-gru", "none"])
+def test_greedy_captions_through_the_two_onnx_files_are_rnnkits(tmp_path, options):
+    import numpy as np
+
+    from rnnkit.decoding import caption
+    from rnnkit.tasks.captioning import model_folder, read_images
+    from tests.cli.test_caption_cli import FAST, write_scenes
+
+    (tmp_path / "images").mkdir()
+    captions = write_scenes(tmp_path / "images", 24, 0)
+    run = str(tmp_path / "run")
+    assert main(["train", "caption", "--images", str(tmp_path / "images"), "--captions", str(captions), "--out", run,
+                 *FAST, *options]) == 0
+    assert main(["export", run, "--output", str(tmp_path / "onnx")]) == 0
+    model = rnnkit.load(run)
+    about = json.loads((tmp_path / "onnx" / "rnnkit.json").read_text())
+    encoder = ort.InferenceSession(str(tmp_path / "onnx" / "encoder.onnx"), providers=["CPUExecutionProvider"])
+    step = ort.InferenceSession(str(tmp_path / "onnx" / "decoder_step.onnx"), providers=["CPUExecutionProvider"])
+    images = read_images(model_folder(model, tmp_path / "images"), sorted(p.name for p in (tmp_path / "images").iterdir()
+                                                                        if p.suffix == ".png")[:4])
+    ours = [c.text for c in caption(model, images, beam_size=1)]
+    theirs = []
+    for image in images:
+        encoded = dict(zip(about["encoder"]["outputs"], encoder.run(None, {"images": image[None].numpy()})))
+        carried = {k: v for k, v in encoded.items() if k in about["decoder_step"]["inputs"]}
+        if "feed" in about["decoder_step"]["inputs"]:
+            carried["feed"] = np.zeros((1, model.hidden_size), np.float32)
+        with torch.no_grad():
+            state = model.encode(image[None])
+        token, words = about["specials"]["bos"], []
+        for _ in range(model.max_length):
+            results = dict(zip(about["decoder_step"]["outputs"], step.run(None, {"token": np.array([token]), **carried})))
+            with torch.no_grad():
+                logits, state = model.step(torch.tensor([token]), state)
+            torch.testing.assert_close(torch.from_numpy(results["logits"]), logits, atol=1e-4, rtol=1e-4)
+            token = int(results["logits"].argmax(-1)[0])
+            if token == about["specials"]["eos"]:
+                break
+            words.append(about["vocabulary"][token])
+            carried.update({n: results[f"{n}_next"] for n in ("h", "c", "feed") if f"{n}_next" in results})
+        theirs.append(model.tokenizer.detokenize(words))
+    assert theirs == ours
