@@ -336,10 +336,10 @@ def forecaster(model) -> Graph:
     return g
 
 
-def image_encoder(g: Graph, cnn, images: str) -> tuple[str, str]:
+def image_encoder(g: Graph, cnn, images: str, regions: bool = True) -> tuple[str, str | None]:
     """``rnnkit.layers.images.ImageEncoder`` on ``images [B, C, H, W]`` (values in [0, 1]): its
-    ``vector [B, V]`` and ``regions [h * w, B, channels + 2]`` (features, then coordinates), each
-    batch norm folded into the convolution before it (inference)."""
+    ``vector [B, V]`` and, with ``regions``, ``regions [h * w, B, channels + 2]`` (features, then
+    coordinates), each batch norm folded into the convolution before it (inference)."""
     x, layers = images, list(cnn.blocks) + list(cnn.summary)
     for k, layer in enumerate(layers):
         if isinstance(layer, torch.nn.Conv2d):
@@ -358,6 +358,8 @@ def image_encoder(g: Graph, cnn, images: str) -> tuple[str, str]:
         if layer is cnn.blocks[-1]:
             features = x
     vector = g.node("Flatten", [x], axis=1)[0]
+    if not regions:
+        return vector, None
     regions = g.node("Transpose", [g.node("Reshape", [features, g.constant([0, 0, -1])])[0]], perm=[2, 0, 1])[0]
     batch = g.node("Slice", [g.node("Shape", [images])[0], g.constant([0]), g.constant([1])])[0]
     where = g.node("Expand", [g.constant(cnn.coordinates[:, None].to(cnn.summary[0].weight.dtype), "coordinates"),
@@ -400,4 +402,32 @@ def captioner_encoder(model) -> Graph:
         every = onnx_package().helper.make_tensor("true", element_type(torch.bool), [1], [True])
         shape = g.node("Slice", [g.node("Shape", [keys])[0], g.constant([0]), g.constant([2])])[0]
         g.output(g.node("ConstantOfShape", [shape], value=every)[0], "mask", torch.bool, [count, "batch"])
+    return g
+
+
+def clips_classifier(model) -> Graph:
+    """``SequenceClassifier`` of clips: ``clips [T, B, C, H, W]`` uint8 (padded, frames letterboxed
+    to the model's size) and ``lengths [B]`` int64 -> ``logits`` and ``probabilities``: each frame
+    (with ``deltas``, and its difference from the frame before) through the CNN, then the steps."""
+    dtype = model.classifier.weight.dtype
+    cnn = model.cnn
+    channels = cnn.in_channels // (2 if model.deltas else 1)
+    g = Graph("clips_classifier")
+    clips = g.input("clips", torch.uint8, ["steps", "batch", channels, cnn.height, cnn.width])
+    lengths = g.input("lengths", torch.int64, ["batch"])
+    one = lambda op, *inputs, **attributes: g.node(op, list(inputs), **attributes)[0]   # noqa: E731
+    x = one("Div", one("Cast", clips, to=element_type(dtype)), g.constant(torch.tensor(255.0, dtype=dtype)))
+    if model.deltas:                                   # motion: each frame minus the one before (zero at the first)
+        before = one("Concat", one("Slice", x, g.constant([0]), g.constant([1]), g.constant([0])),
+                     one("Slice", x, g.constant([0]), g.constant([-1]), g.constant([0])), axis=0)
+        x = one("Concat", x, one("Sub", x, before), axis=2)
+    frames = one("Reshape", x, g.constant([-1, cnn.in_channels, cnn.height, cnn.width]))
+    vectors, _ = image_encoder(g, cnn, frames, regions=False)
+    vectors = one("Add", one("MatMul", vectors, g.constant(model.vectors.project.weight.t(), "project_weight")),
+                  g.constant(model.vectors.project.bias, "project_bias"))
+    steps_batch = one("Slice", one("Shape", clips), g.constant([0]), g.constant([2]))
+    vectors = one("Reshape", vectors, one("Concat", steps_batch, g.constant([-1]), axis=0))        # [T, B, E]
+    vectors = one("Where", one("Unsqueeze", _step_mask(g, clips, lengths), g.constant([2])), vectors,
+                  g.constant(torch.tensor(0.0, dtype=dtype)))                                     # past the end: 0
+    _classify(g, model, vectors, lengths)
     return g

@@ -154,7 +154,7 @@ class Task:
         return None
 
 
-EXPORTABLE = ("language models", "classifiers of text and recordings", "taggers", "translation models",
+EXPORTABLE = ("language models", "classifiers of text, recordings and clips", "taggers", "translation models",
               "forecasters", "captioners")
 
 

@@ -15,7 +15,7 @@ from rnnkit.layers import POOLINGS
 from rnnkit.models import SequenceClassifier
 from rnnkit.models.modes import evaluating
 from rnnkit.tasks import clips, recordings
-from rnnkit.tasks.base import (EXPORTABLE, Output, Prepared, Task, Verb, best_with_confusion, evaluation_confusion_plot,
+from rnnkit.tasks.base import (Output, Prepared, Task, Verb, best_with_confusion, evaluation_confusion_plot,
                                load, load_weights, writable_plots, write_export)
 from rnnkit.tasks.config import RecurrentConfig, TrainingConfig, own_epochs
 from rnnkit.tasks.options import (DEVICE, Option, channel_list, image_size, like, option, positive_int, probability,
@@ -160,12 +160,16 @@ class ClassificationTask(Task):
     def export(cls, model, folder):
         """``classifier.onnx``: padded token ids and their lengths in, logits and probabilities out
         (``rnnkit.models.onnx.text_classifier``)."""
-        from rnnkit.models.onnx import recordings_classifier, text_classifier
+        from rnnkit.models.onnx import clips_classifier, recordings_classifier, text_classifier
 
         level = model.run_config["data"]["level"]
         if level == "clips":
-            raise RnnkitError("exporting a classifier of clips to ONNX is not supported yet (so far: "
-                              f"{', '.join(EXPORTABLE)})")
+            cnn = model.cnn
+            return write_export(folder, {"classifier.onnx": clips_classifier(model)}, {
+                "task": cls.name, "level": level, "labels": model.labels, "image_size": [cnn.width, cnn.height],
+                "classifier": {"inputs": ["clips", "lengths"], "outputs": ["logits", "probabilities"],
+                               "how": "clips [steps, batch, channels, height, width] uint8: padded, time-major, "
+                                      "each frame letterboxed to image_size as rnnkit reads them"}})
         if level == "recordings":
             return write_export(folder, {"classifier.onnx": recordings_classifier(model)}, {
                 "task": cls.name, "level": level, "labels": model.labels, "channels": model.features,

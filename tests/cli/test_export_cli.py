@@ -88,14 +88,34 @@ def test_a_recordings_classifier_runs_in_onnxruntime(tmp_path, options):
         torch.testing.assert_close(torch.from_numpy(got[0]), logits, atol=1e-5, rtol=1e-5)
 
 
-def test_what_cannot_be_exported_is_one_line(tmp_path, capsys):
+@pytest.mark.parametrize("options", [[], ["--deltas", "--pooling", "last"]], ids=["plain", "deltas"])
+def test_a_clips_classifier_runs_in_onnxruntime(tmp_path, options):
     from tests.cli.test_clips_cli import write_clips
 
-    assert main(["train", "classify", "--clips", str(tmp_path), "--labels", str(write_clips(tmp_path, 8, 0)),
-                 "--hidden", "8", "--cnn-channels", "4", "--image-size", "16", "--epochs", "1", "--out",
-                 str(tmp_path / "c")]) == 0
+    run = str(tmp_path / "run")
+    assert main(["train", "classify", "--clips", str(tmp_path), "--labels", str(write_clips(tmp_path, 12, 0)),
+                 "--hidden", "8", "--cnn-channels", "4,4", "--image-size", "16", "--epochs", "1", "--out", run,
+                 *options]) == 0
+    assert main(["export", run, "--output", str(tmp_path / "onnx")]) == 0
+    model = rnnkit.load(run)
+    session = ort.InferenceSession(str(tmp_path / "onnx" / "classifier.onnx"), providers=["CPUExecutionProvider"])
+    for T, lengths in ((1, [1]), (6, [6, 2, 4])):
+        clips = torch.randint(0, 256, (T, len(lengths), 1, 16, 16), dtype=torch.uint8)
+        lengths = torch.tensor(lengths)
+        with torch.no_grad():
+            logits, _ = model(clips, lengths)
+        got = session.run(None, {"clips": clips.numpy(), "lengths": lengths.numpy()})
+        torch.testing.assert_close(torch.from_numpy(got[0]), logits, atol=1e-5, rtol=1e-5)
+
+
+def test_what_cannot_be_exported_is_one_line(tmp_path, capsys):
+    from tests.cli.test_track_cli import write_clips
+
+    assert main(["train", "track", "--clips", str(tmp_path), "--positions", str(write_clips(tmp_path, 6, 0, "p.csv")),
+                 "--hidden", "8", "--embedding", "8", "--cnn-channels", "4", "--image-size", "16", "--horizon", "2",
+                 "--epochs", "1", "--out", str(tmp_path / "c")]) == 0
     fails(["export", str(tmp_path / "c"), "--output", str(tmp_path / "x")], capsys,
-          "exporting a classifier of clips to ONNX is not supported yet")
+          "to ONNX is not supported yet")
     (tmp_path / "file").write_text("")
     (tmp_path / "t.txt").write_text(TEXT)
     assert main(["train", "lm", "--text", str(tmp_path / "t.txt"), "--out", str(tmp_path / "lm"), "--epochs", "1",
