@@ -21,7 +21,11 @@ makes every weight gradient one product over all ``T * B`` rows after the loop:
     dW_c = sum_t dz_t^T [a_t; s_t];  dm_i = sum_t alpha_ti da_t;  dk_i = sum_t de_ti s_t
     dh~_{t-1} += dxg_t W_f;          dW_f = sum_t dxg_t^T h~_{t-1}
 
-``rnnkit.engine.oracle.attention_decoder`` is the plain autograd loop of the same equations.
+``rnnkit.engine.oracle.attention_decoder`` is the plain autograd loop of the same equations.  The
+same Function is also the operator ``torch.ops.rnnkit.attention_decoder`` (with a fake
+implementation, and a backward operator that runs it again with autograd), which ``decode``
+calls under torch.export and torch.compile, so that a traced model holds one operator for its
+decoder whatever the number of target steps.
 """
 from __future__ import annotations
 
@@ -29,8 +33,10 @@ import torch
 from torch.autograd.function import once_differentiable
 
 from rnnkit.cells.base import _flat
+from rnnkit.cells import get_cell
 from rnnkit.engine import native
 from rnnkit.engine.loop import previous_states
+from rnnkit.engine.tracing import tracing
 
 SCORES = ("dot", "general", "additive")
 
@@ -177,10 +183,87 @@ def backward(cell, score, w_feed, w_hh, b_hh, drop, memory, keys, w_c, w_q, v, f
 def decode(cell, score, P, w_feed, params, memory, keys, mask, w_c, feed0, states0, *, w_q=None, v=None,
            drop=None):
     """The decoder over all target steps; ``params`` the decoder layer's (torch.nn names and the
-    cell's extras) for ``w_hh``, the unfolded ``b_hh`` and the extras.  Returns ``(h~, alpha)``."""
+    cell's extras) for ``w_hh``, the unfolded ``b_hh`` and the extras.  Returns ``(h~, alpha)``.
+    Under torch.export or torch.compile it runs as the operator ``torch.ops.rnnkit.attention_decoder``."""
     if score not in SCORES:
         raise ValueError(f"score must be one of {SCORES}, got {score!r}")
     b_hh = None if cell.folds_recurrent_bias else params.get("bias_hh")
     extras = [params[name] for name in cell.recurrent_extras]
-    return AttentionDecoding.apply(cell, score, P, w_feed, params["weight_hh"], b_hh, drop, memory,
-                                   None if score == "dot" else keys, mask, w_c, w_q, v, feed0, *states0, *extras)
+    args = (P, w_feed, params["weight_hh"], b_hh, drop, memory, None if score == "dot" else keys, mask, w_c, w_q, v,
+            feed0)
+    if tracing():
+        return attention_decoder(cell.name, score, *args, list(states0), list(extras))
+    return AttentionDecoding.apply(cell, score, *args, *states0, *extras)
+
+
+@torch.library.custom_op("rnnkit::attention_decoder", mutates_args=())
+def attention_decoder(cell: str, score: str, P: torch.Tensor, w_feed: torch.Tensor, w_hh: torch.Tensor,
+                      b_hh: torch.Tensor | None, drop: torch.Tensor | None, memory: torch.Tensor,
+                      keys: torch.Tensor | None, mask: torch.Tensor, w_c: torch.Tensor, w_q: torch.Tensor | None,
+                      v: torch.Tensor | None, feed0: torch.Tensor, states0: list[torch.Tensor],
+                      extras: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """``AttentionDecoding`` as one operator that tracers see: ``(h~ [T, B, H], alpha [T, B, S])``."""
+    with torch.no_grad():
+        feeds, alpha = AttentionDecoding.apply(get_cell(cell), score, P, w_feed, w_hh, b_hh, drop, memory, keys, mask,
+                                               w_c, w_q, v, feed0, *states0, *extras)
+    return feeds.clone(), alpha                                  # a fresh tensor, not a view of the step buffer
+
+
+@attention_decoder.register_fake
+def _(cell, score, P, w_feed, w_hh, b_hh, drop, memory, keys, mask, w_c, w_q, v, feed0, states0, extras):
+    T, B, H = P.shape[0], P.shape[1], w_hh.shape[1]
+    return P.new_empty(T, B, H), P.new_empty(T, B, memory.shape[0])
+
+
+@torch.library.custom_op("rnnkit::attention_decoder_backward", mutates_args=())
+def attention_decoder_backward(cell: str, score: str, P: torch.Tensor, w_feed: torch.Tensor, w_hh: torch.Tensor,
+                               b_hh: torch.Tensor | None, drop: torch.Tensor | None, memory: torch.Tensor,
+                               keys: torch.Tensor | None, mask: torch.Tensor, w_c: torch.Tensor,
+                               w_q: torch.Tensor | None, v: torch.Tensor | None, feed0: torch.Tensor,
+                               states0: list[torch.Tensor], extras: list[torch.Tensor], dfeeds: torch.Tensor,
+                               dalpha: torch.Tensor) -> list[torch.Tensor]:
+    """The operator's gradients, its forward run again through ``AttentionDecoding`` with autograd:
+    one per input of ``OPTIONAL`` order that is present, then the states' and the extras'."""
+    inputs = [t for t in (P, w_feed, w_hh, b_hh, memory, keys, w_c, w_q, v, feed0, *states0, *extras) if t is not None]
+    with torch.enable_grad():
+        leaves = [t.detach().requires_grad_() for t in inputs]
+        grown = iter(leaves)
+        again = [next(grown) if t is not None else None for t in (P, w_feed, w_hh, b_hh, memory, keys, w_c, w_q, v,
+                                                                   feed0)]
+        rest = list(grown)
+        P_, w_feed_, w_hh_, b_hh_, memory_, keys_, w_c_, w_q_, v_, feed0_ = again
+        out = AttentionDecoding.apply(get_cell(cell), score, P_, w_feed_, w_hh_, b_hh_, drop, memory_, keys_, mask,
+                                      w_c_, w_q_, v_, feed0_, *rest)
+        grads = torch.autograd.grad(out, leaves, [dfeeds, dalpha], allow_unused=True)
+    return [torch.zeros_like(t) if g is None else g for g, t in zip(grads, inputs)]
+
+
+@attention_decoder_backward.register_fake
+def _(cell, score, P, w_feed, w_hh, b_hh, drop, memory, keys, mask, w_c, w_q, v, feed0, states0, extras, dfeeds,
+      dalpha):
+    return [torch.empty_like(t) for t in (P, w_feed, w_hh, b_hh, memory, keys, w_c, w_q, v, feed0, *states0, *extras)
+            if t is not None]
+
+
+def _save(ctx, inputs, output):
+    cell, score, P, w_feed, w_hh, b_hh, drop, memory, keys, mask, w_c, w_q, v, feed0, states0, extras = inputs
+    ctx.cell, ctx.score, ctx.num_states = cell, score, len(states0)
+    ctx.present = [t is not None for t in (b_hh, drop, keys, w_q, v)]
+    ctx.save_for_backward(P, w_feed, w_hh, memory, mask, w_c, feed0, *(t for t in (b_hh, drop, keys, w_q, v)
+                                                                         if t is not None), *states0, *extras)
+
+
+def _backward(ctx, dfeeds, dalpha):
+    P, w_feed, w_hh, memory, mask, w_c, feed0, *rest = ctx.saved_tensors
+    b_hh, drop, keys, w_q, v = (rest.pop(0) if present else None for present in ctx.present)
+    states0, extras = rest[: ctx.num_states], rest[ctx.num_states :]
+    grads = iter(attention_decoder_backward(ctx.cell, ctx.score, P, w_feed, w_hh, b_hh, drop, memory, keys, mask, w_c,
+                                            w_q, v, feed0, states0, extras, dfeeds, dalpha))
+    dP, dw_feed, dw_hh, db_hh, dmemory, dkeys, dw_c, dw_q, dv, dfeed0 = (
+        next(grads) if t is not None else None for t in (P, w_feed, w_hh, b_hh, memory, keys, w_c, w_q, v, feed0))
+    dstates = [next(grads) for _ in states0]
+    return (None, None, dP, dw_feed, dw_hh, db_hh, None, dmemory, dkeys, None, dw_c, dw_q, dv, dfeed0, dstates,
+            list(grads))
+
+
+attention_decoder.register_autograd(_backward, setup_context=_save)

@@ -24,6 +24,7 @@ import torch
 from rnnkit.cells.base import Cell
 from rnnkit.engine import loop, native, projection
 from rnnkit.engine.function import run_projected
+from rnnkit.engine.tracing import tracing
 
 
 class StepWeights:
@@ -32,7 +33,7 @@ class StepWeights:
 
     def __init__(self, cell: Cell, params: dict[str, torch.Tensor]):
         self.cell, self.params = cell, params
-        self.key = version_key(params.values())
+        self.key = None if tracing() else version_key(params.values())   # a traced tensor has no storage
         with torch.no_grad():
             bias = params.get("bias_ih")
             if bias is not None and cell.folds_recurrent_bias:
@@ -59,7 +60,7 @@ def step(x: torch.Tensor, weights: StepWeights, states: tuple[torch.Tensor, ...]
     (what ``cell.project_input`` gives, bias included).  ``drop [B, H]``: a recurrent dropout
     mask on ``h_{t-1}``."""
     cell, p = weights.cell, weights.params
-    if torch.is_grad_enabled() and any(t.requires_grad for t in (x, *states, *p.values())):
+    if tracing() or (torch.is_grad_enabled() and any(t.requires_grad for t in (x, *states, *p.values()))):
         xg = x if projected else cell.project_input(x, p, linear=projection.linear)
         return run_projected(cell, xg[None], p, states, drop=drop)[1]
     if native.usable(x, cell):
@@ -77,6 +78,8 @@ def step(x: torch.Tensor, weights: StepWeights, states: tuple[torch.Tensor, ...]
 def cached_weights(owner, make) -> list[StepWeights]:
     """``owner``'s step weights, ``make()`` once and again whenever one of their parameters has
     changed; kept on ``owner`` outside its state_dict."""
+    if tracing():
+        return make()
     weights = owner.__dict__.get("_lean")
     if weights is None or not all(w.current() for w in weights):
         weights = owner.__dict__["_lean"] = make()

@@ -61,7 +61,7 @@ class ImageEncoder(nn.Module):
         features = self.blocks(images)
         vector = self.summary(features).flatten(1)
         regions = features.flatten(2).permute(2, 0, 1)                                     # [h*w, B, C]
-        where = self.coordinates[:, None].to(regions.dtype).expand(-1, len(images), -1)
+        where = self.coordinates[:, None].to(regions.dtype).expand(-1, images.shape[0], -1)
         return vector, torch.cat([regions, where], dim=-1)
 
 

@@ -65,7 +65,7 @@ class Captioner(Decoder):
         vector = self.dropout(vector)
         if self.region_proj is not None:
             regions = self.region_proj(regions)
-        start = tuple(torch.tanh(bridge(vector)).view(len(images), self.num_layers, -1).transpose(0, 1).contiguous()
+        start = tuple(torch.tanh(bridge(vector)).view(images.shape[0], self.num_layers, -1).transpose(0, 1).contiguous()
                       for bridge in self.bridge)
         mask = torch.ones(regions.shape[:2], dtype=torch.bool, device=regions.device)
         return self.start(start if self.is_lstm else start[0], regions, mask)

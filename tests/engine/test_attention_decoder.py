@@ -96,3 +96,24 @@ def test_an_unknown_score_is_refused():
         attention.decode(cell, "cosine", torch.zeros(T, B, 4 * H), p["weight_ih"][:, E:], p, torch.zeros(S, B, H),
                          None, torch.ones(S, B, dtype=torch.bool), torch.zeros(H, 2 * H), torch.zeros(B, H),
                          [torch.zeros(B, H)] * 2)
+
+
+@pytest.mark.parametrize("score", ["general", "additive"])
+def test_the_registered_operator(score, monkeypatch):
+    """``torch.ops.rnnkit.attention_decoder``: torch's operator checks (schema, fake implementation,
+    autograd registration), and its gradients equal the Function's."""
+    cell, leaves, mask, drop = problem("lstm", score, with_drop=True, seed=2)
+    eager = engine_decode(cell, score, leaves, mask, drop)
+    eager_grads = torch.autograd.grad(loss_of(eager), list(leaves.values()))
+    monkeypatch.setattr(attention, "tracing", lambda: True)
+    traced = engine_decode(cell, score, leaves, mask, drop)
+    traced_grads = torch.autograd.grad(loss_of(traced), list(leaves.values()))
+    for a, b in zip((*eager, *eager_grads), (*traced, *traced_grads)):
+        torch.testing.assert_close(a, b, atol=1e-10, rtol=1e-10)
+    p = {k: v for k, v in leaves.items() if k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
+    P = cell.project_input(leaves["x"], {**p, "weight_ih": p["weight_ih"][:, :E]}).detach().requires_grad_()
+    keys = torch.nn.functional.linear(leaves["memory"], leaves["w_key"], leaves.get("b_key")).detach().requires_grad_()
+    torch.library.opcheck(torch.ops.rnnkit.attention_decoder.default, (
+        "lstm", score, P, p["weight_ih"][:, E:].detach().requires_grad_(), p["weight_hh"], None, drop,
+        leaves["memory"], keys, mask, leaves["w_c"], leaves.get("w_q"), leaves.get("v"), leaves["feed0"],
+        [leaves["state0"], leaves["state1"]], []))
