@@ -75,10 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
                                     "width]) and their lengths in, "
                                     "logits and probabilities out; a tagger gives tagger.onnx; a forecaster gives "
                                     "forecaster.onnx: windows of the past in, the quantiles of the next values out; "
-                                    "a translation model or a captioner gives "
-                                    "encoder.onnx and "
-                                    "decoder_step.onnx. Needs "
-                                    "pip install 'rnnkit[export]'.")
+                                    "a translation model or a captioner gives encoder.onnx and decoder_step.onnx; a "
+                                    "melody model gives step.onnx and duration.onnx. Needs pip install "
+                                    "'rnnkit[export]'.")
     ex.add_argument("run_dir", metavar="RUN_DIR", help="a run directory")
     ex.add_argument("--output", required=True, metavar="OUTPUT", help="the folder to write (made if missing)")
     ex.set_defaults(run=run_export)

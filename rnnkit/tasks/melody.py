@@ -23,7 +23,7 @@ from rnnkit.devices import device_of, to_device
 from rnnkit.errors import DataError, RnnkitError
 from rnnkit.models.melody import END, NO_POSITION, REST, START, MelodyBatch, MelodyModel
 from rnnkit.models.modes import evaluating
-from rnnkit.tasks.base import Output, Prepared, Task, Verb, load
+from rnnkit.tasks.base import Output, Prepared, Task, Verb, load, write_export
 from rnnkit.tasks.config import RecurrentConfig, TrainingConfig, own_epochs
 from rnnkit.tasks.options import (DEVICE, Option, like, non_negative_float, option, output_file, positive_int,
                                   probability, run_dir_argument, top_p)
@@ -164,6 +164,25 @@ class MelodyTask(Task):
     def evaluate(cls, model, args):
         m = model.config
         return score(model, Melodies(read_music(args.music), m["durations"], m["meters"])), []
+
+    @classmethod
+    def export(cls, model, folder):
+        """``step.onnx`` (the previous note, the next one's place in the bar and the metre -> the
+        pitch scores, the hidden state and the next state) and ``duration.onnx`` (the hidden state
+        and the chosen pitch -> the duration scores): ``rnnkit compose``'s loop, outside Python."""
+        from rnnkit.models.melody import END, NO_POSITION, PITCH_OUTPUTS, REST, START
+        from rnnkit.models.onnx import STATE_NAMES, melody_duration, melody_step
+
+        states = list(STATE_NAMES[: model.rnn.cell.num_states])
+        return write_export(folder, {"step.onnx": melody_step(model), "duration.onnx": melody_duration(model)}, {
+            "task": cls.name, "durations": model.durations, "meters": model.meters,
+            "pitches": {"midi": "0-127", "rest": REST, "end": END, "start": START, "outputs": PITCH_OUTPUTS},
+            "first_duration": model.first_duration, "position": {"places_per_bar": NO_POSITION, "no_meter": NO_POSITION},
+            "step": {"inputs": ["pitch", "duration", "position", "meter", *states],
+                     "outputs": ["pitch_logits", "hidden", *(f"{s}_next" for s in states)],
+                     "start": "pitch = start and duration = first_duration before the first note; the states zeros"},
+            "duration": {"inputs": ["hidden", "pitch"], "outputs": ["duration_logits"]},
+            "transposition": "pieces were transposed to the key signature of C: move the melody to the key wanted"})
 
     @staticmethod
     def format_metrics(m: dict) -> str:

@@ -266,3 +266,38 @@ def test_greedy_captions_through_the_two_onnx_files_are_rnnkits(tmp_path, option
             carried.update({n: results[f"{n}_next"] for n in ("h", "c", "feed") if f"{n}_next" in results})
         theirs.append(model.tokenizer.detokenize(words))
     assert theirs == ours
+
+
+def test_a_melody_model_runs_in_onnxruntime(tmp_path, monkeypatch):
+    pytest.importorskip("music21")
+    from tests.cli.test_melody_cli import FAST, tunes
+
+    monkeypatch.setenv("RNNKIT_CACHE", str(tmp_path / "cache"))
+    (tmp_path / "songs.abc").write_text(tunes(8))
+    run = str(tmp_path / "run")
+    assert main(["train", "melody", "--music", str(tmp_path / "songs.abc"), "--out", run, *FAST]) == 0
+    assert main(["export", run, "--output", str(tmp_path / "onnx")]) == 0
+    model = rnnkit.load(run)
+    about = json.loads((tmp_path / "onnx" / "rnnkit.json").read_text())
+    step = ort.InferenceSession(str(tmp_path / "onnx" / "step.onnx"), providers=["CPUExecutionProvider"])
+    duration = ort.InferenceSession(str(tmp_path / "onnx" / "duration.onnx"), providers=["CPUExecutionProvider"])
+    B = 3
+    state, feeds = None, {name: torch.zeros(1, B, model.rnn.hidden_size).numpy() for name in ("h", "c")}
+    pitch = torch.full((B,), about["pitches"]["start"])
+    dur = torch.full((B,), about["first_duration"])
+    for t in range(4):
+        position, meter = torch.randint(0, 49, (B,)), torch.randint(0, len(model.meters), (B,))
+        with torch.no_grad():
+            h, state = model.step(pitch, dur, position, meter, state)
+            pitch_logits = model.pitch_logits(h)
+        got = dict(zip(about["step"]["outputs"], step.run(None, {"pitch": pitch.numpy(), "duration": dur.numpy(),
+                                                                 "position": position.numpy(), "meter": meter.numpy(),
+                                                                 **feeds})))
+        torch.testing.assert_close(torch.from_numpy(got["pitch_logits"]), pitch_logits, atol=1e-5, rtol=1e-5)
+        pitch = pitch_logits.argmax(-1)
+        with torch.no_grad():
+            duration_logits = model.duration_logits(h, pitch)
+        theirs = duration.run(None, {"hidden": got["hidden"], "pitch": pitch.numpy()})[0]
+        torch.testing.assert_close(torch.from_numpy(theirs), duration_logits, atol=1e-5, rtol=1e-5)
+        dur = duration_logits.argmax(-1)
+        feeds = {name: got[f"{name}_next"] for name in ("h", "c")}
