@@ -76,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
                                     "logits and probabilities out; a tagger gives tagger.onnx; a forecaster gives "
                                     "forecaster.onnx: windows of the past in, the quantiles of the next values out; "
                                     "a translation model or a captioner gives encoder.onnx and decoder_step.onnx; a "
-                                    "melody model gives step.onnx and duration.onnx. Needs pip install "
+                                    "melody model gives step.onnx and duration.onnx; a tracker gives tracker.onnx. Needs pip install "
                                     "'rnnkit[export]'.")
     ex.add_argument("run_dir", metavar="RUN_DIR", help="a run directory")
     ex.add_argument("--output", required=True, metavar="OUTPUT", help="the folder to write (made if missing)")

@@ -409,28 +409,71 @@ def clips_classifier(model) -> Graph:
     """``SequenceClassifier`` of clips: ``clips [T, B, C, H, W]`` uint8 (padded, frames letterboxed
     to the model's size) and ``lengths [B]`` int64 -> ``logits`` and ``probabilities``: each frame
     (with ``deltas``, and its difference from the frame before) through the CNN, then the steps."""
-    dtype = model.classifier.weight.dtype
-    cnn = model.cnn
-    channels = cnn.in_channels // (2 if model.deltas else 1)
     g = Graph("clips_classifier")
+    clips, lengths = _clip_inputs(g, model.cnn, model.cnn.in_channels // (2 if model.deltas else 1))
+
+    def encode(frames):
+        vectors, _ = image_encoder(g, model.cnn, frames, regions=False)
+        return g.node("Add", [g.node("MatMul", [vectors, g.constant(model.vectors.project.weight.t(), "project")])[0],
+                              g.constant(model.vectors.project.bias, "project_bias")])[0]
+
+    _classify(g, model, _frame_steps(g, model.cnn, clips, lengths, model.deltas, encode,
+                                     model.classifier.weight.dtype), lengths)
+    return g
+
+
+def tracker(model) -> Graph:
+    """``Tracker``: ``clips [T, B, C, H, W]`` uint8 (padded) and ``lengths [B]`` int64 -> ``positions
+    [T, B, K + 1, 2]``: at each frame, where the object is and where it will be at the next K
+    frames, in [-1, 1].  Each frame's features: the CNN's summary and its keypoints (for each
+    channel, the mean coordinates under the softmax of its features over the regions)."""
+    dtype, K = model.head.weight.dtype, model.horizon
+    g = Graph("tracker")
+    clips, lengths = _clip_inputs(g, model.cnn, model.cnn.in_channels)
+
+    def encode(frames):
+        vector, regions = image_encoder(g, model.cnn, frames)
+        C = model.cnn.feature_size - 2
+        features = g.node("Slice", [regions, g.constant([0]), g.constant([C]), g.constant([2])])[0]
+        where = g.node("Slice", [regions, g.constant([C]), g.constant([C + 2]), g.constant([2])])[0]
+        weights = g.node("Transpose", [g.node("Softmax", [features], axis=0)[0]], perm=[1, 2, 0])[0]    # [N, C, S]
+        points = g.node("MatMul", [weights, g.node("Transpose", [where], perm=[1, 0, 2])[0]])[0]        # [N, C, 2]
+        x = g.node("Concat", [vector, g.node("Reshape", [points, g.constant([0, -1])])[0]], axis=1)[0]
+        return g.node("Add", [g.node("MatMul", [x, g.constant(model.vectors.project.weight.t(), "project")])[0],
+                              g.constant(model.vectors.project.bias, "project_bias")])[0]
+
+    x = _frame_steps(g, model.cnn, clips, lengths, False, encode, dtype)
+    states, _ = recurrent(g, model.rnn, x, g.node("Cast", [lengths], to=element_type(torch.int32))[0])
+    out = g.node("Add", [g.node("MatMul", [states, g.constant(model.head.weight.t(), "head")])[0],
+                         g.constant(model.head.bias, "head_bias")])[0]
+    out = g.node("Reshape", [out, g.constant([0, 0, K + 1, 2])])[0]
+    now = g.node("Slice", [out, g.constant([0]), g.constant([1]), g.constant([2])])[0]
+    later = g.node("Slice", [out, g.constant([1]), g.constant([K + 1]), g.constant([2])])[0]
+    g.output(g.node("Concat", [now, g.node("Add", [now, later])[0]], axis=2)[0], "positions", dtype,
+             ["steps", "batch", K + 1, 2])
+    return g
+
+
+def _clip_inputs(g: Graph, cnn, channels: int) -> tuple[str, str]:
     clips = g.input("clips", torch.uint8, ["steps", "batch", channels, cnn.height, cnn.width])
-    lengths = g.input("lengths", torch.int64, ["batch"])
+    return clips, g.input("lengths", torch.int64, ["batch"])
+
+
+def _frame_steps(g: Graph, cnn, clips: str, lengths: str, deltas: bool, encode, dtype) -> str:
+    """``rnnkit.layers.images.encode_frames``: every frame of ``clips`` (in [0, 1]; with ``deltas``,
+    with its difference from the frame before, zero at the first) through ``encode`` (``[N, C, H,
+    W] -> [N, E]``), as ``[T, B, E]`` with zeros past each clip's end."""
     one = lambda op, *inputs, **attributes: g.node(op, list(inputs), **attributes)[0]   # noqa: E731
     x = one("Div", one("Cast", clips, to=element_type(dtype)), g.constant(torch.tensor(255.0, dtype=dtype)))
-    if model.deltas:                                   # motion: each frame minus the one before (zero at the first)
+    if deltas:
         before = one("Concat", one("Slice", x, g.constant([0]), g.constant([1]), g.constant([0])),
                      one("Slice", x, g.constant([0]), g.constant([-1]), g.constant([0])), axis=0)
         x = one("Concat", x, one("Sub", x, before), axis=2)
-    frames = one("Reshape", x, g.constant([-1, cnn.in_channels, cnn.height, cnn.width]))
-    vectors, _ = image_encoder(g, cnn, frames, regions=False)
-    vectors = one("Add", one("MatMul", vectors, g.constant(model.vectors.project.weight.t(), "project_weight")),
-                  g.constant(model.vectors.project.bias, "project_bias"))
+    vectors = encode(one("Reshape", x, g.constant([-1, cnn.in_channels, cnn.height, cnn.width])))
     steps_batch = one("Slice", one("Shape", clips), g.constant([0]), g.constant([2]))
-    vectors = one("Reshape", vectors, one("Concat", steps_batch, g.constant([-1]), axis=0))        # [T, B, E]
-    vectors = one("Where", one("Unsqueeze", _step_mask(g, clips, lengths), g.constant([2])), vectors,
-                  g.constant(torch.tensor(0.0, dtype=dtype)))                                     # past the end: 0
-    _classify(g, model, vectors, lengths)
-    return g
+    vectors = one("Reshape", vectors, one("Concat", steps_batch, g.constant([-1]), axis=0))              # [T, B, E]
+    return one("Where", one("Unsqueeze", _step_mask(g, clips, lengths), g.constant([2])), vectors,
+               g.constant(torch.tensor(0.0, dtype=dtype)))
 
 
 def melody_step(model) -> Graph:

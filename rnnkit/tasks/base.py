@@ -155,7 +155,7 @@ class Task:
 
 
 EXPORTABLE = ("language models", "classifiers of text, recordings and clips", "taggers", "translation models",
-              "forecasters", "captioners", "melody models")
+              "forecasters", "captioners", "trackers", "melody models")
 
 
 def write_export(folder: Path, graphs: dict, description: dict) -> list[Path]:

@@ -15,7 +15,7 @@ from rnnkit.devices import device_of
 from rnnkit.errors import DataError
 from rnnkit.models.modes import evaluating
 from rnnkit.models.tracker import Tracker
-from rnnkit.tasks.base import Output, Prepared, Task, Verb, load
+from rnnkit.tasks.base import Output, Prepared, Task, Verb, load, write_export
 from rnnkit.tasks.config import RecurrentConfig, TrainingConfig, own_epochs
 from rnnkit.tasks.options import (DEVICE, Option, channel_list, image_size, like, option, positive_int, probability,
                                   run_dir_argument)
@@ -145,6 +145,20 @@ class TrackTask(Task):
         if prepared.valid is None:
             return "no validation data", []
         return f"best validation error of the next {self.config.horizon} positions {summary['best_valid']:.3f} px", []
+
+    @classmethod
+    def export(cls, model, folder):
+        """``tracker.onnx``: padded clips and their lengths in, every frame's present and next K
+        positions out (``rnnkit.models.onnx.tracker``)."""
+        from rnnkit.models.onnx import tracker
+
+        cnn = model.cnn
+        return write_export(folder, {"tracker.onnx": tracker(model)}, {
+            "task": cls.name, "horizon": model.horizon, "image_size": [cnn.width, cnn.height],
+            "tracker": {"inputs": ["clips", "lengths"], "outputs": ["positions"],
+                        "how": "clips [steps, batch, channels, height, width] uint8, padded, each frame letterboxed to "
+                               "image_size; positions [steps, batch, horizon + 1, 2]: x and y in [-1, 1] of the "
+                               "letterboxed frame, now and at the next frames"}})
 
     @classmethod
     def evaluate(cls, model, args):

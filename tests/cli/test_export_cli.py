@@ -108,12 +108,28 @@ def test_a_clips_classifier_runs_in_onnxruntime(tmp_path, options):
         torch.testing.assert_close(torch.from_numpy(got[0]), logits, atol=1e-5, rtol=1e-5)
 
 
-def test_what_cannot_be_exported_is_one_line(tmp_path, capsys):
+def test_a_tracker_runs_in_onnxruntime(tmp_path):
     from tests.cli.test_track_cli import write_clips
 
+    run = str(tmp_path / "run")
     assert main(["train", "track", "--clips", str(tmp_path), "--positions", str(write_clips(tmp_path, 6, 0, "p.csv")),
                  "--hidden", "8", "--embedding", "8", "--cnn-channels", "4", "--image-size", "16", "--horizon", "2",
-                 "--epochs", "1", "--out", str(tmp_path / "c")]) == 0
+                 "--epochs", "1", "--out", run]) == 0
+    assert main(["export", run, "--output", str(tmp_path / "onnx")]) == 0
+    model = rnnkit.load(run)
+    session = ort.InferenceSession(str(tmp_path / "onnx" / "tracker.onnx"), providers=["CPUExecutionProvider"])
+    for T, lengths in ((1, [1]), (5, [5, 2, 3])):
+        clips = torch.randint(0, 256, (T, len(lengths), 1, 16, 16), dtype=torch.uint8)
+        lengths = torch.tensor(lengths)
+        with torch.no_grad():
+            positions = model(clips, lengths)
+        got = session.run(None, {"clips": clips.numpy(), "lengths": lengths.numpy()})[0]
+        torch.testing.assert_close(torch.from_numpy(got), positions, atol=1e-5, rtol=1e-5)
+
+
+def test_what_cannot_be_exported_is_one_line(tmp_path, capsys):
+    assert main(["train", "longrange", "--problem", "copy", "--length", "24", "--hidden", "8", "--epoch-size", "32",
+                 "--test-size", "16", "--epochs", "1", "--out", str(tmp_path / "c")]) == 0
     fails(["export", str(tmp_path / "c"), "--output", str(tmp_path / "x")], capsys,
           "to ONNX is not supported yet")
     (tmp_path / "file").write_text("")
