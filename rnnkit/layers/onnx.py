@@ -6,8 +6,9 @@ length a sequence's output is zero and its final state is the one at its last st
 rnnkit, so padded batches need no packing.  The weights are torch.nn's, with the gate blocks
 reordered to ONNX's (LSTM ``i f g o -> i o f c``; GRU ``r z n -> z r h``).  torch's GRU (the
 reset gate after the recurrent product, ``reset="after"``) is ``linear_before_reset=1``; Cho et
-al.'s (``reset="before"``) is ``linear_before_reset=0``.  Cells without an ONNX operator
-(the LayerNorm LSTM) are refused with a clear error.
+al.'s (``reset="before"``) is ``linear_before_reset=0``.  The LayerNorm LSTM has no ONNX
+operator: it runs as an explicit loop, ONNX's ``Scan`` over the steps with the cell's equations
+in its body.
 
 Needs the optional ``onnx`` package (``pip install rnnkit[export]``).
 """
@@ -108,13 +109,25 @@ def recurrent(graph: Graph, layer, x: str, lengths: str | None = None, states: t
     the initial ``h`` (and ``c``) ``[layers * directions, B, H]`` (or None: zeros).  Returns the names
     of the output ``[T, B, H * directions]`` (``H`` for ``merge="sum"``) and of the final states."""
     cell = layer.cell.name
-    if cell not in OPERATOR:
-        raise ValueError(f"the {cell} cell has no ONNX operator; export it as an explicit loop (not yet supported)")
+    if cell not in OPERATOR and cell != "lstm_ln":
+        raise ValueError(f"the {cell} cell has no ONNX operator and no loop of its own here")
     H, directions = layer.hidden_size, 2 if layer.bidirectional else 1
     finals = [[] for _ in range(layer.cell.num_states)]
+    mask = _time_mask(graph, x, lengths) if cell == "lstm_ln" else None
     for index in range(layer.num_layers):
         ks = [index * directions + d for d in range(directions)]
         params = [layer._layer_params(k) for k in ks]
+        if cell == "lstm_ln":                                   # no operator: ONNX's Scan over the steps
+            starts = [[graph.node("Slice", [s, graph.constant([k]), graph.constant([k + 1]), graph.constant([0])])[0]
+                       for s in states] if states is not None else None for k in ks]
+            runs = [_layer_norm_lstm(graph, p, x, mask, start, reverse=d == 1, H=H)
+                    for d, (p, start) in enumerate(zip(params, starts))]
+            for k, found in enumerate(finals):
+                found += [r[1][k] for r in runs]
+            x = runs[0][0] if directions == 1 else (graph.node("Add", [runs[0][0], runs[1][0]])[0]
+                                                    if layer.merge == "sum" else
+                                                    graph.node("Concat", [runs[0][0], runs[1][0]], axis=2)[0])
+            continue
         W = torch.stack([_reorder(p["weight_ih"], cell, H) for p in params])
         R = torch.stack([_reorder(p["weight_hh"], cell, H) for p in params])
         zeros = torch.zeros(W.shape[1], dtype=W.dtype)
@@ -139,6 +152,70 @@ def recurrent(graph: Graph, layer, x: str, lengths: str | None = None, states: t
             x = graph.node("Reshape", [x, graph.constant([0, 0, -1])])[0]
     finals = [f[0] if len(f) == 1 else graph.node("Concat", f, axis=0)[0] for f in finals]
     return x, finals
+
+
+def _time_mask(graph: Graph, x: str, lengths: str | None) -> str:
+    """``[T, B, 1]`` bool, true on the steps inside each sequence (all of them without lengths)."""
+    shape = graph.node("Slice", [graph.node("Shape", [x])[0], graph.constant([0]), graph.constant([2])])[0]
+    if lengths is None:
+        every = onnx_package().helper.make_tensor("true", element_type(torch.bool), [1], [True])
+        return graph.node("Unsqueeze", [graph.node("ConstantOfShape", [shape], value=every)[0],
+                                        graph.constant([2])])[0]
+    steps = graph.node("Gather", [shape, graph.constant(0)], axis=0)[0]
+    positions = graph.node("Range", [graph.constant(0), steps, graph.constant(1)])[0]
+    inside = graph.node("Less", [graph.node("Unsqueeze", [positions, graph.constant([1])])[0],
+                                 graph.node("Unsqueeze", [graph.node("Cast", [lengths], to=element_type(torch.int64))[0],
+                                                          graph.constant([0])])[0]])[0]
+    return graph.node("Unsqueeze", [inside, graph.constant([2])])[0]
+
+
+def _layer_norm_lstm(graph: Graph, p: dict, x: str, mask: str, start, reverse: bool, H: int):
+    """One direction of a LayerNorm LSTM layer (``rnnkit.cells.lstm``) as an ONNX Scan over the steps:
+    ``LN(x W_ih^T)`` for all steps first, then per step ``a = that + LN(h W_hh^T) + b``, the gates,
+    ``c = f c + i g``, ``h = o tanh(LN_c(c))``; a step past a sequence's end keeps the state and
+    outputs zeros.  ``start``: the initial ``[h, c]`` names ``[1, B, H]`` (or None: zeros).
+    Returns ``(output [T, B, H], [h_n, c_n] each [1, B, H])``."""
+    from rnnkit.cells.lstm import LN_EPS
+
+    onnx, dtype = onnx_package(), p["weight_hh"].dtype
+    helper, element = onnx.helper, element_type(dtype)
+    zeros = graph.constant(torch.zeros(4 * H, dtype=dtype), "zeros")
+    ax = graph.node("MatMul", [x, graph.constant(p["weight_ih"].t(), "W")])[0]
+    ax = graph.node("LayerNormalization", [ax, graph.constant(p["ln_ih_weight"], "ln_ih"), zeros], axis=-1,
+                    epsilon=LN_EPS)[0]
+    if start is None:
+        batch = graph.node("Slice", [graph.node("Shape", [x])[0], graph.constant([1]), graph.constant([2])])[0]
+        shape = graph.node("Concat", [batch, graph.constant([H])], axis=0)[0]
+        h0 = c0 = graph.node("ConstantOfShape", [shape], value=helper.make_tensor("zero", element, [1], [0.0]))[0]
+    else:
+        h0, c0 = (graph.node("Squeeze", [s, graph.constant([0])])[0] for s in start)
+    w_hh, ln_hh = graph.constant(p["weight_hh"].t(), "R"), graph.constant(p["ln_hh_weight"], "ln_hh")
+    bias = graph.constant(p["bias_ih"] + p["bias_hh"] if "bias_ih" in p else torch.zeros(4 * H, dtype=dtype), "bias")
+    ln_c, ln_c_bias = graph.constant(p["ln_cell_weight"], "ln_c"), graph.constant(p["ln_cell_bias"], "ln_c_bias")
+    nothing, splits = graph.constant(torch.tensor(0.0, dtype=dtype)), graph.constant([H] * 4)
+    body = [
+        helper.make_node("MatMul", ["h_in", w_hh], ["ah"]),
+        helper.make_node("LayerNormalization", ["ah", ln_hh, zeros], ["ah_norm"], axis=-1, epsilon=LN_EPS),
+        helper.make_node("Add", ["ax_t", "ah_norm"], ["a0"]), helper.make_node("Add", ["a0", bias], ["a"]),
+        helper.make_node("Split", ["a", splits], ["ai", "af", "ag", "ao"], axis=-1),
+        helper.make_node("Sigmoid", ["ai"], ["i"]), helper.make_node("Sigmoid", ["af"], ["f"]),
+        helper.make_node("Tanh", ["ag"], ["g"]), helper.make_node("Sigmoid", ["ao"], ["o"]),
+        helper.make_node("Mul", ["f", "c_in"], ["fc"]), helper.make_node("Mul", ["i", "g"], ["ig"]),
+        helper.make_node("Add", ["fc", "ig"], ["c_new"]),
+        helper.make_node("LayerNormalization", ["c_new", ln_c, ln_c_bias], ["c_norm"], axis=-1, epsilon=LN_EPS),
+        helper.make_node("Tanh", ["c_norm"], ["tanh_c"]), helper.make_node("Mul", ["o", "tanh_c"], ["h_new"]),
+        helper.make_node("Where", ["m_t", "h_new", "h_in"], ["h_out"]),
+        helper.make_node("Where", ["m_t", "c_new", "c_in"], ["c_out"]),
+        helper.make_node("Where", ["m_t", "h_new", nothing], ["y_t"]),
+    ]
+    value = lambda name, width, kind=element: helper.make_tensor_value_info(name, kind, ["batch", width])  # noqa: E731
+    step = helper.make_graph(body, "layer_norm_lstm_step",
+                             [value("h_in", H), value("c_in", H), value("ax_t", 4 * H),
+                              value("m_t", 1, element_type(torch.bool))],
+                             [value("h_out", H), value("c_out", H), value("y_t", H)])
+    h_n, c_n, y = graph.node("Scan", [h0, c0, ax, mask], outputs=3, body=step, num_scan_inputs=2,
+                             scan_input_directions=[int(reverse)] * 2, scan_output_directions=[int(reverse)])
+    return y, [graph.node("Unsqueeze", [s, graph.constant([0])])[0] for s in (h_n, c_n)]
 
 
 def export_layer(layer, path=None, *, lengths: bool = True):

@@ -1,6 +1,7 @@
 """Recurrent layers exported to ONNX (``rnnkit.layers.onnx``) and run by onnxruntime: the same
-outputs and final states as rnnkit to 1e-5, for every cell with an ONNX operator, one and two
-layers, both directions, at three sequence lengths and two batch sizes, padded."""
+outputs and final states as rnnkit to 1e-5, for every cell (the LayerNorm LSTM, which has no ONNX
+operator, as a Scan over the steps), one and two layers, both directions, at three sequence
+lengths and two batch sizes, padded."""
 import pytest
 import torch
 
@@ -12,6 +13,7 @@ ort = pytest.importorskip("onnxruntime")
 D, H = 5, 7
 LAYERS = {
     "lstm": lambda **o: rnnkit.LSTM(D, H, **o),
+    "lstm_ln": lambda **o: rnnkit.LSTM(D, H, layer_norm=True, **o),
     "gru": lambda **o: rnnkit.GRU(D, H, **o),
     "gru_before": lambda **o: rnnkit.GRU(D, H, reset="before", **o),
     "rnn_tanh": lambda **o: rnnkit.RNN(D, H, **o),
@@ -58,6 +60,25 @@ def test_batch_first_no_bias_and_summed_directions(tmp_path):
                                    rtol=1e-5)
 
 
-def test_the_layer_norm_lstm_is_refused_with_a_reason():
-    with pytest.raises(ValueError, match="lstm_ln cell has no ONNX operator"):
-        export_layer(rnnkit.LSTM(D, H, layer_norm=True))
+def test_the_layer_norm_lstm_loop_takes_initial_states_and_sums_directions(tmp_path):
+    """No ONNX operator: a Scan over the steps, here from given states, with merge="sum"."""
+    from rnnkit.layers.onnx import Graph, recurrent
+
+    torch.manual_seed(2)
+    layer = rnnkit.LSTM(D, H, num_layers=2, bidirectional=True, layer_norm=True, merge="sum").eval()
+    x, lengths = torch.randn(7, 3, D), torch.tensor([7, 1, 4])
+    h0, c0 = torch.randn(4, 3, H), torch.randn(4, 3, H)
+    with torch.no_grad():
+        out, (h_n, c_n) = layer(x, (h0, c0), lengths=lengths)
+    g = Graph("loop")
+    names = [g.input(n, dtype, shape) for n, dtype, shape in (("x", torch.float32, ["steps", "batch", D]),
+                                                              ("lengths", torch.int32, ["batch"]),
+                                                              ("h0", torch.float32, [4, "batch", H]),
+                                                              ("c0", torch.float32, [4, "batch", H]))]
+    y, finals = recurrent(g, layer, names[0], names[1], (names[2], names[3]))
+    g.output(y, "out", torch.float32, ["steps", "batch", H])
+    for final, name in zip(finals, ("h_n", "c_n")):
+        g.output(final, name, torch.float32, [4, "batch", H])
+    got = run_onnx(g.model(), {"x": x, "lengths": lengths.int(), "h0": h0, "c0": c0})
+    for ours, theirs in zip((out, h_n, c_n), got):
+        torch.testing.assert_close(torch.from_numpy(theirs), ours, atol=1e-5, rtol=1e-5)
