@@ -23,6 +23,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from rnnkit.engine.tracing import tracing
+
 
 class ImageEncoder(nn.Module):
     def __init__(self, in_channels: int, height: int, width: int, channels: tuple[int, ...] = (32, 64, 128),
@@ -77,7 +79,12 @@ def encode_frames(encode, clips: torch.Tensor, lengths: torch.Tensor, dtype: tor
     """Padded clips ``[T, B, C, H, W]`` (bytes 0-255 or values in [0, 1]) -> ``[T, B, F]``: ``encode``
     (``[N, C, H, W]`` in ``dtype`` -> ``[N, F]``) runs on the real frames only; steps past a clip's
     end are zeros."""
-    real = torch.arange(len(clips), device=clips.device)[:, None] < lengths.to(clips.device)[None, :]
+    real = torch.arange(clips.shape[0], device=clips.device)[:, None] < lengths.to(clips.device)[None, :]
+    if tracing():      # a traced program cannot pick out a data-dependent number of frames: all of them, then
+        frames = clips.flatten(0, 1)                 # zeros past each end (the same in eval mode)
+        frames = frames.float() / 255.0 if frames.dtype == torch.uint8 else frames.float()
+        vectors = encode(frames.to(dtype)).unflatten(0, tuple(clips.shape[:2]))
+        return torch.where(real[..., None], vectors, 0.0)
     frames = clips[real]
     frames = frames.float() / 255.0 if frames.dtype == torch.uint8 else frames.float()
     vectors = encode(frames.to(dtype))

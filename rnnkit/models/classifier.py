@@ -118,11 +118,11 @@ class SequenceClassifier(nn.Module):
         standardised (a missing value, and every step past a case's end, at the mean: 0), then
         ``frame`` steps to a vector, ``[ceil(T / frame), B, frame * channels]``, and their lengths."""
         x = ((self.channels(x.to(self.channel_mean.dtype)) - self.channel_mean) / self.channel_std).nan_to_num(0.0)
-        past_end = torch.arange(len(x), device=x.device)[:, None] >= lengths.to(x.device)[None, :]
+        past_end = torch.arange(x.shape[0], device=x.device)[:, None] >= lengths.to(x.device)[None, :]
         x = x.masked_fill(past_end[..., None], 0.0)
         if self.frame == 1:
             return x, lengths
-        x = nn.functional.pad(x, (0, 0, 0, 0, 0, -len(x) % self.frame))
+        x = nn.functional.pad(x, (0, 0, 0, 0, 0, -x.shape[0] % self.frame))
         T, B, C = x.shape
         x = x.reshape(T // self.frame, self.frame, B, C).transpose(1, 2).reshape(T // self.frame, B, self.frame * C)
         return x, torch.div(lengths + self.frame - 1, self.frame, rounding_mode="floor")

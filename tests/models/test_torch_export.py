@@ -1,4 +1,5 @@
-"""torch.export of the task models with the batch size and the sequence lengths left dynamic: one
+"""torch.export of the task models with the batch size and the sequence lengths left dynamic (with
+deltas, from 3 steps; recordings read in frames of K steps are not covered yet): one
 program for every size, giving the model's own outputs (the recurrent layers and the attention
 decoder run as rnnkit's registered operators)."""
 import pytest
@@ -50,3 +51,36 @@ def test_captioner():
     images = torch.randint(0, 256, (3, 1, 8, 16), dtype=torch.uint8)
     program = export(model, (images, torch.randint(1, 9, (5, 3))), dynamic_shapes=({0: BATCH}, {0: STEPS, 1: BATCH}))
     same(program, model, torch.randint(0, 256, (4, 1, 8, 16), dtype=torch.uint8), torch.randint(1, 9, (7, 4)))
+
+
+LONGER = Dim("longer", min=3, max=256)    # with deltas (a difference of steps) torch needs 3 steps or more
+
+
+def test_recordings_and_clips_classifiers():
+    torch.manual_seed(0)
+    recordings = SequenceClassifier(0, 3, embedding_dim=8, hidden_size=8, features=2, deltas=True).eval()
+    program = export(recordings, (torch.randn(6, 3, 2), torch.tensor([6, 2, 4])),
+                     dynamic_shapes=({0: LONGER, 1: BATCH}, {0: BATCH}))
+    x = torch.randn(9, 5, 2)
+    x[1, 0, 1] = float("nan")
+    same(program, recordings, x, torch.tensor([9, 3, 1, 5, 2]))
+    clips = SequenceClassifier(0, 3, embedding_dim=8, hidden_size=8, image_size=(16, 16), cnn_channels=(4,),
+                               deltas=True).eval()
+    program = export(clips, (torch.randint(0, 256, (4, 3, 1, 16, 16), dtype=torch.uint8), torch.tensor([4, 2, 3])),
+                     dynamic_shapes=({0: LONGER, 1: BATCH}, {0: BATCH}))
+    same(program, clips, torch.randint(0, 256, (5, 4, 1, 16, 16), dtype=torch.uint8), torch.tensor([5, 2, 3, 1]))
+
+
+def test_tracker_and_melody_model():
+    from rnnkit.models.melody import MelodyModel
+    from rnnkit.models.tracker import Tracker
+
+    torch.manual_seed(0)
+    tracker = Tracker(2, image_size=(16, 16), cnn_channels=(4,), hidden_size=8, embedding_dim=8).eval()
+    program = export(tracker, (torch.randint(0, 256, (4, 3, 1, 16, 16), dtype=torch.uint8), torch.tensor([4, 2, 3])),
+                     dynamic_shapes=({0: STEPS, 1: BATCH}, {0: BATCH}))
+    same(program, tracker, torch.randint(0, 256, (5, 4, 1, 16, 16), dtype=torch.uint8), torch.tensor([5, 2, 3, 1]))
+    melody = MelodyModel(["1", "1/2"], ["unknown", "4/4"], embedding_dim=8, hidden_size=8).eval()
+    events = tuple(torch.randint(0, 2, (5, 3)) for _ in range(3)) + (torch.tensor([1, 0, 1]),)
+    program = export(melody, events, dynamic_shapes=({0: STEPS, 1: BATCH},) * 3 + ({0: BATCH},))
+    same(program, melody, *(torch.randint(0, 2, (7, 4)) for _ in range(3)), torch.tensor([1, 0, 1, 1]))
