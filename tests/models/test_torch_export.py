@@ -1,5 +1,6 @@
 """torch.export of the task models with the batch size and the sequence lengths left dynamic (with
-deltas, from 3 steps; recordings read in frames of K steps are not covered yet): one
+deltas, from 3 steps; recordings read in frames of K steps and the forecaster are not covered
+yet): one
 program for every size, giving the model's own outputs (the recurrent layers and the attention
 decoder run as rnnkit's registered operators)."""
 import pytest
@@ -84,3 +85,29 @@ def test_tracker_and_melody_model():
     events = tuple(torch.randint(0, 2, (5, 3)) for _ in range(3)) + (torch.tensor([1, 0, 1]),)
     program = export(melody, events, dynamic_shapes=({0: STEPS, 1: BATCH},) * 3 + ({0: BATCH},))
     same(program, melody, *(torch.randint(0, 2, (7, 4)) for _ in range(3)), torch.tensor([1, 0, 1, 1]))
+
+
+def test_tagger():
+    """The tagger's batch (``SequenceTagger.encode``'s fields) with every size dynamic: steps, batch,
+    the distinct forms and their letters."""
+    from rnnkit.data import Vocab
+    from rnnkit.models.tagger import SequenceTagger, TaggerBatch
+
+    class Tagging(torch.nn.Module):
+        def __init__(self, tagger):
+            super().__init__()
+            self.tagger = tagger
+
+        def forward(self, words, lengths, chars, char_lengths, form_index):
+            return self.tagger(TaggerBatch(words, lengths, chars, char_lengths, form_index, None, None))[0]
+
+    torch.manual_seed(0)
+    vocab, chars = Vocab([f"w{k}" for k in range(16)]), Vocab(list("w0123456789"))
+    tagger = SequenceTagger(len(vocab), len(chars), 5, embedding_dim=8, char_dim=4, char_hidden=4, hidden_size=8)
+    model = Tagging(tagger.eval())
+    forms, letters = Dim("forms", min=2, max=256), Dim("letters", min=2, max=64)
+    first = tagger.encode([["w1", "w2", "w3"], ["w4", "w5"], ["w1"]], vocab, chars)
+    program = export(model, tuple(first[:5]), dynamic_shapes=({0: STEPS, 1: BATCH}, {0: BATCH}, {0: letters, 1: forms},
+                                                               {0: forms}, {0: STEPS, 1: BATCH}))
+    same(program, model, *tagger.encode([["w1", "w2", "w3", "w9"], ["w4", "w5"], ["w1"], ["w12", "w13"]], vocab,
+                                        chars)[:5])
