@@ -144,26 +144,18 @@ def test_what_cannot_be_exported_is_one_line(tmp_path, capsys):
 DATA = Path(__file__).parents[1] / "fixtures" / "data"
 
 
-def greedy_onnx(folder, model, sentence: str) -> str:
-    """Greedy decoding through encoder.onnx and decoder_step.onnx alone (numpy in, numpy out); each
-    step's logits are also held to rnnkit's ``step()`` on the same tokens."""
+def greedy_steps(folder, model, encoded: dict, state, limit: int, vocabulary: list[str]) -> list[str]:
+    """Greedy decoding through ``decoder_step.onnx`` from ``encoded`` (``encoder.onnx``'s outputs by
+    name); each step's logits are also held to rnnkit's ``step()`` from ``state`` on the same tokens."""
     import numpy as np
 
-    from rnnkit.decoding.translate import source_tokens
-
     about = json.loads((folder / "rnnkit.json").read_text())
-    encoder = ort.InferenceSession(str(folder / "encoder.onnx"), providers=["CPUExecutionProvider"])
     step = ort.InferenceSession(str(folder / "decoder_step.onnx"), providers=["CPUExecutionProvider"])
-    ids = model.src_vocab.encode(source_tokens(model, [sentence])[0])
-    encoded = dict(zip(about["encoder"]["outputs"], encoder.run(None, {"src": np.array(ids)[:, None],
-                                                                       "lengths": np.array([len(ids)])})))
     carried = {k: v for k, v in encoded.items() if k in about["decoder_step"]["inputs"]}
     if "feed" in about["decoder_step"]["inputs"]:
         carried["feed"] = np.zeros((1, model.hidden_size), np.float32)
     token, out = about["specials"]["bos"], []
-    with torch.no_grad():
-        state = model.encode(torch.tensor(ids)[:, None], torch.tensor([len(ids)]))
-    for _ in range(min(model.max_length, 2 * len(ids) + 10)):
+    for _ in range(limit):
         results = dict(zip(about["decoder_step"]["outputs"], step.run(None, {"token": np.array([token]), **carried})))
         with torch.no_grad():
             logits, state = model.step(torch.tensor([token]), state)
@@ -171,9 +163,27 @@ def greedy_onnx(folder, model, sentence: str) -> str:
         token = int(results["logits"].argmax(-1)[0])
         if token == about["specials"]["eos"]:
             break
-        out.append(about["target_vocabulary"][token])
+        out.append(vocabulary[token])
         carried.update({name: results[f"{name}_next"] for name in ("h", "c", "feed") if f"{name}_next" in results})
-    return model.tgt_tokenizer.detokenize(out)
+    return out
+
+
+def greedy_onnx(folder, model, sentence: str) -> str:
+    """A translation through encoder.onnx and decoder_step.onnx alone (numpy in, numpy out)."""
+    import numpy as np
+
+    from rnnkit.decoding.translate import source_tokens
+
+    about = json.loads((folder / "rnnkit.json").read_text())
+    encoder = ort.InferenceSession(str(folder / "encoder.onnx"), providers=["CPUExecutionProvider"])
+    ids = model.src_vocab.encode(source_tokens(model, [sentence])[0])
+    encoded = dict(zip(about["encoder"]["outputs"], encoder.run(None, {"src": np.array(ids)[:, None],
+                                                                       "lengths": np.array([len(ids)])})))
+    with torch.no_grad():
+        state = model.encode(torch.tensor(ids)[:, None], torch.tensor([len(ids)]))
+    words = greedy_steps(folder, model, encoded, state, min(model.max_length, 2 * len(ids) + 10),
+                         about["target_vocabulary"])
+    return model.tgt_tokenizer.detokenize(words)
 
 
 @pytest.mark.parametrize("options", [["--attention", "general"], ["--attention", "additive", "--cell", "gru"],
@@ -242,8 +252,6 @@ def test_a_forecaster_runs_in_onnxruntime(tmp_path, options):
 @pytest.mark.parametrize("options", [["--attention", "general"], ["--attention", "dot", "--cell", "gru"],
                                      ["--attention", "none"]], ids=["general", "dot-gru", "none"])
 def test_greedy_captions_through_the_two_onnx_files_are_rnnkits(tmp_path, options):
-    import numpy as np
-
     from rnnkit.decoding import caption
     from rnnkit.tasks.captioning import model_folder, read_images
     from tests.cli.test_caption_cli import FAST, write_scenes
@@ -257,29 +265,15 @@ def test_greedy_captions_through_the_two_onnx_files_are_rnnkits(tmp_path, option
     model = rnnkit.load(run)
     about = json.loads((tmp_path / "onnx" / "rnnkit.json").read_text())
     encoder = ort.InferenceSession(str(tmp_path / "onnx" / "encoder.onnx"), providers=["CPUExecutionProvider"])
-    step = ort.InferenceSession(str(tmp_path / "onnx" / "decoder_step.onnx"), providers=["CPUExecutionProvider"])
     images = read_images(model_folder(model, tmp_path / "images"), sorted(p.name for p in (tmp_path / "images").iterdir()
                                                                         if p.suffix == ".png")[:4])
     ours = [c.text for c in caption(model, images, beam_size=1)]
     theirs = []
     for image in images:
         encoded = dict(zip(about["encoder"]["outputs"], encoder.run(None, {"images": image[None].numpy()})))
-        carried = {k: v for k, v in encoded.items() if k in about["decoder_step"]["inputs"]}
-        if "feed" in about["decoder_step"]["inputs"]:
-            carried["feed"] = np.zeros((1, model.hidden_size), np.float32)
         with torch.no_grad():
             state = model.encode(image[None])
-        token, words = about["specials"]["bos"], []
-        for _ in range(model.max_length):
-            results = dict(zip(about["decoder_step"]["outputs"], step.run(None, {"token": np.array([token]), **carried})))
-            with torch.no_grad():
-                logits, state = model.step(torch.tensor([token]), state)
-            torch.testing.assert_close(torch.from_numpy(results["logits"]), logits, atol=1e-4, rtol=1e-4)
-            token = int(results["logits"].argmax(-1)[0])
-            if token == about["specials"]["eos"]:
-                break
-            words.append(about["vocabulary"][token])
-            carried.update({n: results[f"{n}_next"] for n in ("h", "c", "feed") if f"{n}_next" in results})
+        words = greedy_steps(tmp_path / "onnx", model, encoded, state, model.max_length, about["vocabulary"])
         theirs.append(model.tokenizer.detokenize(words))
     assert theirs == ours
 
