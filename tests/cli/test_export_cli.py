@@ -78,7 +78,7 @@ def test_a_recordings_classifier_runs_in_onnxruntime(tmp_path, options):
     assert main(["export", run, "--output", str(tmp_path / "onnx")]) == 0
     model = rnnkit.load(run)
     session = ort.InferenceSession(str(tmp_path / "onnx" / "classifier.onnx"), providers=["CPUExecutionProvider"])
-    for T, lengths in ((1, [1]), (10, [10, 4, 7])):
+    for T, lengths in ((1, [1]), (10, [10, 4, 7]), (4, [4, 2])):
         x = torch.randn(T, len(lengths), 2)
         x[2 % T, 0, 1] = float("nan")                                 # a missing value
         lengths = torch.tensor(lengths)
@@ -99,7 +99,7 @@ def test_a_clips_classifier_runs_in_onnxruntime(tmp_path, options):
     assert main(["export", run, "--output", str(tmp_path / "onnx")]) == 0
     model = rnnkit.load(run)
     session = ort.InferenceSession(str(tmp_path / "onnx" / "classifier.onnx"), providers=["CPUExecutionProvider"])
-    for T, lengths in ((1, [1]), (6, [6, 2, 4])):
+    for T, lengths in ((1, [1]), (6, [6, 2, 4]), (3, [3, 1])):
         clips = torch.randint(0, 256, (T, len(lengths), 1, 16, 16), dtype=torch.uint8)
         lengths = torch.tensor(lengths)
         with torch.no_grad():
@@ -118,7 +118,7 @@ def test_a_tracker_runs_in_onnxruntime(tmp_path):
     assert main(["export", run, "--output", str(tmp_path / "onnx")]) == 0
     model = rnnkit.load(run)
     session = ort.InferenceSession(str(tmp_path / "onnx" / "tracker.onnx"), providers=["CPUExecutionProvider"])
-    for T, lengths in ((1, [1]), (5, [5, 2, 3])):
+    for T, lengths in ((1, [1]), (5, [5, 2, 3]), (3, [3, 1])):
         clips = torch.randint(0, 256, (T, len(lengths), 1, 16, 16), dtype=torch.uint8)
         lengths = torch.tensor(lengths)
         with torch.no_grad():
@@ -190,7 +190,9 @@ def greedy_onnx(folder, model, sentence: str) -> str:
                                      ["--attention", "dot", "--tie-embeddings"], ["--attention", "none"]],
                          ids=["general", "additive-gru", "dot-tied", "none"])
 def test_greedy_translation_through_the_two_onnx_files_is_rnnkits(tmp_path, options):
+    from rnnkit.data import pad_batch
     from rnnkit.decoding import translate
+    from rnnkit.decoding.translate import source_tokens
 
     run = str(tmp_path / "run")
     assert main(["train", "translate", "--src", str(DATA / "train.de"), "--tgt", str(DATA / "train.en"), "--tokenizer",
@@ -199,6 +201,15 @@ def test_greedy_translation_through_the_two_onnx_files_is_rnnkits(tmp_path, opti
     assert main(["export", run, "--output", str(tmp_path / "onnx")]) == 0
     model = rnnkit.load(run)
     sentences = (DATA / "test.de").read_text().splitlines()[:6]
+    encoder = ort.InferenceSession(str(tmp_path / "onnx" / "encoder.onnx"), providers=["CPUExecutionProvider"])
+    about = json.loads((tmp_path / "onnx" / "rnnkit.json").read_text())
+    for batch in (sentences[:1], sentences[:3], sentences[2:4]):          # padded batches of the encoder
+        src, lengths = pad_batch([model.src_vocab.encode(t) for t in source_tokens(model, batch)], 0)
+        got = dict(zip(about["encoder"]["outputs"], encoder.run(None, {"src": src.numpy(), "lengths": lengths.numpy()})))
+        with torch.no_grad():
+            state = model.encode(src, lengths)
+        torch.testing.assert_close(torch.from_numpy(got["memory"]), state.memory.states, atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(torch.from_numpy(got["mask"]), state.memory.mask)
     ours = [t.text for t in translate(model, sentences, beam_size=1, batch_size=1)]
     assert [greedy_onnx(tmp_path / "onnx", model, s) for s in sentences] == ours
 
@@ -210,7 +221,8 @@ def test_a_tagger_runs_in_onnxruntime(tmp_path):
     assert main(["export", run, "--output", str(tmp_path / "onnx")]) == 0
     model = rnnkit.load(run)
     session = ort.InferenceSession(str(tmp_path / "onnx" / "tagger.onnx"), providers=["CPUExecutionProvider"])
-    for sentences in ([["The", "dog", "runs", "."]], [["A", "cat"], ["Unseenword", "sleeps", "here", "now", "."]]):
+    for sentences in ([["The", "dog", "runs", "."]], [["A", "cat"], ["Unseenword", "sleeps", "here", "now", "."]],
+                      [["Dogs"], ["The", "cat", "sat"], ["A", "b", "c", "d", "e", "f", "g"]]):
         batch = model.encode(sentences, model.vocab, model.char_vocab)
         with torch.no_grad():
             upos, xpos = model(batch)
@@ -245,8 +257,9 @@ def test_a_forecaster_runs_in_onnxruntime(tmp_path, options):
     session = ort.InferenceSession(forecaster(model).model().SerializeToString(), providers=["CPUExecutionProvider"])
     w = windows([[100.0 + k for k in range(30)], [50.0, math.nan, 70.0] + [60.0 + k for k in range(20)], [7.0, 8.0]],
                 [0, 5, 11])
-    got = session.run(None, {"history": w.history.numpy(), "lengths": w.lengths.numpy(), "start": w.start.numpy()})
-    torch.testing.assert_close(torch.from_numpy(got[0]), model.forecast(w), atol=1e-6, rtol=1e-6)
+    for w in (w, windows([[3.0, 4.0, 5.0, 6.0, 7.0]], [2]), windows([[9.0] * 14, [1.0, 2.0, math.nan, 4.0]], [7, 0])):
+        got = session.run(None, {"history": w.history.numpy(), "lengths": w.lengths.numpy(), "start": w.start.numpy()})
+        torch.testing.assert_close(torch.from_numpy(got[0]), model.forecast(w), atol=1e-6, rtol=1e-6)
 
 
 @pytest.mark.parametrize("options", [["--attention", "general"], ["--attention", "dot", "--cell", "gru"],
@@ -268,6 +281,13 @@ def test_greedy_captions_through_the_two_onnx_files_are_rnnkits(tmp_path, option
     images = read_images(model_folder(model, tmp_path / "images"), sorted(p.name for p in (tmp_path / "images").iterdir()
                                                                         if p.suffix == ".png")[:4])
     ours = [c.text for c in caption(model, images, beam_size=1)]
+    for batch in (images[:1], images[:3], images[1:3]):
+        got = dict(zip(about["encoder"]["outputs"], encoder.run(None, {"images": batch.numpy()})))
+        with torch.no_grad():
+            state = model.encode(batch)
+        states = state.rnn if isinstance(state.rnn, tuple) else (state.rnn,)
+        for name, ours_state in zip(("h", "c"), states):
+            torch.testing.assert_close(torch.from_numpy(got[name]), ours_state, atol=1e-5, rtol=1e-5)
     theirs = []
     for image in images:
         encoded = dict(zip(about["encoder"]["outputs"], encoder.run(None, {"images": image[None].numpy()})))
