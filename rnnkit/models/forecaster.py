@@ -73,6 +73,7 @@ class Forecaster(nn.Module):
                            decoder=decoder, **rnn_options)
         self.horizon, self.season, self.log, self.mask_missing = horizon, season, log, mask_missing
         self.register_buffer("taus", torch.tensor(quantiles), persistent=False)
+        self.levels = [round(float(t), 6) for t in quantiles]                # the same, as numbers
         self.register_buffer("widen", torch.zeros(len(INTERVALS), dtype=torch.float64))   # set by calibrate()
         inputs = 1 + (2 if season > 1 else 0) + (1 if mask_missing else 0)
         self.rnn = Recurrent(cell, inputs, hidden_size, num_layers, dropout=dropout if num_layers > 1 else 0.0,
@@ -152,7 +153,7 @@ class Forecaster(nn.Module):
         return torch.where(observed, pinball, 0.0).sum(), int(observed.sum())
 
     def _interval_columns(self) -> list[tuple[int, int]]:
-        taus = [round(float(t), 6) for t in self.taus]
+        taus = self.levels
         return [(taus.index(lo), taus.index(hi)) for lo, hi in INTERVALS.values()]
 
     @torch.no_grad()
@@ -162,7 +163,7 @@ class Forecaster(nn.Module):
         q, level, spread = self(w)
         q = q.double().sort(-1).values
         if widened:
-            median = q[..., [round(float(t), 6) for t in self.taus].index(0.5)]
+            median = q[..., self.levels.index(0.5)]
             columns = self._interval_columns()
             for (lo, hi), factor in zip(columns, self.widen):
                 width = q[..., hi] - q[..., lo]

@@ -320,7 +320,7 @@ def forecaster(model) -> Graph:
     q = one("Add", one("Cast", q, to=element_type(f64)), one("Unsqueeze", base, g.constant([2])))
     q = g.node("TopK", [q, g.constant([quantile_count])], outputs=2, axis=-1, largest=0, sorted=1)[0]
     columns = g.node("Split", [q], outputs=quantile_count, axis=-1)
-    taus = [round(float(t), 6) for t in model.taus]
+    taus = model.levels
     median = columns[taus.index(0.5)]
     intervals = model._interval_columns()
     for (lo, hi), factor in zip(intervals, model.widen.tolist()):   # Forecaster.quantiles' calibration

@@ -216,7 +216,7 @@ class ForecastTask(Task):
 
         return write_export(folder, {"forecaster.onnx": forecaster(model)}, {
             "task": cls.name, "horizon": model.horizon, "season": model.season, "window": model.window,
-            "quantile_levels": [round(float(t), 6) for t in model.taus],
+            "quantile_levels": model.levels,
             "forecaster": {"inputs": ["history", "lengths", "start"], "outputs": ["quantiles"],
                            "how": "history [batch, window] float64: the last values of each series (at most "
                                   "window of them), left-aligned, NaN where missing and past its length; start: "
@@ -273,7 +273,7 @@ def forecast(model: Forecaster, w: Windows) -> torch.Tensor:
 
 def point_and_intervals(model: Forecaster, quantiles: torch.Tensor):
     """``(median, {80: (lo, hi), 95: (lo, hi)})`` of quantiles ``[..., Q]``."""
-    taus = [round(float(t), 6) for t in model.taus]
+    taus = model.levels
     pick = lambda tau: quantiles[..., taus.index(tau)]  # noqa: E731
     return pick(0.5), {level: (pick(lo), pick(hi)) for level, (lo, hi) in INTERVALS.items()}
 

@@ -1,6 +1,6 @@
 """torch.export of the task models with the batch size and the sequence lengths left dynamic (with
-deltas, from 3 steps; recordings read in frames of K steps and the forecaster are not covered
-yet): one
+deltas, and the forecaster's windows, from 3 steps; recordings read in frames of K steps are not
+covered yet): one
 program for every size, giving the model's own outputs (the recurrent layers and the attention
 decoder run as rnnkit's registered operators)."""
 import pytest
@@ -111,3 +111,30 @@ def test_tagger():
                                                                {0: forms}, {0: STEPS, 1: BATCH}))
     same(program, model, *tagger.encode([["w1", "w2", "w3", "w9"], ["w4", "w5"], ["w1"], ["w12", "w13"]], vocab,
                                         chars)[:5])
+
+
+@pytest.mark.parametrize("options", [{"season": 12}, {"season": 1, "log": True}, {"season": 12, "decoder": False}],
+                         ids=["seasonal", "log", "direct"])
+def test_forecaster(options):
+    """``Forecaster.forecast`` on windows of any number and width (from 3 values: the scaling reads
+    the changes between steps)."""
+    import math
+
+    from rnnkit.models import Forecaster
+    from rnnkit.models.forecaster import Windows, windows
+
+    class Forecasting(torch.nn.Module):
+        def __init__(self, forecaster):
+            super().__init__()
+            self.forecaster = forecaster
+
+        def forward(self, history, lengths, start):
+            return self.forecaster.forecast(Windows(history, lengths, start))
+
+    torch.manual_seed(0)
+    model = Forecasting(Forecaster(4, hidden_size=8, **options).eval())
+    w = windows([[100.0 + k for k in range(30)], [50.0, math.nan, 70.0] + [60.0 + k for k in range(27)], [7.0] * 30],
+                [0, 5, 11])
+    program = export(model, tuple(w[:3]), dynamic_shapes=({0: BATCH, 1: LONGER}, {0: BATCH}, {0: BATCH}))
+    same(program, model, *windows([[100.0 + k for k in range(40)], [5.0] * 17, [7.0, 8.0], [1.0] * 40],
+                                  [0, 5, 11, 2])[:3])
