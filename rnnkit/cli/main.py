@@ -168,6 +168,8 @@ def run_evaluate(args) -> None:
 def run_export(args) -> None:
     from rnnkit.tasks import TASKS, load
 
+    if not args.output.strip():
+        raise RnnkitError("--output: give the folder to write the ONNX files into, got an empty name")
     model = load(args.run_dir, "cpu")
     try:
         written = TASKS[model.run_config["task"]].export(model, Path(args.output))

@@ -164,6 +164,7 @@ def write_export(folder: Path, graphs: dict, description: dict) -> list[Path]:
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise RnnkitError(f"{folder}: exists and is not a folder; --output names a folder for the ONNX files")
+    check_writable_folder(folder, "the ONNX files")
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name, graph in graphs.items():

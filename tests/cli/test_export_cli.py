@@ -139,6 +139,9 @@ def test_what_cannot_be_exported_is_one_line(tmp_path, capsys):
     fails(["export", str(tmp_path / "lm"), "--output", str(tmp_path / "file")], capsys,
           "exists and is not a folder")
     fails(["export", str(tmp_path / "missing"), "--output", str(tmp_path / "y")], capsys, "missing")
+    fails(["export", str(tmp_path / "lm"), "--output", " "], capsys, "--output: give the folder")
+    fails(["export", str(tmp_path / "lm"), "--output", str(tmp_path / "file" / "inside")], capsys,
+          "cannot write the ONNX files")
 
 
 DATA = Path(__file__).parents[1] / "fixtures" / "data"
