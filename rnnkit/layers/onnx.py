@@ -63,6 +63,10 @@ class Graph:
         self.nodes.append(onnx_package().helper.make_node(op, inputs, names, **attributes))
         return names
 
+    def op(self, op: str, *inputs: str, **attributes) -> str:
+        """``node`` for an operator with one output: its name."""
+        return self.node(op, list(inputs), **attributes)[0]
+
     def input(self, name: str, dtype: torch.dtype, shape: list) -> str:
         self.inputs.append(_value_info(name, dtype, shape))
         return name
@@ -105,7 +109,7 @@ def _reorder(weight: torch.Tensor, cell: str, H: int) -> torch.Tensor:
 
 def recurrent(graph: Graph, layer, x: str, lengths: str | None = None, states: tuple[str, ...] | None = None):
     """Add ``layer`` (``rnnkit.RNN``, ``LSTM`` or ``GRU``, time-major) to ``graph``: ``x`` names the
-    input ``[T, B, D]``, ``lengths`` an int32 ``[B]`` (or None: every sequence is whole), ``states``
+    input ``[T, B, D]``, ``lengths`` an integer ``[B]`` (or None: every sequence is whole), ``states``
     the initial ``h`` (and ``c``) ``[layers * directions, B, H]`` (or None: zeros).  Returns the names
     of the output ``[T, B, H * directions]`` (``H`` for ``merge="sum"``) and of the final states."""
     cell = layer.cell.name
@@ -114,6 +118,8 @@ def recurrent(graph: Graph, layer, x: str, lengths: str | None = None, states: t
     H, directions = layer.hidden_size, 2 if layer.bidirectional else 1
     finals = [[] for _ in range(layer.cell.num_states)]
     mask = _time_mask(graph, x, lengths) if cell == "lstm_ln" else None
+    if lengths is not None:                                     # the operators' sequence_lens are int32
+        lengths = graph.op("Cast", lengths, to=element_type(torch.int32))
     for index in range(layer.num_layers):
         ks = [index * directions + d for d in range(directions)]
         params = [layer._layer_params(k) for k in ks]
@@ -154,19 +160,22 @@ def recurrent(graph: Graph, layer, x: str, lengths: str | None = None, states: t
     return x, finals
 
 
+def step_mask(graph: Graph, steps_first: str, lengths: str) -> str:
+    """``[T, B]`` bool, true on the steps inside each sequence (``rnnkit.layers.pooling.step_mask``),
+    ``T`` the first dimension of ``steps_first``, ``lengths [B]`` integers."""
+    steps = graph.op("Gather", graph.op("Shape", steps_first), graph.constant(0), axis=0)
+    positions = graph.op("Range", graph.constant(0), steps, graph.constant(1))
+    return graph.op("Less", graph.op("Unsqueeze", positions, graph.constant([1])),
+                    graph.op("Unsqueeze", graph.op("Cast", lengths, to=element_type(torch.int64)), graph.constant([0])))
+
+
 def _time_mask(graph: Graph, x: str, lengths: str | None) -> str:
     """``[T, B, 1]`` bool, true on the steps inside each sequence (all of them without lengths)."""
-    shape = graph.node("Slice", [graph.node("Shape", [x])[0], graph.constant([0]), graph.constant([2])])[0]
     if lengths is None:
+        shape = graph.op("Slice", graph.op("Shape", x), graph.constant([0]), graph.constant([2]))
         every = onnx_package().helper.make_tensor("true", element_type(torch.bool), [1], [True])
-        return graph.node("Unsqueeze", [graph.node("ConstantOfShape", [shape], value=every)[0],
-                                        graph.constant([2])])[0]
-    steps = graph.node("Gather", [shape, graph.constant(0)], axis=0)[0]
-    positions = graph.node("Range", [graph.constant(0), steps, graph.constant(1)])[0]
-    inside = graph.node("Less", [graph.node("Unsqueeze", [positions, graph.constant([1])])[0],
-                                 graph.node("Unsqueeze", [graph.node("Cast", [lengths], to=element_type(torch.int64))[0],
-                                                          graph.constant([0])])[0]])[0]
-    return graph.node("Unsqueeze", [inside, graph.constant([2])])[0]
+        return graph.op("Unsqueeze", graph.op("ConstantOfShape", shape, value=every), graph.constant([2]))
+    return graph.op("Unsqueeze", step_mask(graph, x, lengths), graph.constant([2]))
 
 
 def _layer_norm_lstm(graph: Graph, p: dict, x: str, mask: str, start, reverse: bool, H: int):
@@ -229,9 +238,7 @@ def export_layer(layer, path=None, *, lengths: bool = True):
     x = graph.input("input", dtype, shape)
     if layer.batch_first:
         x = graph.node("Transpose", [x], perm=[1, 0, 2])[0]
-    count = graph.node("Cast", [graph.input("lengths", torch.int64, ["batch"])], to=element_type(torch.int32))[0] \
-        if lengths else None
-    y, finals = recurrent(graph, layer, x, count)
+    y, finals = recurrent(graph, layer, x, graph.input("lengths", torch.int64, ["batch"]) if lengths else None)
     if layer.batch_first:
         y = graph.node("Transpose", [y], perm=[1, 0, 2])[0]
     width = layer.hidden_size * (2 if layer.bidirectional and layer.merge == "concat" else 1)

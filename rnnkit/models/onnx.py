@@ -8,7 +8,7 @@ import math
 
 import torch
 
-from rnnkit.layers.onnx import Graph, element_type, onnx_package, recurrent
+from rnnkit.layers.onnx import Graph, element_type, onnx_package, recurrent, step_mask
 
 STATE_NAMES = ("h", "c")
 
@@ -51,32 +51,31 @@ def recordings_classifier(model) -> Graph:
     g = Graph("recordings_classifier")
     x = g.input("recordings", dtype, ["steps", "batch", model.features])
     lengths = g.input("lengths", torch.int64, ["batch"])
-    one = lambda op, *inputs, **attributes: g.node(op, list(inputs), **attributes)[0]   # noqa: E731
     if model.deltas:                                   # x_t - x_(t-1), unknown (NaN) at the first step
-        nan_row = one("Mul", one("Slice", x, g.constant([0]), g.constant([1]), g.constant([0])),
+        nan_row = g.op("Mul", g.op("Slice", x, g.constant([0]), g.constant([1]), g.constant([0])),
                       g.constant(torch.tensor(float("nan"), dtype=dtype)))
-        later = one("Slice", x, g.constant([1]), g.constant([2 ** 62]), g.constant([0]))
-        earlier = one("Slice", x, g.constant([0]), g.constant([-1]), g.constant([0]))
-        x = one("Concat", x, one("Concat", nan_row, one("Sub", later, earlier), axis=0), axis=2)
-    x = one("Div", one("Sub", x, g.constant(model.channel_mean, "channel_mean")), g.constant(model.channel_std,
+        later = g.op("Slice", x, g.constant([1]), g.constant([2 ** 62]), g.constant([0]))
+        earlier = g.op("Slice", x, g.constant([0]), g.constant([-1]), g.constant([0]))
+        x = g.op("Concat", x, g.op("Concat", nan_row, g.op("Sub", later, earlier), axis=0), axis=2)
+    x = g.op("Div", g.op("Sub", x, g.constant(model.channel_mean, "channel_mean")), g.constant(model.channel_std,
                                                                                            "channel_std"))
     zero = g.constant(torch.tensor(0.0, dtype=dtype))
-    x = one("Where", one("IsNaN", x), zero, x)                            # a missing value is the mean
-    x = one("Where", one("Unsqueeze", _step_mask(g, x, lengths), g.constant([2])), x, zero)
+    x = g.op("Where", g.op("IsNaN", x), zero, x)                            # a missing value is the mean
+    x = g.op("Where", g.op("Unsqueeze", step_mask(g, x, lengths), g.constant([2])), x, zero)
     if model.frame > 1:                                # `frame` steps to one vector
         f = model.frame
-        steps = one("Gather", one("Shape", x), g.constant(0), axis=0)
-        extra = one("Mod", one("Sub", g.constant(f), one("Mod", steps, g.constant(f))), g.constant(f))
-        pads = one("Concat", g.constant([0, 0, 0]), one("Unsqueeze", extra, g.constant([0])), g.constant([0, 0]),
+        steps = g.op("Gather", g.op("Shape", x), g.constant(0), axis=0)
+        extra = g.op("Mod", g.op("Sub", g.constant(f), g.op("Mod", steps, g.constant(f))), g.constant(f))
+        pads = g.op("Concat", g.constant([0, 0, 0]), g.op("Unsqueeze", extra, g.constant([0])), g.constant([0, 0]),
                    axis=0)
-        x = one("Pad", x, pads)
+        x = g.op("Pad", x, pads)
         channels = model.features * (2 if model.deltas else 1)
-        batch = one("Slice", one("Shape", x), g.constant([1]), g.constant([2]))
-        x = one("Reshape", x, one("Concat", g.constant([-1, f]), batch, g.constant([channels]), axis=0))
-        x = one("Reshape", one("Transpose", x, perm=[0, 2, 1, 3]), g.constant([0, 0, -1]))   # [T / f, B, f * C]
-        lengths = one("Div", one("Add", lengths, g.constant(f - 1)), g.constant(f))
-    x = one("Cast", x, to=element_type(model.classifier.weight.dtype))
-    x = one("Add", one("MatMul", x, g.constant(model.vectors.project.weight.t(), "project_weight")),
+        batch = g.op("Slice", g.op("Shape", x), g.constant([1]), g.constant([2]))
+        x = g.op("Reshape", x, g.op("Concat", g.constant([-1, f]), batch, g.constant([channels]), axis=0))
+        x = g.op("Reshape", g.op("Transpose", x, perm=[0, 2, 1, 3]), g.constant([0, 0, -1]))   # [T / f, B, f * C]
+        lengths = g.op("Div", g.op("Add", lengths, g.constant(f - 1)), g.constant(f))
+    x = g.op("Cast", x, to=element_type(model.classifier.weight.dtype))
+    x = g.op("Add", g.op("MatMul", x, g.constant(model.vectors.project.weight.t(), "project_weight")),
             g.constant(model.vectors.project.bias, "project_bias"))
     _classify(g, model, x, lengths)
     return g
@@ -86,7 +85,7 @@ def _classify(g: Graph, model, x: str, lengths: str) -> None:
     """The recurrent layers, the pooling and the classifier over the step vectors ``x [T, B, E]``;
     the outputs ``logits`` and ``probabilities``."""
     dtype = model.classifier.weight.dtype
-    y, finals = recurrent(g, model.rnn, x, g.node("Cast", [lengths], to=element_type(torch.int32))[0])
+    y, finals = recurrent(g, model.rnn, x, lengths)
     pooled = _pooling(g, model, y, finals[0], x, lengths, dtype)
     logits = g.node("Gemm", [pooled, g.constant(model.classifier.weight, "classifier_weight"),
                              g.constant(model.classifier.bias, "classifier_bias")], transB=1)[0]
@@ -103,7 +102,7 @@ def _pooling(g: Graph, model, y: str, h_n: str, steps_first: str, lengths: str, 
         top = g.node("Slice", [h_n, g.constant([rows - directions]), g.constant([rows]), g.constant([0])])[0]
         top = g.node("Transpose", [top], perm=[1, 0, 2])[0]
         return g.node("Reshape", [top, g.constant([0, -1])])[0]
-    mask = _step_mask(g, steps_first, lengths)
+    mask = step_mask(g, steps_first, lengths)
     if how == "mean":                          # the states past a length are zero already
         total = g.node("ReduceSum", [y, g.constant([0])], keepdims=0)[0]
         count = g.node("Cast", [g.node("Unsqueeze", [lengths, g.constant([1])])[0]], to=element_type(dtype))[0]
@@ -135,7 +134,7 @@ def translation_encoder(model) -> Graph:
     g = Graph("translation_encoder")
     src, lengths = g.input("src", torch.int64, ["source_steps", "batch"]), g.input("lengths", torch.int64, ["batch"])
     x = g.node("Gather", [g.constant(model.src_embedding.weight, "src_embedding"), src], axis=0)[0]
-    memory, finals = recurrent(g, rnn, x, g.node("Cast", [lengths], to=element_type(torch.int32))[0])
+    memory, finals = recurrent(g, rnn, x, lengths)
     g.output(memory, "memory", dtype, ["source_steps", "batch", H])
     keys = memory
     if model.attention is not None and model.attention.score != "dot":
@@ -146,7 +145,7 @@ def translation_encoder(model) -> Graph:
     if model.attention is not None:
         g.output(keys, "keys", dtype, ["source_steps", "batch", model.attention.key_proj.out_features
                                        if model.attention.score != "dot" else H])
-    g.output(_step_mask(g, src, lengths), "mask", torch.bool, ["source_steps", "batch"])
+    g.output(step_mask(g, src, lengths), "mask", torch.bool, ["source_steps", "batch"])
     for final, bridge, name in zip(finals, model.bridge, STATE_NAMES):
         # [L * directions, B, H / directions] -> [L, B, H]: each layer's directions side by side
         joined = g.node("Reshape", [final, g.constant([L, model.directions, -1, H // model.directions])])[0]
@@ -216,13 +215,7 @@ def decoder_interface(model) -> dict:
             "feed_start": "zeros [batch, hidden]" if carried else None, "hidden": model.hidden_size}
 
 
-def _step_mask(g: Graph, steps_first: str, lengths: str) -> str:
-    """``[T, B]`` bool, true where the step is inside its sequence (``rnnkit.layers.pooling.step_mask``),
-    ``T`` the first dimension of ``steps_first``."""
-    steps = g.node("Gather", [g.node("Shape", [steps_first])[0], g.constant(0)], axis=0)[0]
-    positions = g.node("Range", [g.constant(0), steps, g.constant(1)])[0]
-    return g.node("Less", [g.node("Unsqueeze", [positions, g.constant([1])])[0],
-                           g.node("Unsqueeze", [lengths, g.constant([0])])[0]])[0]
+
 
 
 def tagger(model) -> Graph:
@@ -238,11 +231,11 @@ def tagger(model) -> Graph:
     form_index = g.input("form_index", torch.int64, ["steps", "batch"])
     encoder = model.chars                                      # each distinct form spelled by a BiLSTM
     letters = g.node("Gather", [g.constant(encoder.embedding.weight, "char_embedding"), chars], axis=0)[0]
-    _, (h_n, _) = recurrent(g, encoder.rnn, letters, g.node("Cast", [char_lengths], to=element_type(torch.int32))[0])
+    _, (h_n, _) = recurrent(g, encoder.rnn, letters, char_lengths)
     spelled = g.node("Reshape", [g.node("Transpose", [h_n], perm=[1, 0, 2])[0], g.constant([0, -1])])[0]   # [N, 2H]
     x = g.node("Concat", [g.node("Gather", [g.constant(model.embedding.weight, "embedding"), words], axis=0)[0],
                           g.node("Gather", [spelled, form_index], axis=0)[0]], axis=2)[0]
-    h, _ = recurrent(g, model.rnn, x, g.node("Cast", [lengths], to=element_type(torch.int32))[0])
+    h, _ = recurrent(g, model.rnn, x, lengths)
     for name, head in (("upos", model.upos), ("xpos", model.xpos)):
         if head is not None:
             logits = g.node("Add", [g.node("MatMul", [h, g.constant(head.weight.t(), f"{name}_weight")])[0],
@@ -261,78 +254,77 @@ def forecaster(model) -> Graph:
     history = g.input("history", f64, ["batch", "window"])
     lengths, start = g.input("lengths", torch.int64, ["batch"]), g.input("start", torch.int64, ["batch"])
     c = lambda value: g.constant(torch.tensor(value, dtype=f64))                      # noqa: E731
-    one = lambda op, *inputs, **attributes: g.node(op, list(inputs), **attributes)[0]   # noqa: E731
     axis1 = g.constant([1])
     # scale: each window in its own units (Forecaster.scale)
-    x = one("Log", history) if model.log else history
-    observed = one("Not", one("IsNaN", x))
-    width = one("Gather", one("Shape", x), g.constant(1), axis=0)
-    position = one("Range", g.constant(0), width, g.constant(1))
-    last = one("Max", one("ReduceMax", one("Where", observed, position, g.constant(-1)), axes=[1], keepdims=0),
+    x = g.op("Log", history) if model.log else history
+    observed = g.op("Not", g.op("IsNaN", x))
+    width = g.op("Gather", g.op("Shape", x), g.constant(1), axis=0)
+    position = g.op("Range", g.constant(0), width, g.constant(1))
+    last = g.op("Max", g.op("ReduceMax", g.op("Where", observed, position, g.constant(-1)), axes=[1], keepdims=0),
                g.constant(0))
-    level = one("Squeeze", one("GatherElements", x, one("Unsqueeze", last, axis1), axis=1), axis1)
-    later, later_seen = (one("Slice", t, g.constant([1]), g.constant([2 ** 62]), axis1) for t in (x, observed))
-    earlier, earlier_seen = (one("Slice", t, g.constant([0]), g.constant([-1]), axis1) for t in (x, observed))
-    both = one("And", later_seen, earlier_seen)
-    change = one("Div", one("ReduceSum", one("Where", both, one("Abs", one("Sub", later, earlier)), c(0.0)), axis1,
+    level = g.op("Squeeze", g.op("GatherElements", x, g.op("Unsqueeze", last, axis1), axis=1), axis1)
+    later, later_seen = (g.op("Slice", t, g.constant([1]), g.constant([2 ** 62]), axis1) for t in (x, observed))
+    earlier, earlier_seen = (g.op("Slice", t, g.constant([0]), g.constant([-1]), axis1) for t in (x, observed))
+    both = g.op("And", later_seen, earlier_seen)
+    change = g.op("Div", g.op("ReduceSum", g.op("Where", both, g.op("Abs", g.op("Sub", later, earlier)), c(0.0)), axis1,
                             keepdims=0),
-                 one("Max", one("ReduceSum", one("Cast", both, to=element_type(f64)), axis1, keepdims=0), c(1.0)))
-    spread = one("Where", one("Greater", change, c(1e-8)), change, one("Mul", one("Max", one("Abs", level), c(1e-3)),
+                 g.op("Max", g.op("ReduceSum", g.op("Cast", both, to=element_type(f64)), axis1, keepdims=0), c(1.0)))
+    spread = g.op("Where", g.op("Greater", change, c(1e-8)), change, g.op("Mul", g.op("Max", g.op("Abs", level), c(1e-3)),
                                                                          c(0.01)))
-    level_, spread_ = one("Unsqueeze", level, axis1), one("Unsqueeze", spread, axis1)
-    z = one("Where", observed, one("Div", one("Sub", x, level_), spread_), c(0.0))
+    level_, spread_ = g.op("Unsqueeze", level, axis1), g.op("Unsqueeze", spread, axis1)
+    z = g.op("Where", observed, g.op("Div", g.op("Sub", x, level_), spread_), c(0.0))
 
     def phase(steps):                                  # the season's phase as (sin, cos); none without a season
         if m <= 1:
             return []
-        angle = one("Mul", one("Cast", one("Mod", steps, g.constant(m)), to=element_type(f64)), c(2 * math.pi / m))
-        return [one("Sin", angle), one("Cos", angle)]
+        angle = g.op("Mul", g.op("Cast", g.op("Mod", steps, g.constant(m)), to=element_type(f64)), c(2 * math.pi / m))
+        return [g.op("Sin", angle), g.op("Cos", angle)]
 
     def stacked(features):                             # [B, N] each -> [N, B, F] in the model's dtype
-        joined = one("Concat", *(one("Unsqueeze", t, g.constant([2])) for t in features), axis=2)
-        return one("Transpose", one("Cast", joined, to=element_type(dtype)), perm=[1, 0, 2])
+        joined = g.op("Concat", *(g.op("Unsqueeze", t, g.constant([2])) for t in features), axis=2)
+        return g.op("Transpose", g.op("Cast", joined, to=element_type(dtype)), perm=[1, 0, 2])
 
-    steps = one("Add", one("Unsqueeze", start, axis1), one("Unsqueeze", position, g.constant([0])))
-    features = [z, *phase(steps), *([one("Cast", observed, to=element_type(f64))] if model.mask_missing else [])]
-    _, state = recurrent(g, model.rnn, stacked(features), one("Cast", lengths, to=element_type(torch.int32)))
-    ahead_k = one("Unsqueeze", g.constant(torch.arange(model.horizon)), g.constant([0]))             # [1, H]
+    steps = g.op("Add", g.op("Unsqueeze", start, axis1), g.op("Unsqueeze", position, g.constant([0])))
+    features = [z, *phase(steps), *([g.op("Cast", observed, to=element_type(f64))] if model.mask_missing else [])]
+    _, state = recurrent(g, model.rnn, stacked(features), lengths)
+    ahead_k = g.op("Unsqueeze", g.constant(torch.arange(model.horizon)), g.constant([0]))             # [1, H]
     if m <= 1:                                         # the seasonal naive forecast (Forecaster.base)
-        base = one("Mul", one("Cast", one("Add", one("Unsqueeze", lengths, axis1), ahead_k), to=element_type(f64)),
+        base = g.op("Mul", g.op("Cast", g.op("Add", g.op("Unsqueeze", lengths, axis1), ahead_k), to=element_type(f64)),
                    c(0.0))
     else:
-        index = one("Add", one("Sub", one("Unsqueeze", lengths, axis1), g.constant(m)),
-                    one("Mod", ahead_k, g.constant(m)))
-        safe = one("Max", one("Min", index, one("Sub", width, g.constant(1))), g.constant(0))
-        known = one("And", one("GreaterOrEqual", index, g.constant(0)), one("GatherElements", observed, safe, axis=1))
-        base = one("Where", known, one("GatherElements", z, safe, axis=1), c(0.0))
+        index = g.op("Add", g.op("Sub", g.op("Unsqueeze", lengths, axis1), g.constant(m)),
+                    g.op("Mod", ahead_k, g.constant(m)))
+        safe = g.op("Max", g.op("Min", index, g.op("Sub", width, g.constant(1))), g.constant(0))
+        known = g.op("And", g.op("GreaterOrEqual", index, g.constant(0)), g.op("GatherElements", observed, safe, axis=1))
+        base = g.op("Where", known, g.op("GatherElements", z, safe, axis=1), c(0.0))
     quantile_count = len(model.taus)
     if model.decoder is None:
-        top = one("Gather", state[0], g.constant(model.rnn.num_layers - 1), axis=0)
-        q = one("Gemm", top, g.constant(model.head.weight, "head_weight"), g.constant(model.head.bias, "head_bias"),
+        top = g.op("Gather", state[0], g.constant(model.rnn.num_layers - 1), axis=0)
+        q = g.op("Gemm", top, g.constant(model.head.weight, "head_weight"), g.constant(model.head.bias, "head_bias"),
                 transB=1)
-        q = one("Reshape", q, g.constant([0, model.horizon, quantile_count]))
+        q = g.op("Reshape", q, g.constant([0, model.horizon, quantile_count]))
     else:
-        future = [base, *phase(one("Add", one("Unsqueeze", one("Add", start, lengths), axis1), ahead_k))]
+        future = [base, *phase(g.op("Add", g.op("Unsqueeze", g.op("Add", start, lengths), axis1), ahead_k))]
         out, _ = recurrent(g, model.decoder, stacked(future), None, tuple(state))
-        q = one("Add", one("MatMul", out, g.constant(model.head.weight.t(), "head_weight")),
+        q = g.op("Add", g.op("MatMul", out, g.constant(model.head.weight.t(), "head_weight")),
                 g.constant(model.head.bias, "head_bias"))
-        q = one("Transpose", q, perm=[1, 0, 2])
-    q = one("Add", one("Cast", q, to=element_type(f64)), one("Unsqueeze", base, g.constant([2])))
+        q = g.op("Transpose", q, perm=[1, 0, 2])
+    q = g.op("Add", g.op("Cast", q, to=element_type(f64)), g.op("Unsqueeze", base, g.constant([2])))
     q = g.node("TopK", [q, g.constant([quantile_count])], outputs=2, axis=-1, largest=0, sorted=1)[0]
     columns = g.node("Split", [q], outputs=quantile_count, axis=-1)
     taus = model.levels
     median = columns[taus.index(0.5)]
     intervals = model._interval_columns()
     for (lo, hi), factor in zip(intervals, model.widen.tolist()):   # Forecaster.quantiles' calibration
-        spread_q = one("Mul", one("Sub", columns[hi], columns[lo]), c(factor))
-        columns[lo] = one("Min", one("Sub", columns[lo], spread_q), median)
-        columns[hi] = one("Max", one("Add", columns[hi], spread_q), median)
+        spread_q = g.op("Mul", g.op("Sub", columns[hi], columns[lo]), c(factor))
+        columns[lo] = g.op("Min", g.op("Sub", columns[lo], spread_q), median)
+        columns[hi] = g.op("Max", g.op("Add", columns[hi], spread_q), median)
     for (lo, hi), (outer_lo, outer_hi) in zip(intervals, intervals[1:]):
-        columns[outer_lo] = one("Min", columns[outer_lo], columns[lo])
-        columns[outer_hi] = one("Max", columns[outer_hi], columns[hi])
-    q = one("Concat", *columns, axis=-1)
-    y = one("Add", one("Unsqueeze", level_, g.constant([2])), one("Mul", one("Unsqueeze", spread_, g.constant([2])), q))
-    g.output(one("Exp", y) if model.log else y, "quantiles", f64, ["batch", model.horizon, quantile_count])
+        columns[outer_lo] = g.op("Min", columns[outer_lo], columns[lo])
+        columns[outer_hi] = g.op("Max", columns[outer_hi], columns[hi])
+    q = g.op("Concat", *columns, axis=-1)
+    y = g.op("Add", g.op("Unsqueeze", level_, g.constant([2])), g.op("Mul", g.op("Unsqueeze", spread_, g.constant([2])), q))
+    g.output(g.op("Exp", y) if model.log else y, "quantiles", f64, ["batch", model.horizon, quantile_count])
     return g
 
 
@@ -443,7 +435,7 @@ def tracker(model) -> Graph:
                               g.constant(model.vectors.project.bias, "project_bias")])[0]
 
     x = _frame_steps(g, model.cnn, clips, lengths, False, encode, dtype)
-    states, _ = recurrent(g, model.rnn, x, g.node("Cast", [lengths], to=element_type(torch.int32))[0])
+    states, _ = recurrent(g, model.rnn, x, lengths)
     out = g.node("Add", [g.node("MatMul", [states, g.constant(model.head.weight.t(), "head")])[0],
                          g.constant(model.head.bias, "head_bias")])[0]
     out = g.node("Reshape", [out, g.constant([0, 0, K + 1, 2])])[0]
@@ -463,16 +455,15 @@ def _frame_steps(g: Graph, cnn, clips: str, lengths: str, deltas: bool, encode, 
     """``rnnkit.layers.images.encode_frames``: every frame of ``clips`` (in [0, 1]; with ``deltas``,
     with its difference from the frame before, zero at the first) through ``encode`` (``[N, C, H,
     W] -> [N, E]``), as ``[T, B, E]`` with zeros past each clip's end."""
-    one = lambda op, *inputs, **attributes: g.node(op, list(inputs), **attributes)[0]   # noqa: E731
-    x = one("Div", one("Cast", clips, to=element_type(dtype)), g.constant(torch.tensor(255.0, dtype=dtype)))
+    x = g.op("Div", g.op("Cast", clips, to=element_type(dtype)), g.constant(torch.tensor(255.0, dtype=dtype)))
     if deltas:
-        before = one("Concat", one("Slice", x, g.constant([0]), g.constant([1]), g.constant([0])),
-                     one("Slice", x, g.constant([0]), g.constant([-1]), g.constant([0])), axis=0)
-        x = one("Concat", x, one("Sub", x, before), axis=2)
-    vectors = encode(one("Reshape", x, g.constant([-1, cnn.in_channels, cnn.height, cnn.width])))
-    steps_batch = one("Slice", one("Shape", clips), g.constant([0]), g.constant([2]))
-    vectors = one("Reshape", vectors, one("Concat", steps_batch, g.constant([-1]), axis=0))              # [T, B, E]
-    return one("Where", one("Unsqueeze", _step_mask(g, clips, lengths), g.constant([2])), vectors,
+        before = g.op("Concat", g.op("Slice", x, g.constant([0]), g.constant([1]), g.constant([0])),
+                     g.op("Slice", x, g.constant([0]), g.constant([-1]), g.constant([0])), axis=0)
+        x = g.op("Concat", x, g.op("Sub", x, before), axis=2)
+    vectors = encode(g.op("Reshape", x, g.constant([-1, cnn.in_channels, cnn.height, cnn.width])))
+    steps_batch = g.op("Slice", g.op("Shape", clips), g.constant([0]), g.constant([2]))
+    vectors = g.op("Reshape", vectors, g.op("Concat", steps_batch, g.constant([-1]), axis=0))              # [T, B, E]
+    return g.op("Where", g.op("Unsqueeze", step_mask(g, clips, lengths), g.constant([2])), vectors,
                g.constant(torch.tensor(0.0, dtype=dtype)))
 
 
