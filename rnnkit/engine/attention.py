@@ -223,7 +223,8 @@ def attention_decoder_backward(cell: str, score: str, P: torch.Tensor, w_feed: t
                                states0: list[torch.Tensor], extras: list[torch.Tensor], dfeeds: torch.Tensor,
                                dalpha: torch.Tensor) -> list[torch.Tensor]:
     """The operator's gradients, its forward run again through ``AttentionDecoding`` with autograd:
-    one per input of ``OPTIONAL`` order that is present, then the states' and the extras'."""
+    one for each tensor input that is present (``P, w_feed, w_hh, b_hh, memory, keys, w_c, w_q, v,
+    feed0`` in that order), then the states' and the extras'."""
     inputs = [t for t in (P, w_feed, w_hh, b_hh, memory, keys, w_c, w_q, v, feed0, *states0, *extras) if t is not None]
     with torch.enable_grad():
         leaves = [t.detach().requires_grad_() for t in inputs]

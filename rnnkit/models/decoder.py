@@ -153,23 +153,22 @@ class Decoder(nn.Module):
         decoder layers, a cell whose input projection is not linear, memory shared by rows)
         and the step loop runs.  Recurrent dropout draws a mask per step, as the loop does."""
         decoder, cell = self.decoder, self.decoder.cell
-        if decoder.num_layers != 1 or type(cell).project_input is not Cell.project_input:
-            return None
         T, B, E = gold.shape
+        dropping = self.training and decoder.recurrent_dropout > 0
+        if (decoder.num_layers != 1 or type(cell).project_input is not Cell.project_input
+                or (self.attention is None and dropping)          # engine.run takes one mask per sequence
+                or (self.attention is not None and state.memory.states.shape[1] != B)):
+            return None                                           # checked before any random draw
         x = self.dropout(gold)
         drop = None
-        if self.training and decoder.recurrent_dropout:
+        if dropping:
             keep = 1 - decoder.recurrent_dropout
             drop = x.new_empty(T, B, self.hidden_size).bernoulli_(keep).div_(keep)
         states0 = tuple(s[0] for s in state.rnn) if isinstance(state.rnn, tuple) else (state.rnn[0],)
         p = decoder._layer_params(0)
         if self.attention is None:
-            if drop is not None:         # the layer's forward draws one mask per sequence
-                return None
             return run(cell, x, p, states0)[0], None
         memory = state.memory
-        if memory.states.shape[1] != B:
-            return None
         P = cell.project_input(x, {**p, "weight_ih": p["weight_ih"][:, :E]}, linear=linear)
         additive = self.attention.score == "additive"
         return attention_decoder.decode(
