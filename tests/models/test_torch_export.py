@@ -1,8 +1,7 @@
 """torch.export of the task models with the batch size and the sequence lengths left dynamic (with
-deltas, and the forecaster's windows, from 3 steps; recordings read in frames of K steps are not
-covered yet): one
-program for every size, giving the model's own outputs (the recurrent layers and the attention
-decoder run as rnnkit's registered operators)."""
+deltas, and the forecaster's windows, from 3 steps; recordings read in frames of K steps take a
+multiple of K steps, from 2K): one program for every size, giving the model's own outputs (the recurrent layers and the
+attention decoder run as rnnkit's registered operators)."""
 import pytest
 import torch
 from torch.export import Dim, export
@@ -65,6 +64,14 @@ def test_recordings_and_clips_classifiers():
     x = torch.randn(9, 5, 2)
     x[1, 0, 1] = float("nan")
     same(program, recordings, x, torch.tensor([9, 3, 1, 5, 2]))
+    framed = SequenceClassifier(0, 3, embedding_dim=8, hidden_size=8, features=2, deltas=True, frame=3).eval()
+    program = export(framed, (torch.randn(6, 3, 2), torch.tensor([6, 2, 4])),
+                     dynamic_shapes=({0: 3 * Dim("frames", min=2, max=85), 1: BATCH}, {0: BATCH}))
+    for steps in (6, 9, 12):                       # whole and part frames of real steps, the missing value of x
+        same(program, framed, torch.cat([x, torch.randn(steps - 9, 5, 2)]) if steps > 9 else x[:steps],
+             torch.tensor([steps, 3, 1, 5, 2]))
+    with pytest.raises(RuntimeError):                  # steps a multiple of the frame: pad the batch to one
+        program.module()(x[:7], torch.tensor([7, 3, 1, 5, 2]))
     clips = SequenceClassifier(0, 3, embedding_dim=8, hidden_size=8, image_size=(16, 16), cnn_channels=(4,),
                                deltas=True).eval()
     program = export(clips, (torch.randint(0, 256, (4, 3, 1, 16, 16), dtype=torch.uint8), torch.tensor([4, 2, 3])),
