@@ -52,20 +52,28 @@ def words(slot_ids: list[int], variant: str) -> str:
 
 
 class SlotClassifier(nn.Module):
-    """The CNN of the captioner, then one 12-way classifier per slot (10 digits, 2 relations)."""
+    """The CNN of the captioner, then one 12-way classifier per slot (10 digits, 2 relations); the
+    captioner's elastic distortion of the training images where its CONFIG has one."""
 
-    def __init__(self, size: tuple[int, int], channels: tuple[int, ...], slots: int):
+    def __init__(self, size: tuple[int, int], channels: tuple[int, ...], slots: int, elastic: tuple[float, float]):
         super().__init__()
+        from rnnkit.layers.distortion import ElasticDistortion
         from rnnkit.layers.images import ImageEncoder
 
         self.cnn = ImageEncoder(1, size[1], size[0], channels)
         self.head = nn.Sequential(nn.Dropout(0.2), nn.Linear(self.cnn.vector_size, 256), nn.ReLU(),
                                   nn.Linear(256, slots * 12))
         self.slots = slots
+        self.distort = ElasticDistortion(*elastic)
 
     def forward(self, images):
-        vector, _ = self.cnn(images.float() / 255.0)
+        vector, _ = self.cnn(self.distort(images.float() / 255.0))
         return self.head(vector).view(len(images), self.slots, 12)
+
+
+def setting(config: list[str], name: str, default: str | None = None) -> str | None:
+    """The value of option ``name`` in a CONFIG list, or ``default`` where it is not there."""
+    return config[config.index(name) + 1] if name in config else default
 
 
 def read(folder, path, variant):
@@ -82,14 +90,15 @@ def baseline(variant: str, data_dir, epochs: int) -> dict:
     from rnnkit.training import caption_metrics
 
     config = CONFIG[variant]
-    size = parse_size(config[config.index("--image-size") + 1])
-    channels = tuple(int(c) for c in config[config.index("--cnn-channels") + 1].split(","))
+    size = parse_size(setting(config, "--image-size"))
+    channels = tuple(int(c) for c in setting(config, "--cnn-channels").split(","))
     folder = ImageFolder(data_dir / "images", size, 1)
     train_x, train_slots, _ = read(folder, data_dir / "train.tsv", variant)
     test_x, test_slots, test_refs = read(folder, data_dir / "test.tsv", variant)
     most = max(len(s) for s in train_slots)
     torch.manual_seed(0)
-    model = SlotClassifier(size, channels, most)
+    elastic = (float(setting(config, "--elastic", "0")), float(setting(config, "--elastic-sigma", "4")))
+    model = SlotClassifier(size, channels, most, elastic)
     optimizer = torch.optim.AdamW(model.parameters(), lr=0.002)
     target = torch.tensor([s + [-100] * (most - len(s)) for s in train_slots])   # -100: no digit in that slot
     start = time.monotonic()
@@ -124,8 +133,7 @@ def variant_results(results: Results, variant: str) -> None:
                                       "--beam", "5"])
         results[key] = {"bleu": metrics["bleu"], "exact": metrics["exact"], "train_seconds": round(seconds, 1)}
     if f"{variant}/baseline" not in results:
-        epochs = CONFIG[variant][CONFIG[variant].index("--epochs") + 1]
-        results[f"{variant}/baseline"] = baseline(variant, data_dir, int(epochs))
+        results[f"{variant}/baseline"] = baseline(variant, data_dir, int(setting(CONFIG[variant], "--epochs")))
 
 
 def main(argv=None) -> int:

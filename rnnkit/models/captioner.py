@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from rnnkit.cells import resolve
+from rnnkit.layers.distortion import ElasticDistortion
 from rnnkit.layers.images import ImageEncoder
 from rnnkit.models.decoder import Decoder, DecoderState
 
@@ -23,8 +24,8 @@ class Captioner(Decoder):
     def __init__(self, vocab_size: int, image_size: tuple[int, int] = (64, 64), image_channels: int = 1,
                  embedding_dim: int = 128, hidden_size: int = 256, num_layers: int = 1, cell: str = "lstm",
                  attention: str | None = None, dropout: float = 0.3, tie_embeddings: bool = False,
-                 cnn_channels: tuple[int, ...] = (32, 64, 128), coverage: float = 0.0, *, vocab=None,
-                 tokenizer=None, max_length: int = 50, **rnn_options):
+                 cnn_channels: tuple[int, ...] = (32, 64, 128), coverage: float = 0.0, elastic: float = 0.0,
+                 elastic_sigma: float = 4.0, *, vocab=None, tokenizer=None, max_length: int = 50, **rnn_options):
         """``image_size`` ``(width, height)`` and ``image_channels`` (1 grey, 3 colour): the images
         it reads, as ``rnnkit.data.images.ImageFolder`` prepares them; ``attention``: a score of
         ``rnnkit.layers.attention`` or None (the dot score compares the decoder state with each region,
@@ -33,6 +34,8 @@ class Captioner(Decoder):
         ``coverage``: in training, add ``coverage * sum_i max(0, sum_t alpha_ti - 1)^2`` to the
         loss, a penalty on reading one region for more than one word's worth of attention (the
         over-attention half of Xu et al.'s "doubly stochastic" penalty);
+        ``elastic``, ``elastic_sigma``: in training, distort each image by a smooth random field of
+        ``elastic`` pixels' root-mean-square displacement (``rnnkit.layers.distortion``; 0: off);
         ``vocab``, ``tokenizer`` and ``max_length`` (caption tokens written) are what
         ``rnnkit.decoding.caption`` works with; a loaded run has them."""
         super().__init__()
@@ -43,10 +46,12 @@ class Captioner(Decoder):
                            embedding_dim=embedding_dim, hidden_size=hidden_size, num_layers=num_layers, cell=cell,
                            attention=attention, dropout=dropout, tie_embeddings=tie_embeddings,
                            cnn_channels=list(cnn_channels), max_length=max_length,
-                           **({"coverage": coverage} if coverage else {}), **rnn_options)
+                           **({"coverage": coverage} if coverage else {}),
+                           **({"elastic": elastic, "elastic_sigma": elastic_sigma} if elastic else {}), **rnn_options)
         if coverage and not attention:
             raise ValueError("coverage penalises attention; the model has none (attention=None)")
         self.coverage = coverage
+        self.distort = ElasticDistortion(elastic, elastic_sigma)
         self.cnn = ImageEncoder(image_channels, height, width, tuple(cnn_channels))
         regions = self.cnn.feature_size
         self.region_proj = nn.Linear(regions, hidden_size) if attention == "dot" and regions != hidden_size else None
@@ -61,7 +66,7 @@ class Captioner(Decoder):
         starting state, with the image regions as its memory."""
         if images.dtype == torch.uint8:
             images = images.float() / 255.0
-        vector, regions = self.cnn(images.to(self.output.weight.dtype))
+        vector, regions = self.cnn(self.distort(images.to(self.output.weight.dtype)))
         vector = self.dropout(vector)
         if self.region_proj is not None:
             regions = self.region_proj(regions)

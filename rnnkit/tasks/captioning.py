@@ -19,7 +19,7 @@ from rnnkit.models import Captioner
 from rnnkit.tasks.base import Output, Prepared, Task, Verb, load, load_weights, write_export
 from rnnkit.tasks.config import RecurrentConfig, TrainingConfig, own_epochs
 from rnnkit.tasks.options import (DEVICE, Option, channel_list, image_size, like, non_negative_float, option,
-                                  positive_int, probability, run_dir_argument)
+                                  positive_float, positive_int, probability, run_dir_argument)
 from rnnkit.training import caption_metrics, format_caption_metrics, perplexity, plot_image_attention
 
 
@@ -54,6 +54,14 @@ class CaptionConfig(RecurrentConfig, TrainingConfig):
     coverage: float = option(0.0, "with --attention: weight of a training penalty on reading one image region "
                                   "for more than one word (against words read twice)", type=non_negative_float,
                              metavar="WEIGHT", group="model")
+    elastic: float = option(0.0, "training-time elastic distortion (Simard et al. 2003): each image bends by a smooth "
+                                 "random field moving its pixels by about this many pixels (root mean square; 0: "
+                                 "off); a fresh variant of each image at every epoch, against learning a small "
+                                 "set of handwriting by heart", type=non_negative_float, metavar="PIXELS",
+                         group="model")
+    elastic_sigma: float = option(4.0, "with --elastic: smoothness of the field, in pixels (larger: whole shapes "
+                                       "bend; smaller: each stroke wobbles)", type=positive_float, metavar="PIXELS",
+                                  group="model")
     batch_size: int = like(32)
     epochs: int | None = own_epochs(20)
 
@@ -112,6 +120,7 @@ class CaptionTask(Task):
         options = c.recurrent_options()
         model = Captioner(len(vocab), image_size=size, image_channels=channels, embedding_dim=c.embedding,
                           attention=None if c.attention == "none" else c.attention, coverage=c.coverage,
+                          elastic=c.elastic, elastic_sigma=c.elastic_sigma,
                           cnn_channels=tuple(int(x) for x in c.cnn_channels.split(",")), vocab=vocab,
                           tokenizer=tokenizer, max_length=c.max_length, **options)
         batches = SentenceBatches(examples, [len(ids) for _, ids in examples], c.batch_size, Collate(pixels),

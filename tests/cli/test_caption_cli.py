@@ -85,8 +85,9 @@ def test_idx_images_and_colour_pngs_train_too(tmp_path):
     Image.new("RGB", (24, 12), (200, 30, 30)).save(tmp_path / "red.png")
     (tmp_path / "colour.tsv").write_text("\n".join(lines[:10] + ["red.png\ta red picture"]) + "\n")
     assert main(["train", "caption", "--images", str(tmp_path), "--captions", str(tmp_path / "colour.tsv"),
-                 "--out", str(tmp_path / "colour"), *FAST, "--epochs", "1"]) == 0
-    assert json.loads((tmp_path / "colour" / "config.json").read_text())["data"]["channels"] == 3
+                 "--out", str(tmp_path / "colour"), *FAST, "--epochs", "1", "--elastic", "1.5"]) == 0
+    config = json.loads((tmp_path / "colour" / "config.json").read_text())
+    assert config["data"]["channels"] == 3 and config["model"]["elastic"] == 1.5
 
 
 def test_bad_images_and_captions_are_one_line_errors(trained, tmp_path, capsys):
@@ -106,3 +107,5 @@ def test_bad_images_and_captions_are_one_line_errors(trained, tmp_path, capsys):
     fails(["evaluate", str(trained / "run"), "--test", str(tmp_path / "empty.tsv")], capsys,
            "give --images DIR --captions FILE instead of --test")
     fails([*train, str(tmp_path / "empty.tsv"), "--image-size", "0x3"], capsys, "--image-size")
+    fails([*train, str(tmp_path / "empty.tsv"), "--elastic", "-1"], capsys, "--elastic")
+    fails([*train, str(tmp_path / "empty.tsv"), "--elastic-sigma", "0"], capsys, "--elastic-sigma")

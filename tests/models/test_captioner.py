@@ -108,3 +108,21 @@ def test_the_coverage_penalty_counts_attention_beyond_one_word_per_region_in_tra
     assert float(torch.clamp(read - 1, min=0).sum().detach()) > 0            # the penalty is not zero here
     with pytest.raises(ValueError, match="coverage penalises attention"):
         Captioner(9, image_size=(16, 8), attention=None, coverage=0.5, cnn_channels=(4,))
+
+
+def test_elastic_distortion_bends_the_images_in_training_only():
+    """With ``elastic`` the CNN sees each training image bent by a fresh field (the logits change
+    from draw to draw without dropout); evaluation reads the image as it is; the setting is kept
+    in the config, and a config without it (an earlier run's) means none."""
+    torch.manual_seed(0)
+    model = Captioner(9, image_size=(16, 8), embedding_dim=6, hidden_size=10, dropout=0.0, cnn_channels=(4,),
+                      elastic=1.5, elastic_sigma=2.0)
+    plain = Captioner(**{k: v for k, v in model.config.items() if not k.startswith("elastic")})
+    plain.load_state_dict(model.state_dict())
+    assert model.config["elastic"] == 1.5 and model.config["elastic_sigma"] == 2.0 and "elastic" not in plain.config
+    images, tgt_in = torch.randint(0, 256, (3, 1, 8, 16), dtype=torch.uint8), torch.randint(1, 9, (4, 3))
+    model.eval(), plain.eval()
+    torch.testing.assert_close(model(images, tgt_in)[0], plain(images, tgt_in)[0])
+    model.train(), plain.train()          # batch norm in training mode in both: only the distortion differs
+    first, second, unbent = model(images, tgt_in)[0], model(images, tgt_in)[0], plain(images, tgt_in)[0]
+    assert not torch.allclose(first, second) and not torch.allclose(first, unbent)
