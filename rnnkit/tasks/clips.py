@@ -105,8 +105,10 @@ def prepare(task, run) -> Prepared:
     model = SequenceClassifier(0, len(labels), embedding_dim=options["hidden_size"], image_size=size,
                                image_channels=channels, cnn_channels=cnn, deltas=c.deltas,
                                bidirectional=not c.unidirectional, pooling=c.pooling, labels=labels, **options)
+    # at random, not by clip length: the frame CNN's BatchNorm would see batches of one length in
+    # training only (and a length that goes with a label would show in the batch statistics)
     batches = SentenceBatches(examples.pairs, [len(examples.clips[k]) for k, _ in examples.pairs], c.batch_size,
-                              examples.collate, seed=c.seed)
+                              examples.collate, seed=c.seed, bucket=False)
     lengths = [len(clip) for clip in examples.clips]
     reads = f"{c.pooling} pooling" + (", frame differences" if c.deltas else "")
     description = (f"{c.cell.upper()} classifier of clips ({reads}): "

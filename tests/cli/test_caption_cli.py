@@ -9,6 +9,7 @@ from PIL import Image
 
 from rnnkit.cli.main import main
 from rnnkit.data import write_idx
+from rnnkit.tasks import TASKS, Training
 from tests.cli.conftest import fails
 
 FAST = ["--hidden", "24", "--embedding", "8", "--cnn-channels", "8,8", "--image-size", "24x12", "--batch-size", "16",
@@ -69,6 +70,17 @@ def test_training_captioning_and_evaluating(trained, capsys):
                  str(trained / "test.tsv"), "--beam", "1"]) == 0
     line = capsys.readouterr().out.strip()
     assert line.startswith("BLEU-4 ") and "  exact " in line and len(line.split("exact ")[1]) == 6
+
+
+def test_training_batches_mix_caption_lengths(trained, tmp_path):
+    """Not bucketed by caption length: with BatchNorm in the CNN, batches of one length would tell
+    the network the length (here: one block or two) through the batch statistics in training,
+    which evaluation's running statistics do not."""
+    training = Training(TASKS["caption"], {"images": str(trained / "images"), "captions": str(trained / "train.tsv"),
+                                           "out": str(tmp_path / "run"), "batch_size": 16})
+    lengths = [set((tgt_out != 0).sum(0).tolist()) for _, _, tgt_out in training.prepared.batches(0)]
+    assert set().union(*lengths) == {4, 5}            # "a block left <eos>" and "a block left right <eos>"
+    assert sum(len(one) == 2 for one in lengths) > 1   # by length, only the batch across the boundary
 
 
 def test_idx_images_and_colour_pngs_train_too(tmp_path):

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from rnnkit.data import StreamBatches, length_buckets, pad_batch
+from rnnkit.data import SentenceBatches, StreamBatches, length_buckets, pad_batch
 from rnnkit.errors import DataError
 
 
@@ -35,6 +35,21 @@ def test_length_buckets_group_similar_lengths():
     for b in batches:
         assert max(lengths[i] for i in b) - min(lengths[i] for i in b) <= 2
     assert length_buckets(lengths, 3, shuffle=False) == [[1, 5, 3], [7, 0, 6], [4, 2]]
+
+
+def test_sentence_batches_without_buckets_mix_the_lengths():
+    """bucket=False: batches drawn at random, whatever the lengths (for BatchNorm models whose
+    lengths tell the answer), each epoch in its own order, the same for the same seed."""
+    lengths = [1] * 40 + [4] * 40
+    def spans(bucket, epoch=0, seed=0):
+        batches = SentenceBatches(list(range(80)), lengths, 8, lambda rows: rows, seed=seed, bucket=bucket).epoch(epoch)
+        return [sorted(b) for b in batches], {len({lengths[i] for i in b}) for b in batches}
+    bucketed, kinds = spans(True)
+    assert kinds == {1}                                   # by length: every batch of one length
+    mixed, kinds = spans(False)
+    assert 2 in kinds                                     # at random: lengths mixed within batches
+    assert sorted(i for b in mixed for i in b) == list(range(80))
+    assert spans(False) == (mixed, kinds) and spans(False, epoch=1)[0] != mixed and spans(False, seed=1)[0] != mixed
 
 
 def test_pad_batch():
