@@ -26,7 +26,7 @@ from common import HERE, Results, evaluate_with, train
 VARIANTS = ("count", "relation")
 CONFIG = {"count": ["--image-size", "136x44", "--cnn-channels", "16,32,64", "--attention", "general", "--coverage", "1",
                     "--hidden", "256", "--embedding", "64", "--batch-size", "32", "--lr", "0.002", "--dropout", "0.2",
-                    "--epochs", "12", "--max-time", "840"],
+                    "--elastic", "1", "--epochs", "14", "--max-time", "840"],
           "relation": ["--image-size", "64", "--cnn-channels", "16,32,64", "--attention", "general",
                        "--hidden", "256", "--embedding", "64", "--batch-size", "32", "--lr", "0.002",
                        "--dropout", "0.2", "--epochs", "14", "--max-time", "840"]}
@@ -109,7 +109,8 @@ def baseline(variant: str, data_dir, epochs: int) -> dict:
             loss = nn.functional.cross_entropy(model(train_x[batch]).flatten(0, 1), target[batch].flatten())
             loss.backward()
             optimizer.step()
-        print(f"baseline {variant}: epoch {epoch + 1}/{epochs}, loss {float(loss):.4f}", file=sys.stderr, flush=True)
+        print(f"baseline {variant}: epoch {epoch + 1}/{epochs}, loss {float(loss.detach()):.4f}", file=sys.stderr,
+              flush=True)
     seconds = time.monotonic() - start
     model.eval()
     with torch.no_grad():
