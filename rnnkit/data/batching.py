@@ -91,21 +91,21 @@ def pad_batch(sequences: list, pad_id: float = 0) -> tuple[torch.Tensor, torch.T
 class SentenceBatches:
     """Length-bucketed batches of examples, in a new order every epoch (seeded by the epoch, so
     that a resumed run sees the same batches).  ``collate`` turns a list of examples into a batch.
-    With ``bucket=False`` the batches are drawn at random, whatever the lengths: for a model with
-    BatchNorm whose lengths say something about the answer (a caption's length is its image's
-    number of objects), since batches of one length let the batch statistics tell the network
-    that length in training, which the running statistics of evaluation do not."""
+    With ``lengths=None`` the batches are drawn at random instead: for a model with BatchNorm whose
+    lengths say something about the answer (a caption's length is its image's number of objects),
+    since batches of one length let the batch statistics tell the network that length in
+    training, which the running statistics of evaluation do not."""
 
-    def __init__(self, examples: list, lengths: list, batch_size: int, collate, *, seed: int = 0,
-                 shuffle: bool = True, bucket: bool = True):
-        if len(examples) != len(lengths):
+    def __init__(self, examples: list, lengths: list | None, batch_size: int, collate, *, seed: int = 0,
+                 shuffle: bool = True):
+        if lengths is not None and len(examples) != len(lengths):
             raise ValueError(f"{len(examples)} examples but {len(lengths)} lengths")
         self.examples, self.lengths, self.batch_size = examples, lengths, batch_size
-        self.collate, self.seed, self.shuffle, self.bucket = collate, seed, shuffle, bucket
+        self.collate, self.seed, self.shuffle = collate, seed, shuffle
 
     def epoch(self, epoch: int = 0) -> "EpochBatches":
         generator = torch.Generator().manual_seed(self.seed * 100_003 + epoch)
-        lengths = self.lengths if self.bucket else [0] * len(self.lengths)   # equal keys: sorted by the noise alone
+        lengths = self.lengths if self.lengths is not None else [0] * len(self.examples)   # one key: random order
         order = length_buckets(lengths, self.batch_size, shuffle=self.shuffle, generator=generator)
         return EpochBatches(self, order)
 

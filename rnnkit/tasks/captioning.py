@@ -125,8 +125,7 @@ class CaptionTask(Task):
                           tokenizer=tokenizer, max_length=c.max_length, **options)
         # batches at random, not by caption length: the CNN's BatchNorm would read the length (the
         # number of things to name) from the statistics of a batch of one length in training only
-        batches = SentenceBatches(examples, [len(ids) for _, ids in examples], c.batch_size, Collate(pixels),
-                                  seed=c.seed, bucket=False)
+        batches = SentenceBatches(examples, None, c.batch_size, Collate(pixels), seed=c.seed)
         valid = Captioned(read_images(folder, valid_images), valid_refs) if valid_images else None
         description = (f"{c.cell.upper()} captioner, attention {c.attention}: "
                        f"{sum(p.numel() for p in model.parameters()):,} parameters, {size[0]}x{size[1]} "

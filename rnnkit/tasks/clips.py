@@ -107,8 +107,7 @@ def prepare(task, run) -> Prepared:
                                bidirectional=not c.unidirectional, pooling=c.pooling, labels=labels, **options)
     # at random, not by clip length: the frame CNN's BatchNorm would see batches of one length in
     # training only (and a length that goes with a label would show in the batch statistics)
-    batches = SentenceBatches(examples.pairs, [len(examples.clips[k]) for k, _ in examples.pairs], c.batch_size,
-                              examples.collate, seed=c.seed, bucket=False)
+    batches = SentenceBatches(examples.pairs, None, c.batch_size, examples.collate, seed=c.seed)
     lengths = [len(clip) for clip in examples.clips]
     reads = f"{c.pooling} pooling" + (", frame differences" if c.deltas else "")
     description = (f"{c.cell.upper()} classifier of clips ({reads}): "

@@ -120,8 +120,8 @@ class TrackTask(Task):
         model = Tracker(c.horizon, image_size=size, image_channels=channels, embedding_dim=c.embedding,
                         cnn_channels=tuple(int(x) for x in c.cnn_channels.split(",")), **options)
         indices = list(range(len(tracks)))
-        batches = SentenceBatches(indices, [len(clip) for clip in tracks.clips], c.batch_size, tracks.collate,
-                                  seed=c.seed, bucket=False)   # at random: the frame CNN has BatchNorm, as clips'
+        # at random, not by clip length: the frame CNN has BatchNorm, as clips'
+        batches = SentenceBatches(indices, None, c.batch_size, tracks.collate, seed=c.seed)
         lengths = [len(clip) for clip in tracks.clips]
         description = (f"{c.cell.upper()} trajectory predictor of the next {c.horizon} positions: "
                        f"{sum(p.numel() for p in model.parameters()):,} parameters, {size[0]}x{size[1]} "

@@ -38,11 +38,13 @@ def test_length_buckets_group_similar_lengths():
 
 
 def test_sentence_batches_without_buckets_mix_the_lengths():
-    """bucket=False: batches drawn at random, whatever the lengths (for BatchNorm models whose
+    """lengths=None: batches drawn at random, whatever the lengths (for BatchNorm models whose
     lengths tell the answer), each epoch in its own order, the same for the same seed."""
     lengths = [1] * 40 + [4] * 40
+
     def spans(bucket, epoch=0, seed=0):
-        batches = SentenceBatches(list(range(80)), lengths, 8, lambda rows: rows, seed=seed, bucket=bucket).epoch(epoch)
+        batches = SentenceBatches(list(range(80)), lengths if bucket else None, 8, lambda rows: rows,
+                                  seed=seed).epoch(epoch)
         return [sorted(b) for b in batches], {len({lengths[i] for i in b}) for b in batches}
     bucketed, kinds = spans(True)
     assert kinds == {1}                                   # by length: every batch of one length
