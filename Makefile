@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: install demo test bench bench-core bench-lm bench-classify bench-tag bench-translate bench-decoders \
         bench-forecast bench-recordings bench-caption bench-clips bench-longrange bench-melody bench-distributed \
-        bench-export bench-reliability bench-regression clean
+        bench-export bench-reliability bench-regression bench-report clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -103,6 +103,11 @@ bench-reliability: $(STAMP)
 bench-regression: $(STAMP)
 	test -n "$(OLD)" || { echo "give OLD=DIR, a checkout of the code to compare with"; exit 2; }
 	$(PY) benchmarks/regression.py --code old=$(OLD) --code new=. --speed-repeats 3
+
+# seconds, no torch: the tables of BENCHMARKS.md and the README's results and speed tables rendered from
+# benchmarks/results/*.json between their markers (a test in `make test` fails where they differ)
+bench-report:
+	$(PYTHON) benchmarks/report.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

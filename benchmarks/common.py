@@ -1,5 +1,5 @@
-"""What the task benchmarks share: a results file that a rerun resumes, ``rnnkit`` runs into
-``benchmarks/results/runs/NAME``, and the machine they ran on."""
+"""What the task benchmarks share: a results file that a rerun resumes (``store``), ``rnnkit`` runs
+into ``benchmarks/results/runs/NAME``, and the data every image benchmark splits alike."""
 from __future__ import annotations
 
 import argparse
@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-import torch
+from store import RESULTS_DIR, Results, describe, machine, speed_index  # noqa: F401 (the benchmarks' one import)
 
 HERE = Path(__file__).parent
 RUNS = HERE / "results" / "runs"
@@ -21,57 +21,16 @@ RNNKIT = [sys.executable, "-m", "rnnkit.cli.main"]
 os.environ.setdefault("PYTHONUNBUFFERED", "1")
 
 
-class Results:
-    """A JSON file of named results, saved atomically after each; ``fresh`` forgets them."""
-
-    def __init__(self, path: Path, fresh: bool = False):
-        self.path = path
-        self.data = {} if fresh or not path.exists() else json.loads(path.read_text())
-        self.data["machine"] = machine()
-        print(f"machine: {describe(self.data['machine'])}", file=sys.stderr, flush=True)
-
-    def __contains__(self, name: str) -> bool:
-        return name in self.data
-
-    def __getitem__(self, name: str):
-        return self.data[name]
-
-    def __setitem__(self, name: str, value) -> None:
-        self.data[name] = value
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".partial.json")
-        tmp.write_text(json.dumps(self.data, indent=1))
-        tmp.replace(self.path)
-
-    def show(self) -> None:
-        print(json.dumps({k: v for k, v in self.data.items() if k != "machine"}, indent=1))
+def results_options(parser: argparse.ArgumentParser) -> None:
+    """The options every benchmark that records results takes."""
+    parser.add_argument("--fresh", action="store_true", help="forget the recorded results of this topic")
+    parser.add_argument("--exploratory", action="store_true",
+                        help="record what this run writes as exploratory: kept, never rendered as a result")
 
 
-def machine() -> dict:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), "unknown")
-    return {"cpu": cpu, "cores": os.cpu_count(), "threads": torch.get_num_threads(), "torch": torch.__version__,
-            "speed_index_ms": speed_index()}
-
-
-def describe(m: dict) -> str:
-    """The machine in one line, with its speed index."""
-    return (f"{m['cpu']}, {m['cores']} cores, {m['threads']} torch threads, torch {m['torch']}, speed index "
-            f"{m['speed_index_ms']} ms (torch.nn.LSTM forward + backward, 32 x 100 x 256 -> 256)")
-
-
-def speed_index(repeats: int = 9) -> float:
-    """The machine speed index: median milliseconds of one forward + backward of torch.nn.LSTM
-    at batch 32, 100 steps, 256 inputs, 256 units (compare time-bound figures only with it)."""
-    torch.manual_seed(0)
-    lstm = torch.nn.LSTM(256, 256)
-    x = torch.randn(100, 32, 256, requires_grad=True)
-    times = []
-    for _ in range(repeats + 2):
-        start = time.perf_counter()
-        lstm(x)[0].sum().backward()
-        times.append(time.perf_counter() - start)
-    return round(1000 * statistics.median(times[2:]), 1)
+def open_results(topic: str, args: argparse.Namespace) -> Results:
+    """``benchmarks/results/TOPIC.json`` for writing, as ``results_options`` asked."""
+    return Results(RESULTS_DIR / f"{topic}.json", args.fresh, "exploratory" if args.exploratory else "result")
 
 
 def train(task: str, name: str, args: list[str]) -> tuple[Path, float]:

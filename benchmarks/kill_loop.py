@@ -24,7 +24,7 @@ from pathlib import Path
 from safetensors.torch import load_file
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import RNNKIT, RUNS, Results, machine   # noqa: E402
+from common import RNNKIT, RUNS, Results, describe, machine   # noqa: E402
 
 SENTENCES = ["the cat sat on the mat.", "a dog ran to the old log.", "we met at noon by the river.",
              "she sang a song of the sea.", "ten small birds flew over the hill."]
@@ -103,17 +103,12 @@ def main() -> None:
         counts = interrupted_run(text, out, args.kills, sig, rng, startup, took - startup)
         got = final_weights(out)
         counts["identical"] = got.keys() == expected.keys() and all((got[k] == expected[k]).all() for k in got)
-        results[name] = counts
+        results.record(name, counts, seeds=[args.seed])
         rows.append((name, counts))
-    results["uninterrupted_seconds"], results["startup_seconds"] = took, startup
-    print(f"machine: {machine()}; uninterrupted run {took:.1f} s, of which {startup:.1f} s before training")
-    print("| signal | interrupts | during a checkpoint write | before any checkpoint existed | fell back to an older "
-          "checkpoint | exit codes | final weights bit-identical |")
-    print("| --- | ---: | ---: | ---: | ---: | --- | --- |")
-    for name, c in rows:
-        codes = ", ".join(f"{code}: {n}" for code, n in sorted(c["exit_codes"].items()))
-        print(f"| {name} | {c['interrupts']} | {c['in_checkpoint_write']} | {c['before_first_checkpoint']} | "
-              f"{c['fell_back']} | {codes} | {'yes' if c['identical'] else 'NO'} |")
+    results.record("uninterrupted_seconds", took, seeds=[args.seed])
+    results.record("startup_seconds", startup, seeds=[args.seed])
+    print(f"machine: {describe(machine())}; uninterrupted run {took:.1f} s, of which {startup:.1f} s before training")
+    results.show()   # `make bench-report` renders the table in BENCHMARKS.md
     if not all(c["identical"] for _, c in rows):
         raise SystemExit("an interrupted run did not end with the uninterrupted run's weights")
 
