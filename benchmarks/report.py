@@ -51,7 +51,12 @@ def render(text: str, where: str) -> tuple[str, list[str]]:
         if name not in BLOCKS:
             raise StoreError(f"{where}: no renderer for block {name!r} (benchmarks/tables/)")
         names.append(name)
-        body = BLOCKS[name]().strip("\n")
+        try:
+            body = BLOCKS[name]().strip("\n")
+        except StoreError:
+            raise
+        except Exception as error:   # a renderer that no longer fits its entries: name the block
+            raise StoreError(f"{where}: block {name!r} failed: {type(error).__name__}: {error}") from error
         return f"<!-- render {name} -->\n{body}\n<!-- end {name} -->\n"
 
     return BLOCK.sub(fill, text), names
