@@ -4,29 +4,27 @@ For each size (batch, steps, inputs, units) and cell configuration, every conten
 forward+backward in turn (alternating, the order rotating each round, so drift on a noisy
 machine hits all alike), after
 warm-up; the table reports the median time, tokens/s (batch * steps / time) and the throughput
-ratio against the torch.nn baseline.  Results are saved after each (size, config) to
-``benchmarks/results/layers.json`` and a rerun skips what is done (``--fresh`` starts over).
+ratio against the torch.nn baseline.  Each (size, config) is saved as entry ``SIZE/config`` of
+``benchmarks/results/layers.json`` (the results store, with its provenance) as soon as it is
+measured, and a rerun skips what is recorded (``--fresh`` starts over).  The tables are rendered
+from the entries into BENCHMARKS.md and README.md by ``benchmarks/report.py``.
 
-    python benchmarks/layers.py [--sizes S M L] [--configs lstm gru ...] [--reps 7] [--fresh]
+    python benchmarks/layers.py [--sizes S M L] [--configs lstm gru ...] [--reps 7] [--fresh] [--exploratory]
 """
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import statistics
 import sys
 import time
-from datetime import date
-from pathlib import Path
 
 import torch
 
 import rnnkit
-from common import describe, machine
+from common import open_results, results_options
 from rnnkit.engine import oracle
 
-RESULTS = Path(__file__).parent / "results" / "layers.json"
+SEED = 0                                   # weights and inputs of every cell
 SIZES = {"S": (16, 50, 128, 128), "M": (32, 100, 256, 256), "L": (64, 200, 512, 512)}
 
 # name -> (torch.nn baseline, rnnkit layers {label: constructor}, oracle cell name, options)
@@ -84,7 +82,7 @@ def measure(contenders: dict, x: torch.Tensor, reps: int, warmup: int = 2) -> di
 def run_one(config: str, size: str, reps: int) -> dict:
     baseline_cls, ours, oracle_cell, options = CONFIGS[config]
     B, T, D, H = SIZES[size]
-    torch.manual_seed(0)
+    torch.manual_seed(SEED)
     baseline = baseline_cls(D, H)
     contenders = {"torch.nn": baseline}
     paths = {}
@@ -106,42 +104,22 @@ def run_one(config: str, size: str, reps: int) -> dict:
                      for name, t in medians.items()]}
 
 
-def table(results: list[dict]) -> str:
-    lines = ["| size (B, T, D, H) | config | contender | path | ms | tokens/s | vs torch.nn |",
-             "| --- | --- | --- | --- | ---: | ---: | ---: |"]
-    for res in results:
-        for row in res["rows"]:
-            lines.append(f"| {res['size']} {tuple(res['shape'])} | {res['config']} | {row['contender']} | "
-                         f"{row['path']} | {row['ms']:.1f} | {row['tokens_per_s']:,.0f} | {row['ratio_vs_torch']:.2f}x |")
-    return "\n".join(lines)
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", nargs="+", default=list(SIZES), choices=list(SIZES))
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
     parser.add_argument("--reps", type=int, default=7, help="timed runs per contender (after 2 warm-up runs)")
-    parser.add_argument("--fresh", action="store_true", help="discard saved results and start over")
-    parser.add_argument("--output", type=Path, default=RESULTS)
+    results_options(parser)
     args = parser.parse_args(argv)
 
-    saved = {} if args.fresh or not args.output.exists() else json.loads(args.output.read_text())
-    done = {(r["config"], r["size"]): r for r in saved.get("results", [])}
-    info = {**machine(), "python": platform.python_version(), "date": date.today().isoformat()}
-    print(f"machine: {describe(info)}", file=sys.stderr)
+    results = open_results("layers", args)
     for size in args.sizes:
         for config in args.configs:
-            if (config, size) in done:
+            if f"{size}/{config}" in results:
                 continue
             print(f"  {size} {SIZES[size]} {config} ...", file=sys.stderr, flush=True)
-            done[(config, size)] = run_one(config, size, args.reps)
-            args.output.parent.mkdir(parents=True, exist_ok=True)
-            tmp = args.output.with_suffix(".partial.json")
-            tmp.write_text(json.dumps({"machine": info, "results": list(done.values())}, indent=1))
-            tmp.replace(args.output)
-    order = {s: i for i, s in enumerate(SIZES)}
-    results = sorted(done.values(), key=lambda r: (order[r["size"]], list(CONFIGS).index(r["config"])))
-    print(table([r for r in results if r["size"] in args.sizes and r["config"] in args.configs]))
+            results.record(f"{size}/{config}", run_one(config, size, args.reps), seeds=[SEED])
+    results.show()
     return 0
 
 

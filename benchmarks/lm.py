@@ -6,8 +6,10 @@
 
 Every training run goes through ``rnnkit train lm`` into ``benchmarks/results/runs/NAME`` and
 is scored with ``rnnkit evaluate`` where there is a test set.  Results are saved to
-``benchmarks/results/lm.json`` after each run; a rerun skips the runs already recorded
-(``--fresh`` forgets them).  Data: ``../shared/data`` (``--data`` to point elsewhere).
+``benchmarks/results/lm.json`` (the results store, with each run's provenance) after each run; a
+rerun skips the runs already recorded (``--fresh`` forgets them, ``--exploratory`` marks what this
+run records as exploratory).  Data: ``../shared/data`` (``--data`` to point elsewhere).  The tables
+are rendered from the entries into BENCHMARKS.md by ``benchmarks/report.py``.
 """
 from __future__ import annotations
 
@@ -20,7 +22,9 @@ from pathlib import Path
 
 import torch
 
-from common import DATA, HERE, Results, evaluate, metrics, speed, train
+from common import DATA, Results, evaluate, metrics, open_results, results_options, speed, train
+
+SEED = 0                                   # every training run's --seed, and the generation model's weights
 
 # tinyshakespeare: nanoGPT's split (first 90% train, last 10% validation).  Each run gets its
 # own budget (its cosine schedule spans it); the validation loss is read at these minutes of
@@ -54,16 +58,16 @@ def shakespeare(data: Path, results: Results) -> None:
         if name in results:
             continue
         run, wall = train("lm", name, ["--text", str(text), "--valid-fraction", "0.1", *config,
-                                       "--max-time", str(budget)])
+                                       "--max-time", str(budget), "--seed", str(SEED)])
         records = metrics(run)
         evals = [r for r in records if "valid_loss" in r]
         at = {}
         for m in marks:
             seen = [r for r in evals if r["elapsed"] <= m * 60 + 1]
             at[f"{m} min"] = seen[-1]["valid_loss"] if seen else None
-        results[name] = {"config": " ".join(config), "budget_s": budget, "wall_s": wall,
-                         "valid_loss_at": at, "best_valid_loss": min(r["valid_loss"] for r in evals),
-                         "tokens_per_s": speed(records), "evaluations": len(evals)}
+        results.record(name, {"config": " ".join(config), "budget_s": budget, "wall_s": wall,
+                              "valid_loss_at": at, "best_valid_loss": min(r["valid_loss"] for r in evals),
+                              "tokens_per_s": speed(records), "evaluations": len(evals)}, seeds=[SEED])
 
 
 def ptb(data: Path, results: Results) -> None:
@@ -72,13 +76,13 @@ def ptb(data: Path, results: Results) -> None:
     for name, config in (("ptb_zaremba_small", ZAREMBA_SMALL), ("ptb_best_30min", PTB_BEST)):
         if name in results:
             continue
-        run, wall = train("lm", name, [*files, *config])
+        run, wall = train("lm", name, [*files, *config, "--seed", str(SEED)])
         records = metrics(run)
         test = evaluate(run, d / "ptb.test.txt")
         valid = min(r["valid_loss"] for r in records if "valid_loss" in r)
-        results[name] = {"config": " ".join(config), "wall_s": wall, "test_perplexity": test["perplexity"],
-                         "test_tokens": test["tokens"], "best_valid_perplexity": math.exp(valid),
-                         "tokens_per_s": speed(records)}
+        results.record(name, {"config": " ".join(config), "wall_s": wall, "test_perplexity": test["perplexity"],
+                              "test_tokens": test["tokens"], "best_valid_perplexity": math.exp(valid),
+                              "tokens_per_s": speed(records)}, seeds=[SEED])
 
 
 @torch.no_grad()
@@ -88,7 +92,7 @@ def generation(results: Results, length: int = 3000, reps: int = 3) -> None:
     from rnnkit.decoding import generate, sample
     from rnnkit.models import LanguageModel
 
-    torch.manual_seed(0)
+    torch.manual_seed(SEED)
     V, H = 65, 512
     model = LanguageModel(V, embedding_dim=H, hidden_size=H, num_layers=1).eval()
     ref = torch.nn.LSTM(H, H)
@@ -133,17 +137,18 @@ def generation(results: Results, length: int = 3000, reps: int = 3) -> None:
             start = time.perf_counter()
             f()
             times[name].append(time.perf_counter() - start)
-    results["generation"] = {"length": length, "reps": reps,
-                             "chars_per_s": {k: length / statistics.median(v) for k, v in times.items()}}
+    results.record("generation", {"length": length, "reps": reps,
+                                  "chars_per_s": {k: length / statistics.median(v) for k, v in times.items()}},
+                   seeds=[SEED])
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("which", nargs="+", choices=["shakespeare", "ptb", "generation"])
     parser.add_argument("--data", type=Path, default=DATA)
-    parser.add_argument("--fresh", action="store_true", help="forget recorded results")
+    results_options(parser)
     args = parser.parse_args(argv)
-    results = Results(HERE / "results" / "lm.json", args.fresh)
+    results = open_results("lm", args)
     for which in args.which:
         {"shakespeare": lambda: shakespeare(args.data, results), "ptb": lambda: ptb(args.data, results),
          "generation": lambda: generation(results)}[which]()
