@@ -1,9 +1,9 @@
 """Step-by-step speed: rnnkit's decoders against the same models written plainly in PyTorch, run
 interleaved in one process, with the machine's speed index.
 
-    python benchmarks/decoders.py [PART ...] [--run RUN_DIR] [--data DIR] [--fresh]
+    python benchmarks/decoders.py [PART ...] [--run RUN_DIR] [--data DIR] [--label LABEL] [--fresh] [--exploratory]
 
-Parts (default: all, each skipped when recorded):
+Parts (named ones run again, replacing their entries; default: all, each skipped when recorded):
 - ``generation``: characters/s sampling one stream from a 1 x 512 character LSTM: the
   ``model.step()`` loop and the C++ sampler against an ``nn.LSTMCell`` loop (the contenders of
   ``benchmarks/lm.py``).
@@ -37,7 +37,7 @@ import torch
 from torch import nn
 
 import lm
-from common import DATA, HERE, RUNS, Results
+from common import DATA, RUNS, Results, open_results, results_options
 
 PARTS = ("generation", "seq2seq", "captioner", "translation")
 SIZES = {"multi30k": (8000, 256, 512), "small": (1000, 128, 256)}   # vocabulary per side, embedding, hidden
@@ -111,18 +111,20 @@ def training_steps(models: dict, batch: tuple, reps: int) -> dict:
 
 def record(results: Results, key: str, ms: dict, **about) -> None:
     plain = ms[PLAIN]
-    results[key] = {**about, "ms": ms, "speed_vs_plain": {name: plain / t for name, t in ms.items()}}
+    results.record(key, {**about, "ms": ms, "speed_vs_plain": {name: plain / t for name, t in ms.items()}},
+                   seeds=[SEED])
     print(key, {name: round(t, 1) for name, t in ms.items()}, file=sys.stderr)
 
 
 PLAIN = "plain PyTorch (nn.LSTMCell decoder loop)"
+SEED = 0        # of the weights and the batch of the training-step parts (and of lm.generation's weights)
 
 
 def seq2seq(results: Results, reps: int = 9) -> None:
     from rnnkit.models import Seq2Seq
 
     for size, (vocab, embedding, hidden) in SIZES.items():
-        torch.manual_seed(0)
+        torch.manual_seed(SEED)
         ours = Seq2Seq(vocab, vocab, embedding_dim=embedding, hidden_size=hidden, attention="general", dropout=0.0)
         models = {PLAIN: PlainSeq2Seq(vocab, embedding, hidden), "rnnkit.models.Seq2Seq": ours,
                   "rnnkit.models.Seq2Seq, step loop (before issue 19)": StepLoop(ours)}
@@ -174,7 +176,7 @@ def captioner(results: Results, reps: int = 9) -> None:
     from rnnkit.models import Captioner
 
     vocab, embedding, hidden, size, channels, batch, length = 14, 64, 256, (136, 44), (16, 32, 64), 32, 6
-    torch.manual_seed(0)
+    torch.manual_seed(SEED)
     ours = Captioner(vocab, image_size=size, embedding_dim=embedding, hidden_size=hidden, attention="general",
                      cnn_channels=channels, dropout=0.0)
     models = {PLAIN: PlainCaptioner(vocab, embedding, hidden, size, channels), "rnnkit.models.Captioner": ours,
@@ -205,9 +207,15 @@ def translation(results: Results, run: Path, data: Path, label: str | None = Non
         speeds[f"beam{beam}"] = len(sources) / (time.perf_counter() - start)
     import rnnkit
 
-    results["translation" + (f"_{label}" if label else "")] = {
+    results.record("translation" + (f"_{label}" if label else ""), {
         "run": str(run), "code": str(Path(rnnkit.__file__).parent), "sentences": len(sources),
-        "sentences_per_s": speeds}
+        "sentences_per_s": speeds})      # the seeds are the trained run's, which this part does not know
+
+
+def generation(results: Results) -> None:
+    """``lm.generation``'s contenders, recorded with the seed of their weights and draws."""
+    lm.generation(results)
+    results.record("generation", results["generation"], seeds=[SEED])
 
 
 def main(argv=None) -> int:
@@ -219,17 +227,17 @@ def main(argv=None) -> int:
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--label", help="record the translation part under translation_LABEL: run it with "
                         "PYTHONPATH=OTHER_CHECKOUT to measure another version of rnnkit on the same machine")
-    parser.add_argument("--fresh", action="store_true", help="forget recorded results")
+    results_options(parser)
     args = parser.parse_args(argv)
     if set(args.parts) - set(PARTS):
         parser.error(f"unknown part(s) {sorted(set(args.parts) - set(PARTS))}; choose from {', '.join(PARTS)}")
-    results = Results(HERE / "results" / "decoders.json", args.fresh)
+    results = open_results("decoders", args)
     recorded = {"generation": "generation", "seq2seq": f"seq2seq_{list(SIZES)[-1]}", "captioner": "captioner",
                 "translation": "translation" + (f"_{args.label}" if args.label else "")}
     for part in args.parts or PARTS:
-        if recorded[part] in results:
+        if not args.parts and recorded[part] in results:
             continue
-        {"generation": lambda: lm.generation(results), "seq2seq": lambda: seq2seq(results),
+        {"generation": lambda: generation(results), "seq2seq": lambda: seq2seq(results),
          "captioner": lambda: captioner(results),
          "translation": lambda: translation(results, args.run, args.data, args.label)}[part]()
     results.show()

@@ -1,6 +1,6 @@
 """Data-parallel training on this machine: 1 and 2 processes (``--nproc``), side by side.
 
-    python benchmarks/distributed.py [--fresh]
+    python benchmarks/distributed.py [--fresh] [--exploratory]
 
 For the character language model (tinyshakespeare, 2 x 512 LSTM, batch 32 x 100 per process) and
 the translation model (Multi30k De->En, subwords, 1 x 256 LSTM with attention, batch 32 per
@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 
-from common import DATA, HERE, RNNKIT, RUNS, Results
+from common import DATA, RNNKIT, RUNS, open_results, results_options
 
 M30K = DATA / "multi30k"
 TASKS = {
@@ -59,15 +59,15 @@ def measure(task: str, nproc: int, env: dict) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--fresh", action="store_true", help="forget recorded results")
+    results_options(parser)
     args = parser.parse_args(argv)
-    results = Results(HERE / "results" / "distributed.json", args.fresh)
+    results = open_results("distributed", args)
     RUNS.mkdir(parents=True, exist_ok=True)
     for task in TASKS:
         for name, (nproc, env) in SETUPS.items():
             key = f"{task}/{name}"
             if key not in results:
-                results[key] = measure(task, nproc, env)
+                results.record(key, measure(task, nproc, env), seeds=[0])     # rnnkit train's default seed
                 print(key, results[key], file=sys.stderr)
     results.show()
     return 0

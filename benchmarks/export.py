@@ -1,6 +1,6 @@
 """ONNX export: onnxruntime against rnnkit on the same machine, same weights, same inputs.
 
-    python benchmarks/export.py [--fresh]
+    python benchmarks/export.py [--fresh] [--exploratory]
 
 - ``generation``: milliseconds per generation step of a character language model (65 symbols,
   2 x 512 LSTM, embedding 512), one stream, 1,000 steps fed back: rnnkit's lean ``model.step()``
@@ -24,9 +24,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from common import HERE, Results
+from common import open_results, results_options
 
 ROUNDS = 5
+SEED = 0        # of the untrained weights and the inputs
 
 
 def session(path: Path):
@@ -46,7 +47,7 @@ def generation(folder: Path, steps: int = 1000) -> dict:
     from rnnkit.models import LanguageModel
     from rnnkit.models.onnx import language_model_step
 
-    torch.manual_seed(0)
+    torch.manual_seed(SEED)
     model = LanguageModel(65, embedding_dim=512, hidden_size=512, num_layers=2).eval()
     start = time.perf_counter()
     path = written(language_model_step(model), folder, "step.onnx")
@@ -74,7 +75,7 @@ def classifier(folder: Path, batch: int = 64) -> dict:
     from rnnkit.models import SequenceClassifier
     from rnnkit.models.onnx import text_classifier
 
-    torch.manual_seed(0)
+    torch.manual_seed(SEED)
     model = SequenceClassifier(16000, 2, embedding_dim=300, hidden_size=256, pooling="attention").eval()
     start = time.perf_counter()
     path = written(text_classifier(model), folder, "classifier.onnx")
@@ -111,13 +112,13 @@ def timed(contenders: dict, per: int, repeats: int = 1) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--fresh", action="store_true", help="forget recorded results")
+    results_options(parser)
     args = parser.parse_args(argv)
-    results = Results(HERE / "results" / "export.json", args.fresh)
+    results = open_results("export", args)
     with tempfile.TemporaryDirectory() as folder:
         for name, part in (("generation", generation), ("classifier", classifier)):
             if name not in results:
-                results[name] = part(Path(folder))
+                results.record(name, part(Path(folder)), seeds=[SEED])
                 print(name, results[name], file=sys.stderr)
     results.show()
     return 0

@@ -1,7 +1,7 @@
 """Regression check of a redesign: the same three training runs with two versions of rnnkit, one
 after the other on this machine, side by side.
 
-    python benchmarks/regression.py --code NAME=DIR [--code NAME=DIR ...] [--speed-repeats N] [--fresh]
+    python benchmarks/regression.py --code NAME=DIR [--code NAME=DIR ...] [--speed-repeats N] [--fresh] [--exploratory]
 
 Each ``--code`` names a checkout of rnnkit (a git worktree of the commit to measure; its
 ``rnnkit`` package is what runs).  The runs, with the configurations of the task benchmarks:
@@ -28,7 +28,9 @@ from pathlib import Path
 import classify
 import lm
 import translate
-from common import DATA, HERE, RUNS, Results, best, metrics, speed
+from common import DATA, RUNS, Results, best, metrics, open_results, results_options, speed
+
+SEEDS = [0]     # rnnkit train's default seed: the runs give none
 
 
 def runs(data: Path) -> dict[str, tuple[str, list[str], str, bool, str]]:
@@ -67,12 +69,12 @@ def speed_rounds(versions: dict[str, str], data: Path, repeats: int, results: Re
     """``repeats`` rounds of a 45-second character LM run per version, interleaved; tokens/s."""
     task, options, *_ = runs(data)["shakespeare_5min"]
     options = [*options[:-2], "--max-time", "45", "--eval-every", "100000"]   # no evaluation until the end
-    for label, code in versions.items():
-        results.data.setdefault(f"speed_rounds/{label}", [])
     for _ in range(repeats):
         for label, code in versions.items():
             run, _ = train_with(Path(code).resolve(), task, f"regression_speed_{label}", options)
-            results[f"speed_rounds/{label}"] = [*results[f"speed_rounds/{label}"], speed(metrics(run))]
+            name = f"speed_rounds/{label}"
+            earlier = results[name] if name in results else []
+            results.record(name, [*earlier, speed(metrics(run))], seeds=SEEDS)
 
 
 def main(argv=None) -> int:
@@ -82,10 +84,10 @@ def main(argv=None) -> int:
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--speed-repeats", type=int, default=0, metavar="N",
                         help="also N interleaved rounds of 45-second speed runs per version")
-    parser.add_argument("--fresh", action="store_true", help="forget recorded results")
+    results_options(parser)
     args = parser.parse_args(argv)
     versions = dict(spec.split("=", 1) for spec in args.code)
-    results = Results(HERE / "results" / "regression.json", args.fresh)
+    results = open_results("regression", args)
     if args.speed_repeats:
         speed_rounds(versions, args.data, args.speed_repeats, results)
     for name, (task, options, key, maximize, unit) in runs(args.data).items():
@@ -98,9 +100,9 @@ def main(argv=None) -> int:
             run, wall = train_with(Path(code).resolve(), task, f"regression_{name}_{label}", options)
             records = metrics(run)
             chosen = best(records, key, maximize)
-            results[entry] = {"commit": commit, "wall_s": wall, "best": chosen[key], "metric": key,
-                              "best_at_s": chosen["elapsed"], "speed": speed(records, unit), "speed_unit": unit,
-                              "steps": max(r["step"] for r in records)}
+            results.record(entry, {"commit": commit, "wall_s": wall, "best": chosen[key], "metric": key,
+                                   "best_at_s": chosen["elapsed"], "speed": speed(records, unit), "speed_unit": unit,
+                                   "steps": max(r["step"] for r in records)}, seeds=SEEDS)
     results.show()
     return 0
 
