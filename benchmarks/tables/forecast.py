@@ -167,7 +167,8 @@ def targets() -> str:
                 low = (f"; seed {worst}'s intervals held {per_seed[worst][f'coverage{nominal}'] * months:.0f} "
                        f"of {months} months")
             verdicts.append(f"{label} {nominal}% {mean_sd(cover, 3)} ({verdict}{low})")
-    lines.append("- Interval coverage within 10 points of nominal on AirPassengers and M1: " + "; ".join(verdicts) + ".")
+    lines.append("- Interval coverage within 10 points of nominal on AirPassengers and M1: "
+                 + "; ".join(verdicts) + ".")
     every = [(part, s, v["train_seconds"]) for part in ("air24", "air12", "m1", "co2")
              for s, v in runs(part).items()]
     every += [(f"sunspots {step}", s, v["train_seconds"]) for step in ("one-step", "20-step")
@@ -176,7 +177,8 @@ def targets() -> str:
     lines.append(f"- Each training run under 5 minutes: {'met' if max(times) < TRAIN_LIMIT_S else 'missed'}, "
                  f"{min(times):.0f}-{max(times):.0f} s over the {len(times)} runs.")
     better = []
-    for part, key, label in (("air12", "MAPE", "at horizon 12 on AirPassengers (MAPE)"), ("co2", "RMSE", "on CO2 (RMSE)")):
+    for part, key, label in (("air12", "MAPE", "at horizon 12 on AirPassengers (MAPE)"),
+                             ("co2", "RMSE", "on CO2 (RMSE)")):
         ours = statistics.mean(values(runs(part), key))
         names = [NAMES.get(n, n) for n, f in fc.result(f"{part}/baselines").items() if f[key] < ours]
         better.append(f"{label}: {', '.join(names) or 'none'}")

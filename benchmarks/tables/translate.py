@@ -36,7 +36,8 @@ def sources() -> str:
 def tokenizers() -> str:
     store = load("translate")
     described = {"word": lambda c: f"words and punctuation, case kept, min frequency {option(c, '--min-freq')}",
-                 "subword": lambda c: f"SentencePiece unigram, {grouped(int(option(c, '--vocab-size')))} pieces per side"}
+                 "subword": lambda c: (f"SentencePiece unigram, {grouped(int(option(c, '--vocab-size')))} "
+                                       "pieces per side")}
     runs = {name: store.result(name) for name in ("tokenizer_word", "tokenizer_subword")}
     best = max(r["valid_bleu"] for r in runs.values())
     rows = []
