@@ -1,6 +1,6 @@
 """Forecasting on real series against statsmodels' classical methods, on the same splits.
 
-    python benchmarks/forecast.py [PART ...] [--seeds N] [--fresh]
+    python benchmarks/forecast.py [PART ...] [--seeds N] [--fresh] [--exploratory]
 
 Parts (default: all; each result is recorded as it comes, so a rerun resumes):
 - ``air24``, ``air12``: AirPassengers (``airline.csv``), the last 24 (12) months held out:
@@ -15,9 +15,10 @@ Parts (default: all; each result is recorded as it comes, so a rerun resumes):
   forecasting each test year from the years before it: ``--origins 20``) and the 20-step RMSE,
   against AR(9); the sunspot cycle, about 11 years, is given as ``--season 11``.
 rnnkit runs ``rnnkit train forecast`` with its defaults (plus the series' ``--season``) for each
-of ``--seeds`` seeds and ``rnnkit evaluate --json``; its figures are the mean and standard
-deviation over the seeds, with the training time of a run.  Needs statsmodels (``pip install
--e '.[bench]'``).  Results: benchmarks/results/forecast.json.
+of ``--seeds`` seeds (0, 1, ...) and ``rnnkit evaluate --json``; its figures are the mean and
+sample standard deviation over the seeds, with each seed's figures in the summary's ``per_seed``
+and in ``PART/rnnkit/seedN``.  Needs statsmodels (``pip install -e '.[bench]'``).  Results:
+benchmarks/results/forecast.json; ``make bench-report`` renders the tables of BENCHMARKS.md.
 """
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from common import DATA, HERE, RUNS, Results, evaluate_with, train
+from common import DATA, HERE, RUNS, Results, evaluate_with, open_results, results_options, train
 
 SERIES = DATA / "timeseries"
 MADE = HERE / "results" / "forecast_data"     # the series this benchmark derives (CO2 monthly, sunspots to 1988)
@@ -94,13 +95,30 @@ def rnnkit_runs(results: Results, part: str, seeds: int, train_args: list[str], 
         if key in results:
             continue
         run, seconds = train("forecast", f"forecast_{part}_seed{seed}", [*train_args, "--seed", str(seed)])
-        results[key] = {**evaluate_with(run, evaluate_args), "train_seconds": round(seconds, 1)}
+        results.record(key, {**evaluate_with(run, evaluate_args), "train_seconds": round(seconds, 1)}, seeds=[seed])
 
 
-def summary(results: Results, part: str, seeds: int) -> dict:
-    runs = [results[f"{part}/rnnkit/seed{s}"] for s in range(seeds) if f"{part}/rnnkit/seed{s}" in results]
-    return {label: (statistics.mean(r[label] for r in runs), statistics.pstdev(r[label] for r in runs))
-            for label in runs[0]} if runs else {}
+def per_seed(results: Results, part: str, seeds: int) -> dict[int, dict]:
+    return {s: results[f"{part}/rnnkit/seed{s}"] for s in range(seeds) if f"{part}/rnnkit/seed{s}" in results}
+
+
+def summary(runs: dict[int, dict]) -> dict:
+    """Each figure's mean and sample standard deviation over the seeds' ``runs``."""
+    spread = lambda v: statistics.stdev(v) if len(v) > 1 else 0.0  # noqa: E731
+    return {label: (statistics.mean(r[label] for r in runs.values()), spread([r[label] for r in runs.values()]))
+            for label in next(iter(runs.values()))} if runs else {}
+
+
+def summarised(results: Results, name: str, runs: dict) -> bool:
+    """Whether entry ``name`` already summarises exactly these seeds' ``runs`` (then it keeps the
+    provenance of the run that made them)."""
+    return name in results and results.entries[name].provenance.get("per_seed") == {str(s): r for s, r in runs.items()}
+
+
+def record_summary(results: Results, part: str, seeds: int) -> None:
+    runs = per_seed(results, part, seeds)
+    if runs and not summarised(results, f"{part}/rnnkit", runs):
+        results.record(f"{part}/rnnkit", summary(runs), seeds=list(runs), per_seed=runs)
 
 
 def air(results: Results, horizon: int, seeds: int) -> None:
@@ -116,7 +134,7 @@ def air(results: Results, horizon: int, seeds: int) -> None:
                                         for name, (f, intervals) in found.items()}
     rnnkit_runs(results, part, seeds, ["--csv", str(SERIES / "airline.csv"), "--horizon", str(horizon),
                                        "--season", "12"], ["--csv", str(SERIES / "airline.csv")])
-    results[f"{part}/rnnkit"] = summary(results, part, seeds)
+    record_summary(results, part, seeds)
 
 
 def m1(results: Results, seeds: int) -> None:
@@ -132,7 +150,7 @@ def m1(results: Results, seeds: int) -> None:
                 per.setdefault(name, []).append(figures(actual, f, fit_on, 1, intervals))
         results["m1/baselines"] = {name: mean_metrics(rows) for name, rows in per.items()}
     rnnkit_runs(results, "m1", seeds, ["--tsf", str(path)], ["--tsf", str(path)])
-    results["m1/rnnkit"] = summary(results, "m1", seeds)
+    record_summary(results, "m1", seeds)
 
 
 def co2_monthly() -> Path:
@@ -165,7 +183,7 @@ def co2(results: Results, seeds: int) -> None:
         results["co2/baselines"] = {name: figures(actual, f, fit_on, 12, intervals)
                                     for name, (f, intervals) in found.items()}
     rnnkit_runs(results, "co2", seeds, ["--csv", str(path), "--horizon", "24", "--season", "12"], ["--csv", str(path)])
-    results["co2/rnnkit"] = summary(results, "co2", seeds)
+    record_summary(results, "co2", seeds)
 
 
 def sunspots(results: Results, seeds: int) -> None:
@@ -193,21 +211,25 @@ def sunspots(results: Results, seeds: int) -> None:
                 ["--csv", str(full), "--horizon", "1", "--origins", "20"])
     rnnkit_runs(results, "sunspots20", seeds, ["--csv", str(full), "--horizon", "20", "--season", "11"],
                 ["--csv", str(full)])
-    results["sunspots/rnnkit"] = {"one-step": summary(results, "sunspots1", seeds),
-                                  "20-step": summary(results, "sunspots20", seeds)}
+    one, twenty = per_seed(results, "sunspots1", seeds), per_seed(results, "sunspots20", seeds)
+    both = {s: {"one-step": one[s], "20-step": twenty[s]} for s in sorted(set(one) & set(twenty))}
+    if both and not summarised(results, "sunspots/rnnkit", both):
+        results.record("sunspots/rnnkit", {"one-step": summary({s: one[s] for s in both}),
+                                           "20-step": summary({s: twenty[s] for s in both})},
+                       seeds=list(both), per_seed=both)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("parts", nargs="*", metavar="PART", help=f"parts to run, of {', '.join(PARTS)}")
     parser.add_argument("--seeds", type=int, default=5, help="rnnkit runs per configuration (default 5)")
-    parser.add_argument("--fresh", action="store_true", help="forget recorded results")
+    results_options(parser)
     args = parser.parse_args(argv)
     if set(args.parts) - set(PARTS):
         parser.error(f"unknown part(s) {sorted(set(args.parts) - set(PARTS))}; choose from {', '.join(PARTS)}")
     if importlib.util.find_spec("statsmodels") is None:
         parser.error("the baselines need statsmodels: pip install -e '.[bench]'")
-    results = Results(HERE / "results" / "forecast.json", args.fresh)
+    results = open_results("forecast", args)
     RUNS.mkdir(parents=True, exist_ok=True)
     for part in args.parts or PARTS:
         {"air24": lambda: air(results, 24, args.seeds), "air12": lambda: air(results, 12, args.seeds),

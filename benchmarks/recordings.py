@@ -1,15 +1,17 @@
 """Classifying recordings (UEA/UCR .ts) against 1-nearest-neighbour baselines on the same splits.
 
-    python benchmarks/recordings.py [PROBLEM ...] [--seeds N] [--fresh]
+    python benchmarks/recordings.py [PROBLEM ...] [--seeds N] [--fresh] [--exploratory]
 
 Problems (default: all; each result is recorded as it comes, so a rerun resumes): JapaneseVowels,
 BasicMotions, GunPoint, trained on NAME_TRAIN.ts (20% held out for validation) and scored on
 NAME_TEST.ts.  rnnkit runs ``rnnkit train classify`` with one configuration for every problem
-(CONFIG) for each of ``--seeds`` seeds; its figures are the mean and standard deviation of the
-test accuracy over the seeds, with the training time of a run.  Baselines: 1-NN with the
-Euclidean distance (equal lengths only) and with dynamic time warping (dependent: one warping
-path for all channels, squared differences summed over the channels), on the raw values.
-Results: benchmarks/results/recordings.json.
+(CONFIG) for each of ``--seeds`` seeds (0, 1, ...); its figures are the mean and sample standard
+deviation of the test accuracy over the seeds, each seed's in the summary's ``per_seed``, with
+the mean training time of the runs.  Baselines: 1-NN with the Euclidean distance (equal lengths
+only) and with dynamic time warping (dependent: one warping path for all channels, squared
+differences summed over the channels), on the raw values.
+Results: benchmarks/results/recordings.json; ``make bench-report`` renders the table of
+BENCHMARKS.md.
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ import sys
 
 import numpy as np
 
-from common import DATA, HERE, Results, evaluate, train
+from common import DATA, Results, evaluate, open_results, results_options, train
 
 PROBLEMS = ("JapaneseVowels", "BasicMotions", "GunPoint")
 CONFIG = ["--cell", "gru", "--pooling", "mean", "--hidden", "64", "--batch-size", "16", "--lr", "0.005",
@@ -74,21 +76,26 @@ def problem(results: Results, name: str, seeds: int) -> None:
             continue
         run, seconds = train("classify", f"recordings_{name}_seed{seed}",
                              ["--train", str(train_file), *CONFIG, "--seed", str(seed)])
-        results[key] = {"accuracy": evaluate(run, test_file)["accuracy"], "train_seconds": round(seconds, 1)}
-    runs = [results[f"{name}/rnnkit/seed{s}"] for s in range(seeds)]
-    results[f"{name}/rnnkit"] = {k: (statistics.mean(r[k] for r in runs), statistics.pstdev(r[k] for r in runs))
-                                 for k in runs[0]}
+        results.record(key, {"accuracy": evaluate(run, test_file)["accuracy"], "train_seconds": round(seconds, 1)},
+                       seeds=[seed])
+    runs = {s: results[f"{name}/rnnkit/seed{s}"] for s in range(seeds)}
+    recorded = results.entries.get(f"{name}/rnnkit")
+    if recorded is None or recorded.provenance.get("per_seed") != {str(s): r for s, r in runs.items()}:
+        spread = lambda v: statistics.stdev(v) if len(v) > 1 else 0.0  # noqa: E731
+        results.record(f"{name}/rnnkit", {k: (statistics.mean(r[k] for r in runs.values()),
+                                              spread([r[k] for r in runs.values()])) for k in runs[0]},
+                       seeds=list(runs), per_seed=runs)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("problems", nargs="*", metavar="PROBLEM", help=f"of {', '.join(PROBLEMS)}")
     parser.add_argument("--seeds", type=int, default=5, help="rnnkit runs per problem (default 5)")
-    parser.add_argument("--fresh", action="store_true", help="forget recorded results")
+    results_options(parser)
     args = parser.parse_args(argv)
     if set(args.problems) - set(PROBLEMS):
         parser.error(f"unknown problem(s) {sorted(set(args.problems) - set(PROBLEMS))}; choose from {PROBLEMS}")
-    results = Results(HERE / "results" / "recordings.json", args.fresh)
+    results = open_results("recordings", args)
     for name in args.problems or PROBLEMS:
         problem(results, name, args.seeds)
     results.show()
