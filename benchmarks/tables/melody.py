@@ -26,8 +26,8 @@ def kinder0() -> str:
     rows.append(("**rnnkit melody model**",
                  f"**{bits(s['rnnkit'])}** (durations: {bits(s['rnnkit_duration'])} bits/note given the pitch)"))
     return (table(("model", "pitch bits/note"), rows, "lr") + "\n\n"
-            + f"Summed over the {FOLDS} test folds: {grouped(s['notes'])} notes; {seeds(store.entry('kinder0/summary'))} "
-              "(each fold's model).")
+            + f"Summed over the {FOLDS} test folds: {grouped(s['notes'])} notes; "
+              f"{seeds(store.entry('kinder0/summary'))} (each fold's model).")
 
 
 @renders("melody/kinder0-target")
@@ -62,8 +62,9 @@ def essen() -> str:
             ("4-gram, transposed", bits(e["4-gram_transposed"]), "", "")]
     return (table(("", "pitch bits/note", "duration bits/note (given the pitch)", "joint bits/note"), rows, "lrrr")
             + "\n\n" + f"{grouped(e['train_songs'])} training and {grouped(e['test_songs'])} test songs of "
-              f"{grouped(e['train_songs'] + e['test_songs'])} ({grouped(e['notes'])} test notes); reading the tunes the first time "
-              f"took {e['reading_seconds']:.0f} s, training {e['train_seconds']:.0f} s; {seeds(store.entry('essen'))}.")
+              f"{grouped(e['train_songs'] + e['test_songs'])} ({grouped(e['notes'])} test notes); reading the tunes "
+              f"the first time took {e['reading_seconds']:.0f} s, training {e['train_seconds']:.0f} s; "
+              f"{seeds(store.entry('essen'))}.")
 
 
 @renders("melody/composed")
