@@ -1,6 +1,6 @@
 """Image captioning on canvases of real handwritten digits, against a non-recurrent baseline.
 
-    python benchmarks/caption.py [VARIANT ...] [--fresh]
+    python benchmarks/caption.py [VARIANT ...] [--fresh] [--exploratory]
 
 Variants (default: both; each result is recorded as it comes, so a rerun resumes): ``count``
 (1 to 4 digits captioned left to right) and ``relation`` ("a seven above a two"), written by
@@ -21,8 +21,9 @@ import torch
 from torch import nn
 
 import caption_data
-from common import HERE, Results, evaluate_with, train
+from common import HERE, Results, evaluate_with, open_results, results_options, train
 
+SEED = 0                 # of the rnnkit runs and the baseline's weights
 VARIANTS = ("count", "relation")
 CONFIG = {"count": ["--image-size", "136x44", "--cnn-channels", "16,32,64", "--attention", "general", "--coverage", "1",
                     "--hidden", "256", "--embedding", "64", "--batch-size", "32", "--lr", "0.002", "--dropout", "0.2",
@@ -96,7 +97,7 @@ def baseline(variant: str, data_dir, epochs: int) -> dict:
     train_x, train_slots, _ = read(folder, data_dir / "train.tsv", variant)
     test_x, test_slots, test_refs = read(folder, data_dir / "test.tsv", variant)
     most = max(len(s) for s in train_slots)
-    torch.manual_seed(0)
+    torch.manual_seed(SEED)
     elastic = (float(setting(config, "--elastic", "0")), float(setting(config, "--elastic-sigma", "4")))
     model = SlotClassifier(size, channels, most, elastic)
     optimizer = torch.optim.AdamW(model.parameters(), lr=0.002)
@@ -129,22 +130,24 @@ def variant_results(results: Results, variant: str) -> None:
     if key not in results:
         run, seconds = train("caption", f"caption_{variant}",
                              ["--images", str(data_dir / "images"), "--captions", str(data_dir / "train.tsv"),
-                              "--valid-captions", str(data_dir / "valid.tsv"), *CONFIG[variant], "--seed", "0"])
+                              "--valid-captions", str(data_dir / "valid.tsv"), *CONFIG[variant], "--seed", str(SEED)])
         metrics = evaluate_with(run, ["--images", str(data_dir / "images"), "--captions", str(data_dir / "test.tsv"),
                                       "--beam", "5"])
-        results[key] = {"bleu": metrics["bleu"], "exact": metrics["exact"], "train_seconds": round(seconds, 1)}
+        results.record(key, {"bleu": metrics["bleu"], "exact": metrics["exact"], "train_seconds": round(seconds, 1)},
+                       seeds=[SEED])
     if f"{variant}/baseline" not in results:
-        results[f"{variant}/baseline"] = baseline(variant, data_dir, int(setting(CONFIG[variant], "--epochs")))
+        results.record(f"{variant}/baseline", baseline(variant, data_dir, int(setting(CONFIG[variant], "--epochs"))),
+                       seeds=[SEED])
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("variants", nargs="*", metavar="VARIANT", help=f"of {', '.join(VARIANTS)}")
-    parser.add_argument("--fresh", action="store_true", help="forget recorded results")
+    results_options(parser)
     args = parser.parse_args(argv)
     if set(args.variants) - set(VARIANTS):
         parser.error(f"unknown variant(s) {sorted(set(args.variants) - set(VARIANTS))}; choose from {VARIANTS}")
-    results = Results(HERE / "results" / "caption.json", args.fresh)
+    results = open_results("caption", args)
     for variant in args.variants or VARIANTS:
         variant_results(results, variant)
     results.show()

@@ -1,7 +1,7 @@
 """Video as a sequence of frames: classifying motion clips against single-image baselines, and
 predicting where a bouncing ball goes next against the physics of the last two positions.
 
-    python benchmarks/clips.py [--fresh] [--only motion|ball]
+    python benchmarks/clips.py [--fresh] [--exploratory] [--only motion|ball]
 
 Data: ``benchmarks/clips_data.py`` writes 64 x 64 clips of 16 frames in which one or two MNIST
 digits move (left, right, up, down, bouncing, zig-zag; 1-3 pixels a frame) into
@@ -30,8 +30,9 @@ from torch import nn
 
 import ball_data
 import clips_data
-from common import HERE, Results, evaluate_with, train
+from common import HERE, Results, evaluate_with, open_results, results_options, train
 
+SEED = 0                 # of the rnnkit runs and the baselines' weights
 SIZES = {"train": 3000, "valid": 300, "test": 600}
 CONFIG = ["--image-size", "32", "--cnn-channels", "16,32,64", "--cell", "gru", "--hidden", "128", "--pooling", "mean",
           "--deltas", "--batch-size", "16", "--lr", "0.002", "--dropout", "0.2", "--epochs", "12", "--max-time", "840"]
@@ -72,7 +73,7 @@ def baseline(data_dir, view, epochs: int) -> dict:
     train_x, test_x = view(train_x.float() / 255), view(test_x.float() / 255)
     size = int(CONFIG[CONFIG.index("--image-size") + 1])
     channels = tuple(int(c) for c in CONFIG[CONFIG.index("--cnn-channels") + 1].split(","))
-    torch.manual_seed(0)
+    torch.manual_seed(SEED)
     model = ImageClassifier(size, channels, len(labels))
     optimizer = torch.optim.AdamW(model.parameters(), lr=0.002)
     start = time.monotonic()
@@ -94,16 +95,16 @@ def motion(results: Results) -> None:
     if "motion/rnnkit" not in results:
         run, seconds = train("classify", "clips_motion", ["--clips", str(data_dir), "--labels",
                                                            str(data_dir / "train.tsv"), "--valid-labels",
-                                                           str(data_dir / "valid.tsv"), *CONFIG, "--seed", "0"])
+                                                           str(data_dir / "valid.tsv"), *CONFIG, "--seed", str(SEED)])
         metrics = evaluate_with(run, ["--clips", str(data_dir), "--labels", str(data_dir / "test.tsv")])
-        results["motion/rnnkit"] = {"accuracy": metrics["accuracy"], "macro_f1": metrics["macro_f1"],
-                                    "train_seconds": round(seconds, 1)}
+        results.record("motion/rnnkit", {"accuracy": metrics["accuracy"], "macro_f1": metrics["macro_f1"],
+                                         "train_seconds": round(seconds, 1)}, seeds=[SEED])
     epochs = int(CONFIG[CONFIG.index("--epochs") + 1])
     views = {"one frame (the middle one)": lambda clips: clips[:, clips.shape[1] // 2],
              "the mean frame": lambda clips: clips.mean(1)}
     for name, view in views.items():
         if f"motion/baseline/{name}" not in results:
-            results[f"motion/baseline/{name}"] = baseline(data_dir, view, epochs)
+            results.record(f"motion/baseline/{name}", baseline(data_dir, view, epochs), seeds=[SEED])
 
 
 def ball(results: Results) -> None:
@@ -119,7 +120,7 @@ def ball(results: Results) -> None:
         return
     run, seconds = train("track", "clips_ball", ["--clips", str(data_dir), "--positions", str(data_dir / "train.csv"),
                                                  "--valid-positions", str(data_dir / "valid.csv"), *BALL, "--seed",
-                                                 "0"])
+                                                 str(SEED)])
     model = rnnkit.load(run, "cpu")
     folder = ClipFolder(data_dir, tuple(model.config["image_size"]), model.config["image_channels"])
     positions = read_positions(data_dir / "test.csv", folder)
@@ -134,19 +135,20 @@ def ball(results: Results) -> None:
     for name, part in (("all windows", errors), ("bouncing windows", errors.subset(bouncing))):
         metrics = trajectory_metrics(part)
         error, velocity = metrics["error"], metrics["constant_velocity"]
-        results[f"ball/{name}"] = {
+        results.record(f"ball/{name}", {
             "rnnkit": round(error, 3), "rnnkit_step5": round(metrics["error_last"], 3),
             "constant_velocity": round(velocity, 3), "last_position": round(metrics["last_position"], 3),
-            "windows": metrics["windows"], "ratio_to_constant_velocity": round(error / velocity, 3)}
-    results["ball/rnnkit"] = {"train_seconds": round(seconds, 1), "epochs": BALL[BALL.index("--epochs") + 1]}
+            "windows": metrics["windows"], "ratio_to_constant_velocity": round(error / velocity, 3)}, seeds=[SEED])
+    results.record("ball/rnnkit", {"train_seconds": round(seconds, 1), "epochs": BALL[BALL.index("--epochs") + 1]},
+                   seeds=[SEED])
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--fresh", action="store_true", help="forget recorded results")
+    results_options(parser)
     parser.add_argument("--only", choices=("motion", "ball"), help="run one part (default: both)")
     args = parser.parse_args(argv)
-    results = Results(HERE / "results" / "clips.json", args.fresh)
+    results = open_results("clips", args)
     if args.only in (None, "motion"):
         motion(results)
     if args.only in (None, "ball"):

@@ -1,7 +1,7 @@
 """Why plain RNNs forget, measured: long-range problems across cells and lengths, the gradient
 ratio of each cell at initialisation and after training, clipping, and the linear autoencoder.
 
-    python benchmarks/longrange.py [--fresh] [--only NAME ...]
+    python benchmarks/longrange.py [--fresh] [--exploratory] [--only NAME ...]
 
 Runs (each recorded as it comes, so a rerun resumes; ``--only`` picks by name prefix, e.g.
 ``adding-200``): ``rnnkit longrange PROBLEM --cell CELL --length T --max-time S`` for the cells of
@@ -28,10 +28,11 @@ import time
 
 import torch
 
-from common import DATA, HERE, RNNKIT, RUNS, Results, digits, metrics
+from common import DATA, HERE, RNNKIT, RUNS, Results, digits, metrics, open_results, results_options
 
 FIGURES = HERE.parent / "docs" / "figures"
 
+SEED = 0                 # the default of rnnkit longrange, rnnkit gradients and train_linear_autoencoder
 CELLS = ("rnn", "irnn", "lstm", "gru", "gru_before")
 CELL_ARGS = {"irnn": ["--lr", "1e-4"]}   # at 1e-3 the identity-started ReLU RNN overflowed within 105 steps (T = 200)
 MNIST = ["--images", str(DATA / "mnist" / "digits-images-idx3-ubyte.gz"),
@@ -92,9 +93,9 @@ def clipping(results: Results) -> None:
             records = metrics(out)
             norms = sorted(r["grad_norm_max"] for r in records if "grad_norm_max" in r)
             median = norms[len(norms) // 2]
-            results[key] = {"mse": float(line.split()[-1]), "steps": records[-1]["step"],
-                            "median_gradient_norm": round(median, 4),
-                            "exploding_steps": sum(n > 10 * median for n in norms)}
+            results.record(key, {"mse": float(line.split()[-1]), "steps": records[-1]["step"],
+                                 "median_gradient_norm": round(median, 4),
+                                 "exploding_steps": sum(n > 10 * median for n in norms)}, seeds=[SEED])
         runs["no clipping" if clip == "0" else "clipped at norm 1"] = metrics(out)
     plot_clipping(runs, FIGURES / "clipping.png", title="tanh RNN, adding problem, T = 50, lr 0.01")
 
@@ -107,10 +108,11 @@ def autoencoder(results: Results, k: int) -> None:
     start = time.monotonic()
     model = train_linear_autoencoder(C, k, max_iterations=100_000, tolerance=1e-10)
     checks = check_against_pca(C, model)
-    results[f"autoencoder/k{k}"] = {"iterations": model.iterations, "seconds": round(time.monotonic() - start, 1),
-                                    "largest_angle_rad": checks.largest_angle,
-                                    "projector_error": checks.projector_error,
-                                    "loss_relative_difference": checks.loss_relative_difference}
+    results.record(f"autoencoder/k{k}", {"iterations": model.iterations,
+                                         "seconds": round(time.monotonic() - start, 1),
+                                         "largest_angle_rad": checks.largest_angle,
+                                         "projector_error": checks.projector_error,
+                                         "loss_relative_difference": checks.loss_relative_difference}, seeds=[SEED])
 
 
 def figures() -> None:
@@ -131,10 +133,10 @@ def figures() -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--fresh", action="store_true", help="forget recorded results")
+    results_options(parser)
     parser.add_argument("--only", nargs="+", metavar="NAME", help="run only what starts with these names")
     args = parser.parse_args(argv)
-    results = Results(HERE / "results" / "longrange.json", args.fresh)
+    results = open_results("longrange", args)
     RUNS.mkdir(parents=True, exist_ok=True)
 
     def wanted(key: str) -> bool:
@@ -142,11 +144,12 @@ def main(argv=None) -> int:
 
     for cell in CELLS:
         if wanted(f"gradients/{cell}"):
-            results[f"gradients/{cell}"] = {"ratio_at_init": ratio(["--cell", cell])}
+            results.record(f"gradients/{cell}", {"ratio_at_init": ratio(["--cell", cell])}, seeds=[SEED])
     for name, (problem, length, seconds, budgets) in PLAN.items():
         for cell in CELLS:
             if wanted(f"{name}/{cell}"):
-                results[f"{name}/{cell}"] = longrange(name, problem, length, cell, budgets.get(cell, seconds))
+                results.record(f"{name}/{cell}", longrange(name, problem, length, cell, budgets.get(cell, seconds)),
+                               seeds=[SEED])
     for k in (10, 30):
         if wanted(f"autoencoder/k{k}"):
             autoencoder(results, k)
