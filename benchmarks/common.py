@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from store import RESULTS_DIR, Results, describe, machine, speed_index  # noqa: F401 (the benchmarks' one import)
+from store import RESULTS_DIR, Results
 
 HERE = Path(__file__).parent
 RUNS = HERE / "results" / "runs"

@@ -24,7 +24,8 @@ from pathlib import Path
 from safetensors.torch import load_file
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import RNNKIT, RUNS, Results, describe, machine   # noqa: E402
+from common import RNNKIT, RUNS, Results   # noqa: E402
+from store import describe, machine   # noqa: E402
 
 SENTENCES = ["the cat sat on the mat.", "a dog ran to the old log.", "we met at noon by the river.",
              "she sang a song of the sea.", "ten small birds flew over the hill."]

@@ -5,7 +5,7 @@ from store import load
 
 # --- issue 12: the lean step -------------------------------------------------------------------
 
-ISSUE12 = ["generation", "generation_b721211", "seq2seq_multi30k_d2150bc", "seq2seq_small_d2150bc",
+ISSUE12 = ["generation_d2150bc", "generation_b721211", "generation", "seq2seq_multi30k_d2150bc", "seq2seq_small_d2150bc",
            "seq2seq_multi30k_b721211", "seq2seq_small_b721211", "translation", "translation_a89c256",
            "translation_rerun"]
 SAMPLERS = (("torch.nn.LSTM step loop", "torch.nn.LSTM called one step at a time"),
@@ -58,8 +58,8 @@ def provenance_issue12() -> str:
 @renders("decoders/generation")
 def generation() -> str:
     store = load("decoders")
-    now, before = store.result("generation"), store.result("generation_b721211")
-    ratio, ratio_before = generation_ratios("generation"), generation_ratios("generation_b721211")
+    now, before = store.result("generation_d2150bc"), store.result("generation_b721211")
+    ratio, ratio_before = generation_ratios("generation_d2150bc"), generation_ratios("generation_b721211")
     rows = []
     for key, label in SAMPLERS:
         mark = "**" if key.startswith("rnnkit") else ""
@@ -67,10 +67,19 @@ def generation() -> str:
         if key != CELL:
             was += f" ({times(ratio_before[key])})"
         rows.append((label, grouped(now["chars_per_s"][key]), f"{mark}{times(ratio[key])}{mark}", was))
+    rerun = store.entry("generation")
+    again = generation_ratios("generation")
+    machine = rerun.provenance["machine"]["cpu"]
     return (f"Generation, one stream of a 1 x 512 character LSTM (65 symbols), {grouped(now['length'])} characters "
-            f"at temperature 1, median of {now['reps']} (`generation`; before the lean step: "
-            f"`generation_b721211`, median of {before['reps']}):\n\n"
-            + table(("sampler", "chars/s", "vs the nn.LSTMCell loop", "before (b721211)"), rows, "lrrr"))
+            f"at temperature 1, median of {now['reps']} (`generation_d2150bc`; before the lean step, on the same "
+            f"machine: `generation_b721211`, median of {before['reps']}):\n\n"
+            + table(("sampler", "chars/s", "vs the nn.LSTMCell loop", "before (b721211)"), rows, "lrrr")
+            + f"\n\nRerun of the same part on {rerun.provenance['date']} on another machine ({machine}, speed index "
+            f"{rerun.provenance['speed_index_ms']} ms; `generation`): the LSTMCell loop "
+            f"{grouped(rerun.value['chars_per_s'][CELL])} chars/s, rnnkit's `model.step()` loop "
+            f"{times(again['rnnkit model.step() loop'])} and its C++ sampler "
+            f"{times(again['rnnkit generate (C++ sampler)'])} of it (against {times(ratio['rnnkit generate (C++ sampler)'])} "
+            f"in the table above).")
 
 
 @renders("decoders/seq2seq-issue12")
@@ -112,7 +121,7 @@ def translation() -> str:
 
 @renders("decoders/targets-issue12")
 def targets_issue12() -> str:
-    ratio = generation_ratios("generation")
+    ratio = generation_ratios("generation_d2150bc")
     step, native = ratio["rnnkit model.step() loop"], ratio["rnnkit generate (C++ sampler)"]
     big, small = seq2seq_speedup("seq2seq_multi30k_d2150bc"), seq2seq_speedup("seq2seq_small_d2150bc")
     lo, hi = translation_range("beam5")
@@ -262,11 +271,12 @@ def draws_issue19() -> str:
 @renders("decoders/readme-step")
 def readme_step() -> str:
     ratio = generation_ratios("generation")
+    machine = load("decoders").entry("generation").provenance["machine"]["cpu"]
     big, small = step_speedups("seq2seq_multi30k")[0], step_speedups("seq2seq_small")[0]
     reps = load("decoders").result("seq2seq_small")["reps"]
     return (f"Step by step (`BENCHMARKS.md`, \"Decoders\"): a language model's `step()` loop samples "
             f"{times(ratio['rnnkit model.step() loop'], 1)} as many characters per second as an `nn.LSTMCell` loop "
-            f"and the C++ sampler {times(ratio['rnnkit generate (C++ sampler)'], 1)}; a Seq2Seq training step with "
+            f"and the C++ sampler {times(ratio['rnnkit generate (C++ sampler)'], 1)} (one run of both on an {machine}); a Seq2Seq training step with "
             f"attention runs at {times(big)} the same model written with `nn.LSTM` and an `nn.LSTMCell` loop at the "
             f"Multi30k size and {times(small)} at a small size (the whole-sequence decoder; one run, medians of "
             f"{reps} steps); beam-5 translation is {span(*translation_range('beam5'))} as fast as before the lean step "

@@ -140,3 +140,22 @@ def ptb_targets() -> str:
         parts.append(f"{what.format(f'{line:g}')}: {met(ppl <= line)} "
                      f"({fixed(ppl, 1)} test perplexity, {fixed(r['wall_s'] / 60, 1)} minutes of wall time).")
     return "Targets: " + " ".join(parts)
+
+
+@renders("lm/generation-history")
+def generation_history() -> str:
+    """Why the LSTMCell baseline measured half as fast on one day as on another."""
+    first = load("lm").entry("generation_2026_11_23")
+    later = load("decoders").entry("generation_d2150bc")
+    def figures(entry) -> str:
+        speed = entry.value["chars_per_s"]
+        return (f"the LSTMCell loop {grouped(speed[CELL])} chars/s and the C++ sampler {grouped(speed[DEFAULT])} "
+                f"({fixed(speed[DEFAULT] / speed[CELL], 1)}x)")
+    return (f"The same measurement on {first.provenance['date']} (`generation_2026_11_23`, {first.provenance['machine']['cpu']}, "
+            f"speed index not recorded) gave {figures(first)}; on {later.provenance['date']} (`decoders`/"
+            f"`generation_d2150bc`, {later.provenance['machine']['cpu']}, speed index "
+            f"{later.provenance['speed_index_ms']} ms) {figures(later)}. The LSTMCell loop's code did not change "
+            f"between the two; the machine did: the regression check below found the machine of 2026-11-27 running "
+            f"unchanged code at about half the speed of 2026-11-23's. rnnkit's sampler meanwhile gained the lean step "
+            f"(issue 12, measured before and after on one machine under Decoders), so ratios taken on different days "
+            f"compare machines as much as code. Each ratio here is from one run of all four loops.")

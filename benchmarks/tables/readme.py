@@ -26,10 +26,12 @@ def language_rows():
            f"test perplexity {fixed(small['test_perplexity'], 1)} (Zaremba et al. small, {minutes(small['wall_s'])}); "
            f"{fixed(best['test_perplexity'], 1)} with a tied LayerNorm LSTM in {minutes(best['wall_s'])}",
            seeds(lm.entry("ptb_best_30min")))
-    speed = load("decoders").result("generation")["chars_per_s"]
+    run = load("decoders").entry("generation")
+    speed = run.value["chars_per_s"]
     native, cell = speed["rnnkit generate (C++ sampler)"], speed["torch.nn.LSTMCell step loop"]
     yield ("generation", "1 x 512 char LSTM, one stream",
-           f"{grouped(native)} characters/s ({fixed(native / cell, 1)}x an nn.LSTMCell loop in the same run)",
+           f"{grouped(native)} characters/s ({fixed(native / cell, 1)}x an nn.LSTMCell loop in the same run, on an "
+           f"{run.provenance['machine']['cpu']})",
            f"median of {load('decoders').result('generation')['reps']}")
 
 
