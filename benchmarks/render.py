@@ -81,7 +81,7 @@ def provenance(topic: str, names: Sequence[str] | None = None) -> str:
     store = load(topic)
     groups: dict[tuple, list[str]] = {}
     for name in (list(store.entries) if names is None else names):
-        p = store.entry(name).provenance
+        p = store.entry(name, exploratory=True).provenance
         m = p.get("machine", {})
         speed, s = p.get("speed_index_ms", UNKNOWN), p.get("seeds", UNKNOWN)
         key = (p["kind"], p.get("date", UNKNOWN), p.get("commit", UNKNOWN),

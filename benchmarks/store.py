@@ -93,18 +93,20 @@ class Store:
         self.path = directory / f"{topic}.json"
         self.entries = read_entries(self.path)
 
-    def entry(self, name: str) -> Entry:
+    def entry(self, name: str, exploratory: bool = False) -> Entry:
+        """A result entry with its provenance; an exploratory one only when asked for by name
+        (``exploratory=True``: for saying where it came from, never for showing it as a result)."""
         try:
-            return self.entries[name]
+            entry = self.entries[name]
         except KeyError:
             raise StoreError(f"{self.path}: no entry {name!r}") from None
+        if entry.exploratory and not exploratory:
+            raise StoreError(f"{self.path}: entry {name!r} is exploratory and is not rendered as a result")
+        return entry
 
     def result(self, name: str):
         """The value of a result entry (never an exploratory one)."""
-        entry = self.entry(name)
-        if entry.exploratory:
-            raise StoreError(f"{self.path}: entry {name!r} is exploratory and is not rendered as a result")
-        return entry.value
+        return self.entry(name).value
 
 
 @functools.lru_cache(maxsize=None)

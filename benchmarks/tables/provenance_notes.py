@@ -11,7 +11,7 @@ def notes(topic: str, names: Sequence[str] | None = None) -> str:
     store = load(topic)
     groups: dict[str, list[str]] = {}
     for name in (list(store.entries) if names is None else names):
-        note = store.entry(name).provenance.get("note")
+        note = store.entry(name, exploratory=True).provenance.get("note")
         if note:
             groups.setdefault(note, []).append(f"`{name}`")
     return "\n".join(f"- {', '.join(entries)}: {note}" for note, entries in groups.items())

@@ -97,9 +97,10 @@ def test_exploratory_entries_are_never_rendered_as_results(tmp_path, fake_machin
     store.Results(tmp_path / "t.json").record("run", 2.0, seeds=[0])
     s = store.Store("t", tmp_path)
     assert s.result("run") == 2.0
-    assert s.entry("probe").exploratory
-    with pytest.raises(store.StoreError, match="exploratory"):
-        s.result("probe")
+    assert s.entry("probe", exploratory=True).exploratory     # its provenance may be shown
+    for read in (s.result, s.entry):                            # its value never as a result
+        with pytest.raises(store.StoreError, match="exploratory"):
+            read("probe")
 
 
 @pytest.mark.parametrize("content, message", [
