@@ -12,6 +12,15 @@ from store import UNKNOWN, Entry, load
 BLOCKS: dict[str, Callable[[], str]] = {}
 
 
+def renderer(name: str) -> Callable[[], str] | None:
+    """The renderer of block ``name``: a registered one, or for ``provenance/TOPIC`` the provenance of
+    every entry of that topic."""
+    if name in BLOCKS:
+        return BLOCKS[name]
+    kind, _, topic = name.partition("/")
+    return (lambda: provenance(topic)) if kind == "provenance" and topic else None
+
+
 def renders(name: str):
     """Register the decorated function as the renderer of block ``name``."""
     def register(fn: Callable[[], str]) -> Callable[[], str]:
@@ -77,10 +86,13 @@ def seeds(entry: Entry) -> str:
 
 def provenance(topic: str, names: Sequence[str] | None = None) -> str:
     """Where the entries of a topic (or the named ones) come from: one row per distinct
-    provenance, naming its entries."""
+    provenance, naming its entries, then the entries' notes (where a figure was restored from,
+    what part of a record is not known)."""
     store = load(topic)
+    names = list(store.entries) if names is None else names
     groups: dict[tuple, list[str]] = {}
-    for name in (list(store.entries) if names is None else names):
+    notes: dict[str, list[str]] = {}
+    for name in names:
         p = store.entry(name, exploratory=True).provenance
         m = p.get("machine", {})
         speed, s = p.get("speed_index_ms", UNKNOWN), p.get("seeds", UNKNOWN)
@@ -90,5 +102,10 @@ def provenance(topic: str, names: Sequence[str] | None = None) -> str:
                ", ".join(map(str, s)) if s != UNKNOWN else UNKNOWN,
                f"`{p['command']}`" if p.get("command", UNKNOWN) != UNKNOWN else UNKNOWN)
         groups.setdefault(key, []).append(f"`{name}`")
+        if p.get("note"):
+            notes.setdefault(p["note"], []).append(f"`{name}`")
     rows = [(", ".join(entries), *key) for key, entries in groups.items()]
-    return table(("entries", "kind", "date", "commit", "machine", "speed index", "seeds", "command"), rows)
+    text = table(("entries", "kind", "date", "commit", "machine", "speed index", "seeds", "command"), rows)
+    if notes:
+        text += "\n\nNotes:\n\n" + "\n".join(f"- {', '.join(entries)}: {note}" for note, entries in notes.items())
+    return text

@@ -26,7 +26,7 @@ HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 
 import tables  # noqa: E402
-from render import BLOCKS  # noqa: E402
+from render import BLOCKS, renderer  # noqa: E402
 from store import StoreError  # noqa: E402
 
 ROOT = HERE.parent
@@ -48,11 +48,12 @@ def render(text: str, where: str) -> tuple[str, list[str]]:
         name, end = match.group(1), match.group(3)
         if end != name:
             raise StoreError(f"{where}: block {name!r} ends with the marker of {end!r}")
-        if name not in BLOCKS:
-            raise StoreError(f"{where}: no renderer for block {name!r} (benchmarks/tables/)")
+        render_block = renderer(name)
+        if render_block is None:
+            raise StoreError(f"{where}: no renderer for block {name!r} (benchmarks/tables/, or provenance/TOPIC)")
         names.append(name)
         try:
-            body = BLOCKS[name]().strip("\n")
+            body = render_block().strip("\n")
         except StoreError:
             raise
         except Exception as error:   # a renderer that no longer fits its entries: name the block

@@ -1,7 +1,6 @@
 """Image captioning: canvases of MNIST digits (``benchmarks/caption.py``)."""
 from render import fixed, renders, seeds, table
 from store import load
-from tables.provenance_notes import provenance_with_notes
 
 EXACT_TARGET = {"count": 0.95, "relation": 0.80}   # issue 15
 BLEU_TARGET = {"count": 95.0}
@@ -61,7 +60,3 @@ def budget() -> str:
     verdict = "met" if longest < BUDGET_SECONDS else "**missed**"
     return f"Every run above trains in under 15 minutes ({verdict}; the longest {seconds(longest)})."
 
-
-@renders("caption/provenance")
-def sources() -> str:
-    return provenance_with_notes("caption")

@@ -1,7 +1,7 @@
 """Sentence classification on SST-2 (``benchmarks/classify.py``)."""
 from __future__ import annotations
 
-from render import fixed, grouped, percent, provenance, renders, seeds, table
+from render import fixed, grouped, percent, renders, seeds, table
 from store import load
 
 ORDER = ("sst2_attention", "sst2_last", "sst2_max", "sst2_last_select_on_train")
@@ -25,10 +25,6 @@ def runs() -> dict[str, dict]:
     names = [n for n in ORDER if n in store.entries] + [n for n in store.entries if n not in ORDER]
     return {n: store.result(n) for n in names}
 
-
-@renders("classify/provenance")
-def sources() -> str:
-    return provenance("classify")
 
 
 @renders("classify/table")

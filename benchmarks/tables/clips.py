@@ -1,7 +1,6 @@
 """Video as a sequence of frames: motion clips and the bouncing ball (``benchmarks/clips.py``)."""
 from render import fixed, grouped, renders, seeds, table
 from store import load
-from tables.provenance_notes import provenance_with_notes
 
 ACCURACY_TARGET = 0.95       # issue 16, the motion classifier
 CLASSES = 6                  # left, right, up, down, bouncing, zig-zag
@@ -69,7 +68,3 @@ def ball_budget() -> str:
     run = load("clips").result("ball/rnnkit")
     return budget(run["train_seconds"], f" for {run['epochs']} epochs")
 
-
-@renders("clips/provenance")
-def sources() -> str:
-    return provenance_with_notes("clips")

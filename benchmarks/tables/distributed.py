@@ -1,5 +1,5 @@
 """Data-parallel training: 1 and 2 processes (``benchmarks/distributed.py``)."""
-from render import fixed, grouped, provenance, renders, table, times
+from render import fixed, grouped, renders, table, times
 from store import load
 
 MODELS = {"lm": "language model", "translate": "translation"}
@@ -10,10 +10,6 @@ ORDINARY = "1 process, 2 threads"
 def speed(model: str, setup: str) -> float:
     return load("distributed").result(f"{model}/{setup}")["tokens_per_s"]
 
-
-@renders("distributed/provenance")
-def sources() -> str:
-    return provenance("distributed")
 
 
 @renders("distributed/speed")

@@ -1,5 +1,5 @@
 """ONNX export: onnxruntime against rnnkit (``benchmarks/export.py``)."""
-from render import fixed, provenance, renders, table, times
+from render import fixed, renders, table, times
 from store import load
 
 RUNS = ("_24a63cf", "")          # the first measurement (restored), then the rerun at 3c21daa
@@ -12,10 +12,6 @@ MODELS = {
                    "`model(tokens, lengths)`, no autograd", "onnxruntime classifier.onnx", "`classifier.onnx`"),
 }
 
-
-@renders("export/provenance")
-def sources() -> str:
-    return provenance("export")
 
 
 @renders("export/speed")

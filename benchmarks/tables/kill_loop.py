@@ -1,5 +1,5 @@
 """Reliability: kill -9 and Ctrl-C at random moments (``benchmarks/kill_loop.py``)."""
-from render import provenance, renders, table
+from render import renders, table
 from store import load
 
 
@@ -15,7 +15,3 @@ def interrupts() -> str:
     return table(("signal", "interrupts", "during a checkpoint write", "before any checkpoint existed",
                   "fell back to an older checkpoint", "exit codes", "final weights bit-identical"), rows, "lrrrrll")
 
-
-@renders("kill_loop/provenance")
-def sources() -> str:
-    return provenance("kill_loop")

@@ -4,7 +4,7 @@ One entry per cell, ``SIZE/config`` (e.g. ``M/lstm``), holding the cell's shape,
 row per contender (median ms, tokens/s, throughput ratio against torch.nn)."""
 from __future__ import annotations
 
-from render import fixed, grouped, provenance, renders, seeds, table, times
+from render import fixed, grouped, renders, seeds, table, times
 from store import load
 
 # the torch.nn layer each config is measured against (benchmarks/layers.py, CONFIGS)
@@ -150,10 +150,6 @@ def full() -> str:
     return table(("size (B, T, D, H)", "config", "contender", "path", "ms", "tokens/s", "vs torch.nn"), rows,
                  "llllrrr")
 
-
-@renders("layers/provenance")
-def sources() -> str:
-    return provenance("layers")
 
 
 @renders("layers/readme-speed")

@@ -1,7 +1,7 @@
 """Language models: generation speed, tinyshakespeare, Penn Treebank (``benchmarks/lm.py``)."""
 from __future__ import annotations
 
-from render import fixed, grouped, provenance, renders, seeds, table
+from render import fixed, grouped, renders, seeds, table
 from store import load
 
 # generation: contender (as lm.py records it) -> how the table names it; the first is the baseline
@@ -40,10 +40,6 @@ def options(config: str) -> dict[str, str | None]:
         i += 1 if value is None else 2
     return out
 
-
-@renders("lm/provenance")
-def sources() -> str:
-    return provenance("lm")
 
 
 @renders("lm/generation")

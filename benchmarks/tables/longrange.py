@@ -3,7 +3,6 @@ import math
 
 from render import grouped, renders, seeds, table
 from store import load
-from tables.provenance_notes import provenance_with_notes
 
 CELLS = ("rnn", "irnn", "lstm", "gru", "gru_before")
 NAMES = {"rnn": "tanh RNN", "irnn": "IRNN", "lstm": "LSTM", "gru": "GRU", "gru_before": "GRU, reset before"}
@@ -162,7 +161,3 @@ def digits_pixels_target() -> str:
     return (f"Target LSTM >= {PIXELS_TARGET:.2f} within 30 minutes: **{verdict}**, {lstm['accuracy']:.4f} after "
             f"{grouped(lstm['steps'])} steps.")
 
-
-@renders("longrange/provenance")
-def sources() -> str:
-    return provenance_with_notes("longrange")

@@ -1,7 +1,6 @@
 """Melodies: the Essen folk songs (``benchmarks/melody.py``)."""
 from render import fixed, grouped, percent, renders, seeds, table
 from store import load
-from tables.provenance_notes import provenance_with_notes
 
 ORDERS = {1: "unigram", 2: "bigram", 3: "trigram", 4: "4-gram"}
 BITS_TARGET = 2.40           # issue 18: kinder0 pitch bits/note at most this, and below the best n-gram
@@ -89,7 +88,3 @@ def composed_target() -> str:
             f"interval histogram closer to the corpus's than the bigram's (KL {fixed(g['interval_kl_rnnkit'], 4)} "
             f"against {fixed(g['interval_kl_bigram'], 4)}: {met(closer)}).")
 
-
-@renders("melody/provenance")
-def sources() -> str:
-    return provenance_with_notes("melody")

@@ -1,7 +1,7 @@
 """Regression check of the task contract, issue 11 (``benchmarks/regression.py``)."""
 import statistics
 
-from render import fixed, grouped, percent, provenance, renders, seeds, table
+from render import fixed, grouped, percent, renders, seeds, table
 from store import load
 
 RUNS = {
@@ -22,10 +22,6 @@ def ratios() -> list[float]:
     store = load("regression")
     return [new / old for old, new in zip(store.result("speed_rounds/old"), store.result("speed_rounds/new"))]
 
-
-@renders("regression/provenance")
-def sources() -> str:
-    return provenance("regression")
 
 
 @renders("regression/runs")

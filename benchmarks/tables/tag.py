@@ -1,7 +1,7 @@
 """Part-of-speech tagging on UD English EWT (``benchmarks/tag.py``)."""
 from __future__ import annotations
 
-from render import fixed, grouped, percent, provenance, renders, seeds, table
+from render import fixed, grouped, percent, renders, seeds, table
 from store import load
 
 TARGET, LIMIT_MIN = 0.955, 30                      # test UPOS within 30 minutes, the tagging issue's target
@@ -11,10 +11,6 @@ def options(config: str) -> dict[str, str]:
     words = config.split()
     return {w: words[i + 1] for i, w in enumerate(words[:-1]) if w.startswith("--")}
 
-
-@renders("tag/provenance")
-def sources() -> str:
-    return provenance("tag")
 
 
 @renders("tag/table")
