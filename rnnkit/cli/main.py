@@ -10,6 +10,7 @@ import argparse
 import dataclasses
 import functools
 import json
+import math
 import logging
 import sys
 import warnings
@@ -162,7 +163,8 @@ def run_evaluate(args) -> None:
     metrics, notes = task.evaluate(model, args)
     for note in notes:
         print(note, file=sys.stderr)
-    print(json.dumps(metrics) if args.json else task.format_metrics(metrics))
+    print(json.dumps({k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in metrics.items()})
+          if args.json else task.format_metrics(metrics))
 
 
 def run_export(args) -> None:

@@ -182,10 +182,12 @@ class Forecaster(nn.Module):
         return y.exp() if self.log else y
 
     @torch.no_grad()
-    def calibrate(self, w: Windows) -> None:
+    def calibrate(self, w: Windows) -> int:
         """Conformalised quantile regression (Romano et al. 2019) on held-out windows ``w``: each
         interval is widened (or narrowed) by the amount, relative to its width, that makes it hold
-        its share of ``w``'s targets (with the finite-sample correction)."""
+        its share of ``w``'s targets (with the finite-sample correction).  With too few targets for
+        that share (fewer than 4 for 80%, 19 for 95%) the interval is widened to hold every one of
+        them, the most that they can say.  Returns the number of targets."""
         q, level, spread = self.quantiles(w, widened=False)
         y = self.targets(w, level, spread)
         known = ~torch.isnan(y)
@@ -194,7 +196,8 @@ class Forecaster(nn.Module):
             score = torch.maximum(q[..., lo] - y, y - q[..., hi]) / width
             score = score[known]
             n, rank = len(score), math.ceil(level_ / 100 * (len(score) + 1))
-            if rank > n:   # too few held-out values to say (fewer than 4 for 80%, 19 for 95%): as trained
+            if n == 0:
                 self.widen[k] = 0.0
                 continue
-            self.widen[k] = score.sort().values[rank - 1].clamp(min=-0.5)   # narrowed at most to nothing
+            self.widen[k] = score.sort().values[min(rank, n) - 1].clamp(min=-0.5)   # narrowed at most to nothing
+        return int(known.sum())

@@ -8,11 +8,13 @@ out the last H and forecasts them (from each of the last K origins with ``--orig
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
+from rnnkit.data.seasons import calendar_season, common_period, detected_period, naive_error
 from rnnkit.data.series import MISSING_POLICIES, Series, read_csv_series, read_tsf
 from rnnkit.devices import device_of, to_device
 from rnnkit.errors import DataError, RnnkitError
@@ -27,6 +29,13 @@ from rnnkit.training.plots import plot_forecast
 
 SCALES = ("auto", "log", "standard")
 MIN_WINDOW = 24   # the default window's least length: a one-step forecaster would otherwise read 3 values
+MIN_VALID = 40    # validation values the default --valid-origins aims for
+FULL_CALIBRATION = 19   # the fewest held-out values whose conformal rank gives a 95% interval
+
+
+def season_value(text: str) -> int | str:
+    """``--season``: a positive number of steps, or ``auto``."""
+    return "auto" if text == "auto" else positive_int(text)
 
 
 def _data(flag: str, help: str, **spec) -> Option:
@@ -57,18 +66,23 @@ class ForecastConfig(RecurrentConfig, TrainingConfig):
                                    "let the model skip them", choices=MISSING_POLICIES, group="data")
     horizon: int | None = option(None, "values to forecast (required for --csv; for --tsf the file's @horizon by "
                                        "default)", type=positive_int, metavar="H", group="data")
-    season: int = option(1, "the season's period in steps: 12 for monthly data with a yearly cycle, 7 for daily "
-                            "data with a weekly one, 1 for none", type=positive_int, metavar="M", group="data")
+    season: str = option("auto", "the season's period in steps: 12 for monthly data with a yearly cycle, 7 for "
+                                 "daily data with a weekly one, 1 for none; auto: from the time column's step or the "
+                                 ".tsf @frequency (hourly 24, daily 7, weekly 52 with two years of data, monthly 12, "
+                                 "quarterly 4), else the period the values' autocorrelation shows where it forecasts "
+                                 "the validation part better than none", type=season_value, metavar="M|auto",
+                         group="data")
     window: int | None = option(None, f"past values the model reads (default: 3 horizons, 2 seasons or "
                                       f"{MIN_WINDOW}, whichever is most); shorter series read what they have",
                                 type=positive_int, metavar="N", group="data")
     scale: str = option("auto", "log: forecast the logarithm (a positive series whose swings grow with its level); "
                                 "standard: the values; auto: log where every value is positive", choices=SCALES,
                         group="data")
-    valid_origins: int = option(1, "validate on forecasts from each of the last K origins of the training part, "
-                                   "rolling (the validation part is then H + K - 1 values; more origins steady the "
-                                   "choice of weights and the intervals' calibration where H is small)",
-                                type=positive_int, metavar="K", group="data")
+    valid_origins: int | None = option(None, "validate on forecasts from each of the last K origins of the training "
+                                          "part, rolling (the validation part is then H + K - 1 values; more origins "
+                                          f"steady the choice of weights and the intervals' calibration); default: "
+                                          f"enough for {MIN_VALID} validation values over all series, at most H",
+                                       type=positive_int, metavar="K", group="data")
     final: bool = option(False, "train on every value but the validation part (the last H), for a forecast of "
                                 "the real future; by default the last H are a test and the H before them the "
                                 "validation", group="data")
@@ -101,10 +115,54 @@ def read_series(args, defaults: dict | None = None) -> list[Series]:
     raise RnnkitError("give the series: --csv FILE (one series) or --tsf FILE (many)")
 
 
+def resolve_season(given: int | str, series: list[Series], held: int, validation: int) -> tuple[int, str]:
+    """``(season, where it came from)``: the given one, else the calendar's, else the period the
+    training values show where its seasonal naive forecast beats the naive one on the
+    validation part (the ``validation`` values before the last ``held - validation``)."""
+    if given != "auto":
+        return int(given), "given"
+    steps = {s.step for s in series}
+    if len(steps) == 1 and None not in steps:
+        step = steps.pop()
+        length = sorted(len(s.values) for s in series)[len(series) // 2]
+        return calendar_season(step.months, step.seconds, length), "the series' calendar"
+    ends = [len(s.values) - held for s in series]
+    period = common_period([detected_period(s.values[:end]) for s, end in zip(series, ends)])
+    if period == 1:
+        return 1, "no period in the values' autocorrelation"
+    ratios = [naive_error(s.values, end, end + validation, period) / naive_error(s.values, end, end + validation, 1)
+              for s, end in zip(series, ends)]
+    ratios = [r for r in ratios if math.isfinite(r)]
+    if ratios and sum(ratios) / len(ratios) < 1:
+        return period, "the values' autocorrelation, checked on validation"
+    return 1, f"the values' period {period} did not forecast the validation part better"
+
+
 def calendar_start(series: Series, position: int) -> int:
     """The calendar step of value ``position`` (the season's phase comes from it): counted from
     1970 where the series has times, else from its first value."""
     return (series.step.index(series.times[0]) if series.times else 0) + position
+
+
+def check_readable(model: Forecaster, series: list[Series], horizon: int, ends: list[list[int]] | None = None) -> None:
+    """Refuse, naming the series and line, what the run cannot forecast from: a series shorter
+    than the horizon (its scale and season are not there to read), or, for a run that forecasts
+    the logarithm, a value at or below 0 in a window it reads (``ends``: each series' origins;
+    default its end)."""
+    for s, origins in zip(series, ends or [[len(s.values)] for s in series]):
+        if len(s.values) < horizon:
+            raise DataError(f"{s.source}: series {s.name!r} has {len(s.values)} value(s), fewer than the {horizon} "
+                            "to forecast: too few to read its level, spread and season from; leave it out or "
+                            "forecast it with a shorter --horizon")
+        if not model.log:
+            continue
+        first = max(0, min(origins) - model.window)
+        bad = next((i for i in range(first, max(origins)) if s.values[i] <= 0), None)
+        if bad is not None:
+            where = f", line {s.lines[bad]}" if s.lines else ""
+            raise DataError(f"{s.source}{where}: series {s.name!r} has the value {s.values[bad]:g}; this run forecasts "
+                            "the logarithm (it was trained on positive values), so every value it reads must be above "
+                            "0: train a run with --scale standard for this series")
 
 
 def history(series: Series, end: int, window: int) -> tuple[list[float], int]:
@@ -138,9 +196,9 @@ class ForecastTask(Task):
         horizon = c.horizon or series[0].horizon
         if horizon is None:
             raise RnnkitError("give --horizon H: how many values to forecast")
-        validation = horizon + c.valid_origins - 1
+        origins = c.valid_origins or min(horizon, math.ceil(MIN_VALID / (horizon * len(series))))
+        validation = horizon + origins - 1
         held = validation + (0 if c.final else horizon)
-        window = c.window or max(3 * horizon, 2 * c.season, MIN_WINDOW)
         usable = [s for s in series if len(s.values) - held >= 2]
         if not usable:
             shortest = min(series, key=lambda s: len(s.values))
@@ -148,7 +206,14 @@ class ForecastTask(Task):
             raise DataError(f"{shortest.source}: {shortest.name!r} has {len(shortest.values)} values; the {what} "
                             f"hold out the last {held} (horizon {horizon}), which leaves fewer than 2 to train on; "
                             "give a smaller --horizon" + ("" if c.final else " or --final")
-                            + (" or fewer --valid-origins" if c.valid_origins > 1 else ""))
+                            + (" or fewer --valid-origins" if origins > 1 else ""))
+        if len(usable) < len(series):
+            left = [s.name for s in series if s not in usable]
+            warnings.warn(f"{series[0].source}: {len(left)} of {len(series)} series are too short to train on (fewer "
+                          f"than {held + 2} values: the held-out {held} and 2 to learn from) and are left out: "
+                          f"{', '.join(map(str, left[:5]))}{', ...' if len(left) > 5 else ''}")
+        season, season_from = resolve_season(c.season, usable, held, validation)
+        window = c.window or max(3 * horizon, 2 * season, MIN_WINDOW)
         examples = []
         for s in usable:
             train_end = len(s.values) - held
@@ -158,12 +223,12 @@ class ForecastTask(Task):
         if not examples:
             raise DataError(f"{usable[0].source}: no series is long enough for a training window of {horizon} future "
                             f"values before its held-out {held}; give a smaller --horizon")
-        valid = [(s, len(s.values) - held + k) for s in usable for k in range(c.valid_origins)]
+        valid = [(s, len(s.values) - held + k) for s in usable for k in range(origins)]
         values = [v for s in usable for v in s.values if not math.isnan(v)]
         log = c.scale == "log" or (c.scale == "auto" and min(values) > 0)
         if c.scale == "log" and min(values) <= 0:
             raise DataError(f"{usable[0].source}: --scale log needs positive values, found {min(values):g}")
-        model = Forecaster(horizon, season=c.season, log=log, mask_missing=c.missing == "mask",
+        model = Forecaster(horizon, season=season, log=log, mask_missing=c.missing == "mask",
                            decoder=c.output == "decoder", **c.recurrent_options())
         model.window = window
         seed = c.seed
@@ -174,10 +239,11 @@ class ForecastTask(Task):
                     for k in range(0, len(order), c.batch_size)]
 
         data = {"input": "tsf" if c.tsf else "csv", "column": c.column, "time_column": c.time_column,
-                "missing": c.missing, "season": c.season, "horizon": horizon, "window": window, "final": c.final,
-                "valid_origins": c.valid_origins}
+                "missing": c.missing, "season": season, "season_from": season_from, "horizon": horizon,
+                "window": window, "final": c.final, "valid_origins": origins}
         description = (f"{c.cell.upper()} forecaster: {sum(p.numel() for p in model.parameters()):,} parameters, "
-                       f"{len(usable)} series ({'log' if log else 'values'}), horizon {horizon}, window {window}, "
+                       f"{len(usable)} series ({'log' if log else 'values'}), horizon {horizon}, season {season} "
+                       f"({season_from}), window {window}, {origins} validation origin(s), "
                        f"{len(examples):,} training windows")
         return Prepared(model, batches, (valid, window), data, description)
 
@@ -192,15 +258,18 @@ class ForecastTask(Task):
     def result(self, run, prepared, summary):
         best = load(run.path, self.config.device)
         series_ends, window = prepared.valid
-        best.calibrate(to_device(validation_windows(series_ends, best.horizon, window), device_of(best)))
+        held_out = best.calibrate(to_device(validation_windows(series_ends, best.horizon, window), device_of(best)))
         run.save_weights(best)
         metrics, forecasts = score(best, series_ends, best.horizon, window)
+        notes = [] if held_out >= FULL_CALIBRATION else [
+            f"the intervals are calibrated on {held_out} validation values, fewer than the {FULL_CALIBRATION} a 95% "
+            "interval needs: it holds all of them; more --valid-origins give it more"]
         path = run.plots / "forecast-validation.png"
-        last = self.config.valid_origins - 1          # the first series' last origin
+        last = prepared.data["valid_origins"] - 1     # the first series' last origin
         s, end = series_ends[last]
         draw(best, s, end, forecasts[last], path, f"{s.name}: validation", actual=s.values[end : end + best.horizon])
         return (f"best validation {format_forecast_metrics(metrics)} (loss {metrics['loss']:.4f})",
-                [f"validation forecast plot {path}"])
+                [*notes, f"validation forecast plot {path}"])
 
     @classmethod
     def load(cls, run, config, device):
@@ -237,6 +306,7 @@ class ForecastTask(Task):
                 raise DataError(f"{s.source}: {s.name!r} has {n} values, not more than the {horizon + K - 1} that "
                                 f"{K} origin(s) of horizon {horizon} hold out")
             ends = list(range(first, n - horizon + 1))
+            check_readable(model, [s], horizon, [ends])
             w = windows(*zip(*[history(s, end, model.window) for end in ends]))
             quantiles = forecast(model, w)[:, :horizon]
             actual = torch.tensor([s.values[end : end + horizon] for end in ends], dtype=torch.float64)
@@ -314,12 +384,14 @@ def draw(model: Forecaster, s: Series, end: int, quantiles: torch.Tensor, path: 
 
 
 def _format(v: float) -> str:
-    """A number with six significant digits and no exponent."""
-    if not math.isfinite(v):
-        return str(v)
-    digits = len(str(int(abs(v)))) if abs(v) >= 1 else 0
-    text = f"{v:.{max(0, 6 - digits)}f}"
-    return text[1:] if text.startswith("-") and not text.strip("-0.") else text   # no "-0.000000"
+    """A number with six significant digits: written out between 1e-4 and 1e12 (1106740, -1.50000,
+    0.0123457), in exponent form beyond (1.2e-07, 1.4e+102), so that no value reads as 0 or as a
+    hundred-digit integer."""
+    if not math.isfinite(v) or v == 0:
+        return "0" if v == 0 else str(v)
+    if not 1e-4 <= abs(v) < 1e12:
+        return f"{v:.6g}"
+    return f"{v:.{max(0, 6 - math.floor(math.log10(abs(v))) - 1)}f}"
 
 
 def run_forecast(args) -> Output:
@@ -328,6 +400,7 @@ def run_forecast(args) -> Output:
     series = read_series(args, data)
     horizon = args.horizon or model.horizon
     check_horizon(horizon, model.horizon)
+    check_readable(model, series, horizon)
     w = windows(*zip(*[history(s, len(s.values), model.window) for s in series]))
     quantiles = forecast(model, w)[:, :horizon]
     median, intervals = point_and_intervals(model, quantiles)

@@ -131,8 +131,8 @@ def test_validation_from_several_origins(tmp_path, capsys):
             "--out", str(tmp_path / "too_many"), *FAST], capsys, "or fewer --valid-origins")
 
 
-def test_numbers_in_the_output_have_six_significant_digits_and_no_negative_zero():
+def test_numbers_in_the_output_have_six_significant_digits_and_never_read_as_zero_or_a_long_integer():
     from rnnkit.tasks.forecasting import _format
 
-    assert [_format(v) for v in (-1e-9, 0.0, -1.5, 1106740.4, 0.01234567)] == \
-        ["0.000000", "0.000000", "-1.50000", "1106740", "0.012346"]
+    assert [_format(v) for v in (-1e-9, 0.0, -0.0, -1.5, 1106740.4, 0.01234567, 1.2e-7, 1.4e102, 999999.5e6)] == \
+        ["-1e-09", "0", "0", "-1.50000", "1106740", "0.0123457", "1.2e-07", "1.4e+102", "999999500000"]

@@ -100,8 +100,13 @@ def test_calibration_widens_intervals_to_hold_their_share():
     assert (q.diff(dim=-1) >= 0).all()                        # still in order, the 95% interval around the 80%
 
 
-def test_calibration_needs_enough_held_out_values():
-    model = Forecaster(1, hidden_size=8)
-    model.widen.fill_(0.3)
-    model.calibrate(windows([[1.0, 2.0, 3.0]], [0], [[10.0]]))     # one value: too few to say
+def test_too_few_held_out_values_widen_the_intervals_to_hold_them_all():
+    torch.manual_seed(0)
+    model = trained_a_little(Forecaster(1, season=4, hidden_size=8))
+    w = windows([[1.0, 2.0, 3.0], [2.0, 3.0, 4.0]], [0, 1], [[10.0], [-4.0]])   # 2 values: fewer than 4 and 19
+    assert model.calibrate(w) == 2
+    q = model.forecast(w)
+    for lo, hi in [(1, 3), (0, 4)]:                            # the 80% and the 95% interval hold both
+        assert ((q[..., lo] <= w.target) & (w.target <= q[..., hi])).all()
+    assert model.calibrate(windows([[1.0, 2.0]], [0], [[math.nan]])) == 0     # nothing known: as trained
     assert model.widen.tolist() == [0.0, 0.0]
