@@ -1,12 +1,13 @@
-"""Reading series: CSV columns and time columns in their common forms, missing values, .tsf files,
-and errors that name the file and line."""
+"""Reading series: CSV columns and time columns in their common forms (month ends and quarters
+among them), missing values, wide CSV files (M4's form), .tsf files, and errors that name the file
+and line."""
 import math
 import warnings
 from datetime import datetime
 
 import pytest
 
-from rnnkit.data.series import Step, interpolate, read_csv_series, read_tsf
+from rnnkit.data.series import Step, interpolate, is_wide_csv, read_csv_series, read_tsf, read_wide_csv
 from rnnkit.errors import DataError
 
 
@@ -23,6 +24,14 @@ def write(path, text):
     (["Jan-1-1995", "Feb-1-1995", "Mar-1-1995"], Step(months=1), datetime(1995, 1, 1)),
     (["Jan 1995", "Apr 1995", "Jul 1995"], Step(months=3), datetime(1995, 1, 1)),
     (["2020-01-01 00:00:00", "2020-01-01 01:00:00", "2020-01-01 02:00:00"], Step(seconds=3600), datetime(2020, 1, 1)),
+    (["2015-01-31", "2015-02-28", "2015-03-31"], Step(months=1, month_end=True), datetime(2015, 1, 31)),
+    (["2015-03-31", "2015-06-30", "2015-09-30"], Step(months=3, month_end=True), datetime(2015, 3, 31)),
+    (["2015-02-28", "2016-02-29", "2017-02-28"], Step(months=12, month_end=True), datetime(2015, 2, 28)),
+    (["2010Q1", "2010Q2", "2010Q3"], Step(months=3), datetime(2010, 1, 1)),
+    (["2010-Q4", "2011-Q1", "2011-Q2"], Step(months=3), datetime(2010, 10, 1)),
+    (["2010 Q1", "2010 Q2", "2010 Q3"], Step(months=3), datetime(2010, 1, 1)),
+    (["2010q1", "2010q2", "2010q3"], Step(months=3), datetime(2010, 1, 1)),
+    (["Q1 2010", "Q2 2010", "Q3 2010"], Step(months=3), datetime(2010, 1, 1)),
 ])
 def test_time_columns_in_common_forms(tmp_path, cells, step, first):
     path = write(tmp_path / "s.csv", "when,value\n" + "".join(f"{c},{k + 1}\n" for k, c in enumerate(cells)))
@@ -37,6 +46,39 @@ def test_time_columns_in_common_forms(tmp_path, cells, step, first):
 def test_month_steps_keep_the_end_of_the_month():
     assert Step(months=1).after(datetime(2020, 1, 31)) == datetime(2020, 2, 29)
     assert Step(months=12).index(datetime(1971, 5, 1)) == 1 and Step(months=1).index(datetime(1971, 5, 1)) == 16
+
+
+def test_month_end_series_continue_at_month_ends(tmp_path):
+    path = write(tmp_path / "s.csv", "month,sales\n2015-01-31,1\n2015-02-28,2\n2015-03-31,3\n2015-04-30,4\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")              # not "unevenly spaced"
+        series = read_csv_series(path)
+    assert series.step == Step(months=1, month_end=True)
+    assert series.future(3) == [datetime(2015, 5, 31), datetime(2015, 6, 30), datetime(2015, 7, 31)]
+    assert [series.format_time(t) for t in series.future(2)] == ["2015-05-31", "2015-06-30"]
+    assert Step(months=1, month_end=True).after(datetime(2016, 1, 31), 1) == datetime(2016, 2, 29)
+    assert Step(months=3, month_end=True).after(datetime(2015, 12, 31), 1) == datetime(2016, 3, 31)
+    assert Step(months=1, month_end=True).index(datetime(1971, 5, 31)) == 16     # still a calendar position
+    assert Step(months=12, month_end=True).index(datetime(1971, 12, 31)) == 1
+
+
+def test_quarters_are_written_back_in_the_files_form(tmp_path):
+    for cells, after in ((["2010Q4", "2011Q1"], ["2011Q2", "2011Q3"]), (["2010-q4", "2011-q1"], ["2011-q2", "2011-q3"]),
+                         (["Q4 2010", "Q1 2011"], ["Q2 2011", "Q3 2011"])):
+        path = write(tmp_path / "q.csv", "quarter,v\n" + "".join(f"{c},{k}\n" for k, c in enumerate(cells)))
+        series = read_csv_series(path)
+        assert series.times == [datetime(2010, 10, 1), datetime(2011, 1, 1)] and series.step == Step(months=3)
+        assert [series.format_time(t) for t in series.future(2)] == after
+    mixed = write(tmp_path / "m.csv", "quarter,v\n2010Q1,1\n2010-Q2,2\n")
+    with pytest.warns(UserWarning, match="not in a form rnnkit reads"):
+        assert read_csv_series(mixed, time_column="quarter").times is None
+
+
+def test_the_time_column_cannot_be_the_value_column(tmp_path):
+    path = write(tmp_path / "s.csv", "month,sales\n2000-01,1\n2000-02,2\n")
+    for column, time_column in (("sales", "sales"), (1, 1), ("sales", -1), (0, "month")):
+        with pytest.raises(DataError, match=r"s.csv: the time column and the value column are the same column"):
+            read_csv_series(path, column=column, time_column=time_column)
 
 
 def test_columns_by_name_or_index_and_headerless_files(tmp_path):
@@ -94,6 +136,63 @@ def test_empty_and_binary_files(tmp_path):
         read_csv_series(tmp_path / "bin.csv")
 
 
+WIDE = '''"V1","V2","V3","V4","V5"
+"H1","605","586","586",""
+"H2","3124","","2990","3000"
+"H3","1","2","",""
+'''
+
+
+def test_wide_csv_files_one_series_per_row(tmp_path):
+    path = write(tmp_path / "w.csv", WIDE)
+    assert is_wide_csv(path)
+    h1, h2, h3 = read_wide_csv(path, missing="interpolate")
+    assert (h1.name, h1.values, h1.lines, h1.times) == ("H1", [605.0, 586.0, 586.0], [2, 2, 2], None)
+    assert h1.source == str(path)
+    assert h2.values == [3124.0, 3057.0, 2990.0, 3000.0] and h3.values == [1.0, 2.0] and h3.lines == [4, 4]
+    masked = read_wide_csv(path, missing="mask")[1].values
+    assert math.isnan(masked[1]) and len(masked) == 4
+    with pytest.raises(DataError, match=r"w.csv, line 3: value 2 of series 'H2' is missing.*--missing interpolate"):
+        read_wide_csv(path)
+    with pytest.raises(DataError, match=r"w.csv: it holds one series per row \(M4's wide form\): give it as --wide"):
+        read_csv_series(path)
+    semicolons = write(tmp_path / "s.csv", "id;a;b\nx;1;2\ny;3;\n")
+    assert is_wide_csv(semicolons) and [s.values for s in read_wide_csv(semicolons)] == [[1.0, 2.0], [3.0]]
+    headerless = write(tmp_path / "h.csv", "\nH1,1,2\nH2,3\n")         # read, though not detected without a header
+    assert [(s.name, s.values, s.lines) for s in read_wide_csv(headerless)] == [("H1", [1.0, 2.0], [2, 2]),
+                                                                                ("H2", [3.0], [3])]
+
+
+@pytest.mark.parametrize("text", [
+    "month,sales,cost\n2015-01,1,2\n2015-02,3,4\n2015-03,5,6\n",               # dated long form
+    "month,sales,cost\n2015-01-31,1,2\n2015-02-28,3,4\n",
+    "when,a,b\n1/2/15,1,2\n1/3/15,3,4\n",                                       # times rnnkit does not read
+    "day,a,b\nMonday,1,2\nTuesday,3,4\n",
+    "quarter,a,b\n2010Q1,1,2\n2010Q2,3,4\n",
+    "id,value\nA,1\nB,2\n",                                                    # two columns
+    "sales\n1\n2\n3\n",                                                        # a plain value column
+    "1,2,3\n4,5,6\n",                                                          # no header
+    "store,day,sales\nA,1,5\nA,2,6\n",                                          # ids repeated: long form
+    "id,a,b\nA,1,x\nB,2,3\n",                                                   # not a number
+    "V1,V2,V3\n",                                                               # only a header
+])
+def test_long_csv_files_are_not_wide(tmp_path, text):
+    assert not is_wide_csv(write(tmp_path / "l.csv", text))
+
+
+@pytest.mark.parametrize("text, message", [
+    ('"V1","V2","V3"\n"H1","1","x"\n', r"line 2: value 2 of series 'H1', 'x', is not a number"),
+    ('"V1","V2","V3"\n"H1","1","2"\n"H2","",""\n', r"line 3: series 'H2' has no values"),
+    ('"V1","V2","V3"\n"H1","1","2"\n"H1","3","4"\n', r"line 3: the id 'H1' is repeated \(first on line 2\)"),
+    ('"V1","V2","V3"\n"","1","2"\n', r"line 2: the series has no id"),
+    ('"V1","V2","V3"\n', r"w.csv: has no series \(only a header line\)"),
+    ("", r"w.csv: is empty"),
+])
+def test_bad_wide_files_name_the_file_and_line(tmp_path, text, message):
+    with pytest.raises(DataError, match=message):
+        read_wide_csv(write(tmp_path / "w.csv", text))
+
+
 TSF = """# a comment
 @relation test
 @attribute series_name string
@@ -128,3 +227,10 @@ def test_bad_tsf_lines(tmp_path, data, message):
     head = TSF[: TSF.index("@data") + len("@data\n")]
     with pytest.raises(DataError, match=message):
         read_tsf(write(tmp_path / "bad.tsf", head + data))
+
+
+def test_tsf_monthly_series_starting_at_a_month_end_stay_at_month_ends(tmp_path):
+    text = TSF.replace("@frequency yearly", "@frequency monthly").replace("1990-01-01", "1990-02-28")
+    a = read_tsf(write(tmp_path / "m.tsf", text), missing="interpolate")[0]
+    assert a.times[:3] == [datetime(1990, 2, 28), datetime(1990, 3, 31), datetime(1990, 4, 30)]
+    assert a.future(1) == [datetime(1990, 7, 31)]
