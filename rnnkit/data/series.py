@@ -84,7 +84,7 @@ class Series:
     source: str                            # the file
     lines: list[int] = field(default_factory=list)   # 1-based line of each value (CSV)
     times: list[datetime] | None = None    # one per value, where known and evenly spaced
-    step: Step | None = None
+    step: Step | None = None               # the spacing, where known (dated, or a .tsf's @frequency)
     time_format: str | None = None         # how the file writes a time (strftime), for the output
     horizon: int | None = None             # the file's own horizon (.tsf)
 
@@ -334,7 +334,7 @@ def read_tsf(path: str | Path, missing: str = "error") -> list[Series]:
             step = Step(months=step.months, month_end=True)   # dated at month ends: stays so
         times = [step.after(start, k) for k in range(len(values))] if step is not None and start else None
         found.append(Series(name=name, values=values, source=str(path), lines=[n] * len(values), times=times,
-                            step=step if times else None, time_format="%Y-%m-%d" if times else None,
+                            step=step, time_format="%Y-%m-%d" if times else None,
                             horizon=horizon))
     if not found:
         raise DataError(f"{path}: has no series (no lines after @data)")

@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 
 from rnnkit.data.seasons import calendar_season, common_period, detected_period, naive_error
-from rnnkit.data.series import MISSING_POLICIES, Series, read_csv_series, read_tsf
+from rnnkit.data.series import MISSING_POLICIES, Series, is_wide_csv, read_csv_series, read_tsf, read_wide_csv
 from rnnkit.devices import device_of, to_device
 from rnnkit.errors import DataError, RnnkitError
 from rnnkit.files import write_atomic
@@ -28,6 +28,7 @@ from rnnkit.training.forecast_metrics import format_forecast_metrics, mean_metri
 from rnnkit.training.plots import plot_forecast
 
 SCALES = ("auto", "log", "standard")
+SERIES_FLAGS = ("csv", "tsf", "wide")
 MIN_WINDOW = 24   # the default window's least length: a one-step forecaster would otherwise read 3 values
 MIN_VALID = 40    # validation values the default --valid-origins aims for
 FULL_CALIBRATION = 19   # the fewest held-out values whose conformal rank gives a 95% interval
@@ -42,8 +43,11 @@ def _data(flag: str, help: str, **spec) -> Option:
     return Option(help, flags=(f"--{flag}",), dest=flag.replace("-", "_"), group="data", **spec)
 
 
-CSV = _data("csv", "the series: a CSV file (.gz accepted), one value per line in a column", metavar="FILE")
+CSV = _data("csv", "the series: a CSV file (.gz accepted), one value per line in a column (a file of one series "
+                   "per row is read as --wide)", metavar="FILE")
 TSF = _data("tsf", "many series: a Monash .tsf file", metavar="FILE")
+WIDE = _data("wide", "many series, one per row: a CSV file with a header row, each row a series' id and then its "
+                     "values (M4's form; rows may differ in length)", metavar="FILE")
 COLUMN = _data("column", "the value column of --csv: a header name or 0-based index (default: the run's, at "
                          "training the last)", metavar="C")
 TIME_COLUMN = _data("time-column", "the time column of --csv (default: the run's, at training the first where it "
@@ -58,14 +62,15 @@ HORIZON = _data("horizon", "values to forecast (default: the run's; at most the 
 class ForecastConfig(RecurrentConfig, TrainingConfig):
     csv: str | None = option(None, CSV.help, metavar="FILE", group="data", exclusive="series")
     tsf: str | None = option(None, TSF.help, metavar="FILE", group="data", exclusive="series")
+    wide: str | None = option(None, WIDE.help, metavar="FILE", group="data", exclusive="series")
     column: str | None = option(None, "the value column of --csv: a header name or 0-based index (default: the "
                                       "last)", metavar="C", group="data")
     time_column: str | None = option(None, "the time column of --csv (default: the first, where it holds times; "
                                            "the forecast is then dated)", metavar="C", group="data")
     missing: str = option("error", "missing values: refuse them, fill them linearly between their neighbours, or "
                                    "let the model skip them", choices=MISSING_POLICIES, group="data")
-    horizon: int | None = option(None, "values to forecast (required for --csv; for --tsf the file's @horizon by "
-                                       "default)", type=positive_int, metavar="H", group="data")
+    horizon: int | None = option(None, "values to forecast (required for --csv and --wide; for --tsf the file's "
+                                       "@horizon by default)", type=positive_int, metavar="H", group="data")
     season: str = option("auto", "the season's period in steps: 12 for monthly data with a yearly cycle, 7 for "
                                  "daily data with a weekly one, 1 for none; auto: from the time column's step or the "
                                  ".tsf @frequency (hourly 24, daily 7, weekly 52 with two years of data, monthly 12, "
@@ -81,7 +86,8 @@ class ForecastConfig(RecurrentConfig, TrainingConfig):
     valid_origins: int | None = option(None, "validate on forecasts from each of the last K origins of the training "
                                           "part, rolling (the validation part is then H + K - 1 values; more origins "
                                           f"steady the choice of weights and the intervals' calibration); default: "
-                                          f"enough for {MIN_VALID} validation values over all series, at most H",
+                                          f"enough for {MIN_VALID} validation values over all series, as long as the "
+                                          "validation part stays within a quarter of the typical series",
                                        type=positive_int, metavar="K", group="data")
     final: bool = option(False, "train on every value but the validation part (the last H), for a forecast of "
                                 "the real future; by default the last H are a test and the H before them the "
@@ -97,8 +103,9 @@ class ForecastConfig(RecurrentConfig, TrainingConfig):
 
 
 def read_series(args, defaults: dict | None = None) -> list[Series]:
-    """The series named by ``args.csv`` or ``args.tsf``, read with the run's column options
-    (``defaults``) unless ``args`` gives its own."""
+    """The series named by ``args.csv``, ``args.tsf`` or ``args.wide`` (a ``--csv`` file of one
+    series per row is read as ``--wide``), read with the run's column options (``defaults``)
+    unless ``args`` gives its own."""
     defaults = defaults or {}
 
     def pick(name):
@@ -106,13 +113,24 @@ def read_series(args, defaults: dict | None = None) -> list[Series]:
         return given if given is not None else defaults.get(name)
 
     missing = pick("missing") or "error"
-    if getattr(args, "csv", None) and getattr(args, "tsf", None):
-        raise RnnkitError("give either --csv FILE or --tsf FILE, not both")
-    if getattr(args, "csv", None):
-        return [read_csv_series(args.csv, pick("column"), pick("time_column"), missing)]
-    if getattr(args, "tsf", None):
-        return read_tsf(args.tsf, missing)
-    raise RnnkitError("give the series: --csv FILE (one series) or --tsf FILE (many)")
+    given = [flag for flag in SERIES_FLAGS if getattr(args, flag, None)]
+    if len(given) > 1:
+        raise RnnkitError(f"give one of --csv, --tsf and --wide, not {' and '.join('--' + g for g in given)}")
+    if not given:
+        raise RnnkitError("give the series: --csv FILE (one series), --tsf FILE or --wide FILE (many)")
+    path = getattr(args, given[0])
+    if given == ["tsf"]:
+        return read_tsf(path, missing)
+    if given == ["wide"] or is_wide_csv(path):
+        return read_wide_csv(path, missing)
+    return [read_csv_series(path, pick("column"), pick("time_column"), missing)]
+
+
+def default_origins(horizon: int, lengths: list[int]) -> int:
+    """Enough validation origins for ``MIN_VALID`` validation values over all series, as long as
+    the validation part stays within a quarter of the typical series."""
+    room = sorted(lengths)[len(lengths) // 2] // 4 - horizon + 1
+    return max(1, min(math.ceil(MIN_VALID / (horizon * len(lengths))), room))
 
 
 def resolve_season(given: int | str, series: list[Series], held: int, validation: int) -> tuple[int, str]:
@@ -181,14 +199,19 @@ class ForecastTask(Task):
                    "(--final: trains on the test part too).")
     Config, model_class = ForecastConfig, Forecaster
     unit, select = "value", "loss"
-    evaluate_options = (CSV, TSF, HORIZON,
+    evaluate_options = (CSV, TSF, WIDE, HORIZON,
                         _data("origins", "forecast from each of the last K origins, rolling (default 1: the last H "
                                          "values only)", type=positive_int, metavar="K", default=1),
+                        _data("test", "the values that follow each series, in a file of the same form (M4's "
+                                      "Hourly-test.csv beside Hourly-train.csv): forecast from the end of each "
+                                      "series and score against them instead of holding out its last H",
+                              metavar="FILE"),
                         COLUMN, TIME_COLUMN, MISSING,
                         _data("season", "the season of MASE's naive scale (default: the run's)", type=positive_int,
                               metavar="M"))
-    evaluate_help = ("a forecaster gives MAPE, sMAPE, MASE, RMSE and 80%/95% interval coverage (--csv or --tsf; "
-                     "the last --horizon values of each series held out)")
+    evaluate_help = ("a forecaster gives MAPE, sMAPE, MASE, RMSE and 80%/95% interval coverage (--csv, --tsf or "
+                     "--wide; the last --horizon values of each series held out, or --test FILE: the values after "
+                     "them)")
 
     def prepare(self, run) -> Prepared:
         c = self.config
@@ -196,7 +219,7 @@ class ForecastTask(Task):
         horizon = c.horizon or series[0].horizon
         if horizon is None:
             raise RnnkitError("give --horizon H: how many values to forecast")
-        origins = c.valid_origins or min(horizon, math.ceil(MIN_VALID / (horizon * len(series))))
+        origins = c.valid_origins or default_origins(horizon, [len(s.values) for s in series])
         validation = horizon + origins - 1
         held = validation + (0 if c.final else horizon)
         usable = [s for s in series if len(s.values) - held >= 2]
@@ -238,7 +261,7 @@ class ForecastTask(Task):
             return [windows(*zip(*[examples[i] for i in order[k : k + c.batch_size]]))
                     for k in range(0, len(order), c.batch_size)]
 
-        data = {"input": "tsf" if c.tsf else "csv", "column": c.column, "time_column": c.time_column,
+        data = {"input": next(flag for flag in SERIES_FLAGS if getattr(c, flag)), "column": c.column, "time_column": c.time_column,
                 "missing": c.missing, "season": season, "season_from": season_from, "horizon": horizon,
                 "window": window, "final": c.final, "valid_origins": origins}
         description = (f"{c.cell.upper()} forecaster: {sum(p.numel() for p in model.parameters()):,} parameters, "
@@ -298,28 +321,36 @@ class ForecastTask(Task):
         horizon = args.horizon or model.horizon
         check_horizon(horizon, model.horizon)
         K, season = args.origins, args.season or data["season"]
+        if args.test and K > 1:
+            raise RnnkitError("--origins and --test do not go together: --test forecasts from the end of each series")
+        following = followers(series, args.test, horizon) if args.test else None
         per_series, plots = [], []
         for s in series:
             n = len(s.values)
-            first = n - horizon - (K - 1)
-            if first < 1:
-                raise DataError(f"{s.source}: {s.name!r} has {n} values, not more than the {horizon + K - 1} that "
-                                f"{K} origin(s) of horizon {horizon} hold out")
-            ends = list(range(first, n - horizon + 1))
+            if following is not None:   # the test values follow the series: forecast from its end
+                first, ends = n, [n]
+                extended = s.values + following[s.name]
+            else:
+                first, extended = n - horizon - (K - 1), s.values
+                if first < 1:
+                    raise DataError(f"{s.source}: {s.name!r} has {n} values, not more than the {horizon + K - 1} "
+                                    f"that {K} origin(s) of horizon {horizon} hold out")
+                ends = list(range(first, n - horizon + 1))
             check_readable(model, [s], horizon, [ends])
             w = windows(*zip(*[history(s, end, model.window) for end in ends]))
             quantiles = forecast(model, w)[:, :horizon]
-            actual = torch.tensor([s.values[end : end + horizon] for end in ends], dtype=torch.float64)
+            actual = torch.tensor([extended[end : end + horizon] for end in ends], dtype=torch.float64)
             per_series.append(series_metrics(actual, *point_and_intervals(model, quantiles),
                                              torch.tensor(s.values[:first], dtype=torch.float64), season))
             if len(series) == 1:
-                plots.append((s, ends[-1], quantiles[-1]))
+                plots.append((s, ends[-1], quantiles[-1], extended[ends[-1] : ends[-1] + horizon]))
         notes = []
         if plots:
-            s, end, q = plots[0]
-            path = writable_plots(args.run_dir) / f"forecast-{Path(args.csv).name.split('.')[0]}.png"
-            draw(model, s, end, q, path, f"{s.name}: the last {horizon} values held out",
-                 actual=s.values[end : end + horizon])
+            s, end, q, truth = plots[0]
+            given = next(getattr(args, flag) for flag in SERIES_FLAGS if getattr(args, flag, None))
+            path = writable_plots(args.run_dir) / f"forecast-{Path(given).name.split('.')[0]}.png"
+            held = "the values of --test" if following is not None else f"the last {horizon} values held out"
+            draw(model, s, end, q, path, f"{s.name}: {held}", actual=truth)
             notes.append(f"forecast plot: {path}")
         metrics = mean_metrics(per_series)
         if len(series) > 1:
@@ -327,6 +358,22 @@ class ForecastTask(Task):
         return metrics, notes
 
     format_metrics = staticmethod(format_forecast_metrics)
+
+
+def followers(series: list[Series], path: str, horizon: int) -> dict[str, list[float]]:
+    """The first ``horizon`` values after each series, from ``path`` (a ``.tsf`` file, else a
+    wide CSV, of the same series matched by name: M4's test file beside its training file)."""
+    found = {s.name: s for s in (read_tsf(path) if str(path).endswith((".tsf", ".tsf.gz")) else read_wide_csv(path))}
+    out = {}
+    for s in series:
+        after = found.get(s.name)
+        if after is None:
+            raise DataError(f"{path}: has no series {s.name!r} (the series of {s.source} are matched by name)")
+        if len(after.values) < horizon:
+            raise DataError(f"{path}, line {after.lines[0] if after.lines else '?'}: series {s.name!r} has "
+                            f"{len(after.values)} value(s), fewer than the {horizon} to score")
+        out[s.name] = after.values[:horizon]
+    return out
 
 
 def check_horizon(horizon: int, trained: int) -> None:
@@ -405,13 +452,14 @@ def run_forecast(args) -> Output:
     quantiles = forecast(model, w)[:, :horizon]
     median, intervals = point_and_intervals(model, quantiles)
     dated = all(s.times for s in series)
-    header = (["series"] if args.tsf else []) + ["step"] + (["time"] if dated else []) + \
+    named = len(series) > 1 or not args.csv
+    header = (["series"] if named else []) + ["step"] + (["time"] if dated else []) + \
         ["forecast", "lo80", "hi80", "lo95", "hi95"]
     lines = [",".join(header)]
     for b, s in enumerate(series):
         times = s.future(horizon) if dated else None
         for k in range(horizon):
-            row = ([s.name] if args.tsf else []) + [str(k + 1)] + ([s.format_time(times[k])] if dated else [])
+            row = ([s.name] if named else []) + [str(k + 1)] + ([s.format_time(times[k])] if dated else [])
             row += [_format(float(x)) for x in (median[b, k], intervals[80][0][b, k], intervals[80][1][b, k],
                                                 intervals[95][0][b, k], intervals[95][1][b, k])]
             lines.append(",".join(row))
@@ -434,7 +482,7 @@ ForecastTask.verbs = (
          "Forecast the H values after the end of each given series (a CSV column or every series of a .tsf file) "
          "with a run of `rnnkit train forecast`. Prints CSV: step, time (where the input is dated), forecast and "
          "the 80% and 95% intervals (lo80, hi80, lo95, hi95), with a leading series column for --tsf.",
-         (run_dir_argument("forecast"), CSV, TSF, HORIZON, COLUMN, TIME_COLUMN, MISSING,
+         (run_dir_argument("forecast"), CSV, TSF, WIDE, HORIZON, COLUMN, TIME_COLUMN, MISSING,
           Option("write the CSV to FILE instead of standard output", flags=("--output",), dest="output",
                  type=output_file, metavar="FILE"),
           Option("draw the forecast with its history and intervals into FILE.png (the first series of a .tsf)",

@@ -114,8 +114,12 @@ def test_bad_inputs_are_one_line_errors(trained, tmp_path, capsys):
     fails(["forecast", str(trained / "run"), "--csv", str(trained / "sales.csv"), "--horizon", "7"], capsys,
            "it was trained to forecast 6 values")
     fails(["train", "forecast", "--horizon", "2", "--out", str(tmp_path / "f")], capsys,
-           "give the series: --csv FILE (one series) or --tsf FILE (many)")
-    fails(["evaluate", str(trained / "run"), "--test", str(trained / "sales.csv")], capsys, "holds a forecaster")
+           "give the series: --csv FILE (one series), --tsf FILE or --wide FILE (many)")
+    fails(["evaluate", str(trained / "run"), "--test", str(trained / "sales.csv")], capsys, "give the series")
+    fails(["train", "forecast", "--csv", str(trained / "sales.csv"), "--time-column", "sales", "--horizon", "2",
+           "--out", str(tmp_path / "g")], capsys, "the time column and the value column are the same column")
+    fails(["evaluate", str(trained / "run"), "--csv", str(trained / "sales.csv"), "--test", str(trained / "sales.csv"),
+           "--origins", "2"], capsys, "--origins and --test do not go together")
 
 
 def test_validation_from_several_origins(tmp_path, capsys):
@@ -136,3 +140,118 @@ def test_numbers_in_the_output_have_six_significant_digits_and_never_read_as_zer
 
     assert [_format(v) for v in (-1e-9, 0.0, -0.0, -1.5, 1106740.4, 0.01234567, 1.2e-7, 1.4e102, 999999.5e6)] == \
         ["-1e-09", "0", "0", "-1.50000", "1106740", "0.0123457", "1.2e-07", "1.4e+102", "999999500000"]
+
+
+def undated(n, season=None, seed=0):
+    """A bare column of values: a trend, a season of ``season`` steps where given, and noise."""
+    import random
+
+    rng = random.Random(seed)
+    return [50 + 0.5 * t + (8 * math.sin(2 * math.pi * t / season) if season else 0) + rng.gauss(0, 1)
+            for t in range(n)]
+
+
+def data_of(run):
+    return json.loads((run / "config.json").read_text())["data"]
+
+
+def test_the_season_comes_from_the_calendar_or_the_values(tmp_path, capsys):
+    dated = write_csv(tmp_path / "dated.csv", monthly(60))
+    assert main(["train", "forecast", "--csv", str(dated), "--horizon", "6", "--out", str(tmp_path / "a"), *FAST]) == 0
+    assert data_of(tmp_path / "a")["season"] == 12 and data_of(tmp_path / "a")["season_from"] == "the series' calendar"
+    for name, season, expected in (("weekly", 7, 7), ("plain", None, 1)):
+        path = tmp_path / f"{name}.csv"
+        path.write_text("".join(f"{v:.3f}\n" for v in undated(140, season)))
+        assert main(["train", "forecast", "--csv", str(path), "--horizon", "7", "--out", str(tmp_path / name),
+                     *FAST]) == 0
+        assert data_of(tmp_path / name)["season"] == expected
+    assert "season 7 (the values' autocorrelation, checked on validation)" in capsys.readouterr().err
+    assert main(["train", "forecast", "--csv", str(dated), "--horizon", "6", "--season", "4",
+                 "--out", str(tmp_path / "given"), *FAST]) == 0
+    assert data_of(tmp_path / "given")["season"] == 4 and data_of(tmp_path / "given")["season_from"] == "given"
+    quarterly = tmp_path / "quarters.csv"
+    quarterly.write_text("quarter,sales\n" + "".join(f"{2000 + t // 4}Q{t % 4 + 1},{v:.2f}\n"
+                                                     for t, v in enumerate(undated(40, 4))))
+    assert main(["train", "forecast", "--csv", str(quarterly), "--horizon", "4", "--out", str(tmp_path / "q"),
+                 *FAST]) == 0
+    assert data_of(tmp_path / "q")["season"] == 4
+    capsys.readouterr()
+    assert main(["forecast", str(tmp_path / "q"), "--csv", str(quarterly), "--horizon", "2"]) == 0
+    assert [r[1] for r in csv.reader(capsys.readouterr().out.splitlines()[1:])] == ["2010Q1", "2010Q2"]
+
+
+def test_month_end_dates_stay_dated(tmp_path, capsys):
+    import calendar
+
+    rows = [(f"{2010 + t // 12}-{t % 12 + 1:02d}-{calendar.monthrange(2010 + t // 12, t % 12 + 1)[1]}", v)
+            for t, (_, v) in enumerate(monthly(48))]
+    path = write_csv(tmp_path / "ends.csv", rows)
+    assert main(["train", "forecast", "--csv", str(path), "--horizon", "3", "--out", str(tmp_path / "run"), *FAST]) == 0
+    assert data_of(tmp_path / "run")["season"] == 12
+    capsys.readouterr()
+    assert main(["forecast", str(tmp_path / "run"), "--csv", str(path)]) == 0
+    times = [r[1] for r in csv.reader(capsys.readouterr().out.splitlines()[1:])]
+    assert times == ["2014-01-31", "2014-02-28", "2014-03-31"]
+
+
+def test_a_log_scale_run_refuses_values_at_or_below_zero(trained, tmp_path, capsys):
+    rows = monthly(30)
+    rows[-2] = (rows[-2][0], 0.0)
+    path = write_csv(tmp_path / "zero.csv", rows)
+    fails(["forecast", str(trained / "run"), "--csv", str(path)], capsys,
+          "zero.csv, line 30: series 'sales' has the value 0; this run forecasts the logarithm")
+    rows[-2], rows[-10] = monthly(30)[-2], (rows[-10][0], -1.0)    # in the window evaluate reads
+    fails(["evaluate", str(trained / "run"), "--csv", str(write_csv(tmp_path / "early.csv", rows))], capsys,
+          "early.csv, line 22: series 'sales' has the value -1; this run forecasts the logarithm")
+
+
+def test_short_series_are_named_when_left_out_and_refused_when_forecast(tmp_path, capsys):
+    short = TSF.replace("S5:1975", "TINY:1975-01-01 00-00-00:4,400\nS5:1975")
+    (tmp_path / "short.tsf").write_text(short)
+    assert main(["train", "forecast", "--tsf", str(tmp_path / "short.tsf"), "--out", str(tmp_path / "run"), *FAST]) == 0
+    assert "1 of 6 series are too short to train on" in capsys.readouterr().err
+    fails(["forecast", str(tmp_path / "run"), "--tsf", str(tmp_path / "short.tsf")], capsys,
+          "series 'TINY' has 2 value(s), fewer than the 3 to forecast")
+
+
+def test_few_validation_values_are_said_and_the_intervals_hold_them(tmp_path, capsys):
+    path = write_csv(tmp_path / "s.csv", monthly(48))
+    assert main(["train", "forecast", "--csv", str(path), "--horizon", "3", "--valid-origins", "1",
+                 "--out", str(tmp_path / "run"), *FAST]) == 0
+    assert "calibrated on 3 validation values, fewer than the 19" in capsys.readouterr().err
+    assert main(["train", "forecast", "--csv", str(path), "--horizon", "3", "--out", str(tmp_path / "auto"),
+                 *FAST]) == 0
+    assert data_of(tmp_path / "auto")["valid_origins"] == 10 and "calibrated on" not in capsys.readouterr().err
+
+
+def write_wide(path, rows):
+    width = 1 + max(len(values) for _, values in rows)
+    lines = [",".join(f'"V{k + 1}"' for k in range(width))]
+    for name, values in rows:
+        cells = [f'"{name}"', *(f'"{v:.3f}"' for v in values)]
+        lines.append(",".join(cells + ['""'] * (width - len(cells))))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_m4s_wide_files_train_forecast_and_score_against_a_test_file(tmp_path, capsys):
+    full = {f"H{k}": undated(60 + 4 * k + 4, 6, seed=k) for k in range(1, 7)}
+    train = write_wide(tmp_path / "train.csv", [(name, v[:-4]) for name, v in full.items()])
+    test = write_wide(tmp_path / "test.csv", [(name, v[-4:]) for name, v in full.items()])
+    assert main(["train", "forecast", "--csv", str(train), "--horizon", "4", "--out", str(tmp_path / "run"),
+                 *FAST]) == 0                                   # one series per row: read as --wide
+    assert data_of(tmp_path / "run")["season"] == 6
+    capsys.readouterr()
+    assert main(["forecast", str(tmp_path / "run"), "--wide", str(train)]) == 0
+    rows = list(csv.reader(capsys.readouterr().out.splitlines()))
+    assert rows[0][:2] == ["series", "step"] and len(rows) == 1 + 6 * 4 and rows[1][:2] == ["H1", "1"]
+    assert main(["evaluate", str(tmp_path / "run"), "--wide", str(train), "--test", str(test), "--json"]) == 0
+    against_test = json.loads(capsys.readouterr().out)
+    assert main(["evaluate", str(tmp_path / "run"), "--wide", str(train), "--json"]) == 0
+    held_out = json.loads(capsys.readouterr().out)
+    assert against_test != held_out and all(0 <= against_test[k] <= 1 for k in ("coverage80", "coverage95"))
+    renamed = write_wide(tmp_path / "other.csv", [("X1", [1.0] * 4)])
+    fails(["evaluate", str(tmp_path / "run"), "--wide", str(train), "--test", str(renamed)], capsys,
+          "other.csv: has no series 'H1'")
+    fails(["train", "forecast", "--csv", str(train), "--tsf", str(train), "--horizon", "4",
+           "--out", str(tmp_path / "x")], capsys, "argument --tsf: not allowed with argument --csv")
