@@ -173,8 +173,10 @@ def baselines(d: Dataset, pairs) -> dict:
                      for k in METRICS} for method in BASELINES}
 
 
-def rnnkit_run(d: Dataset, train: Path, test: Path | None, out: Path, seed: int, max_time: int) -> dict:
-    """One run of the defaults: its test figures, training time and what the defaults resolved to."""
+def rnnkit_run(d: Dataset, train: Path, test: Path | None, out: Path, seed: int, max_time: int,
+               options: list[str]) -> dict:
+    """One run of the defaults (with ``options``, a candidate under study): its figures, training
+    time and what the defaults resolved to."""
     import shutil
     import subprocess
 
@@ -182,11 +184,13 @@ def rnnkit_run(d: Dataset, train: Path, test: Path | None, out: Path, seed: int,
     data = [d.flag, str(train), *d.extra]
     start = time.monotonic()
     subprocess.run([*RNNKIT, "train", "forecast", *data, "--horizon", str(d.horizon), "--seed", str(seed),
-                    "--max-time", str(max_time), *(["--final"] if test else []), "--out", str(out)], check=True)
+                    "--max-time", str(max_time), *(["--final"] if test else []), *options, "--out", str(out)],
+                   check=True)
     seconds = time.monotonic() - start
     scored = evaluate_with(out, [*data, "--season", str(d.period), *(["--test", str(test)] if test else [])])
     config = json.loads((out / "config.json").read_text())
-    return {**{k: scored[k] for k in METRICS}, "train_seconds": round(seconds, 1), "resolved": config["data"]}
+    return {**{k: scored[k] for k in METRICS}, "train_seconds": round(seconds, 1), "resolved": config["data"],
+            "options": " ".join(options)}
 
 
 def main(argv=None) -> int:
@@ -195,28 +199,34 @@ def main(argv=None) -> int:
     parser.add_argument("--split", choices=("test", "validation"), default="test")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--max-time", type=int, default=600)
+    parser.add_argument("--label", help="record rnnkit's runs as rnnkit@LABEL (a version of the defaults under study)")
+    parser.add_argument("--options", default="", help="with --split validation and --label: further options of "
+                        "rnnkit train forecast, a candidate default under study (e.g. '--base drift')")
     results_options(parser)
     args = parser.parse_args(argv)
     unknown = set(args.datasets) - set(DATASETS)
     if unknown:
         parser.error(f"unknown dataset(s) {sorted(unknown)}; choose from {', '.join(DATASETS)}")
+    if args.options and (args.split != "validation" or not args.label):
+        parser.error("--options is for studying candidate defaults: give it with --split validation and --label")
     results = open_results("forecast_defaults", args)
     for name in args.datasets or DATASETS:
         d, key = DATASETS[name], f"{args.split}/{name}"
+        ours = "rnnkit" + (f"@{args.label}" if args.label else "")
         train, test = split_files(name, args.split)
         if f"{key}/baselines" not in results:
             results.record(f"{key}/baselines", baselines(d, train_and_actual(d, train, test)))
         for seed in range(args.seeds):
-            if f"{key}/rnnkit/seed{seed}" not in results:
+            if f"{key}/{ours}/seed{seed}" not in results:
                 run = rnnkit_run(d, train, test, RUNS / f"forecast_defaults_{args.split}_{name}_{seed}", seed,
-                                 args.max_time)
-                results.record(f"{key}/rnnkit/seed{seed}", run, seeds=[seed])
+                                 args.max_time, args.options.split())
+                results.record(f"{key}/{ours}/seed{seed}", run, seeds=[seed])
                 print(name, seed, {k: run[k] for k in METRICS}, file=sys.stderr)
-        runs = {s: results[f"{key}/rnnkit/seed{s}"] for s in range(args.seeds)}
+        runs = {s: results[f"{key}/{ours}/seed{s}"] for s in range(args.seeds)}
         per_seed = {str(s): {k: r[k] for k in (*METRICS, "train_seconds")} for s, r in runs.items()}
         summary = {k: statistics.mean(r[k] for r in runs.values()) for k in METRICS}
-        if f"{key}/rnnkit" not in results or results.entries[f"{key}/rnnkit"].provenance.get("per_seed") != per_seed:
-            results.record(f"{key}/rnnkit", summary, seeds=list(runs), per_seed=per_seed)
+        if f"{key}/{ours}" not in results or results.entries[f"{key}/{ours}"].provenance.get("per_seed") != per_seed:
+            results.record(f"{key}/{ours}", summary, seeds=list(runs), per_seed=per_seed)
     results.show()
     return 0
 

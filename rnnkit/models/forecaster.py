@@ -54,14 +54,15 @@ def windows(histories: list[list[float]], starts: list[int], targets: list[list[
 class Forecaster(nn.Module):
     def __init__(self, horizon: int, season: int = 1, hidden_size: int = 64, num_layers: int = 1, cell: str = "lstm",
                  dropout: float = 0.0, log: bool = False, mask_missing: bool = False,
-                 quantiles: tuple[float, ...] = QUANTILES, decoder: bool = True, **rnn_options):
+                 quantiles: tuple[float, ...] = QUANTILES, decoder: bool = True, drift: bool = False, **rnn_options):
         """``season``: the period of the season in steps (1: none); ``log``: forecast the logarithm
         (positive series whose changes are proportional to their level); ``mask_missing``: inputs
         carry an observed/missing flag; ``decoder``: a second recurrent layer runs over the H
         future steps from the encoder's state (fed each step's seasonal naive value and phase)
         and gives each step's quantiles; else one output layer gives all of them from the
         encoder's last state (MQ-RNN's direct form).  The decoder forecast better on both
-        benchmarks (BENCHMARKS.md), so it is the default."""
+        benchmarks (BENCHMARKS.md), so it is the default.  ``drift``: the base forecast goes on
+        by the window's mean change per season (the seasonal naive forecast with drift)."""
         super().__init__()
         cell, rnn_options = resolve(cell, rnn_options)
         needed = {0.5, *(t for pair in INTERVALS.values() for t in pair)}
@@ -70,8 +71,8 @@ class Forecaster(nn.Module):
             raise ValueError(f"quantiles must rise within (0, 1) and include {sorted(needed)}, got {quantiles}")
         self.config = dict(horizon=horizon, season=season, hidden_size=hidden_size, num_layers=num_layers, cell=cell,
                            dropout=dropout, log=log, mask_missing=mask_missing, quantiles=list(quantiles),
-                           decoder=decoder, **rnn_options)
-        self.horizon, self.season, self.log, self.mask_missing = horizon, season, log, mask_missing
+                           decoder=decoder, drift=drift, **rnn_options)
+        self.horizon, self.season, self.log, self.mask_missing, self.drift = horizon, season, log, mask_missing, drift
         self.register_buffer("taus", torch.tensor(quantiles), persistent=False)
         self.levels = [round(float(t), 6) for t in quantiles]                # the same, as numbers
         self.register_buffer("widen", torch.zeros(len(INTERVALS), dtype=torch.float64))   # set by calibrate()
@@ -129,15 +130,27 @@ class Forecaster(nn.Module):
 
     def base(self, z, observed, lengths) -> torch.Tensor:
         """The seasonal naive forecast in z units, ``[B, H]``: the value one season before each
-        step ahead, where the window has it (else 0, the last value)."""
+        step ahead, where the window has it (else 0, the last value); with ``drift``, plus the
+        window's mean change over a season for each season ahead (Hyndman & Athanasopoulos'
+        drift method, seasonally)."""
         m = self.season
-        if m <= 1:
-            return z.new_zeros(z.shape[0], self.horizon)
         k = torch.arange(self.horizon, device=z.device)
-        index = lengths[:, None] - m + k % m                             # [B, H]
-        safe = index.clamp(min=0, max=z.shape[1] - 1)
-        known = (index >= 0) & observed.gather(1, safe)
-        return torch.where(known, z.gather(1, safe), 0.0)
+        if m <= 1:
+            naive = z.new_zeros(z.shape[0], self.horizon)
+        else:
+            index = lengths[:, None] - m + k % m                             # [B, H]
+            safe = index.clamp(min=0, max=z.shape[1] - 1)
+            known = (index >= 0) & observed.gather(1, safe)
+            naive = torch.where(known, z.gather(1, safe), 0.0)
+        if not self.drift:
+            return naive
+        # each value beside the one a season before it: shifted by padding, not by slicing off m
+        # values, since a window may be shorter than a season
+        width = z.shape[1]
+        earlier = torch.cat([z.new_zeros(z.shape[0], m), z], 1)[:, :width]
+        both = observed & torch.cat([observed.new_zeros(z.shape[0], m), observed], 1)[:, :width]
+        change = torch.where(both, z - earlier, 0.0).sum(1) / both.sum(1).clamp(min=1)
+        return naive + change[:, None] * (k // m + 1)
 
     def targets(self, w: Windows, level, spread) -> torch.Tensor:
         y = w.target.log() if self.log else w.target

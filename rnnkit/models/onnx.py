@@ -297,6 +297,14 @@ def forecaster(model) -> Graph:
         safe = g.op("Max", g.op("Min", index, g.op("Sub", width, g.constant(1))), g.constant(0))
         known = g.op("And", g.op("GreaterOrEqual", index, g.constant(0)), g.op("GatherElements", observed, safe, axis=1))
         base = g.op("Where", known, g.op("GatherElements", z, safe, axis=1), c(0.0))
+    if model.drift:                                    # the window's mean change per season, for each season ahead
+        seen = lambda t, lo, hi: g.op("Slice", t, g.constant([lo]), g.constant([hi]), axis1)   # noqa: E731
+        pairs = g.op("And", seen(observed, m, 2 ** 62), seen(observed, 0, -m))
+        total = g.op("ReduceSum", g.op("Where", pairs, g.op("Sub", seen(z, m, 2 ** 62), seen(z, 0, -m)), c(0.0)), axis1,
+                     keepdims=0)
+        count = g.op("Max", g.op("ReduceSum", g.op("Cast", pairs, to=element_type(f64)), axis1, keepdims=0), c(1.0))
+        seasons = g.constant(torch.arange(model.horizon, dtype=f64).div(m, rounding_mode="floor").add(1)[None])
+        base = g.op("Add", base, g.op("Mul", g.op("Unsqueeze", g.op("Div", total, count), axis1), seasons))
     quantile_count = len(model.taus)
     if model.decoder is None:
         top = g.op("Gather", state[0], g.constant(model.rnn.num_layers - 1), axis=0)

@@ -96,6 +96,9 @@ class ForecastConfig(RecurrentConfig, TrainingConfig):
                                     "state and gives each step's quantiles; direct: one output layer gives all H at "
                                     "once (the decoder forecast better on AirPassengers and M1, BENCHMARKS.md)",
                          choices=("decoder", "direct"), group="model")
+    base: str = option("seasonal", "what the model forecasts above: the seasonal naive forecast (the last value "
+                                    "without a season), or that with drift (going on by the window's mean change per "
+                                    "season)", choices=("seasonal", "drift"), group="model")
     hidden: int = like(64)
     batch_size: int = like(32)
     lr: float = like(3e-3)
@@ -252,7 +255,7 @@ class ForecastTask(Task):
         if c.scale == "log" and min(values) <= 0:
             raise DataError(f"{usable[0].source}: --scale log needs positive values, found {min(values):g}")
         model = Forecaster(horizon, season=season, log=log, mask_missing=c.missing == "mask",
-                           decoder=c.output == "decoder", **c.recurrent_options())
+                           decoder=c.output == "decoder", drift=c.base == "drift", **c.recurrent_options())
         model.window = window
         seed = c.seed
 

@@ -237,8 +237,9 @@ def test_a_tagger_runs_in_onnxruntime(tmp_path):
 
 
 @pytest.mark.parametrize("options", [["--season", "12"], ["--season", "12", "--scale", "log", "--output", "direct"],
-                                     ["--season", "1", "--scale", "standard"]],
-                         ids=["seasonal", "log-direct", "no-season"])
+                                     ["--season", "1", "--scale", "standard"], ["--season", "12", "--base", "drift"],
+                                     ["--season", "1", "--base", "drift"]],
+                         ids=["seasonal", "log-direct", "no-season", "drift", "drift-no-season"])
 def test_a_forecaster_runs_in_onnxruntime(tmp_path, options):
     import math
 

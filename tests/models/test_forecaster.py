@@ -45,6 +45,21 @@ def test_an_untrained_forecaster_gives_the_seasonal_naive_forecast():
     torch.testing.assert_close(last[0, :, 2], torch.tensor([8.5, 8.5], dtype=torch.float64))
 
 
+def test_with_drift_an_untrained_forecaster_continues_a_trend_and_its_season():
+    season = [0.0, 3.0, -1.0, 2.0]
+    line = lambda t: 10.0 + 0.5 * t + season[t % 4]  # noqa: E731
+    w = windows([[line(t) for t in range(20)], [line(t) for t in range(5, 17)]], [0, 5])
+    with_drift = Forecaster(6, season=4, hidden_size=8, drift=True).eval()
+    torch.testing.assert_close(with_drift.forecast(w)[..., 2],
+                               torch.tensor([[line(t) for t in range(20, 26)], [line(t) for t in range(17, 23)]],
+                                            dtype=torch.float64))
+    plain = Forecaster(6, season=4, hidden_size=8).eval()      # the seasonal naive forecast lags a season behind
+    assert float(plain.forecast(w)[0, 0, 2]) == pytest.approx(line(16))
+    trend = Forecaster(3, hidden_size=8, drift=True).eval()     # no season: the drift method
+    torch.testing.assert_close(trend.forecast(windows([[1.0, 3.0, 5.0, 7.0]], [0]))[0, :, 2],
+                               torch.tensor([9.0, 11.0, 13.0], dtype=torch.float64))
+
+
 @pytest.mark.parametrize("decoder", [True, False], ids=["decoder", "direct"])
 def test_short_windows_in_a_batch_equal_each_window_alone(decoder):
     torch.manual_seed(0)

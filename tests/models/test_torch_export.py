@@ -120,8 +120,9 @@ def test_tagger():
                                         chars)[:5])
 
 
-@pytest.mark.parametrize("options", [{"season": 12}, {"season": 1, "log": True}, {"season": 12, "decoder": False}],
-                         ids=["seasonal", "log", "direct"])
+@pytest.mark.parametrize("options", [{"season": 12}, {"season": 1, "log": True}, {"season": 12, "decoder": False},
+                                     {"season": 12, "drift": True}, {"season": 1, "drift": True}],
+                         ids=["seasonal", "log", "direct", "drift", "drift-no-season"])
 def test_forecaster(options):
     """``Forecaster.forecast`` on windows of any number and width (from 3 values: the scaling reads
     the changes between steps)."""
