@@ -218,7 +218,8 @@ def main(argv=None) -> int:
             results.record(f"{key}/baselines", baselines(d, train_and_actual(d, train, test)))
         for seed in range(args.seeds):
             if f"{key}/{ours}/seed{seed}" not in results:
-                run = rnnkit_run(d, train, test, RUNS / f"forecast_defaults_{args.split}_{name}_{seed}", seed,
+                folder = "_".join(["forecast_defaults", args.split, *([args.label] if args.label else []), name, str(seed)])
+                run = rnnkit_run(d, train, test, RUNS / folder, seed,
                                  args.max_time, args.options.split())
                 results.record(f"{key}/{ours}/seed{seed}", run, seeds=[seed])
                 print(name, seed, {k: run[k] for k in METRICS}, file=sys.stderr)
