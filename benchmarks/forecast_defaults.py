@@ -61,12 +61,12 @@ METRICS = ("MASE", "sMAPE", "MAPE")
 
 
 def read(d: Dataset, path: Path):
-    from rnnkit.data.series import read_csv_series, read_tsf, read_wide_csv
+    """The series of ``path`` as ``rnnkit train forecast`` reads them with the dataset's flags."""
+    from rnnkit.tasks.forecasting import SERIES_FLAGS, read_series
 
     missing = "interpolate" if "interpolate" in d.extra else "error"
-    if d.flag == "--csv":
-        return [read_csv_series(path, missing=missing)]
-    return read_tsf(path, missing) if d.flag == "--tsf" else read_wide_csv(path, missing)
+    given = {flag: str(path) if f"--{flag}" == d.flag else None for flag in SERIES_FLAGS}
+    return read_series(argparse.Namespace(**given, missing=missing))
 
 
 def truncate(d: Dataset, name: str) -> tuple[Path, Path | None]:

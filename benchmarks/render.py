@@ -7,7 +7,7 @@ from __future__ import annotations
 import statistics
 from typing import Callable, Iterable, Sequence
 
-from store import UNKNOWN, Entry, load
+from store import UNKNOWN, Entry, StoreError, load
 
 BLOCKS: dict[str, Callable[[], str]] = {}
 
@@ -74,6 +74,24 @@ def mean_sd(values: Sequence[float], digits: int, scale: float = 1.0) -> str:
     if len(values) == 1:
         return fixed(values[0], digits)
     return f"{fixed(statistics.mean(values), digits)} ± {fixed(statistics.stdev(values), digits)}"
+
+
+def flags(config: str) -> dict[str, str | None]:
+    """The ``--flag value`` pairs of a recorded command-line configuration (a bare flag: None)."""
+    words, out, i = config.split(), {}, 0
+    while i < len(words):
+        value = words[i + 1] if i + 1 < len(words) and not words[i + 1].startswith("--") else None
+        out[words[i]] = value
+        i += 1 if value is None else 2
+    return out
+
+
+def per_seed(entry: Entry) -> dict[str, object]:
+    """Each seed's value of a summary entry (its provenance's ``per_seed``), in seed order."""
+    values = entry.provenance.get("per_seed")
+    if not values:
+        raise StoreError(f"{entry.name} records no per-seed values")
+    return {seed: values[seed] for seed in sorted(values, key=int)}
 
 
 def seeds(entry: Entry) -> str:

@@ -1,7 +1,7 @@
 """Language models: generation speed, tinyshakespeare, Penn Treebank (``benchmarks/lm.py``)."""
 from __future__ import annotations
 
-from render import fixed, grouped, renders, seeds, table
+from render import fixed, flags, grouped, renders, seeds, table
 from store import load
 
 # generation: contender (as lm.py records it) -> how the table names it; the first is the baseline
@@ -29,16 +29,6 @@ def bold(text: str, on: bool = True) -> str:
 
 def met(ok: bool) -> str:
     return "met" if ok else "missed"
-
-
-def options(config: str) -> dict[str, str | None]:
-    """``--flag value`` pairs of a recorded configuration (a bare flag maps to None)."""
-    words, out, i = config.split(), {}, 0
-    while i < len(words):
-        value = words[i + 1] if i + 1 < len(words) and not words[i + 1].startswith("--") else None
-        out[words[i]] = value
-        i += 1 if value is None else 2
-    return out
 
 
 
@@ -77,7 +67,7 @@ def minutes(mark: str) -> float:
 def shakespeare() -> str:
     store = load("lm")
     runs = {n: store.result(n) for n in shakespeare_runs()}
-    configs = [list(options(r["config"]).items()) for r in runs.values()]
+    configs = [list(flags(r["config"]).items()) for r in runs.values()]
     common = 0                                     # the options every run shares are in the prose
     while all(len(c) > common and c[common] == configs[0][common] for c in configs):
         common += 1
@@ -116,7 +106,7 @@ def ptb() -> str:
     rows = []
     for name, (label, _, _) in PTB.items():
         r = store.result(name)
-        opts = options(r["config"])
+        opts = flags(r["config"])
         # every epoch ran where neither a time budget nor early stopping could cut the run short
         epochs = opts["--epochs"] if "--epochs" in opts and not {"--max-time", "--patience"} & set(opts) else "—"
         rows.append((label, f"`{r['config']}`", epochs, f"{fixed(r['wall_s'] / 60, 1)} min",

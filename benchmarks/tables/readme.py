@@ -1,14 +1,17 @@
 """The README's table of results on real data: one row per task, the losses beside the wins, each
 figure from the entries that BENCHMARKS.md details."""
-from render import fixed, grouped, mean_sd, percent, renders, seeds, table
+from render import fixed, grouped, mean_sd, per_seed, percent, renders, seeds, table
 from store import load
 
 
-def per_seed(topic: str, prefix: str, key: str) -> list[float]:
-    """``key`` of each seed entry ``PREFIX/seedN`` of a topic, in seed order."""
-    store = load(topic)
-    names = sorted((n for n in store.entries if n.startswith(f"{prefix}/seed")), key=lambda n: int(n.rsplit("seed", 1)[1]))
-    return [store.result(n)[key] for n in names]
+def each_seed(topic: str, name: str, *keys: str) -> list[float]:
+    """The value at ``keys`` of each seed of the summary entry ``name``, in seed order."""
+    out = []
+    for value in per_seed(load(topic).entry(name)).values():
+        for key in keys:
+            value = value[key]
+        out.append(value)
+    return out
 
 
 def minutes(seconds: float) -> str:
@@ -61,40 +64,41 @@ def text_rows():
 def forecast_rows():
     fc = load("forecast")
     for part, months in (("air24", 24), ("air12", 12)):
-        mape = per_seed("forecast", f"{part}/rnnkit", "MAPE")
+        mape = each_seed("forecast", f"{part}/rnnkit", "MAPE")
         hw = fc.result(f"{part}/baselines")["Holt-Winters"]["MAPE"]
         extra = ""
         if part == "air24":
-            cover80 = per_seed("forecast", "air24/rnnkit", "coverage80")
-            cover95 = per_seed("forecast", "air24/rnnkit", "coverage95")
+            cover80 = each_seed("forecast", "air24/rnnkit", "coverage80")
+            cover95 = each_seed("forecast", "air24/rnnkit", "coverage95")
             extra = (f"; interval coverage {mean_sd(cover80, 2)} (80%) and {mean_sd(cover95, 3)} (95%), "
-                     f"{mean_sd(per_seed('forecast', 'air24/rnnkit', 'train_seconds'), 0)} s of training")
+                     f"{mean_sd(each_seed('forecast', 'air24/rnnkit', 'train_seconds'), 0)} s of training")
         verdict = "better than" if sum(mape) / len(mape) < hw else "worse than"
         yield ("forecasting", f"AirPassengers, last {months} months held out",
                f"MAPE {mean_sd(mape, 2)}%, {verdict} Holt-Winters' {fixed(hw, 2)}%{extra}", f"{len(mape)} seeds")
-    co2 = per_seed("forecast", "co2/rnnkit", "RMSE")
+    co2 = each_seed("forecast", "co2/rnnkit", "RMSE")
     co2_base = fc.result("co2/baselines")
     yield ("forecasting", "CO2, monthly, last 24 months held out",
            f"RMSE {mean_sd(co2, 3)} ppm, worse than Holt-Winters' {fixed(co2_base['Holt-Winters']['RMSE'], 3)} and "
            f"SARIMA's {fixed(co2_base['SARIMA(0,1,1)(0,1,1) on the log']['RMSE'], 3)}", f"{len(co2)} seeds")
-    one, twenty = per_seed("forecast", "sunspots1/rnnkit", "RMSE"), per_seed("forecast", "sunspots20/rnnkit", "RMSE")
+    one = each_seed("forecast", "sunspots/rnnkit", "one-step", "RMSE")
+    twenty = each_seed("forecast", "sunspots/rnnkit", "20-step", "RMSE")
     ar = fc.result("sunspots/baselines")["AR(9)"]
     yield ("forecasting", "sunspots, 20 test years",
            f"RMSE one step ahead {mean_sd(one, 2)} (AR(9) {fixed(ar['one-step RMSE'], 2)}); 20 steps ahead "
            f"{mean_sd(twenty, 2)}, far worse than AR(9)'s {fixed(ar['20-step RMSE'], 2)}", f"{len(one)} seeds")
-    mase = per_seed("forecast", "m1/rnnkit", "MASE")
+    mase = each_seed("forecast", "m1/rnnkit", "MASE")
     m1 = fc.result("m1/baselines")
     yield ("forecasting", "M1 yearly, 181 series, horizon 6, one model",
            f"mean MASE {mean_sd(mase, 3)} (Theta {fixed(m1['Theta']['MASE'], 3)}, damped Holt "
            f"{fixed(m1['damped Holt']['MASE'], 3)}); "
-           f"{mean_sd(per_seed('forecast', 'm1/rnnkit', 'train_seconds'), 0)} s", f"{len(mase)} seeds")
+           f"{mean_sd(each_seed('forecast', 'm1/rnnkit', 'train_seconds'), 0)} s", f"{len(mase)} seeds")
 
 
 def recordings_row():
     rec = load("recordings")
     parts = []
     for problem in ("JapaneseVowels", "BasicMotions", "GunPoint"):
-        acc = per_seed("recordings", f"{problem}/rnnkit", "accuracy")
+        acc = each_seed("recordings", f"{problem}/rnnkit", "accuracy")
         dtw = rec.result(f"{problem}/baselines")["1-NN DTW (dependent)"]
         parts.append(f"{problem} {mean_sd(acc, 3)} (1-NN DTW {fixed(dtw, 3)})")
     yield ("recordings", "UEA/UCR: JapaneseVowels, BasicMotions, GunPoint", "; ".join(parts), f"{len(acc)} seeds")

@@ -4,7 +4,7 @@ rnnkit's accuracy is the mean ± sample standard deviation of each seed's (the `
 ``PROBLEM/rnnkit``), every seed listed; its training time the mean of the seeds' runs."""
 import statistics
 
-from render import fixed, mean_sd, provenance, renders, table
+from render import fixed, mean_sd, per_seed, provenance, renders, table
 from store import StoreError, load
 
 # the problems as the table describes them, and issue 14's accuracy targets (the least mean accuracy)
@@ -18,13 +18,11 @@ def runs(problem: str) -> dict[str, dict]:
     """Each seed's figures of ``PROBLEM/rnnkit`` in seed order, checked against the stored mean."""
     store = load("recordings")
     name = f"{problem}/rnnkit"
-    summary, per_seed = store.result(name), store.entry(name).provenance.get("per_seed")
-    if not per_seed:
-        raise StoreError(f"recordings: {name} records no per-seed values")
+    summary, each = store.result(name), per_seed(store.entry(name))
     for key, (mean, _) in summary.items():
-        if abs(statistics.mean(v[key] for v in per_seed.values()) - mean) > 1e-9 * max(1.0, abs(mean)):
+        if abs(statistics.mean(v[key] for v in each.values()) - mean) > 1e-9 * max(1.0, abs(mean)):
             raise StoreError(f"recordings: {name}: the seeds' {key} do not average to the stored mean")
-    return {s: per_seed[s] for s in sorted(per_seed, key=int)}
+    return each
 
 
 def target(accuracy: list[float], least: float) -> str:
@@ -45,15 +43,15 @@ def results() -> str:
     for problem, (label, least) in PROBLEMS.items():
         base = store.result(f"{problem}/baselines")
         euclid = base["1-NN Euclidean"]
-        per_seed = runs(problem)
-        seeds.add(", ".join(per_seed))
-        accuracy = [r["accuracy"] for r in per_seed.values()]
+        each = runs(problem)
+        seeds.add(", ".join(each))
+        accuracy = [r["accuracy"] for r in each.values()]
         shown = mean_sd(accuracy, 3)
         rows.append((label, "(unequal lengths)" if euclid is None else fixed(euclid, 3),
                      fixed(base["1-NN DTW (dependent)"], 3),
                      f"**{shown}**" if statistics.mean(accuracy) >= least else shown,
                      ", ".join(fixed(a, 3) for a in accuracy),
-                     f"{statistics.mean(r['train_seconds'] for r in per_seed.values()):.0f} s",
+                     f"{statistics.mean(r['train_seconds'] for r in each.values()):.0f} s",
                      target(accuracy, least)))
     if len(seeds) != 1:
         raise StoreError(f"recordings: the problems' rnnkit runs have different seeds: {sorted(seeds)}")

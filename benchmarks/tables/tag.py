@@ -1,15 +1,10 @@
 """Part-of-speech tagging on UD English EWT (``benchmarks/tag.py``)."""
 from __future__ import annotations
 
-from render import fixed, grouped, percent, renders, seeds, table
+from render import fixed, flags, grouped, percent, renders, seeds, table
 from store import load
 
 TARGET, LIMIT_MIN = 0.955, 30                      # test UPOS within 30 minutes, the tagging issue's target
-
-
-def options(config: str) -> dict[str, str]:
-    words = config.split()
-    return {w: words[i + 1] for i, w in enumerate(words[:-1]) if w.startswith("--")}
 
 
 
@@ -17,7 +12,7 @@ def options(config: str) -> dict[str, str]:
 def results() -> str:
     entry = load("tag").entry("ewt_upos")
     r = load("tag").result("ewt_upos")
-    opts = options(r["config"])
+    opts = flags(r["config"])
     time = f"{fixed(r['wall_s'] / 60, 1)} min"
     # no early stopping in the config, and the wall time inside the budget: every epoch ran
     if "--epochs" in opts and "--patience" not in opts and r["wall_s"] < float(opts.get("--max-time", "inf")):

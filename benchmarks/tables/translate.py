@@ -2,7 +2,7 @@
 
 The 60-minute attention run and its companions were one draw of initial weights (seed 0 with the
 code of 9c50926); every figure says "1 seed" until they are rerun."""
-from render import fixed, grouped, provenance, renders, seeds, table
+from render import fixed, flags, grouped, provenance, renders, seeds, table
 from store import load
 
 RUNS = ("tokenizer_word", "tokenizer_subword", "no_attention", "attention")
@@ -10,16 +10,10 @@ TARGET_LOWERCASED_BLEU = 32          # issue target: lowercased test BLEU with a
 TARGET_MINUTES = 60                  # ... within this much training
 
 
-def option(config: str, name: str) -> str:
-    """The value of ``--name`` in a recorded command-line configuration."""
-    words = config.split()
-    return words[words.index(name) + 1]
-
-
 def budget(entry: dict, *more: str) -> str:
     """The time budget of a run, with its steps where the entry records them (and ``more``)."""
     steps = f"{grouped(entry['steps'])} steps" if "steps" in entry else "steps not recorded"
-    return f"{float(option(entry['config'], '--max-time')) / 60:.0f} min ({'; '.join((steps, *more))})"
+    return f"{float(flags(entry['config'])['--max-time']) / 60:.0f} min ({'; '.join((steps, *more))})"
 
 
 def curve(entry: dict) -> str:
@@ -35,15 +29,15 @@ def sources() -> str:
 @renders("translate/tokenizers")
 def tokenizers() -> str:
     store = load("translate")
-    described = {"word": lambda c: f"words and punctuation, case kept, min frequency {option(c, '--min-freq')}",
-                 "subword": lambda c: (f"SentencePiece unigram, {grouped(int(option(c, '--vocab-size')))} "
+    described = {"word": lambda c: f"words and punctuation, case kept, min frequency {flags(c)['--min-freq']}",
+                 "subword": lambda c: (f"SentencePiece unigram, {grouped(int(flags(c)['--vocab-size']))} "
                                        "pieces per side")}
     runs = {name: store.result(name) for name in ("tokenizer_word", "tokenizer_subword")}
     best = max(r["valid_bleu"] for r in runs.values())
     rows = []
     for name, r in runs.items():
         bleu = fixed(r["valid_bleu"], 2)
-        rows.append((described[option(r["config"], "--tokenizer")](r["config"]), budget(r), grouped(r["tokens_per_s"]),
+        rows.append((described[flags(r["config"])["--tokenizer"]](r["config"]), budget(r), grouped(r["tokens_per_s"]),
                      f"**{bleu}**" if r["valid_bleu"] == best else bleu, seeds(store.entry(name))))
     return table(("tokenizer", "training", "tokens/s", "val BLEU (greedy)", "seeds"), rows, "llrrl")
 
@@ -97,7 +91,7 @@ def targets() -> str:
     store = load("translate")
     bottleneck, attention = store.result("no_attention"), store.result("attention")
     beam5, greedy = attention["test"]["beam5"], attention["test"]["beam1"]
-    minutes = float(option(attention["config"], "--max-time")) / 60
+    minutes = float(flags(attention["config"])["--max-time"]) / 60
     met = beam5["bleu_lowercase"] >= TARGET_LOWERCASED_BLEU and minutes <= TARGET_MINUTES
     entry = store.entry("attention")
     return (f"Target: test_2016_flickr lowercased BLEU >= {TARGET_LOWERCASED_BLEU} with attention and beam search "
@@ -119,7 +113,7 @@ def other_draws() -> str:
     runs = "; ".join(f"with the code of {r['code']}, {fixed(r['test']['beam5']['bleu'], 2)} "
                      f"({fixed(here - r['test']['beam5']['bleu'], 2)} less; `{name}`, {seeds(store.entry(name))})"
                      for name, r in later)
-    minutes = float(option(store.result("attention")["config"], "--max-time")) / 60
+    minutes = float(flags(store.result("attention")["config"])["--max-time"]) / 60
     first = store.entry("attention")
     return (f"Test BLEU with beam 5 after {minutes:.0f} minutes: {fixed(here, 2)} with the code of "
             f"{first.provenance['commit']} (`attention`, {seeds(first)}); {runs}.")

@@ -160,6 +160,23 @@ def read_csv_series(path: str | Path, column: str | int | None = None, time_colu
     lines, dialect = _csv_lines(path)
     if _is_wide(_rows(lines, dialect)):
         raise DataError(f"{path}: it holds one series per row (M4's wide form): give it as --wide FILE")
+    return _column_series(path, lines, dialect, column, time_column, missing)
+
+
+def read_csv(path: str | Path, column: str | int | None = None, time_column: str | int | None = None,
+             missing: str = "error") -> list[Series]:
+    """The series of a CSV file, read once: one per row where it is in M4's wide form
+    (``read_wide_csv``), else the one in ``column`` (``read_csv_series``)."""
+    if missing not in MISSING_POLICIES:
+        raise ValueError(f"missing must be one of {MISSING_POLICIES}, got {missing!r}")
+    lines, dialect = _csv_lines(path)
+    if _is_wide(_rows(lines, dialect)):
+        return _wide_series(path, lines, dialect, missing)
+    return [_column_series(path, lines, dialect, column, time_column, missing)]
+
+
+def _column_series(path, lines: list[str], dialect, column, time_column, missing: str) -> Series:
+    """``read_csv_series`` of lines already read."""
     rows = list(_rows(lines, dialect))
     first = rows[0][1]
     width = len(first)
@@ -417,8 +434,13 @@ def read_wide_csv(path: str | Path, missing: str = "error") -> list[Series]:
     after its first cell."""
     if missing not in MISSING_POLICIES:
         raise ValueError(f"missing must be one of {MISSING_POLICIES}, got {missing!r}")
+    return _wide_series(path, *_csv_lines(path), missing)
+
+
+def _wide_series(path, lines: list[str], dialect, missing: str) -> list[Series]:
+    """``read_wide_csv`` of lines already read."""
     found, first_line = [], {}
-    for k, (n, row) in enumerate(_rows(*_csv_lines(path))):
+    for k, (n, row) in enumerate(_rows(lines, dialect)):
         if k == 0 and not any(_is_number(cell) for cell in row[1:]):
             continue                          # the header: V1, V2, ...
         name = row[0].strip()

@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 
 from rnnkit.data.seasons import calendar_season, common_period, detected_period, naive_error
-from rnnkit.data.series import MISSING_POLICIES, Series, is_wide_csv, read_csv_series, read_tsf, read_wide_csv
+from rnnkit.data.series import MISSING_POLICIES, Series, read_csv, read_tsf, read_wide_csv
 from rnnkit.devices import device_of, to_device
 from rnnkit.errors import DataError, RnnkitError
 from rnnkit.files import write_atomic
@@ -124,9 +124,9 @@ def read_series(args, defaults: dict | None = None) -> list[Series]:
     path = getattr(args, given[0])
     if given == ["tsf"]:
         return read_tsf(path, missing)
-    if given == ["wide"] or is_wide_csv(path):
+    if given == ["wide"]:
         return read_wide_csv(path, missing)
-    return [read_csv_series(path, pick("column"), pick("time_column"), missing)]
+    return read_csv(path, pick("column"), pick("time_column"), missing)
 
 
 def default_origins(horizon: int, lengths: list[int]) -> int:
