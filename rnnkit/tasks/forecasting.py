@@ -36,7 +36,12 @@ FULL_CALIBRATION = 19   # the fewest held-out values whose conformal rank gives 
 
 def season_value(text: str) -> int | str:
     """``--season``: a positive number of steps, or ``auto``."""
-    return "auto" if text == "auto" else positive_int(text)
+    if text == "auto":
+        return text
+    try:
+        return positive_int(text)
+    except ValueError:
+        raise ValueError(f"must be a positive integer or auto, got {text!r}") from None
 
 
 def _data(flag: str, help: str, **spec) -> Option:

@@ -116,6 +116,8 @@ def test_bad_inputs_are_one_line_errors(trained, tmp_path, capsys):
     fails(["train", "forecast", "--horizon", "2", "--out", str(tmp_path / "f")], capsys,
            "give the series: --csv FILE (one series), --tsf FILE or --wide FILE (many)")
     fails(["evaluate", str(trained / "run"), "--test", str(trained / "sales.csv")], capsys, "give the series")
+    fails(["train", "forecast", "--csv", str(trained / "sales.csv"), "--season", "yearly", "--horizon", "2",
+           "--out", str(tmp_path / "s")], capsys, "--season: must be a positive integer or auto, got 'yearly'")
     fails(["train", "forecast", "--csv", str(trained / "sales.csv"), "--time-column", "sales", "--horizon", "2",
            "--out", str(tmp_path / "g")], capsys, "the time column and the value column are the same column")
     fails(["evaluate", str(trained / "run"), "--csv", str(trained / "sales.csv"), "--test", str(trained / "sales.csv"),
