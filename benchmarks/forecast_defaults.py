@@ -1,7 +1,7 @@
 """Forecasting with default options on series nobody tuned for, beside the classical baselines.
 
     python benchmarks/forecast_defaults.py [DATASET ...] [--split test|validation] [--seeds 3]
-                                           [--max-time 600] [--fresh] [--exploratory]
+                                           [--max-time 600] [--baselines-only] [--fresh] [--exploratory]
 
 Each dataset is forecast H steps ahead after all but its last H values (M4 hourly: after its
 training file, scored on its test file).  rnnkit runs ``rnnkit train forecast`` with the data
@@ -199,6 +199,8 @@ def main(argv=None) -> int:
     parser.add_argument("--split", choices=("test", "validation"), default="test")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--max-time", type=int, default=600)
+    parser.add_argument("--baselines-only", action="store_true", help="score the baselines and train nothing (they "
+                        "do not depend on rnnkit; M4 hourly's ETS fits take about half an hour on 2 cores)")
     parser.add_argument("--label", help="record rnnkit's runs as rnnkit@LABEL (a version of the defaults under study)")
     parser.add_argument("--options", default="", help="with --split validation and --label: further options of "
                         "rnnkit train forecast, a candidate default under study (e.g. '--base drift')")
@@ -216,6 +218,8 @@ def main(argv=None) -> int:
         train, test = split_files(name, args.split)
         if f"{key}/baselines" not in results:
             results.record(f"{key}/baselines", baselines(d, train_and_actual(d, train, test)))
+        if args.baselines_only:
+            continue
         for seed in range(args.seeds):
             if f"{key}/{ours}/seed{seed}" not in results:
                 folder = "_".join(["forecast_defaults", args.split, *([args.label] if args.label else []), name, str(seed)])

@@ -12,6 +12,7 @@ Fields nobody recorded say ``"unknown"``.  Reading needs no torch (``load``); wr
 machine once per process (``Results``)."""
 from __future__ import annotations
 
+import fcntl
 import functools
 import json
 import os
@@ -119,14 +120,18 @@ def load(topic: str, directory: Path = RESULTS_DIR) -> Store:
 class Results:
     """A topic's results file opened for writing by a benchmark: ``results[name] = value`` (or
     ``record`` with the seeds) saves the entry at once with this process's provenance, so a rerun
-    resumes where it stopped; ``fresh`` forgets the file's entries.  ``kind="exploratory"`` marks
-    every entry this process writes as exploratory."""
+    resumes where it stopped; ``fresh`` forgets the entries the file held when it was opened.
+    Each save re-reads the file under a lock, so benchmarks of one topic may run side by side
+    (the baselines of one while another trains) without losing each other's entries.
+    ``kind="exploratory"`` marks every entry this process writes as exploratory."""
 
     def __init__(self, path: Path, fresh: bool = False, kind: str = "result"):
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
         self.path, self.kind = path, kind
-        self.entries = {} if fresh or not path.exists() else read_entries(path)
+        self.entries = read_entries(path) if path.exists() else {}
+        self.forgotten = set(self.entries) if fresh else set()
+        self.entries = {n: e for n, e in self.entries.items() if n not in self.forgotten}
         print(f"machine: {describe(machine())}", file=sys.stderr, flush=True)
 
     def __contains__(self, name: str) -> bool:
@@ -141,9 +146,13 @@ class Results:
     def record(self, name: str, value, seeds: list[int] | None = None, per_seed: dict | None = None) -> None:
         """Save ``value`` as entry ``name``; ``seeds`` are the seeds it was measured with and
         ``per_seed`` each seed's own value where ``value`` summarises several."""
-        prov = provenance(self.kind, seeds, per_seed)
-        self.entries[name] = Entry(name, value, prov)
-        write_entries(self.path, self.entries)
+        entry = Entry(name, value, provenance(self.kind, seeds, per_seed))
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_suffix(".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            on_disk = read_entries(self.path) if self.path.exists() else {}
+            self.entries = {n: e for n, e in on_disk.items() if n not in self.forgotten} | {name: entry}
+            write_entries(self.path, self.entries)
 
     def show(self) -> None:
         print(json.dumps({name: e.value for name, e in self.entries.items()}, indent=1))

@@ -92,6 +92,17 @@ def test_each_entry_keeps_its_own_provenance(tmp_path, fake_machine):
         assert "python" in p["command"]
 
 
+def test_processes_writing_one_topic_keep_each_others_entries(tmp_path, fake_machine):
+    path = tmp_path / "topic.json"
+    first, second = store.Results(path), store.Results(path)     # opened side by side
+    first.record("baselines", 1.0)
+    second.record("run", 2.0)
+    first.record("more baselines", 3.0)
+    assert list(store.read_entries(path)) == ["baselines", "run", "more baselines"]
+    store.Results(path, fresh=True).record("again", 4.0)        # fresh forgets what was there
+    assert list(store.read_entries(path)) == ["again"]
+
+
 def test_exploratory_entries_are_never_rendered_as_results(tmp_path, fake_machine):
     store.Results(tmp_path / "t.json", kind="exploratory").record("probe", 1.0, seeds=[0])
     store.Results(tmp_path / "t.json").record("run", 2.0, seeds=[0])
