@@ -74,13 +74,16 @@ class Prepared:
     None), what ``config.json`` records under "data", and what the run is (one line).  In
     data-parallel training rank r of N reads batches r, r + N, ... of each epoch, unless
     ``sharded``: then ``batches`` gives this rank's own (as many on every rank; a language
-    model's streams, whose state carries from one batch to the next)."""
+    model's streams, whose state carries from one batch to the next).  ``training``: the task's
+    values, from the data, for training options the user left unset (``epochs``, ``eval_every``,
+    ``patience``)."""
     model: torch.nn.Module
     batches: Callable[[int], Sequence]
     valid: Any
     data: dict
     description: str
     sharded: bool = False
+    training: dict = field(default_factory=dict)
 
 
 class Task:
@@ -274,7 +277,7 @@ class Training:
                               "args": dataclasses.asdict(config)})
         run = run or RunDir(config.out)   # the other ranks of a new run: they never write
         model = prepared.model.to(resolve_device(config.device))
-        trainer = Trainer(model, run, config.train_options(), batches=prepared.batches,
+        trainer = Trainer(model, run, config.train_options(prepared.training), batches=prepared.batches,
                           step=lambda m, batch, carry: task.loss(m, batch, carry, trainer.state["step"]),
                           evaluate=(lambda: task.validate(model, prepared.valid)) if prepared.valid is not None
                           else None,

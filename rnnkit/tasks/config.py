@@ -107,14 +107,21 @@ class TrainingConfig:
     checkpoint_every: float = _training(300.0, "save a resumable checkpoint this often", type=positive_float,
                                         metavar="SECONDS")
 
-    def train_options(self) -> TrainOptions:
-        epochs = DEFAULT_EPOCHS if self.epochs is None and self.max_time is None else self.epochs
+    def train_options(self, from_data: dict | None = None) -> TrainOptions:
+        """The trainer's options; ``from_data``: the task's values for ``epochs``, ``eval_every``
+        and ``patience`` where the user gave none."""
+        def pick(name):
+            given = getattr(self, name)
+            return given if given is not None else (from_data or {}).get(name)
+
+        epochs = pick("epochs")
+        epochs = DEFAULT_EPOCHS if epochs is None and self.max_time is None else epochs
         schedule = Schedule(kind=self.schedule, base_lr=self.lr, min_lr=self.min_lr, warmup_steps=self.warmup,
                             gamma=self.lr_decay, every=self.decay_every, start=self.decay_start,
                             factor=self.lr_decay, patience=self.plateau_patience)
         return TrainOptions(epochs=epochs, max_time=self.max_time, lr=self.lr, optimizer=self.optimizer,
                             weight_decay=self.weight_decay, momentum=self.momentum, clip=self.clip,
-                            schedule=schedule, eval_every=self.eval_every, patience=self.patience,
+                            schedule=schedule, eval_every=pick("eval_every"), patience=pick("patience"),
                             log_every=self.log_every, checkpoint_every=self.checkpoint_every)
 
 

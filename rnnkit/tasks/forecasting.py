@@ -22,7 +22,7 @@ from rnnkit.files import write_atomic
 from rnnkit.models.forecaster import INTERVALS, Forecaster, Windows, windows
 from rnnkit.models.modes import evaluating
 from rnnkit.tasks.base import Output, Prepared, Task, Verb, load, writable_plots, write_export
-from rnnkit.tasks.config import RecurrentConfig, TrainingConfig, own_epochs
+from rnnkit.tasks.config import RecurrentConfig, TrainingConfig
 from rnnkit.tasks.options import DEVICE, Option, like, option, output_file, positive_int, run_dir_argument
 from rnnkit.training.forecast_metrics import format_forecast_metrics, mean_metrics, series_metrics
 from rnnkit.training.plots import plot_forecast
@@ -32,6 +32,9 @@ SERIES_FLAGS = ("csv", "tsf", "wide")
 MIN_WINDOW = 24   # the default window's least length: a one-step forecaster would otherwise read 3 values
 MIN_VALID = 40    # validation values the default --valid-origins aims for
 FULL_CALIBRATION = 19   # the fewest held-out values whose conformal rank gives a 95% interval
+WINDOWS_READ = 200_000  # training windows a default run reads (6,250 steps at batch 32)...
+MAX_EPOCHS = 100        # ...in at most this many epochs (a short series is not read more often)
+EVALUATIONS = 100       # validations over a default run; it stops after a quarter of them without improvement
 
 
 def season_value(text: str) -> int | str:
@@ -107,7 +110,11 @@ class ForecastConfig(RecurrentConfig, TrainingConfig):
     hidden: int = like(64)
     batch_size: int = like(32)
     lr: float = like(3e-3)
-    epochs: int | None = own_epochs(100)
+    epochs: int | None = like(None, help=f"passes over the training windows (default: from their count, enough to "
+                                         f"read {WINDOWS_READ:,} windows, at most {MAX_EPOCHS}; the run also stops "
+                                         f"after {EVALUATIONS // 4} validations without improvement, of "
+                                         f"{EVALUATIONS} over the run, unless --patience or --eval-every say "
+                                         "otherwise)")
 
 
 def read_series(args, defaults: dict | None = None) -> list[Series]:
@@ -139,6 +146,16 @@ def default_origins(horizon: int, lengths: list[int]) -> int:
     the validation part stays within a quarter of the typical series."""
     room = sorted(lengths)[len(lengths) // 2] // 4 - horizon + 1
     return max(1, min(math.ceil(MIN_VALID / (horizon * len(lengths))), room))
+
+
+def training_length(windows: int, c: ForecastConfig) -> dict:
+    """How long a run trains, from its count of training windows where ``c`` leaves it open:
+    ``epochs`` enough to read ``WINDOWS_READ`` windows (at most ``MAX_EPOCHS``), a validation every
+    ``1/EVALUATIONS`` of the run, and a stop after a quarter of them without improvement."""
+    epochs = c.epochs or max(1, min(MAX_EPOCHS, round(WINDOWS_READ / windows)))
+    steps = epochs * math.ceil(windows / c.batch_size)
+    return {"epochs": epochs, "eval_every": c.eval_every or max(1, steps // EVALUATIONS),
+            "patience": c.patience or EVALUATIONS // 4}
 
 
 def resolve_season(given: int | str, series: list[Series], held: int, validation: int) -> tuple[int, str]:
@@ -269,14 +286,16 @@ class ForecastTask(Task):
             return [windows(*zip(*[examples[i] for i in order[k : k + c.batch_size]]))
                     for k in range(0, len(order), c.batch_size)]
 
+        training = training_length(len(examples), c)
         data = {"input": next(flag for flag in SERIES_FLAGS if getattr(c, flag)), "column": c.column, "time_column": c.time_column,
                 "missing": c.missing, "season": season, "season_from": season_from, "horizon": horizon,
-                "window": window, "final": c.final, "valid_origins": origins}
+                "window": window, "final": c.final, "valid_origins": origins, "training": training}
         description = (f"{c.cell.upper()} forecaster: {sum(p.numel() for p in model.parameters()):,} parameters, "
                        f"{len(usable)} series ({'log' if log else 'values'}), horizon {horizon}, season {season} "
                        f"({season_from}), window {window}, {origins} validation origin(s), "
-                       f"{len(examples):,} training windows")
-        return Prepared(model, batches, (valid, window), data, description)
+                       f"{len(examples):,} training windows, {training['epochs']} epoch(s), validating every "
+                       f"{training['eval_every']} steps and stopping after {training['patience']} without improvement")
+        return Prepared(model, batches, (valid, window), data, description, training=training)
 
     def loss(self, model, batch, carry, step):
         return (*model.loss(batch), None)
