@@ -6,6 +6,8 @@
 Each dataset is forecast H steps ahead after all but its last H values (M4 hourly: after its
 training file, scored on its test file).  rnnkit runs ``rnnkit train forecast`` with the data
 flags, ``--horizon`` and ``--max-time`` only, once per seed, and ``rnnkit evaluate --json``.
+Each run's 80% and 95% intervals are scored too
+(coverage), beside those of the same model without its calibration on the validation part.
 The baselines run here on the same values: seasonal naive; ETS (statsmodels' ``ETSModel``, the
 lowest AIC among additive or multiplicative errors, no, additive or additive damped trend, and
 no, additive or multiplicative season, where each is valid); Theta (``ThetaModel``).  Every figure
@@ -173,6 +175,25 @@ def baselines(d: Dataset, pairs) -> dict:
                      for k in METRICS} for method in BASELINES}
 
 
+COVERAGE = ("coverage80", "coverage95")
+
+
+def uncalibrated(run: Path) -> Path:
+    """A copy of ``run`` whose intervals are its model's own quantiles, without the widening its
+    calibration on the validation part chose (to weigh that calibration)."""
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    copy = run.with_name(run.name + "_uncalibrated")
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(run, copy, ignore=shutil.ignore_patterns("checkpoints"))
+    weights = load_file(copy / "model.safetensors")
+    weights["widen"].zero_()
+    save_file(weights, copy / "model.safetensors")
+    return copy
+
+
 def rnnkit_run(d: Dataset, train: Path, test: Path | None, out: Path, seed: int, max_time: int,
                options: list[str]) -> dict:
     """One run of the defaults (with ``options``, a candidate under study): its figures, training
@@ -187,10 +208,11 @@ def rnnkit_run(d: Dataset, train: Path, test: Path | None, out: Path, seed: int,
                     "--max-time", str(max_time), *(["--final"] if test else []), *options, "--out", str(out)],
                    check=True)
     seconds = time.monotonic() - start
-    scored = evaluate_with(out, [*data, "--season", str(d.period), *(["--test", str(test)] if test else [])])
+    scoring = [*data, "--season", str(d.period), *(["--test", str(test)] if test else [])]
+    scored, raw = evaluate_with(out, scoring), evaluate_with(uncalibrated(out), scoring)
     config = json.loads((out / "config.json").read_text())
-    return {**{k: scored[k] for k in METRICS}, "train_seconds": round(seconds, 1), "resolved": config["data"],
-            "options": " ".join(options)}
+    return {**{k: scored[k] for k in METRICS + COVERAGE}, "uncalibrated": {k: raw[k] for k in COVERAGE},
+            "train_seconds": round(seconds, 1), "resolved": config["data"], "options": " ".join(options)}
 
 
 def main(argv=None) -> int:
@@ -228,8 +250,10 @@ def main(argv=None) -> int:
                 results.record(f"{key}/{ours}/seed{seed}", run, seeds=[seed])
                 print(name, seed, {k: run[k] for k in METRICS}, file=sys.stderr)
         runs = {s: results[f"{key}/{ours}/seed{s}"] for s in range(args.seeds)}
-        per_seed = {str(s): {k: r[k] for k in (*METRICS, "train_seconds")} for s, r in runs.items()}
-        summary = {k: statistics.mean(r[k] for r in runs.values()) for k in METRICS}
+        scored = [k for k in METRICS + COVERAGE if all(k in r for r in runs.values())]   # older runs: no coverage
+        per_seed = {str(s): {k: r[k] for k in (*scored, "uncalibrated", "train_seconds") if k in r}
+                    for s, r in runs.items()}
+        summary = {k: statistics.mean(r[k] for r in runs.values()) for k in scored}
         if f"{key}/{ours}" not in results or results.entries[f"{key}/{ours}"].provenance.get("per_seed") != per_seed:
             results.record(f"{key}/{ours}", summary, seeds=list(runs), per_seed=per_seed)
     results.show()

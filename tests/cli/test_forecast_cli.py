@@ -257,3 +257,29 @@ def test_m4s_wide_files_train_forecast_and_score_against_a_test_file(tmp_path, c
           "other.csv: has no series 'H1'")
     fails(["train", "forecast", "--csv", str(train), "--tsf", str(train), "--horizon", "4",
            "--out", str(tmp_path / "x")], capsys, "argument --tsf: not allowed with argument --csv")
+
+
+def test_the_length_of_a_run_follows_its_count_of_training_windows():
+    from rnnkit.tasks.forecasting import EVALUATIONS, MAX_EPOCHS, WINDOWS_READ, ForecastConfig, training_length
+
+    open_ended = ForecastConfig(out="r")
+    short, long = training_length(50, open_ended), training_length(WINDOWS_READ * 3, open_ended)
+    assert short["epochs"] == MAX_EPOCHS and long["epochs"] == 1          # a few windows are read more often
+    assert training_length(WINDOWS_READ // 10, open_ended)["epochs"] == 10
+    assert long["eval_every"] == math.ceil(WINDOWS_READ * 3 / 32) // EVALUATIONS and long["patience"] == EVALUATIONS // 4
+    given = training_length(50, ForecastConfig(out="r", epochs=7, eval_every=3, patience=2))
+    assert given == {"epochs": 7, "eval_every": 3, "patience": 2}
+
+
+def test_a_run_without_epochs_stops_on_the_validation_metric(tmp_path, capsys):
+    series = write_csv(tmp_path / "s.csv", monthly(48))
+    assert main(["train", "forecast", "--csv", str(series), "--horizon", "3", "--hidden", "8", "--patience", "2",
+                 "--lr", "0.3", "--out", str(tmp_path / "run")]) == 0
+    training = json.loads((tmp_path / "run" / "config.json").read_text())["data"]["training"]
+    assert training["epochs"] == 100 and training["patience"] == 2
+    out = capsys.readouterr()
+    assert "(early stopping)" in out.out + out.err and "stopping after 2 without improvement" in out.err
+    evaluated = [r["step"] for r in map(json.loads, (tmp_path / "run" / "metrics.jsonl").read_text().splitlines())
+                 if "valid_loss" in r]
+    assert evaluated[:3] == [training["eval_every"] * k for k in (1, 2, 3)]
+    assert len(evaluated) < 50          # it stopped long before the 100 validations of the whole run
