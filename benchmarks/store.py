@@ -178,13 +178,15 @@ def command() -> str:
 
 @functools.lru_cache(maxsize=None)
 def commit() -> str:
-    """The checked-out commit of the code that runs, with ``+changes`` where tracked files differ."""
+    """The checked-out commit of the code that runs, with ``+changes`` where tracked files differ
+    (other than the results files themselves, which benchmarks write as they run)."""
     def git(*args):
         return subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True).stdout.strip()
     head = git("rev-parse", "--short=7", "HEAD")
     if not head:
         return UNKNOWN
-    return head + ("+changes" if git("status", "--porcelain", "--untracked-files=no") else "")
+    changed = git("status", "--porcelain", "--untracked-files=no", "--", ".", f":!{RESULTS_DIR.resolve().relative_to(REPO)}")
+    return head + ("+changes" if changed else "")
 
 
 @functools.lru_cache(maxsize=None)

@@ -94,6 +94,23 @@ def forecast_rows():
            f"{mean_sd(each_seed('forecast', 'm1/rnnkit', 'train_seconds'), 0)} s", f"{len(mase)} seeds")
 
 
+def forecast_defaults_row():
+    """Default options on six datasets: rnnkit's MASE beside seasonal naive's and the better
+    classical method's (BENCHMARKS.md, "Forecasting with default options")."""
+    from tables.forecast_defaults import BASELINES, DATASETS, present
+
+    store, parts = load("forecast_defaults"), []
+    for name in present():
+        base = store.result(f"test/{name}/baselines")
+        best = min(BASELINES[1:], key=lambda b: base[b]["MASE"])
+        ours = each_seed("forecast_defaults", f"test/{name}/rnnkit", "MASE")
+        parts.append(f"{DATASETS[name][0]} {mean_sd(ours, 3)} (seasonal naive {fixed(base['seasonal naive']['MASE'], 3)}, "
+                     f"{best.split(' (')[0]} {fixed(base[best]['MASE'], 3)})")
+    if parts:
+        yield ("forecasting", "default options only: the data flags and --horizon, 600 s at most",
+               "MASE " + "; ".join(parts), "3 seeds")
+
+
 def recordings_row():
     rec = load("recordings")
     parts = []
@@ -138,5 +155,5 @@ def melody_row():
 
 @renders("readme/results")
 def results() -> str:
-    rows = [*language_rows(), *text_rows(), *forecast_rows(), *recordings_row(), *vision_rows(), *melody_row()]
+    rows = [*language_rows(), *text_rows(), *forecast_rows(), *forecast_defaults_row(), *recordings_row(), *vision_rows(), *melody_row()]
     return table(("task", "data", "result", "seeds"), rows)
