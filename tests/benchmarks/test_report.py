@@ -135,3 +135,26 @@ def test_every_stored_entry_is_well_formed():
             missing = {"command", "commit", "date", "machine", "speed_index_ms", "seeds", "kind"} - set(p)
             assert not missing, f"{path.name}: {entry.name} lacks {missing}"
             assert set(p["machine"]) >= {"cpu", "cores", "torch"}, f"{path.name}: {entry.name}"
+
+
+def test_the_commit_ignores_the_results_files_but_not_the_code(tmp_path, monkeypatch):
+    import subprocess
+
+    def git(*args):
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "t.json").write_text("{}")
+    (tmp_path / "code.py").write_text("x = 1\n")
+    git("init", "-q")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "start")
+    monkeypatch.setattr(store, "REPO", tmp_path)
+    monkeypatch.setattr(store, "RESULTS_DIR", tmp_path / "results")
+    (tmp_path / "results" / "t.json").write_text('{"format": 2}')      # a benchmark writing its entries
+    store.commit.cache_clear()
+    assert not store.commit().endswith("+changes")
+    (tmp_path / "code.py").write_text("x = 2\n")
+    store.commit.cache_clear()
+    assert store.commit().endswith("+changes")
+    store.commit.cache_clear()
