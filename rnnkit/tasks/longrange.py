@@ -60,10 +60,10 @@ class LongRangeConfig(RecurrentConfig, TrainingConfig):
     epochs: int | None = like(None, help=f"passes over the training data (a generated problem's epoch: --epoch-size "
                                          f"new sequences; default: {EPOCHS} unless --max-time is given)")
 
-    def train_options(self):
+    def train_options(self, from_data: dict | None = None):
         if self.epochs is None and self.max_time is None:
-            return dataclasses.replace(self, epochs=EPOCHS).train_options()
-        return super().train_options()
+            return dataclasses.replace(self, epochs=EPOCHS).train_options(from_data)
+        return super().train_options(from_data)
 
     def recurrent_options(self) -> dict:
         if self.chrono and self.cell != "lstm":
