@@ -1,7 +1,8 @@
 """Forecasting with default options on series nobody tuned for, beside the classical baselines.
 
     python benchmarks/forecast_defaults.py [DATASET ...] [--split test|validation] [--seeds 3]
-                                           [--max-time 600] [--baselines-only] [--fresh] [--exploratory]
+                                           [--max-time 600] [--baselines-only] [--skip-baselines]
+                                           [--fresh] [--exploratory]
 
 Each dataset is forecast H steps ahead after all but its last H values (M4 hourly: after its
 training file, scored on its test file).  rnnkit runs ``rnnkit train forecast`` with the data
@@ -223,6 +224,9 @@ def main(argv=None) -> int:
     parser.add_argument("--max-time", type=int, default=600)
     parser.add_argument("--baselines-only", action="store_true", help="score the baselines and train nothing (they "
                         "do not depend on rnnkit; M4 hourly's ETS fits take about half an hour on 2 cores)")
+    parser.add_argument("--skip-baselines", action="store_true", help="train rnnkit without scoring the baselines "
+                        "first (an exploratory comparison of candidate defaults on a split whose baselines are not "
+                        "needed for it)")
     parser.add_argument("--label", help="record rnnkit's runs as rnnkit@LABEL (a version of the defaults under study)")
     parser.add_argument("--options", default="", help="with --split validation and --label: further options of "
                         "rnnkit train forecast, a candidate default under study (e.g. '--base drift')")
@@ -238,7 +242,7 @@ def main(argv=None) -> int:
         d, key = DATASETS[name], f"{args.split}/{name}"
         ours = "rnnkit" + (f"@{args.label}" if args.label else "")
         train, test = split_files(name, args.split)
-        if f"{key}/baselines" not in results:
+        if f"{key}/baselines" not in results and not args.skip_baselines:
             results.record(f"{key}/baselines", baselines(d, train_and_actual(d, train, test)))
         if args.baselines_only:
             continue
