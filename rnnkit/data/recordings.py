@@ -1,12 +1,16 @@
 """Recordings: sequences of measurement vectors, each with a class label, for many-to-one classifiers.
 
-Two formats:
+Three formats:
 
 - UEA/UCR ``.ts`` (Bagnall et al. 2018): ``#`` comment lines, ``@`` header lines
   (``@dimensions``, ``@equalLength``, ``@classLabel true LABEL ...``), then after ``@data`` one
   case per line: its dimensions (channels) separated by ``:``, the values of each by ``,``, the
   class label last; ``?`` is a missing value.  Every channel of a case has the same length;
   cases may differ in length.
+- UCR's text format (the 2015 archive's ``Coffee_TRAIN.txt``, the 2018 archive's ``.tsv``): one
+  univariate case per line, its class label first (``1``, ``1.0000000e+00``), then its values,
+  separated by spaces, tabs or commas; ``NaN`` at the end of a line pads a shorter case
+  (2018) and is dropped, ``NaN`` or ``?`` inside is a missing value.
 - long-form CSV, for recordings kept elsewhere: a header ``case,step,CHANNEL...,label`` and one
   row per case and step (``case``: any id, ``step``: a number that orders the rows of a case;
   a last column named ``label`` holds the class, absent where the cases are to be classified).
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,15 +43,57 @@ class Recordings:
     class_labels: list[str] | None = None   # the classes the file declares (.ts @classLabel)
 
 
-def read_recordings(path: str | Path, labelled: bool = True) -> Recordings:
-    """A ``.ts`` file, or a long-form ``.csv`` (either may end in ``.gz``).  ``labelled``: every
-    case must have a label (training and evaluation); else labels are read where present."""
+FORMATS = ("auto", "tsv", "ts", "ucr", "csv")   # --format: tsv is text; the others are recordings
+_SEPARATORS = re.compile(r"[\s,]+")
+
+
+def recordings_format(path: str | Path, given: str = "auto", text: bool = True) -> str | None:
+    """How ``path`` holds recordings: ``"ts"``, ``"ucr"`` or ``"csv"`` (long form), or None where it
+    holds text (only where ``text``: a file a text classifier could read).  ``given`` (``--format``)
+    decides unless it is ``"auto"``; then ``.ts`` is UEA/UCR's, a ``case,step,...`` header the long
+    form, and a file whose every field is a number and whose first column takes at most half as
+    many distinct values as there are lines is UCR's text format."""
+    if given != "auto":
+        if given == "tsv" and not text:
+            raise DataError(f"{path}: --format tsv is text; this classifier reads recordings (ts, ucr or csv)")
+        return None if given == "tsv" else given
     name = Path(path).name.removesuffix(".gz")
     if name.endswith(".ts"):
-        return read_ts(path, labelled)
+        return "ts"
+    lines = [line for line in read_text(path).split("\n") if line.strip()]
+    if lines[0].replace(" ", "").lower().startswith("case,step"):
+        return "csv"
+    if _is_ucr(lines):
+        return "ucr"
     if name.endswith(".csv"):
-        return read_long_csv(path, labelled)
-    raise DataError(f"{path}: recordings are read from .ts (UEA/UCR) or long-form .csv files, not {name!r}")
+        return "csv"          # read_long_csv says what its header lacks
+    if text:
+        return None
+    raise DataError(f"{path}: is not recordings this classifier can read: neither UCR's text format (the label, "
+                    "then the values, every field a number) nor a long-form CSV (a case,step,... header); "
+                    "give --format ucr, ts or csv if it is one of them")
+
+
+def _is_ucr(lines: list[str]) -> bool:
+    labels = set()
+    for line in lines:
+        fields = _SEPARATORS.split(line.strip())
+        if len(fields) < 2:
+            return False
+        try:
+            [float(f) for f in fields]
+        except ValueError:
+            return False
+        labels.add(fields[0])
+    return len(labels) <= max(2, len(lines) // 2)
+
+
+def read_recordings(path: str | Path, labelled: bool = True, format: str = "auto") -> Recordings:
+    """A ``.ts`` file, a UCR text file or a long-form ``.csv`` (any may end in ``.gz``), of the
+    given ``format`` (``auto``: ``recordings_format``).  ``labelled``: every case must have a
+    label (training and evaluation); else labels are read where present."""
+    found = recordings_format(path, format, text=False)
+    return {"ts": read_ts, "ucr": read_ucr, "csv": read_long_csv}[found](path, labelled)
 
 
 def _value(text: str, path, n: int, where: str) -> float:
@@ -102,6 +149,37 @@ def read_ts(path: str | Path, labelled: bool = True) -> Recordings:
     if labelled and not has_labels:
         raise DataError(f"{path}: has no class labels (@classLabel false); training and evaluation need them")
     return Recordings(cases, labels if has_labels else None, cases[0].shape[1], lines, str(path), class_labels)
+
+
+def read_ucr(path: str | Path, labelled: bool = True) -> Recordings:
+    """UCR's text format: per line a class label, then the values of one univariate case."""
+    cases, labels, lines = [], [], []
+    for n, line in enumerate(read_text(path).split("\n"), 1):
+        if not line.strip():
+            continue
+        fields = _SEPARATORS.split(line.strip())
+        label = _label(fields[0], path, n)
+        values = [_value(v, path, n, f"value {k}") for k, v in enumerate(fields[1:], 1)]
+        while values and math.isnan(values[-1]):
+            values.pop()                       # the 2018 archive pads shorter cases with NaN
+        if not values:
+            raise DataError(f"{path}, line {n}: a case needs its class label and then at least one value")
+        cases.append(torch.tensor(values, dtype=torch.float64).unsqueeze(1))
+        labels.append(label)
+        lines.append(n)
+    return Recordings(cases, labels, 1, lines, str(path))
+
+
+def _label(text: str, path, n: int) -> str:
+    """A UCR class label as written plainly: ``1.0000000e+00`` is ``1``."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise DataError(f"{path}, line {n}: the class label {text!r} (the first field) is not a number; "
+                        "UCR's text format starts each line with a numeric label") from None
+    if not math.isfinite(value):
+        raise DataError(f"{path}, line {n}: the class label {text!r} (the first field) is not a class")
+    return str(int(value)) if value.is_integer() else f"{value:g}"
 
 
 def read_long_csv(path: str | Path, labelled: bool = True) -> Recordings:

@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 
 from rnnkit.data import SentenceBatches, Vocab, hold_out, pad_batch, read_text, read_tsv, tokenizer_for
+from rnnkit.data.recordings import FORMATS
 from rnnkit.devices import device_of, to_device
 from rnnkit.errors import DataError, RnnkitError
 from rnnkit.layers import POOLINGS
@@ -25,9 +26,14 @@ from rnnkit.training import classification_metrics, confusion_matrix, format_cla
 
 @dataclass
 class ClassifierConfig(RecurrentConfig, TrainingConfig):
-    train: str | None = option(None, "training examples, TSV (.gz accepted); or recordings: a UEA/UCR .ts file or "
-                                     "a long-form .csv (case,step,channels...,label); required unless --clips",
-                               metavar="FILE", group="data")
+    train: str | None = option(None, "training examples, TSV (.gz accepted); or recordings: a UEA/UCR .ts file, "
+                                     "a UCR text file (the label, then the values: Coffee_TRAIN.txt, the 2018 "
+                                     "archive's .tsv) or a long-form .csv (case,step,channels...,label); required "
+                                     "unless --clips", metavar="FILE", group="data")
+    format: str = option("auto", "what --train and --valid hold: tsv (text), ts (UEA/UCR), ucr (UCR's text "
+                                 "format), csv (long-form recordings); auto: .ts by its name, a case,step header "
+                                 "as csv, every field a number with few distinct first fields as ucr, else text",
+                         choices=FORMATS, group="data")
     valid: str | None = option(None, "validation examples, same layout", flags=("--valid", "--dev"), metavar="FILE",
                                group="data", exclusive="valid")
     valid_fraction: float | None = option(None, "hold out a random fraction F of --train for validation (default 0.1 "
@@ -68,12 +74,13 @@ class ClassifierConfig(RecurrentConfig, TrainingConfig):
 
 class ClassificationTask(Task):
     name, noun = "classify", "classifier"
-    help = "train a classifier (many-to-one) of sentences (TSV), recordings (.ts, long-form CSV) or clips"
+    help = "train a classifier (many-to-one) of sentences (TSV), recordings (.ts, UCR text, long-form CSV) or clips"
     description = ("Train a recurrent sentence classifier: read the whole text, decide one label. Input: TSV, one "
                    "example per line, text and label columns (by default the first and the last), every line with "
                    "the same number of tab-separated fields; a first line whose label field is no label of the data "
                    "(or names the columns) is a header. Recordings (sequences of measurements: a UEA/UCR .ts file, "
-                   "or a long-form .csv with the header case,step,CHANNEL...,label) are classified the same way: "
+                   "a UCR text file of a label and then the values per line, or a long-form .csv with the header "
+                   "case,step,CHANNEL...,label) are classified the same way: "
                    "each channel is standardised with the training data's statistics; the text options do not "
                    "apply. Clips (--clips DIR --labels FILE: each clip a folder of frame images or a .npy array) "
                    "are read frame by frame through a small CNN, trained from scratch, then the recurrent layers.")
@@ -81,7 +88,7 @@ class ClassificationTask(Task):
     files = ("vocab.json",)
     unit, select, maximize = "example", "accuracy", True
     evaluate_options = (
-        Option("TSV, or recordings (.ts, long-form .csv)", flags=("--test",), dest="test", metavar="FILE"),
+        Option("TSV, or recordings (.ts, UCR text, long-form .csv)", flags=("--test",), dest="test", metavar="FILE"),
         Option("a classifier of clips: the folder of the test clips", flags=("--clips",), dest="clips", metavar="DIR"),
         Option("a classifier of clips: CLIP<TAB>LABEL per line", flags=("--labels",), dest="labels", metavar="FILE"))
     evaluate_help = ("a classifier gives accuracy, macro-F1 and loss (--test: TSV or recordings; --clips DIR --labels "
@@ -92,10 +99,10 @@ class ClassificationTask(Task):
         if c.clips:
             return clips.prepare(self, run)
         if not c.train:
-            raise RnnkitError("give the training data: --train FILE (TSV, .ts or long-form .csv), or --clips DIR "
+            raise RnnkitError("give the training data: --train FILE (TSV, .ts, UCR text or long-form .csv), or --clips DIR "
                               "--labels FILE")
         refuse_clip_options(c)
-        if recordings.is_recordings(c.train):
+        if recordings.is_recordings(c):
             return recordings.prepare(self, run)
         recordings.refuse_recording_options(c)
         tokenizer = tokenizer_for("text", lowercase=not c.keep_case)

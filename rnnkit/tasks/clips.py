@@ -75,7 +75,7 @@ def prepare(task, run) -> Prepared:
     c = task.config
     if not c.labels:
         raise RnnkitError("--clips DIR needs --labels FILE (CLIP<TAB>LABEL per line)")
-    given = options_given(c, (*TEXT_ONLY, *(n for n in RECORDINGS_ONLY if n != "deltas"), "train", "valid"))
+    given = options_given(c, (*TEXT_ONLY, *(n for n in RECORDINGS_ONLY if n != "deltas"), "train", "valid", "format"))
     if given:
         raise RnnkitError(f"--clips reads clips; the option(s) {given} do not apply to them")
     size = parse_size(c.image_size)

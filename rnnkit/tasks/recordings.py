@@ -1,5 +1,5 @@
-"""Recordings in the classify task: where ``--train`` names a ``.ts`` (UEA/UCR) or long-form
-``.csv`` file, the classifier reads sequences of measurement vectors instead of text.  The
+"""Recordings in the classify task: where ``--train`` names a ``.ts`` (UEA/UCR), UCR text or
+long-form ``.csv`` file (``rnnkit.data.recordings.recordings_format``), the classifier reads sequences of measurement vectors instead of text.  The
 many-to-one structure and the recurrent options are the same; the front end standardises each
 channel with statistics of the training recordings and projects each step to the hidden size
 (``SequenceClassifier(features=C)``); the text options do not apply.
@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 
 from rnnkit.data import SentenceBatches, hold_out
-from rnnkit.data.recordings import Recordings, pad_cases, read_recordings
+from rnnkit.data.recordings import Recordings, pad_cases, read_recordings, recordings_format
 from rnnkit.errors import DataError, RnnkitError
 from rnnkit.models import SequenceClassifier
 from rnnkit.tasks.base import Prepared
@@ -20,9 +20,9 @@ TEXT_ONLY = ("text_column", "label_column", "keep_case", "min_freq", "max_vocab"
 RECORDINGS_ONLY = ("deltas", "frame")
 
 
-def is_recordings(path: str | None) -> bool:
-    name = Path(path or "").name.removesuffix(".gz")
-    return name.endswith((".ts", ".csv"))
+def is_recordings(config) -> bool:
+    """Whether ``--train`` holds recordings (else text), by ``--format`` or by its content."""
+    return recordings_format(config.train, config.format) is not None
 
 
 def collate(examples):
@@ -42,9 +42,6 @@ def examples_of(data: Recordings, labels: list[str]) -> list[tuple[torch.Tensor,
 
 def read_for(model: SequenceClassifier, path: str, labelled: bool) -> Recordings:
     """Recordings for a trained model: the same number of channels as in training."""
-    if not is_recordings(path):
-        raise RnnkitError(f"{path}: this classifier reads recordings (.ts or long-form .csv files), "
-                          "it was trained on them")
     data = read_recordings(path, labelled)
     if data.channels != model.features:
         raise DataError(f"{path}: the recordings have {data.channels} channel(s), the model was trained on "
@@ -76,7 +73,7 @@ def prepare(task, run) -> Prepared:
     given = options_given(c, TEXT_ONLY)
     if given:
         raise RnnkitError(f"{c.train} holds recordings; the text option(s) {given} do not apply to them")
-    train = read_recordings(c.train)
+    train = read_recordings(c.train, format=c.format)
     if run is None:
         labels = train.class_labels or label_set(train.labels)
         if len(set(train.labels)) < 2:
@@ -85,9 +82,7 @@ def prepare(task, run) -> Prepared:
         labels = run.read_config()["data"]["labels"]
     train_examples = examples_of(train, labels)
     if c.valid:
-        if not is_recordings(c.valid):
-            raise RnnkitError(f"--valid {c.valid}: give recordings (.ts or long-form .csv) as --train is")
-        valid = read_recordings(c.valid)
+        valid = read_recordings(c.valid, format=c.format)
         if valid.channels != train.channels:
             raise DataError(f"{c.valid}: the recordings have {valid.channels} channel(s), {c.train} has "
                             f"{train.channels}")

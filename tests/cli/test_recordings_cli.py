@@ -67,6 +67,40 @@ def test_long_form_csv_trains_too(tmp_path):
                  *FAST]) == 0
 
 
+def write_ucr(path, n, seed, separator):
+    """UCR's text format: a numeric label (as the 2015 archive writes it), then the values."""
+    rng = random.Random(seed)
+    lines = []
+    for _ in range(n):
+        label = rng.choice([1, 2])
+        values = [(1 if label == 1 else -1) * t + rng.gauss(0, 0.2) for t in range(10)]
+        lines.append(separator.join(f"{v:.7e}" for v in [label, *values]))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_ucr_text_files_train_classify_and_evaluate(tmp_path, capsys):
+    train, test = write_ucr(tmp_path / "Toy_TRAIN.txt", 40, 4, "  "), write_ucr(tmp_path / "Toy_TEST.tsv", 12, 5, "\t")
+    run = tmp_path / "run"
+    assert main(["train", "classify", "--train", str(train), "--out", str(run), *FAST]) == 0
+    assert json.loads((run / "config.json").read_text())["data"]["labels"] == ["1", "2"]
+    capsys.readouterr()
+    assert main(["classify", str(run), str(test)]) == 0
+    assert {line.split("\t")[0] for line in capsys.readouterr().out.splitlines()} <= {"1", "2"}
+    assert main(["evaluate", str(run), "--test", str(test)]) == 0
+    assert capsys.readouterr().out.startswith("accuracy ")
+
+
+def test_format_overrides_what_a_file_looks_like(tmp_path, capsys):
+    train = write_ucr(tmp_path / "t.tsv", 2, 6, "\t")
+    text = tmp_path / "t.txt"
+    text.write_text(train.read_text())
+    fails(["train", "classify", "--train", str(train), "--format", "ts", "--out", str(tmp_path / "a"), *FAST], capsys,
+          "t.tsv, line 1:")
+    fails(["train", "classify", "--clips", str(tmp_path), "--labels", str(text), "--format", "ucr",
+           "--out", str(tmp_path / "b"), *FAST], capsys, "--format do not apply")
+
+
 def test_deltas_and_frames_are_kept_with_the_run(tmp_path, capsys):
     write_ts(tmp_path / "train.ts", 40, 3)
     run = tmp_path / "run"

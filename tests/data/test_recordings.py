@@ -1,11 +1,11 @@
-"""Reading recordings: UEA/UCR .ts files (multivariate, unequal lengths, missing values, labels) and
+"""Reading recordings: UEA/UCR .ts files, UCR text files (multivariate, unequal lengths, missing values, labels) and
 long-form CSV, with errors that name the file and line."""
 import math
 
 import pytest
 import torch
 
-from rnnkit.data.recordings import read_recordings
+from rnnkit.data.recordings import read_recordings, recordings_format
 from rnnkit.errors import DataError
 
 TS = """# made for the tests
@@ -69,7 +69,7 @@ def test_empty_unlabelled_timestamped_and_unknown_files(tmp_path):
     assert unlabelled.labels is None
     with pytest.raises(DataError, match="time-stamped"):
         read_recordings(write(tmp_path / "t.ts", "@timeStamps true\n@data\n(0,1):up\n"))
-    with pytest.raises(DataError, match=r"not 'x.txt'"):
+    with pytest.raises(DataError, match=r"x.txt: is not recordings .* give --format ucr, ts or csv"):
         read_recordings(write(tmp_path / "x.txt", "1\n"))
 
 
@@ -84,3 +84,46 @@ def test_empty_unlabelled_timestamped_and_unknown_files(tmp_path):
 def test_bad_long_form_csv(tmp_path, text, message):
     with pytest.raises(DataError, match=message):
         read_recordings(write(tmp_path / "bad.csv", text))
+
+
+UCR = """   1.0000000e+00   1.5e+00  -2.0000000e+00   3.0
+   2.0000000e+00   4.0   NaN   6.0
+   1.0000000e+00   7.0   8.0   NaN   NaN
+"""
+
+
+@pytest.mark.parametrize("name, text", [
+    ("Toy_TRAIN.txt", UCR),                                               # the 2015 archive: spaces, 1.0e+00 labels
+    ("Toy_TRAIN.tsv", UCR.replace("   ", "\t").replace("\n\t", "\n").lstrip("\t")),  # the 2018 archive: tabs
+    ("toy.csv", UCR.replace("   ", ",").replace("\n,", "\n").lstrip(",")),           # commas
+])
+def test_ucr_text_files_in_each_archive_form(tmp_path, name, text):
+    path = write(tmp_path / name, text)
+    assert recordings_format(path) == "ucr"
+    r = read_recordings(path)
+    assert r.labels == ["1", "2", "1"] and r.channels == 1 and r.lines == [1, 2, 3]
+    assert r.cases[0].squeeze(1).tolist() == [1.5, -2.0, 3.0]
+    assert r.cases[1][0, 0] == 4 and math.isnan(r.cases[1][1, 0]) and r.cases[1][2, 0] == 6   # missing inside
+    assert r.cases[2].squeeze(1).tolist() == [7.0, 8.0]                                        # padding dropped
+
+
+def test_what_is_text_and_what_is_recordings(tmp_path):
+    sentences = write(tmp_path / "sst.tsv", "a fine film\t1\nnot good\t0\n")
+    assert recordings_format(sentences) is None
+    numbers = write(tmp_path / "ids.tsv", "1\t5\n2\t6\n3\t7\n4\t8\n")   # a distinct first field on every line
+    assert recordings_format(numbers) is None
+    assert recordings_format(numbers, "ucr") == "ucr"                     # --format decides
+    assert recordings_format(write(tmp_path / "x.ts", TS)) == "ts"
+    assert recordings_format(write(tmp_path / "long.txt", "case,step,x,label\na,0,1,up\n")) == "csv"
+    with pytest.raises(DataError, match="--format tsv is text"):
+        read_recordings(sentences, format="tsv")
+
+
+@pytest.mark.parametrize("text, message", [
+    ("up 1 2 3\n", r"line 1: the class label 'up' \(the first field\) is not a number"),
+    ("1 2 3\n2 4 x\n", r"line 2: 'x' \(value 2\) is not a number"),
+    ("1 2 3\n2 NaN NaN\n", r"line 2: a case needs its class label and then at least one value"),
+])
+def test_bad_ucr_text_files(tmp_path, text, message):
+    with pytest.raises(DataError, match=message):
+        read_recordings(write(tmp_path / "bad.txt", text), format="ucr")
