@@ -2,7 +2,7 @@
 
     python benchmarks/forecast_defaults.py [DATASET ...] [--split test|validation] [--seeds 3]
                                            [--max-time 600] [--baselines-only] [--skip-baselines]
-                                           [--fresh] [--exploratory]
+                                           [--again] [--fresh] [--exploratory]
 
 Each dataset is forecast H steps ahead after all but its last H values (M4 hourly: after its
 training file, scored on its test file).  rnnkit runs ``rnnkit train forecast`` with the data
@@ -227,6 +227,9 @@ def main(argv=None) -> int:
     parser.add_argument("--skip-baselines", action="store_true", help="train rnnkit without scoring the baselines "
                         "first (an exploratory comparison of candidate defaults on a split whose baselines are not "
                         "needed for it)")
+    parser.add_argument("--again", action="store_true", help="train rnnkit's runs of the named datasets anew, "
+                        "replacing their entries (after a change of the defaults; the baselines and other datasets' "
+                        "entries are kept, where --fresh forgets every entry)")
     parser.add_argument("--label", help="record rnnkit's runs as rnnkit@LABEL (a version of the defaults under study)")
     parser.add_argument("--options", default="", help="with --split validation and --label: further options of "
                         "rnnkit train forecast, a candidate default under study (e.g. '--base drift')")
@@ -247,7 +250,7 @@ def main(argv=None) -> int:
         if args.baselines_only:
             continue
         for seed in range(args.seeds):
-            if f"{key}/{ours}/seed{seed}" not in results:
+            if args.again or f"{key}/{ours}/seed{seed}" not in results:
                 folder = "_".join(["forecast_defaults", args.split, *([args.label] if args.label else []), name, str(seed)])
                 run = rnnkit_run(d, train, test, RUNS / folder, seed,
                                  args.max_time, args.options.split())

@@ -141,5 +141,5 @@ def test_bad_recordings_are_one_line_errors(trained, tmp_path, capsys):
            "holds text; the option(s) --deltas apply to recordings")
     fails(["train", "classify", "--train", str(trained / "train.ts"), "--frame", "0", "--out",
             str(tmp_path / "f")], capsys, "--frame")
-    fails(["classify", str(trained / "run"), str(tmp_path / "words.txt")], capsys,
-           "this classifier reads recordings (.ts or long-form .csv files)")
+    fails(["classify", str(trained / "run"), str(words)], capsys,
+          "words.tsv: is not recordings this classifier can read")
