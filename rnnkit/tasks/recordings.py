@@ -6,7 +6,6 @@ channel with statistics of the training recordings and projects each step to the
 """
 from __future__ import annotations
 
-from pathlib import Path
 
 import torch
 
