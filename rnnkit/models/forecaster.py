@@ -60,8 +60,8 @@ class Forecaster(nn.Module):
         carry an observed/missing flag; ``decoder``: a second recurrent layer runs over the H
         future steps from the encoder's state (fed each step's seasonal naive value and phase)
         and gives each step's quantiles; else one output layer gives all of them from the
-        encoder's last state (MQ-RNN's direct form; ``rnnkit train forecast`` takes it for short
-        horizons).  ``drift``: the base forecast goes on
+        encoder's last state (MQ-RNN's direct form; the decoder is ``rnnkit train forecast``'s
+        default, chosen on its validation split).  ``drift``: the base forecast goes on
         by the window's mean change per season (the seasonal naive forecast with drift)."""
         super().__init__()
         cell, rnn_options = resolve(cell, rnn_options)

@@ -35,7 +35,6 @@ FULL_CALIBRATION = 19   # the fewest held-out values whose conformal rank gives 
 WINDOWS_READ = 200_000  # training windows a default run reads (6,250 steps at batch 32)...
 MAX_EPOCHS = 100        # ...in at most this many epochs (a short series is not read more often)
 EVALUATIONS = 100       # validations over a default run; it stops after a quarter of them without improvement
-DIRECT_UP_TO = 8        # --output auto: the direct head for horizons up to this, the decoder beyond
 
 
 def season_value(text: str) -> int | str:
@@ -101,12 +100,10 @@ class ForecastConfig(RecurrentConfig, TrainingConfig):
     final: bool = option(False, "train on every value but the validation part (the last H), for a forecast of "
                                 "the real future; by default the last H are a test and the H before them the "
                                 "validation", group="data")
-    output: str = option("auto", "decoder: a recurrent decoder runs over the H future steps from the encoder's "
-                                 "state and gives each step's quantiles; direct: one output layer gives all H at "
-                                 f"once; auto: direct for horizons up to {DIRECT_UP_TO}, else the decoder (on the "
-                                 "validation split the direct layer forecast better at 6 steps, as well at 11 and "
-                                 "12, worse at 24 to 52: BENCHMARKS.md)", choices=("auto", "decoder", "direct"),
-                         group="model")
+    output: str = option("decoder", "decoder: a recurrent decoder runs over the H future steps from the encoder's "
+                                    "state and gives each step's quantiles; direct: one output layer gives all H at "
+                                    "once (on the validation split the decoder forecast better or as well on five "
+                                    "datasets of six: BENCHMARKS.md)", choices=("decoder", "direct"), group="model")
     base: str = option("seasonal", "what the model forecasts above: the seasonal naive forecast (the last value "
                                     "without a season), or that with drift (going on by the window's mean change per "
                                     "season)", choices=("seasonal", "drift"), group="model")
@@ -159,15 +156,6 @@ def training_length(windows: int, c: ForecastConfig) -> dict:
     steps = epochs * math.ceil(windows / c.batch_size)
     return {"epochs": epochs, "eval_every": c.eval_every or max(1, steps // EVALUATIONS),
             "patience": c.patience or EVALUATIONS // 4}
-
-
-def resolve_output(given: str, horizon: int) -> str:
-    """The head of ``--output``: ``auto`` is the direct layer up to ``DIRECT_UP_TO`` steps ahead,
-    where one weight per step and quantile is cheap, and beyond that the decoder, which shares its
-    weights over the steps."""
-    if given != "auto":
-        return given
-    return "direct" if horizon <= DIRECT_UP_TO else "decoder"
 
 
 def resolve_season(given: int | str, series: list[Series], held: int, validation: int) -> tuple[int, str]:
@@ -288,9 +276,8 @@ class ForecastTask(Task):
         log = c.scale == "log" or (c.scale == "auto" and min(values) > 0)
         if c.scale == "log" and min(values) <= 0:
             raise DataError(f"{usable[0].source}: --scale log needs positive values, found {min(values):g}")
-        output = resolve_output(c.output, horizon)
         model = Forecaster(horizon, season=season, log=log, mask_missing=c.missing == "mask",
-                           decoder=output == "decoder", drift=c.base == "drift", **c.recurrent_options())
+                           decoder=c.output == "decoder", drift=c.base == "drift", **c.recurrent_options())
         model.window = window
         seed = c.seed
 
@@ -302,11 +289,11 @@ class ForecastTask(Task):
         training = training_length(len(examples), c)
         data = {"input": next(flag for flag in SERIES_FLAGS if getattr(c, flag)), "column": c.column, "time_column": c.time_column,
                 "missing": c.missing, "season": season, "season_from": season_from, "horizon": horizon,
-                "window": window, "output": output, "final": c.final, "valid_origins": origins,
+                "window": window, "output": c.output, "final": c.final, "valid_origins": origins,
                 "training": training}
         description = (f"{c.cell.upper()} forecaster: {sum(p.numel() for p in model.parameters()):,} parameters, "
                        f"{len(usable)} series ({'log' if log else 'values'}), horizon {horizon}, season {season} "
-                       f"({season_from}), window {window}, {output} head, {origins} validation origin(s), "
+                       f"({season_from}), window {window}, {c.output} head, {origins} validation origin(s), "
                        f"{len(examples):,} training windows, {training['epochs']} epoch(s), validating every "
                        f"{training['eval_every']} steps and stopping after {training['patience']} without improvement")
         return Prepared(model, batches, (valid, window), data, description, training=training)

@@ -284,13 +284,5 @@ def test_a_run_without_epochs_stops_on_the_validation_metric(tmp_path, capsys):
     assert evaluated[:3] == [training["eval_every"] * k for k in (1, 2, 3)]
     assert len(evaluated) < 50          # it stopped long before the 100 validations of the whole run
     config = json.loads((tmp_path / "run" / "config.json").read_text())
-    assert config["data"]["output"] == "direct" and config["model"]["decoder"] is False   # 3 steps ahead
-    assert "direct head" in out.err
-
-
-def test_the_head_follows_the_horizon_unless_given():
-    from rnnkit.tasks.forecasting import DIRECT_UP_TO, resolve_output
-
-    assert resolve_output("auto", 1) == resolve_output("auto", DIRECT_UP_TO) == "direct"
-    assert resolve_output("auto", DIRECT_UP_TO + 1) == resolve_output("auto", 48) == "decoder"
-    assert resolve_output("decoder", 3) == "decoder" and resolve_output("direct", 48) == "direct"
+    assert config["data"]["output"] == "decoder" and config["model"]["decoder"] is True
+    assert "decoder head" in out.err
