@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
 .PHONY: install demo test bench bench-core bench-lm bench-classify bench-tag bench-translate bench-decoders \
-        bench-forecast bench-forecast-defaults bench-recordings bench-caption bench-clips bench-longrange bench-melody bench-distributed \
+        bench-forecast bench-forecast-defaults bench-defaults bench-recordings bench-caption bench-clips bench-longrange bench-melody bench-distributed \
         bench-export bench-reliability bench-regression bench-report clean
 
 $(STAMP): pyproject.toml
@@ -63,6 +63,10 @@ bench-forecast: $(STAMP)
 # up to about 3.5 hours, resumable: the forecaster's defaults (--max-time 600, 3 seeds) on AirPassengers, CO2,
 # sunspots, electrical equipment, M1 yearly and M4 hourly beside seasonal naive, ETS (lowest AIC) and Theta;
 # SPLIT=validation scores the development split (every series without its last H) for choosing defaults
+bench-defaults: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PY) benchmarks/defaults.py --split $(or $(SPLIT),test)
+
 bench-forecast-defaults: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) benchmarks/forecast_defaults.py --split $(or $(SPLIT),test)

@@ -33,6 +33,28 @@ def open_results(topic: str, args: argparse.Namespace) -> Results:
     return Results(RESULTS_DIR / f"{topic}.json", args.fresh, "exploratory" if args.exploratory else "result")
 
 
+def seed_runs(results: Results, key: str, seeds: int, run, again: bool = False) -> dict[int, dict]:
+    """Each seed's entry ``KEY/seedN``, made by ``run(seed)`` (a dict of figures) where the file
+    lacks it or ``again`` asks for it anew, and recorded at once (so a rerun resumes)."""
+    for seed in range(seeds):
+        if again or f"{key}/seed{seed}" not in results:
+            figures = run(seed)
+            results.record(f"{key}/seed{seed}", figures, seeds=[seed])
+            print(key, seed, {k: v for k, v in figures.items() if isinstance(v, (int, float))}, file=sys.stderr)
+    return {seed: results[f"{key}/seed{seed}"] for seed in range(seeds)}
+
+
+def record_summary(results: Results, key: str, runs: dict[int, dict], metrics: tuple, extra: tuple = ()) -> None:
+    """The summary entry ``KEY``: the mean over the seeds' ``runs`` of each of ``metrics`` that
+    every run has (older runs may lack some), each seed's figures (and ``extra``) in its
+    per_seed; rewritten only where a seed's figures changed."""
+    scored = [k for k in metrics if all(k in r for r in runs.values())]
+    per_seed = {str(s): {k: r[k] for k in (*scored, *extra) if k in r} for s, r in runs.items()}
+    summary = {k: statistics.mean(r[k] for r in runs.values()) for k in scored}
+    if key not in results or results.entries[key].provenance.get("per_seed") != per_seed:
+        results.record(key, summary, seeds=list(runs), per_seed=per_seed)
+
+
 def train(task: str, name: str, args: list[str]) -> tuple[Path, float]:
     """A fresh run of ``rnnkit train TASK``; returns its directory and wall time."""
     out = RUNS / name

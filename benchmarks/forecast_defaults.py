@@ -35,7 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
-from common import DATA, HERE, RNNKIT, RUNS, evaluate_with, open_results, results_options
+from common import (DATA, HERE, RNNKIT, RUNS, evaluate_with, open_results, record_summary, results_options,
+                    seed_runs)
 from forecast import figures
 
 SERIES = DATA / "timeseries"
@@ -249,20 +250,10 @@ def main(argv=None) -> int:
             results.record(f"{key}/baselines", baselines(d, train_and_actual(d, train, test)))
         if args.baselines_only:
             continue
-        for seed in range(args.seeds):
-            if args.again or f"{key}/{ours}/seed{seed}" not in results:
-                folder = "_".join(["forecast_defaults", args.split, *([args.label] if args.label else []), name, str(seed)])
-                run = rnnkit_run(d, train, test, RUNS / folder, seed,
-                                 args.max_time, args.options.split())
-                results.record(f"{key}/{ours}/seed{seed}", run, seeds=[seed])
-                print(name, seed, {k: run[k] for k in METRICS}, file=sys.stderr)
-        runs = {s: results[f"{key}/{ours}/seed{s}"] for s in range(args.seeds)}
-        scored = [k for k in METRICS + COVERAGE if all(k in r for r in runs.values())]   # older runs: no coverage
-        per_seed = {str(s): {k: r[k] for k in (*scored, "uncalibrated", "train_seconds") if k in r}
-                    for s, r in runs.items()}
-        summary = {k: statistics.mean(r[k] for r in runs.values()) for k in scored}
-        if f"{key}/{ours}" not in results or results.entries[f"{key}/{ours}"].provenance.get("per_seed") != per_seed:
-            results.record(f"{key}/{ours}", summary, seeds=list(runs), per_seed=per_seed)
+        folder = "_".join(["forecast_defaults", args.split, *([args.label] if args.label else []), name])
+        runs = seed_runs(results, f"{key}/{ours}", args.seeds, again=args.again, run=lambda seed: rnnkit_run(
+            d, train, test, RUNS / f"{folder}_{seed}", seed, args.max_time, args.options.split()))
+        record_summary(results, f"{key}/{ours}", runs, METRICS + COVERAGE, extra=("uncalibrated", "train_seconds"))
     results.show()
     return 0
 

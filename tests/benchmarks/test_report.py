@@ -103,6 +103,47 @@ def test_processes_writing_one_topic_keep_each_others_entries(tmp_path, fake_mac
     assert list(store.read_entries(path)) == ["again"]
 
 
+def test_seeded_runs_resume_and_their_summary_follows_them(tmp_path, fake_machine):
+    import common
+
+    results, made = store.Results(tmp_path / "topic.json"), []
+
+    def run(seed):
+        made.append(seed)
+        return {"accuracy": 0.5 + seed / 10, "seconds": 1.0}
+
+    runs = common.seed_runs(results, "p/rnnkit", 2, run)
+    assert made == [0, 1] and runs == {0: {"accuracy": 0.5, "seconds": 1.0}, 1: {"accuracy": 0.6, "seconds": 1.0}}
+    common.seed_runs(results, "p/rnnkit", 3, run)                       # a rerun resumes: seed 2 only
+    assert made == [0, 1, 2]
+    common.seed_runs(results, "p/rnnkit", 1, run, again=True)           # again: made anew
+    assert made == [0, 1, 2, 0]
+    common.record_summary(results, "p/rnnkit", runs, ("accuracy", "loss"), extra=("seconds",))
+    entry = store.read_entries(tmp_path / "topic.json")["p/rnnkit"]
+    assert entry.value == {"accuracy": pytest.approx(0.55)}               # loss: not every run has it
+    assert entry.provenance["per_seed"] == {"0": {"accuracy": 0.5, "seconds": 1.0}, "1": {"accuracy": 0.6, "seconds": 1.0}}
+    assert entry.provenance["seeds"] == [0, 1]
+
+
+def test_the_validation_split_of_recordings_holds_out_part_of_each_class(tmp_path, monkeypatch):
+    import numpy as np
+
+    import defaults
+
+    labels = ["a"] * 8 + ["b"] * 2 + ["c"]
+    held = defaults.held_out(labels)
+    assert [labels[k] for k in held].count("a") == 2 and [labels[k] for k in held].count("b") == 1
+    assert "c" not in [labels[k] for k in held] and held == defaults.held_out(labels)   # never all; seeded
+    cases = [np.arange(6.0).reshape(3, 2) + k for k in range(3)]
+    for form in (".ts", ".txt"):
+        path = tmp_path / f"toy{form}"
+        written = cases if form == ".ts" else [c[:, :1] for c in cases]
+        defaults.write_like(path, written, ["x", "y", "x"] if form == ".ts" else ["1", "2", "1"], form)
+        read_cases, read_labels = defaults.read(path)
+        assert all(np.array_equal(a, b) for a, b in zip(read_cases, written))
+        assert read_labels == (["x", "y", "x"] if form == ".ts" else ["1", "2", "1"])
+
+
 def test_exploratory_entries_are_never_rendered_as_results(tmp_path, fake_machine):
     store.Results(tmp_path / "t.json", kind="exploratory").record("probe", 1.0, seeds=[0])
     store.Results(tmp_path / "t.json").record("run", 2.0, seeds=[0])
