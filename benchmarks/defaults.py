@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common import DATA, HERE, RUNS, evaluate, open_results, record_summary, results_options, seed_runs, train
+from common import DATA, HERE, evaluate, open_results, record_summary, results_options, seed_runs, train
 
 PROBLEMS = {"JapaneseVowels": ".ts", "BasicMotions": ".ts", "GunPoint": ".ts", "Coffee": ".txt", "PigCVP": ".txt",
             "PLAID": ".ts"}
