@@ -49,16 +49,12 @@ def read(path: Path):
     return [case.numpy() for case in data.cases], data.labels
 
 
-def held_out(labels: list[str], seed: int = 0) -> list[int]:
+def held_out(labels: list[str]) -> list[int]:
     """The validation split's cases: a seeded ``HELD`` of each class, at least one where a class
     has two or more, never all of it."""
-    rng = np.random.default_rng(seed)
-    held = []
-    for label in sorted(set(labels)):
-        members = [k for k, l in enumerate(labels) if l == label]
-        count = min(len(members) - 1, max(1, round(HELD * len(members))))
-        held += rng.permutation(members)[:count].tolist()
-    return sorted(held)
+    from rnnkit.data import stratified_hold_out
+
+    return stratified_hold_out(labels, HELD, seed=0, at_least=1)
 
 
 def write_like(path: Path, cases, labels, form: str) -> None:

@@ -133,3 +133,16 @@ def hold_out(rows: list, fraction: float, seed: int) -> tuple[list, list]:
     order = torch.randperm(len(rows), generator=torch.Generator().manual_seed(seed)).tolist()
     held = set(order[: round(len(rows) * fraction)])
     return [r for i, r in enumerate(rows) if i not in held], [r for i, r in enumerate(rows) if i in held]
+
+
+def stratified_hold_out(labels: list, fraction: float, seed: int, at_least: int = 0) -> list[int]:
+    """The indices (ascending) of a seeded ``fraction`` of each label's rows, held out for
+    validation: at least ``at_least`` of a label with two or more rows, and never all of a label,
+    so that every class stays in training."""
+    generator = torch.Generator().manual_seed(seed)
+    held = []
+    for label in sorted(set(labels), key=str):
+        rows = [k for k, x in enumerate(labels) if x == label]
+        count = min(len(rows) - 1, max(at_least, round(fraction * len(rows))))
+        held += [rows[i] for i in torch.randperm(len(rows), generator=generator)[:count].tolist()]
+    return sorted(held)

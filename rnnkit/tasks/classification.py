@@ -1,6 +1,7 @@
 """Sentence classification (many-to-one): read a whole text, decide one label."""
 from __future__ import annotations
 
+import dataclasses
 import sys
 import warnings
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ import torch
 
 from rnnkit.data import SentenceBatches, Vocab, hold_out, pad_batch, read_text, read_tsv, tokenizer_for
 from rnnkit.data.recordings import FORMATS
+from rnnkit.tasks.recordings import FRAME_STEPS
 from rnnkit.devices import device_of, to_device
 from rnnkit.errors import DataError, RnnkitError
 from rnnkit.layers import POOLINGS
@@ -18,7 +20,7 @@ from rnnkit.models.modes import evaluating
 from rnnkit.tasks import clips, recordings
 from rnnkit.tasks.base import (Output, Prepared, Task, Verb, best_with_confusion, evaluation_confusion_plot,
                                load, load_weights, writable_plots, write_export)
-from rnnkit.tasks.config import RecurrentConfig, TrainingConfig, own_epochs
+from rnnkit.tasks.config import RecurrentConfig, TrainingConfig
 from rnnkit.tasks.options import (DEVICE, Option, channel_list, image_size, like, option, positive_int, probability,
                                   run_dir_argument)
 from rnnkit.training import classification_metrics, confusion_matrix, format_classification_metrics
@@ -58,18 +60,37 @@ class ClassifierConfig(RecurrentConfig, TrainingConfig):
     min_freq: int = option(1, "keep words seen at least this often", type=positive_int, group="data")
     max_vocab: int | None = option(None, "keep at most this many words (most frequent)", type=positive_int,
                                    group="data")
-    dropout: float = like(0.5, help="dropout on embeddings, between layers and before the classifier")
+    cell: str | None = like(None, help="recurrent cell: lstm, gru or rnn (with --layer-norm or --reset), or any "
+                                       "registered form by name (default: lstm for text and clips, gru for "
+                                       "recordings)")
+    hidden: int | None = like(None, help="units per layer and direction (default: 256 for text and clips; "
+                                         "recordings: from their count)")
+    dropout: float | None = like(None, help="dropout on embeddings, between layers and before the classifier "
+                                            "(default: 0.5 for text and clips; recordings: from their count)")
     embedding: int = option(300, "word embedding size", type=positive_int, group="model")
     unidirectional: bool = option(False, "read left to right only", group="model")
-    pooling: str = option("attention", "how the states become one vector: final states, mean, max, or learned "
-                                       "attention", choices=POOLINGS, group="model")
+    pooling: str | None = option(None, "how the states become one vector: final states, mean, max, or learned "
+                                       "attention (default: attention for text and clips, mean for recordings)",
+                                 choices=POOLINGS, group="model")
     deltas: bool = option(False, "recordings: add each channel's step differences as channels of their own (the "
                                  "shape of a curve as well as its level); clips: the CNN reads each frame with its "
                                  "difference from the frame before (what moved)", group="model")
-    frame: int = option(1, "recordings: read K consecutive steps as one vector, so that the network runs T/K steps "
-                           "(for long recordings)", type=positive_int, metavar="K", group="model")
-    batch_size: int = like(64)
-    epochs: int | None = own_epochs(8)
+    frame: int | None = option(None, "recordings: read K consecutive steps as one vector, so that the network runs "
+                                     "T/K steps (default: from the longest recording, at most "
+                                     f"{FRAME_STEPS} steps a run)", type=positive_int, metavar="K", group="model")
+    batch_size: int | None = like(None, help="examples per batch (default: 64 for text and clips; recordings: from "
+                                             "their count)")
+    epochs: int | None = like(None, help="passes over the training data (default: 8 for text and clips; recordings: "
+                                         "from their count, and the run stops when validation stops improving)")
+
+
+TEXT_DEFAULTS = {"cell": "lstm", "hidden": 256, "dropout": 0.5, "pooling": "attention", "batch_size": 64, "frame": 1}
+TEXT_TRAINING = {"epochs": 8}
+
+
+def settled(config: ClassifierConfig, defaults: dict) -> ClassifierConfig:
+    """``config`` with the options the user left open (None) set from ``defaults``."""
+    return dataclasses.replace(config, **{k: v for k, v in defaults.items() if getattr(config, k) is None})
 
 
 class ClassificationTask(Task):
@@ -105,6 +126,7 @@ class ClassificationTask(Task):
         if recordings.is_recordings(c):
             return recordings.prepare(self, run)
         recordings.refuse_recording_options(c)
+        c = settled(c, TEXT_DEFAULTS)
         tokenizer = tokenizer_for("text", lowercase=not c.keep_case)
         train_rows = rows(c.train, c.text_column, c.label_column)
         if c.valid:
@@ -134,7 +156,7 @@ class ClassificationTask(Task):
                        f"{sum(p.numel() for p in model.parameters()):,} parameters, vocabulary {len(vocab):,}, "
                        f"{len(labels)} labels, {len(train_examples):,} training and {len(valid_examples):,} "
                        "validation examples")
-        return Prepared(model, batches.epoch, valid_examples or None, data, description)
+        return Prepared(model, batches.epoch, valid_examples or None, data, description, training=TEXT_TRAINING)
 
     def loss(self, model, batch, carry, step):
         return (*model.loss(*batch), None)

@@ -69,7 +69,7 @@ def test_examples(model: SequenceClassifier, clips: str, labels: str) -> Example
 
 def prepare(task, run) -> Prepared:
     """The classify task's ``prepare`` for clips."""
-    from rnnkit.tasks.classification import label_set
+    from rnnkit.tasks.classification import TEXT_DEFAULTS, TEXT_TRAINING, label_set, settled
     from rnnkit.tasks.recordings import RECORDINGS_ONLY, TEXT_ONLY, options_given
 
     c = task.config
@@ -78,6 +78,7 @@ def prepare(task, run) -> Prepared:
     given = options_given(c, (*TEXT_ONLY, *(n for n in RECORDINGS_ONLY if n != "deltas"), "train", "valid", "format"))
     if given:
         raise RnnkitError(f"--clips reads clips; the option(s) {given} do not apply to them")
+    c = settled(c, TEXT_DEFAULTS)
     size = parse_size(c.image_size)
     grey = ClipFolder(c.clips, size, 1)
     train = read_clip_labels(c.labels, grey)
@@ -115,4 +116,4 @@ def prepare(task, run) -> Prepared:
                    f"{'colour' if channels == 3 else 'grey'} frames, {min(lengths)}-{max(lengths)} frames a clip, "
                    f"{len(labels)} labels, {len(examples):,} training and {len(valid):,} validation clips")
     data = {"level": "clips", "labels": labels, "channels": channels}
-    return Prepared(model, batches.epoch, valid if len(valid) else None, data, description)
+    return Prepared(model, batches.epoch, valid if len(valid) else None, data, description, training=TEXT_TRAINING)

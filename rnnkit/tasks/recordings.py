@@ -6,10 +6,11 @@ channel with statistics of the training recordings and projects each step to the
 """
 from __future__ import annotations
 
+import math
 
 import torch
 
-from rnnkit.data import SentenceBatches, hold_out
+from rnnkit.data import SentenceBatches, stratified_hold_out
 from rnnkit.data.recordings import Recordings, pad_cases, read_recordings, recordings_format
 from rnnkit.errors import DataError, RnnkitError
 from rnnkit.models import SequenceClassifier
@@ -17,6 +18,12 @@ from rnnkit.tasks.base import Prepared
 
 TEXT_ONLY = ("text_column", "label_column", "keep_case", "min_freq", "max_vocab", "embedding")
 RECORDINGS_ONLY = ("deltas", "frame")
+FRAME_STEPS = 200       # the default frame keeps a recording's run of the recurrent layers within this many steps
+CASES_READ = 60_000     # training cases a default run reads...
+MIN_STEPS = 600         # ...in at least this many optimizer steps (a small set is read more often)...
+MAX_EPOCHS = 300        # ...and at most this many epochs
+EVALUATIONS = 100       # validations over a default run; it stops after a quarter of them without improvement
+VALID_FRACTION = 0.2    # the default hold-out: a fifth of each class, so that a small set validates on several
 
 
 def is_recordings(config) -> bool:
@@ -64,9 +71,28 @@ def refuse_recording_options(config) -> None:
                           "long-form .csv) only")
 
 
+def defaults_for(cases: int, longest: int) -> dict:
+    """The options a recordings run takes from its data where the user gave none: ``cases``
+    training recordings, the ``longest`` of ``longest`` steps.  A batch of about an eighth of the
+    set (4 to 32), a frame that keeps the recurrent run within ``FRAME_STEPS`` steps, and a small
+    bidirectional GRU with mean pooling and light dropout."""
+    return {"cell": "gru", "hidden": 64, "dropout": 0.2, "pooling": "mean", "batch_size": max(4, min(32, cases // 8)),
+            "frame": max(1, math.ceil(longest / FRAME_STEPS))}
+
+
+def training_length(cases: int, c) -> dict:
+    """How long a recordings run trains where ``c`` leaves it open: enough epochs to read
+    ``CASES_READ`` cases in at least ``MIN_STEPS`` steps (at most ``MAX_EPOCHS``), a validation every
+    ``1/EVALUATIONS`` of the run, and a stop after a quarter of them without improvement."""
+    per_epoch = math.ceil(cases / c.batch_size)
+    epochs = c.epochs or min(MAX_EPOCHS, max(math.ceil(MIN_STEPS / per_epoch), round(CASES_READ / cases)))
+    return {"epochs": epochs, "eval_every": c.eval_every or max(1, epochs * per_epoch // EVALUATIONS),
+            "patience": c.patience or EVALUATIONS // 4}
+
+
 def prepare(task, run) -> Prepared:
     """The classify task's ``prepare`` for recordings."""
-    from rnnkit.tasks.classification import label_set
+    from rnnkit.tasks.classification import label_set, settled
 
     c = task.config
     given = options_given(c, TEXT_ONLY)
@@ -86,9 +112,13 @@ def prepare(task, run) -> Prepared:
             raise DataError(f"{c.valid}: the recordings have {valid.channels} channel(s), {c.train} has "
                             f"{train.channels}")
         valid_examples = examples_of(valid, labels)
-    else:   # a seeded random hold-out, in file order
-        fraction = 0.1 if c.valid_fraction is None else c.valid_fraction
-        train_examples, valid_examples = hold_out(train_examples, fraction, c.seed)
+    else:   # a seeded hold-out of each class, in file order; every class keeps a case in training
+        fraction = VALID_FRACTION if c.valid_fraction is None else c.valid_fraction
+        held = set(stratified_hold_out([label for _, label in train_examples], fraction, c.seed))
+        valid_examples = [e for k, e in enumerate(train_examples) if k in held]
+        train_examples = [e for k, e in enumerate(train_examples) if k not in held]
+    c = settled(c, defaults_for(len(train_examples), max(len(case) for case, _ in train_examples)))
+    training = training_length(len(train_examples), c)
     options = c.recurrent_options()
     model = SequenceClassifier(0, len(labels), embedding_dim=options["hidden_size"], features=train.channels,
                                deltas=c.deltas, frame=c.frame, bidirectional=not c.unidirectional,
@@ -96,10 +126,15 @@ def prepare(task, run) -> Prepared:
     model.fit_normalization([case for case, _ in train_examples])
     batches = SentenceBatches(train_examples, [len(case) for case, _ in train_examples], c.batch_size, collate,
                               seed=c.seed)
-    data = {"level": "recordings", "labels": labels, "channels": train.channels}
+    resolved = {k: getattr(c, k) for k in ("cell", "hidden", "dropout", "pooling", "batch_size", "frame")}
+    data = {"level": "recordings", "labels": labels, "channels": train.channels, "resolved": resolved,
+            "training": training}
     lengths = [len(case) for case in train.cases]
     description = (f"{c.cell.upper()} classifier of recordings ({c.pooling} pooling): "
-                   f"{sum(p.numel() for p in model.parameters()):,} parameters, {train.channels} channel(s), "
-                   f"{min(lengths)}-{max(lengths)} steps, {len(labels)} labels, {len(train_examples):,} training and "
-                   f"{len(valid_examples):,} validation cases")
-    return Prepared(model, batches.epoch, valid_examples or None, data, description)
+                   f"{sum(p.numel() for p in model.parameters()):,} parameters ({c.hidden} units, dropout "
+                   f"{c.dropout}), {train.channels} channel(s), {min(lengths)}-{max(lengths)} steps read "
+                   f"{c.frame} at a time, {len(labels)} labels, {len(train_examples):,} training and "
+                   f"{len(valid_examples):,} validation cases, batch {c.batch_size}, {training['epochs']} epoch(s), "
+                   f"validating every {training['eval_every']} steps and stopping after {training['patience']} "
+                   "without improvement")
+    return Prepared(model, batches.epoch, valid_examples or None, data, description, training=training)

@@ -147,3 +147,11 @@ def test_confusion_plot_that_cannot_be_written_is_refused_before_the_work(traine
     (tmp_path / "run" / "plots").write_text("a file where the plots folder should be")
     code, out, err = run(["evaluate", str(tmp_path / "run"), "--test", str(trained / "test.tsv")], capsys)
     assert code == 2 and out == "" and "plots" in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_text_and_clips_keep_their_defaults_where_recordings_take_them_from_the_data():
+    from rnnkit.tasks.classification import TEXT_DEFAULTS, TEXT_TRAINING, ClassifierConfig, settled
+
+    text = settled(ClassifierConfig(hidden=32), TEXT_DEFAULTS)
+    assert (text.cell, text.hidden, text.dropout, text.pooling, text.batch_size) == ("lstm", 32, 0.5, "attention", 64)
+    assert TEXT_TRAINING == {"epochs": 8}

@@ -39,7 +39,12 @@ def trained(tmp_path_factory):
 
 def test_training_classifying_and_evaluating_recordings(trained, capsys):
     config = json.loads((trained / "run" / "config.json").read_text())
-    assert config["data"] == {"level": "recordings", "labels": ["rise", "fall", "flat"], "channels": 2}
+    data = config["data"]
+    assert {k: data[k] for k in ("level", "labels", "channels")} == {
+        "level": "recordings", "labels": ["rise", "fall", "flat"], "channels": 2}
+    assert data["resolved"] == {"cell": "lstm", "hidden": 16, "dropout": 0.0, "pooling": "mean", "batch_size": 8,
+                                "frame": 1}                  # the given options; the rest from the data
+    assert data["training"]["epochs"] == 4
     assert config["model"]["features"] == 2 and not (trained / "run" / "vocab.json").exists()
     assert main(["classify", str(trained / "run"), str(trained / "test.ts")]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -52,6 +57,31 @@ def test_training_classifying_and_evaluating_recordings(trained, capsys):
     assert out.out.startswith("accuracy ") and "macro-F1" in out.out and out.out.strip().endswith("nats/example")
     assert "confusion-test.png" in out.err
     assert (trained / "run" / "plots" / "confusion-test.png").stat().st_size > 1000
+
+
+def test_the_defaults_of_recordings_follow_their_count_and_length():
+    from rnnkit.tasks.classification import ClassifierConfig
+    from rnnkit.tasks.recordings import FRAME_STEPS, MAX_EPOCHS, MIN_STEPS, defaults_for, training_length
+
+    small, large = defaults_for(20, 150), defaults_for(4000, 7 * FRAME_STEPS)
+    assert small["batch_size"] == 4 and large["batch_size"] == 32
+    assert small["frame"] == 1 and large["frame"] == 7
+    assert training_length(20, ClassifierConfig(batch_size=4))["epochs"] == MAX_EPOCHS   # a small set: read often
+    assert training_length(400, ClassifierConfig(batch_size=32))["epochs"] == 150        # 60,000 cases
+    assert training_length(40_000, ClassifierConfig(batch_size=32))["epochs"] * 1250 >= MIN_STEPS
+    given = training_length(20, ClassifierConfig(batch_size=4, epochs=3, eval_every=2, patience=1))
+    assert given == {"epochs": 3, "eval_every": 2, "patience": 1}
+
+
+def test_a_recordings_run_without_options_takes_them_from_the_data(tmp_path, capsys):
+    write_ts(tmp_path / "train.ts", 50, 7)
+    run = tmp_path / "run"
+    assert main(["train", "classify", "--train", str(tmp_path / "train.ts"), "--out", str(run), "--epochs", "2"]) == 0
+    config = json.loads((run / "config.json").read_text())
+    assert config["data"]["resolved"] == {"cell": "gru", "hidden": 64, "dropout": 0.2, "pooling": "mean",
+                                          "batch_size": 5, "frame": 1}      # 40 cases after the 20% hold-out
+    assert config["model"]["hidden_size"] == 64 and config["model"]["pooling"] == "mean"
+    assert "GRU classifier of recordings (mean pooling)" in capsys.readouterr().err
 
 
 def test_long_form_csv_trains_too(tmp_path):

@@ -76,3 +76,14 @@ def test_hold_out_is_seeded_keeps_the_order_and_covers_every_row():
     assert kept == sorted(kept) and held == sorted(held)
     assert hold_out(rows, 0.2, seed=3) == (kept, held) and hold_out(rows, 0.2, seed=4) != (kept, held)
     assert hold_out(rows, 0.0, seed=3) == (rows, [])
+
+
+def test_a_stratified_hold_out_keeps_every_class_in_training():
+    from rnnkit.data import stratified_hold_out
+
+    labels = [0] * 10 + [1] * 5 + [2] * 2 + [3]
+    held = stratified_hold_out(labels, 0.2, seed=1)
+    assert [labels[k] for k in held] == [0, 0, 1]                # a fifth of each class, rounded; none of 2 or 3
+    assert held == stratified_hold_out(labels, 0.2, seed=1) != stratified_hold_out(labels, 0.2, seed=2)
+    assert [labels[k] for k in stratified_hold_out(labels, 0.2, seed=1, at_least=1)] == [0, 0, 1, 2]
+    assert len(stratified_hold_out(labels, 1.0, seed=0)) == 9 + 4 + 1   # never all of a class
