@@ -42,7 +42,7 @@ def test_training_classifying_and_evaluating_recordings(trained, capsys):
     data = config["data"]
     assert {k: data[k] for k in ("level", "labels", "channels")} == {
         "level": "recordings", "labels": ["rise", "fall", "flat"], "channels": 2}
-    assert data["resolved"] == {"cell": "lstm", "hidden": 16, "dropout": 0.0, "pooling": "mean", "batch_size": 8,
+    assert data["resolved"] == {"cell": "gru", "hidden": 16, "dropout": 0.0, "pooling": "mean", "batch_size": 8,
                                 "frame": 1}                  # the given options; the rest from the data
     assert data["training"]["epochs"] == 4
     assert config["model"]["features"] == 2 and not (trained / "run" / "vocab.json").exists()
