@@ -16,7 +16,7 @@ per split and kept in the results file.
 ``--split test`` trains on ``NAME_TRAIN`` and scores ``NAME_TEST``.  ``--split validation`` is the
 development split for choosing defaults: ``NAME_TEST`` is never read; a stratified quarter of
 each class of ``NAME_TRAIN`` (at least one case of every class with two or more) is held out
-with a fixed seed and scored, the rest is the training file (written in the original's form).
+with a fixed seed and scored, the rest is the training file (both written as ``.ts``).
 Results: ``benchmarks/results/defaults.json`` (entries ``SPLIT/recordings/PROBLEM/...``).  Needs
 the ``bench`` extra (dtaidistance).
 """
@@ -57,17 +57,16 @@ def held_out(labels: list[str]) -> list[int]:
     return stratified_hold_out(labels, HELD, seed=0, at_least=1)
 
 
-def write_like(path: Path, cases, labels, form: str) -> None:
-    """``cases`` in the form of the problem's files: UCR text (a label, then the values) or ``.ts``."""
-    if form == ".txt":
-        lines = [" ".join([label, *(f"{v:.8g}" for v in case[:, 0])]) for case, label in zip(cases, labels)]
-    else:
-        equal = len({len(c) for c in cases}) == 1
-        lines = ["@problemName defaults", "@timeStamps false", "@missing true", f"@univariate {str(cases[0].shape[1] == 1).lower()}",
-                 f"@dimensions {cases[0].shape[1]}", f"@equalLength {str(equal).lower()}",
-                 f"@classLabel true {' '.join(sorted(set(labels)))}", "@data"]
-        lines += [":".join([*(",".join("?" if math.isnan(v) else f"{v:.8g}" for v in case[:, c])
-                              for c in range(case.shape[1])), label]) for case, label in zip(cases, labels)]
+def write_ts(path: Path, cases, labels) -> None:
+    """``cases`` as a UEA/UCR ``.ts`` file.  The validation split is written in this form whatever
+    the original's: a UCR text file of one case a class (PigCVP's training part) has as many
+    distinct first fields as lines, and is read as UCR's only with ``--format ucr``."""
+    equal = len({len(c) for c in cases}) == 1
+    lines = ["@problemName defaults", "@timeStamps false", "@missing true",
+             f"@univariate {str(cases[0].shape[1] == 1).lower()}", f"@dimensions {cases[0].shape[1]}",
+             f"@equalLength {str(equal).lower()}", f"@classLabel true {' '.join(sorted(set(labels)))}", "@data"]
+    lines += [":".join([*(",".join("?" if math.isnan(v) else f"{v:.8g}" for v in case[:, c])
+                          for c in range(case.shape[1])), label]) for case, label in zip(cases, labels)]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n")
 
@@ -81,9 +80,8 @@ def split_files(problem: str, split: str) -> tuple[Path, Path]:
     held = set(held_out(labels))
     parts = {}
     for part, keep in (("train", lambda k: k not in held), ("valid", lambda k: k in held)):
-        path = SPLITS / f"{problem}_{part}{form}"
-        write_like(path, [c for k, c in enumerate(cases) if keep(k)], [l for k, l in enumerate(labels) if keep(k)],
-                   form)
+        path = SPLITS / f"{problem}_{part}.ts"
+        write_ts(path, [c for k, c in enumerate(cases) if keep(k)], [l for k, l in enumerate(labels) if keep(k)])
         parts[part] = path
     return parts["train"], parts["valid"]
 

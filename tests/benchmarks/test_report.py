@@ -135,13 +135,9 @@ def test_the_validation_split_of_recordings_holds_out_part_of_each_class(tmp_pat
     assert [labels[k] for k in held].count("a") == 2 and [labels[k] for k in held].count("b") == 1
     assert "c" not in [labels[k] for k in held] and held == defaults.held_out(labels)   # never all; seeded
     cases = [np.arange(6.0).reshape(3, 2) + k for k in range(3)]
-    for form in (".ts", ".txt"):
-        path = tmp_path / f"toy{form}"
-        written = cases if form == ".ts" else [c[:, :1] for c in cases]
-        defaults.write_like(path, written, ["x", "y", "x"] if form == ".ts" else ["1", "2", "1"], form)
-        read_cases, read_labels = defaults.read(path)
-        assert all(np.array_equal(a, b) for a, b in zip(read_cases, written))
-        assert read_labels == (["x", "y", "x"] if form == ".ts" else ["1", "2", "1"])
+    defaults.write_ts(tmp_path / "toy.ts", cases, ["x", "y", "x"])
+    read_cases, read_labels = defaults.read(tmp_path / "toy.ts")
+    assert all(np.array_equal(a, b) for a, b in zip(read_cases, cases)) and read_labels == ["x", "y", "x"]
 
 
 def test_exploratory_entries_are_never_rendered_as_results(tmp_path, fake_machine):
