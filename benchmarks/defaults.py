@@ -131,7 +131,7 @@ def main(argv=None) -> int:
                         "replacing their entries (after a change of the defaults)")
     parser.add_argument("--label", help="record rnnkit's runs as rnnkit@LABEL (a version of the defaults under study)")
     parser.add_argument("--options", default="", help="with --split validation and --label: further options of "
-                        "rnnkit train classify, a candidate default under study (write --options=--deltas where it is one flag)")
+                        "rnnkit train classify, a candidate default under study (--options=--deltas for one flag)")
     results_options(parser)
     args = parser.parse_args(argv)
     unknown = set(args.problems) - set(PROBLEMS)

@@ -120,8 +120,8 @@ class ClassificationTask(Task):
         if c.clips:
             return clips.prepare(self, run)
         if not c.train:
-            raise RnnkitError("give the training data: --train FILE (TSV, .ts, UCR text or long-form .csv), or --clips DIR "
-                              "--labels FILE")
+            raise RnnkitError("give the training data: --train FILE (TSV, .ts, UCR text or long-form .csv), or "
+                              "--clips DIR --labels FILE")
         refuse_clip_options(c)
         if recordings.is_recordings(c):
             return recordings.prepare(self, run)

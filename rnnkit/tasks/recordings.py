@@ -1,8 +1,10 @@
 """Recordings in the classify task: where ``--train`` names a ``.ts`` (UEA/UCR), UCR text or
-long-form ``.csv`` file (``rnnkit.data.recordings.recordings_format``), the classifier reads sequences of measurement vectors instead of text.  The
-many-to-one structure and the recurrent options are the same; the front end standardises each
-channel with statistics of the training recordings and projects each step to the hidden size
-(``SequenceClassifier(features=C)``); the text options do not apply.
+long-form ``.csv`` file (``rnnkit.data.recordings.recordings_format``), the classifier reads
+sequences of measurement vectors instead of text.  The many-to-one structure and the recurrent
+options are the same; the front end standardises each channel with statistics of the training
+recordings and projects each step to the hidden size (``SequenceClassifier(features=C)``); the
+text options do not apply.  Where the user leaves them open, the options come from the data
+(``defaults_for``, ``training_length``).
 """
 from __future__ import annotations
 
