@@ -33,6 +33,37 @@ def open_results(topic: str, args: argparse.Namespace) -> Results:
     return Results(RESULTS_DIR / f"{topic}.json", args.fresh, "exploratory" if args.exploratory else "result")
 
 
+def defaults_arguments(description: str, names, noun: str, task: str, argv=None,
+                       baselines_help: str = "score the baselines and train nothing") -> argparse.Namespace:
+    """The command line of a benchmark of default options (``forecast_defaults``, ``defaults``):
+    the ``names`` to run (``noun``: what they are), the split, seeds, ``--max-time``, the
+    baselines, ``--again`` and a candidate default under study (``--label``, ``--options`` of
+    ``rnnkit train TASK``), checked."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("names", nargs="*", metavar=noun.upper(), help=f"of {', '.join(names)} (default: all)")
+    parser.add_argument("--split", choices=("test", "validation"), default="test")
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--max-time", type=int, default=600)
+    parser.add_argument("--baselines-only", action="store_true", help=baselines_help)
+    parser.add_argument("--skip-baselines", action="store_true", help="train rnnkit without scoring the baselines "
+                        "first (an exploratory comparison of candidate defaults on a split whose baselines are not "
+                        "needed for it)")
+    parser.add_argument("--again", action="store_true", help=f"train rnnkit's runs of the named {noun}s anew, "
+                        f"replacing their entries (after a change of the defaults; the baselines and other {noun}s' "
+                        "entries are kept, where --fresh forgets every entry)")
+    parser.add_argument("--label", help="record rnnkit's runs as rnnkit@LABEL (a version of the defaults under study)")
+    parser.add_argument("--options", default="", help=f"with --split validation and --label: further options of "
+                        f"rnnkit train {task}, a candidate default under study ('--options=--deltas' for one flag)")
+    results_options(parser)
+    args = parser.parse_args(argv)
+    unknown = set(args.names) - set(names)
+    if unknown:
+        parser.error(f"unknown {noun}(s) {sorted(unknown)}; choose from {', '.join(names)}")
+    if args.options and (args.split != "validation" or not args.label):
+        parser.error("--options is for studying candidate defaults: give it with --split validation and --label")
+    return args
+
+
 def seed_runs(results: Results, key: str, seeds: int, run, again: bool = False) -> dict[int, dict]:
     """Each seed's entry ``KEY/seedN``, made by ``run(seed)`` (a dict of figures) where the file
     lacks it or ``again`` asks for it anew, and recorded at once (so a rerun resumes)."""

@@ -1,7 +1,7 @@
 """Classifying recordings with default options, on problems nobody tuned for (issue 34).
 
     python benchmarks/defaults.py [PROBLEM ...] [--split validation|test] [--seeds 3] [--max-time 600]
-                                  [--label L [--options '...']] [--baselines-only] [--again]
+                                  [--label L [--options '...']] [--baselines-only] [--skip-baselines] [--again]
                                   [--fresh] [--exploratory]
 
 Problems (``../shared/data/uea/``): JapaneseVowels, BasicMotions, GunPoint, PLAID (UEA/UCR
@@ -22,7 +22,6 @@ the ``bench`` extra (dtaidistance).
 """
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
@@ -31,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common import DATA, HERE, evaluate, open_results, record_summary, results_options, seed_runs, train
+from common import DATA, HERE, defaults_arguments, evaluate, open_results, record_summary, seed_runs, train
 
 PROBLEMS = {"JapaneseVowels": ".ts", "BasicMotions": ".ts", "GunPoint": ".ts", "Coffee": ".txt", "PigCVP": ".txt",
             "PLAID": ".ts"}
@@ -121,29 +120,12 @@ def rnnkit_run(problem: str, train_file: Path, test_file: Path, name: str, seed:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("problems", nargs="*", metavar="PROBLEM", help=f"of {', '.join(PROBLEMS)} (default: all)")
-    parser.add_argument("--split", choices=("test", "validation"), default="test")
-    parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--max-time", type=int, default=600)
-    parser.add_argument("--baselines-only", action="store_true", help="score the baselines and train nothing")
-    parser.add_argument("--again", action="store_true", help="train rnnkit's runs of the named problems anew, "
-                        "replacing their entries (after a change of the defaults)")
-    parser.add_argument("--label", help="record rnnkit's runs as rnnkit@LABEL (a version of the defaults under study)")
-    parser.add_argument("--options", default="", help="with --split validation and --label: further options of "
-                        "rnnkit train classify, a candidate default under study (--options=--deltas for one flag)")
-    results_options(parser)
-    args = parser.parse_args(argv)
-    unknown = set(args.problems) - set(PROBLEMS)
-    if unknown:
-        parser.error(f"unknown problem(s) {sorted(unknown)}; choose from {', '.join(PROBLEMS)}")
-    if args.options and (args.split != "validation" or not args.label):
-        parser.error("--options is for studying candidate defaults: give it with --split validation and --label")
+    args = defaults_arguments(__doc__, PROBLEMS, "problem", "classify", argv)
     results = open_results("defaults", args)
-    for problem in args.problems or PROBLEMS:
+    for problem in args.names or PROBLEMS:
         key = f"{args.split}/recordings/{problem}"
         train_file, test_file = split_files(problem, args.split)
-        if f"{key}/baselines" not in results:
+        if f"{key}/baselines" not in results and not args.skip_baselines:
             results.record(f"{key}/baselines", baselines(read(train_file), read(test_file)))
             print(key, results[f"{key}/baselines"], file=sys.stderr)
         if args.baselines_only:

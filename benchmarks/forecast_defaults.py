@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common import (DATA, HERE, RNNKIT, RUNS, evaluate_with, open_results, record_summary, results_options,
+from common import (DATA, HERE, RNNKIT, RUNS, defaults_arguments, evaluate_with, open_results, record_summary,
                     seed_runs)
 from forecast import figures
 
@@ -218,31 +218,11 @@ def rnnkit_run(d: Dataset, train: Path, test: Path | None, out: Path, seed: int,
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("datasets", nargs="*", metavar="DATASET", help=f"of {', '.join(DATASETS)} (default: all)")
-    parser.add_argument("--split", choices=("test", "validation"), default="test")
-    parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--max-time", type=int, default=600)
-    parser.add_argument("--baselines-only", action="store_true", help="score the baselines and train nothing (they "
-                        "do not depend on rnnkit; M4 hourly's ETS fits take about half an hour on 2 cores)")
-    parser.add_argument("--skip-baselines", action="store_true", help="train rnnkit without scoring the baselines "
-                        "first (an exploratory comparison of candidate defaults on a split whose baselines are not "
-                        "needed for it)")
-    parser.add_argument("--again", action="store_true", help="train rnnkit's runs of the named datasets anew, "
-                        "replacing their entries (after a change of the defaults; the baselines and other datasets' "
-                        "entries are kept, where --fresh forgets every entry)")
-    parser.add_argument("--label", help="record rnnkit's runs as rnnkit@LABEL (a version of the defaults under study)")
-    parser.add_argument("--options", default="", help="with --split validation and --label: further options of "
-                        "rnnkit train forecast, a candidate default under study (e.g. '--base drift')")
-    results_options(parser)
-    args = parser.parse_args(argv)
-    unknown = set(args.datasets) - set(DATASETS)
-    if unknown:
-        parser.error(f"unknown dataset(s) {sorted(unknown)}; choose from {', '.join(DATASETS)}")
-    if args.options and (args.split != "validation" or not args.label):
-        parser.error("--options is for studying candidate defaults: give it with --split validation and --label")
+    args = defaults_arguments(__doc__, DATASETS, "dataset", "forecast", argv, baselines_help="score the baselines "
+                              "and train nothing (they do not depend on rnnkit; M4 hourly's ETS fits take about half "
+                              "an hour on 2 cores)")
     results = open_results("forecast_defaults", args)
-    for name in args.datasets or DATASETS:
+    for name in args.names or DATASETS:
         d, key = DATASETS[name], f"{args.split}/{name}"
         ours = "rnnkit" + (f"@{args.label}" if args.label else "")
         train, test = split_files(name, args.split)

@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 
 from rnnkit.data import SentenceBatches, Vocab, hold_out, pad_batch, read_text, read_tsv, tokenizer_for
-from rnnkit.data.recordings import FORMATS
+from rnnkit.data.recordings import FORMATS, recordings_format
 from rnnkit.tasks.recordings import FRAME_STEPS
 from rnnkit.devices import device_of, to_device
 from rnnkit.errors import DataError, RnnkitError
@@ -123,8 +123,9 @@ class ClassificationTask(Task):
             raise RnnkitError("give the training data: --train FILE (TSV, .ts, UCR text or long-form .csv), or "
                               "--clips DIR --labels FILE")
         refuse_clip_options(c)
-        if recordings.is_recordings(c):
-            return recordings.prepare(self, run)
+        form = recordings_format(c.train, c.format)      # None: text
+        if form is not None:
+            return recordings.prepare(self, run, form)
         recordings.refuse_recording_options(c)
         c = settled(c, TEXT_DEFAULTS)
         tokenizer = tokenizer_for("text", lowercase=not c.keep_case)

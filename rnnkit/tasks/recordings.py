@@ -13,7 +13,7 @@ import math
 import torch
 
 from rnnkit.data import SentenceBatches, stratified_hold_out
-from rnnkit.data.recordings import Recordings, pad_cases, read_recordings, recordings_format
+from rnnkit.data.recordings import Recordings, pad_cases, read_recordings
 from rnnkit.errors import DataError, RnnkitError
 from rnnkit.models import SequenceClassifier
 from rnnkit.tasks.base import Prepared
@@ -26,11 +26,6 @@ MIN_STEPS = 600         # ...in at least this many optimizer steps (a small set 
 MAX_EPOCHS = 300        # ...and at most this many epochs
 EVALUATIONS = 100       # validations over a default run; it stops after a quarter of them without improvement
 VALID_FRACTION = 0.2    # the default hold-out: a fifth of each class, so that a small set validates on several
-
-
-def is_recordings(config) -> bool:
-    """Whether ``--train`` holds recordings (else text), by ``--format`` or by its content."""
-    return recordings_format(config.train, config.format) is not None
 
 
 def collate(examples):
@@ -92,15 +87,16 @@ def training_length(cases: int, c) -> dict:
             "patience": c.patience or EVALUATIONS // 4}
 
 
-def prepare(task, run) -> Prepared:
-    """The classify task's ``prepare`` for recordings."""
+def prepare(task, run, form: str) -> Prepared:
+    """The classify task's ``prepare`` for recordings; ``--train`` holds them in ``form``
+    (``recordings_format``'s)."""
     from rnnkit.tasks.classification import label_set, settled
 
     c = task.config
     given = options_given(c, TEXT_ONLY)
     if given:
         raise RnnkitError(f"{c.train} holds recordings; the text option(s) {given} do not apply to them")
-    train = read_recordings(c.train, format=c.format)
+    train = read_recordings(c.train, format=form)
     if run is None:
         labels = train.class_labels or label_set(train.labels)
         if len(set(train.labels)) < 2:
