@@ -109,7 +109,7 @@ class TrainingConfig:
 
     def train_options(self, from_data: dict | None = None) -> TrainOptions:
         """The trainer's options; ``from_data``: the task's values for ``epochs``, ``eval_every``
-        and ``patience`` where the user gave none."""
+        and ``patience`` where the user gave none, and ``max_steps`` unless the user gave epochs."""
         def pick(name):
             given = getattr(self, name)
             return given if given is not None else (from_data or {}).get(name)
@@ -119,7 +119,8 @@ class TrainingConfig:
         schedule = Schedule(kind=self.schedule, base_lr=self.lr, min_lr=self.min_lr, warmup_steps=self.warmup,
                             gamma=self.lr_decay, every=self.decay_every, start=self.decay_start,
                             factor=self.lr_decay, patience=self.plateau_patience)
-        return TrainOptions(epochs=epochs, max_time=self.max_time, lr=self.lr, optimizer=self.optimizer,
+        max_steps = (from_data or {}).get("max_steps") if self.epochs is None else None
+        return TrainOptions(epochs=epochs, max_steps=max_steps, max_time=self.max_time, lr=self.lr, optimizer=self.optimizer,
                             weight_decay=self.weight_decay, momentum=self.momentum, clip=self.clip,
                             schedule=schedule, eval_every=pick("eval_every"), patience=pick("patience"),
                             log_every=self.log_every, checkpoint_every=self.checkpoint_every)

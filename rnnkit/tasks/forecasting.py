@@ -111,7 +111,8 @@ class ForecastConfig(RecurrentConfig, TrainingConfig):
     batch_size: int = like(32)
     lr: float = like(3e-3)
     epochs: int | None = like(None, help=f"passes over the training windows (default: from their count, enough to "
-                                         f"read {WINDOWS_READ:,} windows, at most {MAX_EPOCHS}; the run also stops "
+                                         f"read {WINDOWS_READ:,} windows, at most {MAX_EPOCHS}, or part of one epoch "
+                                         f"where it holds more; the run also stops "
                                          f"after {EVALUATIONS // 4} validations without improvement, of "
                                          f"{EVALUATIONS} over the run, unless --patience or --eval-every say "
                                          "otherwise)")
@@ -150,12 +151,22 @@ def default_origins(horizon: int, lengths: list[int]) -> int:
 
 def training_length(windows: int, c: ForecastConfig) -> dict:
     """How long a run trains, from its count of training windows where ``c`` leaves it open:
-    ``epochs`` enough to read ``WINDOWS_READ`` windows (at most ``MAX_EPOCHS``), a validation every
-    ``1/EVALUATIONS`` of the run, and a stop after a quarter of them without improvement."""
+    ``WINDOWS_READ`` windows in all, in whole epochs (at most ``MAX_EPOCHS``) or, where one epoch
+    holds more, in part of the first (``max_steps``); a validation every ``1/EVALUATIONS`` of the
+    run, and a stop after a quarter of them without improvement."""
+    per_epoch = math.ceil(windows / c.batch_size)
     epochs = c.epochs or max(1, min(MAX_EPOCHS, round(WINDOWS_READ / windows)))
-    steps = epochs * math.ceil(windows / c.batch_size)
-    return {"epochs": epochs, "eval_every": c.eval_every or max(1, steps // EVALUATIONS),
+    max_steps = math.ceil(WINDOWS_READ / c.batch_size) if not c.epochs and windows > WINDOWS_READ else None
+    steps = min(epochs * per_epoch, max_steps or math.inf)
+    return {"epochs": epochs, "max_steps": max_steps, "eval_every": c.eval_every or max(1, steps // EVALUATIONS),
             "patience": c.patience or EVALUATIONS // 4}
+
+
+def reading(training: dict) -> str:
+    """What ``training_length`` resolved to, in words."""
+    if training.get("max_steps"):
+        return f"{training['max_steps']:,} steps (part of one epoch)"
+    return f"{training['epochs']} epoch(s)"
 
 
 def resolve_season(given: int | str, series: list[Series], held: int, validation: int) -> tuple[int, str]:
@@ -294,7 +305,7 @@ class ForecastTask(Task):
         description = (f"{c.cell.upper()} forecaster: {sum(p.numel() for p in model.parameters()):,} parameters, "
                        f"{len(usable)} series ({'log' if log else 'values'}), horizon {horizon}, season {season} "
                        f"({season_from}), window {window}, {c.output} head, {origins} validation origin(s), "
-                       f"{len(examples):,} training windows, {training['epochs']} epoch(s), validating every "
+                       f"{len(examples):,} training windows, {reading(training)}, validating every "
                        f"{training['eval_every']} steps and stopping after {training['patience']} without improvement")
         return Prepared(model, batches, (valid, window), data, description, training=training)
 

@@ -1,8 +1,8 @@
 """Learning-rate schedules that the trainer applies at every step.
 
 ``constant``; ``cosine`` (from the base rate down to ``min_lr`` over the run's progress, which is
-steps over total steps when the number of epochs is known and elapsed time over ``--max-time``
-otherwise); ``step`` (multiply by ``gamma`` every ``every`` epochs after epoch ``start``, as
+steps over planned steps when the number of epochs or steps is known, even beside a time budget,
+and elapsed time over ``--max-time`` otherwise); ``step`` (multiply by ``gamma`` every ``every`` epochs after epoch ``start``, as
 Zaremba et al. halve the rate each epoch after the fourth); ``plateau`` (multiply by ``factor``
 when validation loss has not improved for ``patience`` evaluations).  Any schedule can start
 with a linear warm-up.  On top, the trainer's guard against non-finite losses scales the rate

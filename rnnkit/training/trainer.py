@@ -3,9 +3,10 @@
 The caller supplies the data and the maths of one step; the trainer does the rest:
 optimizer (AdamW or SGD), learning-rate schedule, clipping by global norm (the norm before
 clipping is logged), the hidden state carried between truncated-BPTT windows (detached after
-every step), evaluation on a schedule with the best weights kept, early stopping, a wall-clock
-budget, atomic checkpoints with exact resume, a guard against non-finite losses, a progress bar
-on stderr, ``metrics.jsonl`` and ``plots/loss.png``.
+every step), evaluation on a schedule with the best weights kept, early stopping, a step budget,
+a wall-clock budget (which only stops the run where epochs or steps pace the schedule), atomic
+checkpoints with exact resume, a guard against non-finite losses, a progress bar on stderr,
+``metrics.jsonl`` and ``plots/loss.png``.
 
 A run is one run however often it is resumed: the epochs, the time budget and the schedule's
 progress count from its start, across invocations.  Ctrl-C (SIGINT) is honoured between steps,
@@ -63,6 +64,7 @@ class TrainingDiverged(RnnkitError):
 @dataclass
 class TrainOptions:
     epochs: int | None = None              # in all, counted from the run's start
+    max_steps: int | None = None           # optimizer steps in all: the run stops there, within an epoch
     max_time: float | None = None          # seconds of training in all, over every invocation
     lr: float = 2e-3
     optimizer: str = "adamw"
@@ -79,8 +81,8 @@ class TrainOptions:
     def __post_init__(self):
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
-        if self.epochs is None and self.max_time is None:
-            raise ValueError("give a number of epochs, a time budget, or both")
+        if self.epochs is None and self.max_steps is None and self.max_time is None:
+            raise ValueError("give a number of epochs or steps, a time budget, or both")
 
 
 def make_optimizer(params, options: TrainOptions) -> torch.optim.Optimizer:
@@ -188,6 +190,8 @@ class Trainer:
                     return "interrupted"
                 if out_of_time:
                     return "time"
+                if opt.max_steps is not None and st["step"] >= opt.max_steps:
+                    return "steps"
                 took = self._train_step(*self._batch(data, st["position"]), progress=self._progress(steps))
                 st["position"] += 1
                 bar.update()
@@ -235,13 +239,14 @@ class Trainer:
         return self._prior_seconds + time.monotonic() - self._start
 
     def _progress(self, batches_per_epoch: int) -> float:
+        """How far the run is, in [0, 1], for the schedule: steps over the planned steps where
+        epochs or steps are given, else time over the time budget. A time budget beside them only
+        stops the run, so that a slow or busy machine trains the same run, cut short."""
         opt, st = self.opt, self.state
-        done = []
-        if opt.epochs is not None:
-            done.append((st["epoch"] * batches_per_epoch + st["position"]) / (opt.epochs * batches_per_epoch))
-        if opt.max_time is not None:
-            done.append(self._elapsed() / opt.max_time)
-        return max(done)
+        planned = [n for n in (opt.max_steps, opt.epochs and opt.epochs * batches_per_epoch) if n]
+        if planned:
+            return (st["epoch"] * batches_per_epoch + st["position"]) / min(planned)
+        return self._elapsed() / opt.max_time
 
     def _train_step(self, batch, counts: bool, progress: float) -> int:
         st = self.state

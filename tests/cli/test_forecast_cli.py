@@ -265,10 +265,11 @@ def test_the_length_of_a_run_follows_its_count_of_training_windows():
     open_ended = ForecastConfig(out="r")
     short, long = training_length(50, open_ended), training_length(WINDOWS_READ * 3, open_ended)
     assert short["epochs"] == MAX_EPOCHS and long["epochs"] == 1          # a few windows are read more often
-    assert training_length(WINDOWS_READ // 10, open_ended)["epochs"] == 10
-    assert long["eval_every"] == math.ceil(WINDOWS_READ * 3 / 32) // EVALUATIONS and long["patience"] == EVALUATIONS // 4
-    given = training_length(50, ForecastConfig(out="r", epochs=7, eval_every=3, patience=2))
-    assert given == {"epochs": 7, "eval_every": 3, "patience": 2}
+    assert short["max_steps"] is None and training_length(WINDOWS_READ // 10, open_ended)["epochs"] == 10
+    assert long["max_steps"] == WINDOWS_READ // 32                       # a long epoch is read in part
+    assert long["eval_every"] == WINDOWS_READ // 32 // EVALUATIONS and long["patience"] == EVALUATIONS // 4
+    given = training_length(WINDOWS_READ * 3, ForecastConfig(out="r", epochs=7, eval_every=3, patience=2))
+    assert given == {"epochs": 7, "max_steps": None, "eval_every": 3, "patience": 2}
 
 
 def test_a_run_without_epochs_stops_on_the_validation_metric(tmp_path, capsys):

@@ -1,5 +1,6 @@
 """The trainer on a tiny language model: learning, exact resume, guards, stopping rules."""
 import json
+import math
 import os
 import signal
 
@@ -134,6 +135,32 @@ def test_time_budget_and_schedule_count_over_the_whole_run(tmp_path, monkeypatch
     assert second[0] < first[-1] and second == sorted(second, reverse=True)   # the cosine goes on decaying
     evaluations = [r["step"] for r in run.read_metrics() if "valid_loss" in r]
     assert evaluations == sorted(set(evaluations))
+
+
+def test_a_slow_machine_trains_the_same_schedule_cut_short(tmp_path, monkeypatch):
+    """Beside epochs or steps a time budget only stops the run: the schedule follows the steps,
+    so a busy machine trains the first steps of the same run (the learning rates agree)."""
+    clock = {"now": 0.0}
+    monkeypatch.setattr("rnnkit.training.trainer.time.monotonic", lambda: clock["now"])
+    fast, slow = [], []
+    trainer, _, _ = make(tmp_path, "fast", epochs=2)
+    two_second_steps(trainer, clock, fast)
+    assert trainer.fit()["stopped_by"] == "epochs"
+    trainer, _, _ = make(tmp_path, "slow", epochs=2, max_time=len(fast) * 2.0 / 3)
+    two_second_steps(trainer, clock, slow)
+    assert trainer.fit()["stopped_by"] == "time"
+    assert 0 < len(slow) < len(fast) and slow == fast[: len(slow)]
+
+
+def test_a_step_budget_stops_within_an_epoch_and_paces_the_schedule(tmp_path):
+    lrs = []
+    trainer, _, _ = make(tmp_path, epochs=3, max_steps=7)
+    two_second_steps(trainer, {"now": 0.0}, lrs)
+    summary = trainer.fit()
+    assert summary["stopped_by"] == "steps" and summary["steps"] == 7 and summary["epochs"] == 0
+    assert lrs[0] == pytest.approx(0.01) and lrs[-1] == pytest.approx(0.01 * 0.5 * (1 + math.cos(math.pi * 6 / 7)))
+    with pytest.raises(ValueError, match="epochs or steps"):
+        TrainOptions(epochs=None)
 
 
 def test_resume_at_the_end_logs_nothing_twice(tmp_path):
