@@ -146,3 +146,20 @@ def stratified_hold_out(labels: list, fraction: float, seed: int, at_least: int 
         count = min(len(rows) - 1, max(at_least, round(fraction * len(rows))))
         held += [rows[i] for i in torch.randperm(len(rows), generator=generator)[:count].tolist()]
     return sorted(held)
+
+
+def stratified_folds(labels: list, folds: int, seed: int) -> list[int]:
+    """The fold (0 to ``folds - 1``) of each row for k-fold cross-validation: each label's rows,
+    in a seeded order, dealt in turn to the folds, so that every fold validates on about
+    ``1/folds`` of each label; a label's only row is in every fold's training (fold -1)."""
+    generator = torch.Generator().manual_seed(seed)
+    fold = [-1] * len(labels)
+    start = 0   # the next label's first row goes to the fold after the last one dealt
+    for label in sorted(set(labels), key=str):
+        rows = [k for k, x in enumerate(labels) if x == label]
+        if len(rows) < 2:
+            continue
+        for turn, i in enumerate(torch.randperm(len(rows), generator=generator).tolist()):
+            fold[rows[i]] = (start + turn) % folds
+        start = (start + len(rows)) % folds
+    return fold

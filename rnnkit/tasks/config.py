@@ -109,7 +109,8 @@ class TrainingConfig:
 
     def train_options(self, from_data: dict | None = None) -> TrainOptions:
         """The trainer's options; ``from_data``: the task's values for ``epochs``, ``eval_every``
-        and ``patience`` where the user gave none, and ``max_steps`` unless the user gave epochs."""
+        and ``patience`` where the user gave none, ``max_steps`` unless the user gave epochs, and
+        ``max_time``, a part of the user's (a run that trains several models shares it out)."""
         def pick(name):
             given = getattr(self, name)
             return given if given is not None else (from_data or {}).get(name)
@@ -120,7 +121,8 @@ class TrainingConfig:
                             gamma=self.lr_decay, every=self.decay_every, start=self.decay_start,
                             factor=self.lr_decay, patience=self.plateau_patience)
         max_steps = (from_data or {}).get("max_steps") if self.epochs is None else None
-        return TrainOptions(epochs=epochs, max_steps=max_steps, max_time=self.max_time, lr=self.lr, optimizer=self.optimizer,
+        max_time = min((t for t in (self.max_time, (from_data or {}).get("max_time")) if t is not None), default=None)
+        return TrainOptions(epochs=epochs, max_steps=max_steps, max_time=max_time, lr=self.lr, optimizer=self.optimizer,
                             weight_decay=self.weight_decay, momentum=self.momentum, clip=self.clip,
                             schedule=schedule, eval_every=pick("eval_every"), patience=pick("patience"),
                             log_every=self.log_every, checkpoint_every=self.checkpoint_every)

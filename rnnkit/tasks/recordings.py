@@ -17,6 +17,7 @@ from rnnkit.data.recordings import Recordings, pad_cases, read_recordings
 from rnnkit.errors import DataError, RnnkitError
 from rnnkit.models import SequenceClassifier
 from rnnkit.tasks.base import Prepared
+from rnnkit.tasks.cross_validation import cross_validate, folds_for, refit_training
 
 TEXT_ONLY = ("text_column", "label_column", "keep_case", "min_freq", "max_vocab", "embedding")
 RECORDINGS_ONLY = ("deltas", "frame")
@@ -87,10 +88,26 @@ def training_length(cases: int, c) -> dict:
             "patience": c.patience or EVALUATIONS // 4}
 
 
+def built(c, examples: list, labels: list[str], channels: int):
+    """``(c settled, model, batches of each epoch, training length)`` for training on ``examples``,
+    with the options ``c`` leaves open taken from them."""
+    from rnnkit.tasks.classification import settled
+
+    c = settled(c, defaults_for(len(examples), max(len(case) for case, _ in examples)))
+    training = training_length(len(examples), c)
+    options = c.recurrent_options()
+    model = SequenceClassifier(0, len(labels), embedding_dim=options["hidden_size"], features=channels,
+                               deltas=c.deltas, frame=c.frame, bidirectional=not c.unidirectional,
+                               pooling=c.pooling, labels=labels, **options)
+    model.fit_normalization([case for case, _ in examples])
+    batches = SentenceBatches(examples, [len(case) for case, _ in examples], c.batch_size, collate, seed=c.seed)
+    return c, model, batches.epoch, training
+
+
 def prepare(task, run, form: str) -> Prepared:
     """The classify task's ``prepare`` for recordings; ``--train`` holds them in ``form``
     (``recordings_format``'s)."""
-    from rnnkit.tasks.classification import label_set, settled
+    from rnnkit.tasks.classification import label_set
 
     c = task.config
     given = options_given(c, TEXT_ONLY)
@@ -104,35 +121,40 @@ def prepare(task, run, form: str) -> Prepared:
     else:
         labels = run.read_config()["data"]["labels"]
     train_examples = examples_of(train, labels)
+    valid_examples, cross_validation = [], None
     if c.valid:
         valid = read_recordings(c.valid, format=c.format)
         if valid.channels != train.channels:
             raise DataError(f"{c.valid}: the recordings have {valid.channels} channel(s), {c.train} has "
                             f"{train.channels}")
         valid_examples = examples_of(valid, labels)
+    elif run is not None and "cross_validation" in run.read_config()["data"]:   # resumed: as it started
+        cross_validation = run.read_config()["data"]["cross_validation"]
+    elif run is None and c.valid_fraction is None and c.epochs is None and \
+            (folds := folds_for([y for _, y in train_examples])):   # too few of each class to hold some out
+        cross_validation = cross_validate(task, train_examples, [y for _, y in train_examples], folds, c.seed,
+                                          lambda examples: built(c, examples, labels, train.channels)[1:],
+                                          c.max_time and c.max_time / (folds + 1))
     else:   # a seeded hold-out of each class, in file order; every class keeps a case in training
         fraction = VALID_FRACTION if c.valid_fraction is None else c.valid_fraction
         held = set(stratified_hold_out([label for _, label in train_examples], fraction, c.seed))
         valid_examples = [e for k, e in enumerate(train_examples) if k in held]
         train_examples = [e for k, e in enumerate(train_examples) if k not in held]
-    c = settled(c, defaults_for(len(train_examples), max(len(case) for case, _ in train_examples)))
-    training = training_length(len(train_examples), c)
-    options = c.recurrent_options()
-    model = SequenceClassifier(0, len(labels), embedding_dim=options["hidden_size"], features=train.channels,
-                               deltas=c.deltas, frame=c.frame, bidirectional=not c.unidirectional,
-                               pooling=c.pooling, labels=labels, **options)
-    model.fit_normalization([case for case, _ in train_examples])
-    batches = SentenceBatches(train_examples, [len(case) for case, _ in train_examples], c.batch_size, collate,
-                              seed=c.seed)
+    c, model, batches, training = built(c, train_examples, labels, train.channels)
+    if cross_validation:
+        share = c.max_time and c.max_time / (cross_validation["folds"] + 1)   # each fold's share and the refit's
+        training = {**refit_training(cross_validation, len(batches(0))), **({"max_time": share} if share else {})}
     resolved = {k: getattr(c, k) for k in ("cell", "hidden", "dropout", "pooling", "batch_size", "frame")}
     data = {"level": "recordings", "labels": labels, "channels": train.channels, "resolved": resolved,
-            "training": training}
+            "training": training, **({"cross_validation": cross_validation} if cross_validation else {})}
     lengths = [len(case) for case in train.cases]
+    length = (f"{cross_validation['folds']}-fold cross-validation chose {cross_validation['passes']:.1f} passes "
+              f"({training['max_steps']} steps) on all {len(train_examples):,} cases" if cross_validation else
+              f"{len(train_examples):,} training and {len(valid_examples):,} validation cases, {training['epochs']} "
+              f"epoch(s), validating every {training['eval_every']} steps and stopping after "
+              f"{training['patience']} without improvement")
     description = (f"{c.cell.upper()} classifier of recordings ({c.pooling} pooling): "
                    f"{sum(p.numel() for p in model.parameters()):,} parameters ({c.hidden} units, dropout "
                    f"{c.dropout}), {train.channels} channel(s), {min(lengths)}-{max(lengths)} steps read "
-                   f"{c.frame} at a time, {len(labels)} labels, {len(train_examples):,} training and "
-                   f"{len(valid_examples):,} validation cases, batch {c.batch_size}, {training['epochs']} epoch(s), "
-                   f"validating every {training['eval_every']} steps and stopping after {training['patience']} "
-                   "without improvement")
-    return Prepared(model, batches.epoch, valid_examples or None, data, description, training=training)
+                   f"{c.frame} at a time, {len(labels)} labels, batch {c.batch_size}; {length}")
+    return Prepared(model, batches, valid_examples or None, data, description, training=training)

@@ -51,6 +51,7 @@ from rnnkit.training.schedule import Schedule
 OPTIMIZERS = ("adamw", "sgd")
 UNIT_SHORT = {"token": "tok", "example": "ex", "sentence": "sent"}
 MAX_BAD_STEPS = 5   # non-finite losses in a row before giving up
+PLOT_EVERY = 20.0   # seconds between redrawings of plots/loss.png after a validation (always drawn at the end)
 
 
 class TrainingInterrupted(Exception):
@@ -161,6 +162,7 @@ class Trainer:
         opt, st = self.opt, self.state
         native.get()   # a first-use compile is not training time
         self._start = self._last_checkpoint = time.monotonic()
+        self._last_plot = -math.inf
         self._prior_seconds = st["train_seconds"]
         self._window = {"loss": 0.0, "count": 0, "norm": 0.0, "norm_max": 0.0, "steps": 0, "tokens": 0,
                         "time": self._start}
@@ -357,9 +359,11 @@ class Trainer:
             bar.write(line, file=sys.stderr)     # tqdm.write defaults to stdout, which is for results
         else:
             print(line, file=sys.stderr)
-        self._plot()
+        if time.monotonic() - self._last_plot >= PLOT_EVERY:
+            self._plot()
 
     def _plot(self) -> None:
+        self._last_plot = time.monotonic()
         plot_loss(self.run.read_metrics(), self.run.plots / "loss.png", ylabel=f"loss (nats/{self.unit})")
 
     def _early_stop(self) -> bool:

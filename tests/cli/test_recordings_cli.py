@@ -84,6 +84,31 @@ def test_a_recordings_run_without_options_takes_them_from_the_data(tmp_path, cap
     assert "GRU classifier of recordings (mean pooling)" in capsys.readouterr().err
 
 
+def test_few_cases_per_class_choose_the_length_by_cross_validation_then_train_on_all(tmp_path, capsys, monkeypatch):
+    from rnnkit.tasks.cross_validation import folds_for
+
+    monkeypatch.setattr("rnnkit.tasks.recordings.MAX_EPOCHS", 60)     # 60 steps a fold, for speed
+
+    assert folds_for([0, 0, 1, 1, 2, 2]) == 2 and folds_for([0] * 4 + [1] * 4) == 4 and folds_for([0] * 5 + [1] * 5) is None
+    rng = random.Random(3)
+    (tmp_path / "train.ts").write_text(HEAD + "".join(case(label, rng) for label in ["rise", "fall", "flat"] * 2))
+    run = tmp_path / "run"
+    assert main(["train", "classify", "--train", str(tmp_path / "train.ts"), "--out", str(run), "--hidden", "8",
+                 "--max-time", "300"]) == 0
+    data = json.loads((run / "config.json").read_text())["data"]
+    chosen = data["cross_validation"]
+    assert chosen["folds"] == 2 and len(chosen["curve"]) == 60
+    best = max(chosen["curve"], key=lambda m: (m["score"], -m["loss"]))     # the first of equals
+    assert chosen["passes"] == best["passes"]
+    assert data["training"] == {"epochs": math.ceil(data["training"]["max_steps"] / 2),
+                                "max_steps": max(1, round(chosen["passes"] * 2)), "max_time": 100.0}   # 6 at batch 4
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert records and not any("valid_loss" in r for r in records)
+    out = capsys.readouterr()
+    assert "2-fold cross-validation chose" in out.err
+    assert f"stopped after {data['training']['max_steps']} steps" in out.err and "no validation data" in out.err
+
+
 def test_long_form_csv_trains_too(tmp_path):
     rng = random.Random(2)
     rows = ["case,step,a,b,label"]

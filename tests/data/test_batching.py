@@ -87,3 +87,17 @@ def test_a_stratified_hold_out_keeps_every_class_in_training():
     assert held == stratified_hold_out(labels, 0.2, seed=1) != stratified_hold_out(labels, 0.2, seed=2)
     assert [labels[k] for k in stratified_hold_out(labels, 0.2, seed=1, at_least=1)] == [0, 0, 1, 2]
     assert len(stratified_hold_out(labels, 1.0, seed=0)) == 9 + 4 + 1   # never all of a class
+
+
+def test_stratified_folds_spread_each_class_over_the_folds():
+    from rnnkit.data import stratified_folds
+
+    labels = [0] * 9 + [1] * 2 + [2] * 4 + [3]
+    fold = stratified_folds(labels, 3, seed=1)
+    for label, count in ((0, 9), (1, 2), (2, 4)):
+        of_label = [f for f, x in zip(fold, labels) if x == label]
+        assert max(of_label.count(k) for k in range(3)) - min(of_label.count(k) for k in range(3)) <= 1
+        assert len(of_label) == count and -1 not in of_label
+    assert fold[-1] == -1                                       # a class's only case trains in every fold
+    assert sorted(fold.count(k) for k in range(3)) == [5, 5, 5]   # the folds take turns between classes
+    assert fold == stratified_folds(labels, 3, seed=1) != stratified_folds(labels, 3, seed=2)
