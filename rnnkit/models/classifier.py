@@ -18,6 +18,8 @@ from rnnkit.devices import device_of, to_device
 from rnnkit.cells import resolve
 from rnnkit.layers import Pooling, Recurrent, VectorInput
 from rnnkit.layers.images import ImageEncoder, encode_frames
+
+NORMALIZE = ("training", "case")   # recordings: standardise with the training set's statistics, or each case's first
 from rnnkit.models.modes import evaluating
 
 
@@ -31,6 +33,7 @@ class SequenceClassifier(nn.Module):
     def __init__(self, vocab_size: int, num_classes: int, embedding_dim: int = 128, hidden_size: int = 128,
                  num_layers: int = 1, cell: str = "lstm", bidirectional: bool = True, pooling: str = "attention",
                  dropout: float = 0.5, *, features: int | None = None, deltas: bool = False, frame: int = 1,
+                 normalize: str = "training",
                  image_size: tuple[int, int] | None = None, image_channels: int = 1,
                  cnn_channels: tuple[int, ...] = (32, 64, 128), vocab=None, tokenizer=None,
                  labels: list[str] | None = None, **rnn_options):
@@ -41,7 +44,11 @@ class SequenceClassifier(nn.Module):
         vectors with that many channels, instead of token ids (``vocab_size`` is then unused):
         each channel is standardised with the mean and standard deviation that
         ``fit_normalization`` takes from the training recordings (kept with the weights), a
-        missing value is the mean, and each step is projected to ``embedding_dim``.  ``deltas``: each
+        missing value is the mean, and each step is projected to ``embedding_dim``.  ``normalize``
+        "case": before that, each recording's channels are standardised with its own mean and
+        standard deviation, which join as channels of their own (as the mean and the logarithm:
+        the shape of a curve apart from its level and scale, which vary over orders of magnitude
+        between the recordings of some sensors, such as currents in PLAID).  ``deltas``: each
         channel's step difference ``x_t - x_(t-1)`` joins it as a channel of its own (the "delta
         features" of speech recognition: the shape of a curve rather than its level);
         ``frame``: ``frame`` consecutive steps are read as one vector, so the network runs
@@ -57,19 +64,22 @@ class SequenceClassifier(nn.Module):
                            hidden_size=hidden_size, num_layers=num_layers, cell=cell, bidirectional=bidirectional,
                            pooling=pooling, dropout=dropout, **({"features": features} if features else {}),
                            **({"deltas": True} if deltas else {}), **({"frame": frame} if frame != 1 else {}),
+                           **({"normalize": normalize} if normalize != "training" else {}),
                            **(dict(image_size=list(image_size), image_channels=image_channels,
                                    cnn_channels=list(cnn_channels)) if image_size else {}),
                            **rnn_options)
         self.directions, self.features = (2 if bidirectional else 1), features
         if frame < 1:
             raise ValueError(f"frame must be >= 1 step, got {frame}")
-        self.deltas, self.frame, self.clips = deltas, frame, image_size is not None
+        if normalize not in NORMALIZE:
+            raise ValueError(f"normalize must be one of {NORMALIZE}, got {normalize!r}")
+        self.deltas, self.frame, self.clips, self.normalize = deltas, frame, image_size is not None, normalize
         if image_size:
             self.cnn = ImageEncoder(image_channels * (2 if deltas else 1), image_size[1], image_size[0],
                                     tuple(cnn_channels))
             self.vectors = VectorInput(self.cnn.vector_size, embedding_dim)
         elif features:
-            channels = features * (2 if deltas else 1)
+            channels = features * (2 if deltas else 1) + (2 * features if normalize == "case" else 0)
             self.vectors = VectorInput(channels * frame, embedding_dim)
             self.register_buffer("channel_mean", torch.zeros(channels))
             self.register_buffer("channel_std", torch.ones(channels))
@@ -105,19 +115,30 @@ class SequenceClassifier(nn.Module):
         return encode_frames(lambda frames: self.vectors(self.cnn(frames)[0]), clips, lengths,
                              self.classifier.weight.dtype)
 
-    def channels(self, x: torch.Tensor) -> torch.Tensor:
-        """Recordings ``[T, ..., features]`` with their step differences where ``deltas`` is on
-        (unknown at the first step: NaN, as a missing value)."""
-        if not self.deltas:
-            return x
-        difference = torch.cat([torch.full_like(x[:1], float("nan")), x[1:] - x[:-1]])
-        return torch.cat([x, difference], dim=-1)
+    def channels(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Padded recordings ``[T, B, features]`` as the channels the network reads, before the
+        standardisation: with ``normalize`` "case" each recording's own standardised values, then
+        their step differences where ``deltas`` is on (unknown at the first step: NaN, as a missing
+        value), then with "case" each recording's mean and log standard deviation at every step."""
+        if self.normalize == "case":
+            inside = torch.arange(x.shape[0], device=x.device)[:, None] < lengths.to(x.device)[None, :]
+            known = ~torch.isnan(x) & inside[..., None]
+            count = known.sum(0).clamp(min=1)
+            mean = torch.where(known, x, 0.0).sum(0) / count
+            std = (torch.where(known, x - mean, 0.0) ** 2).sum(0).div(count).sqrt()
+            std = torch.where(std > 1e-8, std, 1.0)
+            level = torch.cat([mean, std.log()], dim=-1).expand(x.shape[0], -1, -1)
+            x = (x - mean) / std
+        if self.deltas:
+            x = torch.cat([x, torch.cat([torch.full_like(x[:1], float("nan")), x[1:] - x[:-1]])], dim=-1)
+        return torch.cat([x, level], dim=-1) if self.normalize == "case" else x
 
     def steps(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Padded recordings ``[T, B, features]`` as the vectors the network reads: channels
         standardised (a missing value, and every step past a case's end, at the mean: 0), then
         ``frame`` steps to a vector, ``[ceil(T / frame), B, frame * channels]``, and their lengths."""
-        x = ((self.channels(x.to(self.channel_mean.dtype)) - self.channel_mean) / self.channel_std).nan_to_num(0.0)
+        x = (self.channels(x.to(self.channel_mean.dtype), lengths) - self.channel_mean) / self.channel_std
+        x = x.nan_to_num(0.0)
         past_end = torch.arange(x.shape[0], device=x.device)[:, None] >= lengths.to(x.device)[None, :]
         x = x.masked_fill(past_end[..., None], 0.0)
         if self.frame == 1:
@@ -131,7 +152,7 @@ class SequenceClassifier(nn.Module):
     def fit_normalization(self, cases: list[torch.Tensor]) -> None:
         """Each channel's mean and standard deviation over every step of the training recordings
         ``cases`` (``[steps, features]`` each; missing values, NaN, left out)."""
-        values = torch.cat([self.channels(c.double()) for c in cases])
+        values = torch.cat([self.channels(c.double()[:, None], torch.tensor([len(c)]))[:, 0] for c in cases])
         known = ~torch.isnan(values)
         count = known.sum(0).clamp(min=1)
         mean = torch.where(known, values, 0.0).sum(0) / count

@@ -45,23 +45,41 @@ def text_classifier(model) -> Graph:
 
 def recordings_classifier(model) -> Graph:
     """``SequenceClassifier`` of recordings: ``recordings [T, B, F]`` (NaN where a value is missing)
-    and ``lengths [B]`` int64 -> ``logits`` and ``probabilities``: the channels' deltas, their
-    standardisation and the frames of ``SequenceClassifier.steps`` in the graph."""
+    and ``lengths [B]`` int64 -> ``logits`` and ``probabilities``: each case's own standardisation,
+    the channels' deltas, their standardisation and the frames of ``SequenceClassifier.steps`` in
+    the graph."""
     dtype = model.channel_mean.dtype
     g = Graph("recordings_classifier")
     x = g.input("recordings", dtype, ["steps", "batch", model.features])
     lengths = g.input("lengths", torch.int64, ["batch"])
+    zero = g.constant(torch.tensor(0.0, dtype=dtype))
+    inside = g.op("Unsqueeze", step_mask(g, x, lengths), g.constant([2]))     # [T, B, 1]
+    if model.normalize == "case":                      # each case by its own mean and deviation, kept as channels
+        known = g.op("And", g.op("Not", g.op("IsNaN", x)), inside)
+        count = g.op("Max", g.op("ReduceSum", g.op("Cast", known, to=element_type(dtype)), g.constant([0])),
+                     g.constant(torch.tensor(1.0, dtype=dtype)))                                # [1, B, F]
+        mean = g.op("Div", g.op("ReduceSum", g.op("Where", known, x, zero), g.constant([0])), count)
+        deviation = g.op("Where", known, g.op("Sub", x, mean), zero)
+        std = g.op("Sqrt", g.op("Div", g.op("ReduceSum", g.op("Mul", deviation, deviation), g.constant([0])), count))
+        std = g.op("Where", g.op("Greater", std, g.constant(torch.tensor(1e-8, dtype=dtype))), std,
+                   g.constant(torch.tensor(1.0, dtype=dtype)))
+        level = g.op("Concat", mean, g.op("Log", std), axis=2)                                  # [1, B, 2F]
+        level = g.op("Expand", level, g.op("Concat", g.op("Slice", g.op("Shape", x), g.constant([0]), g.constant([1])),
+                                           g.op("Slice", g.op("Shape", level), g.constant([1]), g.constant([3])),
+                                           axis=0))
+        x = g.op("Div", g.op("Sub", x, mean), std)
     if model.deltas:                                   # x_t - x_(t-1), unknown (NaN) at the first step
         nan_row = g.op("Mul", g.op("Slice", x, g.constant([0]), g.constant([1]), g.constant([0])),
                       g.constant(torch.tensor(float("nan"), dtype=dtype)))
         later = g.op("Slice", x, g.constant([1]), g.constant([2 ** 62]), g.constant([0]))
         earlier = g.op("Slice", x, g.constant([0]), g.constant([-1]), g.constant([0]))
         x = g.op("Concat", x, g.op("Concat", nan_row, g.op("Sub", later, earlier), axis=0), axis=2)
+    if model.normalize == "case":
+        x = g.op("Concat", x, level, axis=2)
     x = g.op("Div", g.op("Sub", x, g.constant(model.channel_mean, "channel_mean")), g.constant(model.channel_std,
                                                                                            "channel_std"))
-    zero = g.constant(torch.tensor(0.0, dtype=dtype))
     x = g.op("Where", g.op("IsNaN", x), zero, x)                            # a missing value is the mean
-    x = g.op("Where", g.op("Unsqueeze", step_mask(g, x, lengths), g.constant([2])), x, zero)
+    x = g.op("Where", inside, x, zero)
     if model.frame > 1:                                # `frame` steps to one vector
         f = model.frame
         steps = g.op("Gather", g.op("Shape", x), g.constant(0), axis=0)
@@ -69,7 +87,7 @@ def recordings_classifier(model) -> Graph:
         pads = g.op("Concat", g.constant([0, 0, 0]), g.op("Unsqueeze", extra, g.constant([0])), g.constant([0, 0]),
                    axis=0)
         x = g.op("Pad", x, pads)
-        channels = model.features * (2 if model.deltas else 1)
+        channels = model.channel_mean.shape[0]
         batch = g.op("Slice", g.op("Shape", x), g.constant([1]), g.constant([2]))
         x = g.op("Reshape", x, g.op("Concat", g.constant([-1, f]), batch, g.constant([channels]), axis=0))
         x = g.op("Reshape", g.op("Transpose", x, perm=[0, 2, 1, 3]), g.constant([0, 0, -1]))   # [T / f, B, f * C]

@@ -16,6 +16,7 @@ from rnnkit.devices import device_of, to_device
 from rnnkit.errors import DataError, RnnkitError
 from rnnkit.layers import POOLINGS
 from rnnkit.models import SequenceClassifier
+from rnnkit.models.classifier import NORMALIZE
 from rnnkit.models.modes import evaluating
 from rnnkit.tasks import clips, recordings
 from rnnkit.tasks.base import (Output, Prepared, Task, Verb, best_with_confusion, evaluation_confusion_plot,
@@ -76,8 +77,13 @@ class ClassifierConfig(RecurrentConfig, TrainingConfig):
                                  "shape of a curve as well as its level); clips: the CNN reads each frame with its "
                                  "difference from the frame before (what moved)", group="model")
     frame: int | None = option(None, "recordings: read K consecutive steps as one vector, so that the network runs "
-                                     "T/K steps (default: from the longest recording, at most "
-                                     f"{FRAME_STEPS} steps a run)", type=positive_int, metavar="K", group="model")
+                                     "T/K steps (default: from the median length, at most "
+                                     f"{FRAME_STEPS} steps a run on a typical recording)", type=positive_int,
+                               metavar="K", group="model")
+    normalize: str | None = option(None, "recordings: training standardises each channel with the training set's "
+                                         "mean and deviation; case first with each recording's own, which then join "
+                                         "as channels of their own (shape, level and scale apart; the default)",
+                                   choices=NORMALIZE, group="model")
     batch_size: int | None = like(None, help="examples per batch (default: 64 for text and clips; recordings: from "
                                              "their count)")
     epochs: int | None = like(None, help="passes over the training data (default: 8 for text and clips; recordings: "

@@ -9,6 +9,7 @@ text options do not apply.  Where the user leaves them open, the options come fr
 from __future__ import annotations
 
 import math
+import statistics
 
 import torch
 
@@ -20,12 +21,13 @@ from rnnkit.tasks.base import Prepared
 from rnnkit.tasks.cross_validation import cross_validate, folds_for, refit_training
 
 TEXT_ONLY = ("text_column", "label_column", "keep_case", "min_freq", "max_vocab", "embedding")
-RECORDINGS_ONLY = ("deltas", "frame")
-FRAME_STEPS = 200       # the default frame keeps a recording's run of the recurrent layers within this many steps
+RECORDINGS_ONLY = ("deltas", "frame", "normalize")
+FRAME_STEPS = 250       # the default frame keeps the typical recording's run of the recurrent layers within this
 CASES_READ = 60_000     # training cases a default run reads...
 MIN_STEPS = 600         # ...in at least this many optimizer steps (a small set is read more often)...
 MAX_EPOCHS = 300        # ...and at most this many epochs
 EVALUATIONS = 100       # validations over a default run; it stops after a quarter of them without improvement
+STANDARDISED = {"case": "each by itself first", "training": "by the training set"}   # --normalize, in words
 VALID_FRACTION = 0.2    # the default hold-out: a fifth of each class, so that a small set validates on several
 
 
@@ -69,13 +71,14 @@ def refuse_recording_options(config) -> None:
                           "long-form .csv) only")
 
 
-def defaults_for(cases: int, longest: int) -> dict:
+def defaults_for(cases: int, median: int) -> dict:
     """The options a recordings run takes from its data where the user gave none: ``cases``
-    training recordings, the ``longest`` of ``longest`` steps.  A batch of about an eighth of the
-    set (4 to 32), a frame that keeps the recurrent run within ``FRAME_STEPS`` steps, and a small
-    bidirectional GRU with mean pooling and light dropout."""
+    training recordings of ``median`` steps in the middle.  A batch of about an eighth of the set
+    (4 to 32), a frame that keeps the typical recording's recurrent run within ``FRAME_STEPS``
+    steps, each recording standardised by its own statistics first, and a small bidirectional GRU
+    with mean pooling and light dropout."""
     return {"cell": "gru", "hidden": 64, "dropout": 0.2, "pooling": "mean", "batch_size": max(4, min(32, cases // 8)),
-            "frame": max(1, math.ceil(longest / FRAME_STEPS))}
+            "frame": max(1, math.ceil(median / FRAME_STEPS)), "normalize": "case"}
 
 
 def training_length(cases: int, c) -> dict:
@@ -93,12 +96,12 @@ def built(c, examples: list, labels: list[str], channels: int):
     with the options ``c`` leaves open taken from them."""
     from rnnkit.tasks.classification import settled
 
-    c = settled(c, defaults_for(len(examples), max(len(case) for case, _ in examples)))
+    c = settled(c, defaults_for(len(examples), statistics.median_low(len(case) for case, _ in examples)))
     training = training_length(len(examples), c)
     options = c.recurrent_options()
     model = SequenceClassifier(0, len(labels), embedding_dim=options["hidden_size"], features=channels,
-                               deltas=c.deltas, frame=c.frame, bidirectional=not c.unidirectional,
-                               pooling=c.pooling, labels=labels, **options)
+                               deltas=c.deltas, frame=c.frame, normalize=c.normalize,
+                               bidirectional=not c.unidirectional, pooling=c.pooling, labels=labels, **options)
     model.fit_normalization([case for case, _ in examples])
     batches = SentenceBatches(examples, [len(case) for case, _ in examples], c.batch_size, collate, seed=c.seed)
     return c, model, batches.epoch, training
@@ -144,7 +147,7 @@ def prepare(task, run, form: str) -> Prepared:
     if cross_validation:
         share = c.max_time and c.max_time / (cross_validation["folds"] + 1)   # each fold's share and the refit's
         training = {**refit_training(cross_validation, len(batches(0))), **({"max_time": share} if share else {})}
-    resolved = {k: getattr(c, k) for k in ("cell", "hidden", "dropout", "pooling", "batch_size", "frame")}
+    resolved = {k: getattr(c, k) for k in ("cell", "hidden", "dropout", "pooling", "batch_size", "frame", "normalize")}
     data = {"level": "recordings", "labels": labels, "channels": train.channels, "resolved": resolved,
             "training": training, **({"cross_validation": cross_validation} if cross_validation else {})}
     lengths = [len(case) for case in train.cases]
@@ -156,5 +159,6 @@ def prepare(task, run, form: str) -> Prepared:
     description = (f"{c.cell.upper()} classifier of recordings ({c.pooling} pooling): "
                    f"{sum(p.numel() for p in model.parameters()):,} parameters ({c.hidden} units, dropout "
                    f"{c.dropout}), {train.channels} channel(s), {min(lengths)}-{max(lengths)} steps read "
-                   f"{c.frame} at a time, {len(labels)} labels, batch {c.batch_size}; {length}")
+                   f"{c.frame} at a time ({STANDARDISED[c.normalize]}), {len(labels)} labels, batch {c.batch_size}; "
+                   f"{length}")
     return Prepared(model, batches, valid_examples or None, data, description, training=training)

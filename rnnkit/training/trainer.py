@@ -184,7 +184,8 @@ class Trainer:
         opt, st = self.opt, self.state
         data = self.batches(st["epoch"])
         steps = len(data) if self.sharded or self.world.size == 1 else -(-len(data) // self.world.size)
-        with tqdm(total=steps, initial=st["position"], desc=f"epoch {st['epoch'] + 1}", file=sys.stderr,
+        shown = steps if opt.max_steps is None else min(steps, opt.max_steps - st["step"] + st["position"])
+        with tqdm(total=shown, initial=st["position"], desc=f"epoch {st['epoch'] + 1}", file=sys.stderr,
                   dynamic_ncols=True, mininterval=0.5, leave=False, disable=not self.world.main) as bar:
             while st["position"] < steps:
                 interrupted, out_of_time, _ = self._agreed()

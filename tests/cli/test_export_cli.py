@@ -68,7 +68,8 @@ def test_a_text_classifier_runs_in_onnxruntime(tmp_path, capsys, pooling, bidire
         torch.testing.assert_close(torch.from_numpy(got_p), logits.softmax(-1), atol=1e-5, rtol=1e-5)
 
 
-@pytest.mark.parametrize("options", [[], ["--deltas", "--frame", "3", "--pooling", "mean"]], ids=["plain", "deltas-frames"])
+@pytest.mark.parametrize("options", [[], ["--deltas", "--frame", "3", "--pooling", "mean"],
+                                     ["--normalize", "training", "--deltas"]], ids=["plain", "deltas-frames", "training"])
 def test_a_recordings_classifier_runs_in_onnxruntime(tmp_path, options):
     from tests.cli.test_recordings_cli import write_ts
 

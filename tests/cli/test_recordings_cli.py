@@ -43,7 +43,7 @@ def test_training_classifying_and_evaluating_recordings(trained, capsys):
     assert {k: data[k] for k in ("level", "labels", "channels")} == {
         "level": "recordings", "labels": ["rise", "fall", "flat"], "channels": 2}
     assert data["resolved"] == {"cell": "gru", "hidden": 16, "dropout": 0.0, "pooling": "mean", "batch_size": 8,
-                                "frame": 1}                  # the given options; the rest from the data
+                                "frame": 1, "normalize": "case"}     # the given options; the rest from the data
     assert data["training"]["epochs"] == 4
     assert config["model"]["features"] == 2 and not (trained / "run" / "vocab.json").exists()
     assert main(["classify", str(trained / "run"), str(trained / "test.ts")]) == 0
@@ -65,7 +65,7 @@ def test_the_defaults_of_recordings_follow_their_count_and_length():
 
     small, large = defaults_for(20, 150), defaults_for(4000, 7 * FRAME_STEPS)
     assert small["batch_size"] == 4 and large["batch_size"] == 32
-    assert small["frame"] == 1 and large["frame"] == 7
+    assert small["frame"] == 1 and large["frame"] == 7 and small["normalize"] == "case"
     assert training_length(20, ClassifierConfig(batch_size=4))["epochs"] == MAX_EPOCHS   # a small set: read often
     assert training_length(400, ClassifierConfig(batch_size=32))["epochs"] == 150        # 60,000 cases
     assert training_length(40_000, ClassifierConfig(batch_size=32))["epochs"] * 1250 >= MIN_STEPS
@@ -79,7 +79,7 @@ def test_a_recordings_run_without_options_takes_them_from_the_data(tmp_path, cap
     assert main(["train", "classify", "--train", str(tmp_path / "train.ts"), "--out", str(run), "--epochs", "2"]) == 0
     config = json.loads((run / "config.json").read_text())
     assert config["data"]["resolved"] == {"cell": "gru", "hidden": 64, "dropout": 0.2, "pooling": "mean",
-                                          "batch_size": 5, "frame": 1}      # 40 cases after the 20% hold-out
+                                          "batch_size": 5, "frame": 1, "normalize": "case"}   # 40 cases: 20% held
     assert config["model"]["hidden_size"] == 64 and config["model"]["pooling"] == "mean"
     assert "GRU classifier of recordings (mean pooling)" in capsys.readouterr().err
 

@@ -41,9 +41,10 @@ def test_normalization_is_fitted_per_channel_without_missing_values_and_saved():
     torch.testing.assert_close(again.channel_mean, m.channel_mean)
 
 
-def test_a_padded_batch_equals_each_recording_alone_and_missing_values_are_read():
+@pytest.mark.parametrize("normalize", ["training", "case"])
+def test_a_padded_batch_equals_each_recording_alone_and_missing_values_are_read(normalize):
     torch.manual_seed(0)
-    m = model(dropout=0.0).eval()
+    m = model(dropout=0.0, normalize=normalize).eval()
     data, _ = cases(4)
     data[1][2, 0] = math.nan
     m.fit_normalization(data)
@@ -82,6 +83,23 @@ def test_deltas_are_step_differences_normalised_as_channels_of_their_own():
     x, lengths = m.steps(data[0][:, None], torch.tensor([3]))
     torch.testing.assert_close(x[:, 0, 2], torch.tensor([0.0, -1.0, 1.0]))   # the first step at the mean
     assert m.vectors.features == 4 and SequenceClassifier(**m.config).deltas
+
+
+def test_case_normalisation_reads_the_shape_apart_from_the_level_and_scale():
+    m = model(normalize="case")
+    data, _ = cases(6)
+    m.fit_normalization(data)
+    assert m.vectors.features == 6 and SequenceClassifier(**m.config).normalize == "case"
+    a = data[0]
+    x, _ = m.steps(a[:, None], torch.tensor([len(a)]))
+    y, _ = m.steps((a * 1000 + 7)[:, None], torch.tensor([len(a)]))
+    z = (a - a.mean(0)) / a.std(0, unbiased=False)                       # each channel by the case's own figures
+    level = torch.cat([a.mean(0), a.std(0, unbiased=False).log()]).expand(len(a), -1)
+    torch.testing.assert_close(x[:, 0], ((torch.cat([z, level], -1) - m.channel_mean) / m.channel_std).float())
+    torch.testing.assert_close(x[..., :2], y[..., :2])                   # the same shape...
+    assert (x[..., 2:] - y[..., 2:]).abs().min() > 0.1                   # ...at another level and scale
+    with pytest.raises(ValueError, match="normalize must be one of"):
+        model(normalize="each")
 
 
 def test_frames_read_k_steps_as_one_vector_and_the_rest_past_the_end_as_the_mean():

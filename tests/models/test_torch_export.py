@@ -64,7 +64,8 @@ def test_recordings_and_clips_classifiers():
     x = torch.randn(9, 5, 2)
     x[1, 0, 1] = float("nan")
     same(program, recordings, x, torch.tensor([9, 3, 1, 5, 2]))
-    framed = SequenceClassifier(0, 3, embedding_dim=8, hidden_size=8, features=2, deltas=True, frame=3).eval()
+    framed = SequenceClassifier(0, 3, embedding_dim=8, hidden_size=8, features=2, deltas=True, frame=3,
+                                normalize="case").eval()
     program = export(framed, (torch.randn(6, 3, 2), torch.tensor([6, 2, 4])),
                      dynamic_shapes=({0: 3 * Dim("frames", min=2, max=85), 1: BATCH}, {0: BATCH}))
     for steps in (6, 9, 12):                       # whole and part frames of real steps, the missing value of x
