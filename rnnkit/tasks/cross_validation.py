@@ -25,10 +25,10 @@ MAX_FOLDS = 4       # folds at most: the typical class's count, so that each fol
 
 
 def folds_for(labels: Sequence) -> int | None:
-    """The number of folds for a training set of ``labels``, or None where a hold-out will do (the
-    median class has ``FEW_PER_CLASS`` cases or more)."""
+    """The number of folds for a training set of ``labels``, or None: where a hold-out will do (the
+    median class has ``FEW_PER_CLASS`` cases or more), and where nothing can be held out (one)."""
     typical = statistics.median_low([list(labels).count(x) for x in set(labels)])
-    return None if typical >= FEW_PER_CLASS else max(2, min(MAX_FOLDS, typical))
+    return None if typical >= FEW_PER_CLASS or typical < 2 else min(MAX_FOLDS, typical)
 
 
 def cross_validate(task, examples: list, labels: Sequence, folds: int, seed: int,

@@ -90,6 +90,7 @@ def test_few_cases_per_class_choose_the_length_by_cross_validation_then_train_on
     monkeypatch.setattr("rnnkit.tasks.recordings.MAX_EPOCHS", 60)     # 60 steps a fold, for speed
 
     assert folds_for([0, 0, 1, 1, 2, 2]) == 2 and folds_for([0] * 4 + [1] * 4) == 4 and folds_for([0] * 5 + [1] * 5) is None
+    assert folds_for([0, 1, 2, 2]) is None                             # one of each: nothing to validate on
     rng = random.Random(3)
     (tmp_path / "train.ts").write_text(HEAD + "".join(case(label, rng) for label in ["rise", "fall", "flat"] * 2))
     run = tmp_path / "run"
