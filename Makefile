@@ -60,13 +60,16 @@ bench-forecast: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) benchmarks/forecast.py
 
-# up to about 3.5 hours, resumable: the forecaster's defaults (--max-time 600, 3 seeds) on AirPassengers, CO2,
-# sunspots, electrical equipment, M1 yearly and M4 hourly beside seasonal naive, ETS (lowest AIC) and Theta;
-# SPLIT=validation scores the development split (every series without its last H) for choosing defaults
+# about 20 minutes, resumable: the recordings classifier's defaults (--max-time 600, 3 seeds) on JapaneseVowels,
+# BasicMotions, GunPoint, Coffee, PigCVP and PLAID beside 1-NN Euclidean and 1-NN DTW; SPLIT=validation scores
+# the development split (a quarter of each class of NAME_TRAIN held out) for choosing defaults
 bench-defaults: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) benchmarks/defaults.py --split $(or $(SPLIT),test)
 
+# up to about 3.5 hours, resumable: the forecaster's defaults (--max-time 600, 3 seeds) on AirPassengers, CO2,
+# sunspots, electrical equipment, M1 yearly and M4 hourly beside seasonal naive, ETS (lowest AIC) and Theta;
+# SPLIT=validation scores the development split (every series without its last H) for choosing defaults
 bench-forecast-defaults: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) benchmarks/forecast_defaults.py --split $(or $(SPLIT),test)

@@ -121,6 +121,21 @@ def recordings_row():
     yield ("recordings", "UEA/UCR: JapaneseVowels, BasicMotions, GunPoint", "; ".join(parts), f"{len(acc)} seeds")
 
 
+def recordings_defaults_row():
+    """Default options on six UEA/UCR problems: rnnkit's test accuracy beside 1-NN DTW's
+    (BENCHMARKS.md, "Classifying recordings with default options")."""
+    from tables.defaults import present
+
+    store, parts = load("defaults"), []
+    for problem in present():
+        acc = each_seed("defaults", f"test/recordings/{problem}/rnnkit", "accuracy")
+        dtw = store.result(f"test/recordings/{problem}/baselines")["1-NN DTW"]
+        parts.append(f"{problem} {mean_sd(acc, 3)} (1-NN DTW {fixed(dtw, 3)})")
+    if parts:
+        yield ("recordings", "default options only: --train, 600 s at most", "accuracy " + "; ".join(parts),
+               "3 seeds")
+
+
 def vision_rows():
     cap = load("caption")
     count, base, relation = cap.result("count/rnnkit"), cap.result("count/baseline"), cap.result("relation/rnnkit")
@@ -155,5 +170,6 @@ def melody_row():
 
 @renders("readme/results")
 def results() -> str:
-    rows = [*language_rows(), *text_rows(), *forecast_rows(), *forecast_defaults_row(), *recordings_row(), *vision_rows(), *melody_row()]
+    rows = [*language_rows(), *text_rows(), *forecast_rows(), *forecast_defaults_row(), *recordings_row(),
+            *recordings_defaults_row(), *vision_rows(), *melody_row()]
     return table(("task", "data", "result", "seeds"), rows)
