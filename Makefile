@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test bench bench-core bench-lm bench-classify bench-tag bench-translate bench-decoders \
+.PHONY: install demo test test-fast bench bench-core bench-lm bench-classify bench-tag bench-translate bench-decoders \
         bench-forecast bench-forecast-defaults bench-defaults bench-recordings bench-caption bench-clips bench-longrange bench-melody bench-distributed \
         bench-export bench-reliability bench-regression bench-report clean
 
@@ -25,6 +25,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest tests
+
+# the edit-test loop (about 75 s on 2 cores): everything below the command line, less the tests marked slow
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not slow" --ignore=tests/cli tests
 
 bench: bench-core bench-lm bench-classify bench-tag bench-translate bench-decoders bench-forecast bench-recordings \
        bench-caption bench-clips bench-longrange bench-melody bench-distributed bench-export bench-reliability

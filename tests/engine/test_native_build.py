@@ -119,6 +119,7 @@ def _wait_for(found, seconds=120):
 
 
 @needs_native
+@pytest.mark.slow      # compiles the C++ loop from scratch, twice: about a minute
 def test_killed_build_recovers_and_a_completed_one_loads_from_anywhere_without_ninja(tmp_path):
     cache = tmp_path / "cache"
     env = {**os.environ, "TORCH_EXTENSIONS_DIR": str(cache), "RNNKIT_NATIVE": "1"}

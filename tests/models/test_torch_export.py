@@ -8,6 +8,8 @@ from torch.export import Dim, export
 
 from rnnkit.models import Captioner, LanguageModel, Seq2Seq, SequenceClassifier
 
+pytestmark = pytest.mark.slow   # torch.export traces each model: about 20 s in all
+
 BATCH, STEPS, SOURCE = Dim("batch", min=2, max=256), Dim("steps", min=2, max=256), Dim("source", min=2, max=256)
 
 

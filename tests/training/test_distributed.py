@@ -18,9 +18,11 @@ from safetensors.torch import load_file
 from rnnkit.cli.main import main
 from rnnkit.training import distributed
 from tests.cli.conftest import TEXT, fails
+
 from tests.training.distributed_runs import train
 
-pytestmark = pytest.mark.skipif(not torch.distributed.is_available(), reason="a PyTorch without torch.distributed")
+pytestmark = [pytest.mark.skipif(not torch.distributed.is_available(), reason="a PyTorch without torch.distributed"),
+              pytest.mark.slow]   # every test starts processes that train
 
 
 @pytest.mark.parametrize("case", ["lm", "classifier"])
