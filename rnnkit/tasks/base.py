@@ -277,12 +277,8 @@ class Training:
                               "args": dataclasses.asdict(config)})
         run = run or RunDir(config.out)   # the other ranks of a new run: they never write
         model = prepared.model.to(resolve_device(config.device))
-        trainer = Trainer(model, run, config.train_options(prepared.training), batches=prepared.batches,
-                          step=lambda m, batch, carry: task.loss(m, batch, carry, trainer.state["step"]),
-                          evaluate=(lambda: task.validate(model, prepared.valid)) if prepared.valid is not None
-                          else None,
-                          resume=self.run_dir is not None, unit=task.unit, show_perplexity=task.show_perplexity,
-                          select=task.select, maximize=task.maximize, sharded=prepared.sharded)
+        trainer = task_trainer(task, model, run, config.train_options(prepared.training), prepared.batches,
+                               prepared.valid, resume=self.run_dir is not None, sharded=prepared.sharded)
         try:
             summary = trainer.fit()
         finally:
@@ -293,6 +289,17 @@ class Training:
         where = ", ".join([f"run directory {run.path}", f"loss plot {run.plots / 'loss.png'}", *files])
         nproc = f" on {self.world.size} processes" if self.world.size > 1 else ""
         return f"stopped after {summary['steps']} steps{nproc} ({summary['stopped_by']}), {result}; {where}"
+
+
+def task_trainer(task: Task, model, run: RunDir, options, batches, valid, **extra) -> Trainer:
+    """The generic trainer on ``task``'s loss and its validation on ``valid`` (None: none);
+    ``extra``: the trainer's ``resume`` and ``sharded``."""
+    trainer = Trainer(model, run, options, batches=batches,
+                      step=lambda m, batch, carry: task.loss(m, batch, carry, trainer.state["step"]),
+                      evaluate=(lambda: task.validate(model, valid)) if valid is not None else None,
+                      unit=task.unit, show_perplexity=task.show_perplexity, select=task.select,
+                      maximize=task.maximize, **extra)
+    return trainer
 
 
 def best_with_confusion(task: Task, run: RunDir, valid, score, labels: Callable, title: str) -> tuple[dict, Path]:

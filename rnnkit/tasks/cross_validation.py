@@ -18,7 +18,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rnnkit.data import stratified_folds
-from rnnkit.training import RunDir, Trainer, TrainingInterrupted
+from rnnkit.tasks.base import task_trainer
+from rnnkit.training import RunDir, TrainingInterrupted
 
 FEW_PER_CLASS = 5   # a typical class with fewer training cases is cross-validated, not held out from
 MAX_FOLDS = 4       # folds at most: the typical class's count, so that each fold validates on one of it
@@ -67,10 +68,7 @@ def _fold_curve(task, folder: Path, train: list, valid: list, build, max_time: f
     run.write_config({"task": task.name})
     options = task.config.train_options({**training, "max_time": max_time})
     options.patience, options.log_every = None, 10 ** 9
-    trainer = Trainer(model, run, options, batches=batches,
-                      step=lambda m, batch, carry: task.loss(m, batch, carry, trainer.state["step"]),
-                      evaluate=lambda: task.validate(model, valid), unit=task.unit, select=task.select,
-                      maximize=task.maximize)
+    trainer = task_trainer(task, model, run, options, batches, valid)
     try:
         trainer.fit()
     except TrainingInterrupted:
