@@ -64,12 +64,15 @@ bench-forecast: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) benchmarks/forecast.py
 
-# about 20 minutes, resumable: the recordings classifier's defaults (--max-time 600, 3 seeds) on JapaneseVowels,
-# BasicMotions, GunPoint, Coffee, PigCVP and PLAID beside 1-NN Euclidean and 1-NN DTW; SPLIT=validation scores
-# the development split (a quarter of each class of NAME_TRAIN held out) for choosing defaults
+# about 1.5 hours, resumable: the defaults (--max-time 600, 3 seeds) of the recordings classifier on JapaneseVowels,
+# BasicMotions, GunPoint, Coffee, PigCVP and PLAID beside 1-NN Euclidean and 1-NN DTW, of the clip classifier on
+# 40 x 40 clips of 8 directions beside single-image CNNs, and of the tracker on 48 x 48 balls beside constant
+# velocity; SPLIT=validation scores the development split (held-out training cases, the generators' validation
+# clips) for choosing defaults
 bench-defaults: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) benchmarks/defaults.py --split $(or $(SPLIT),test)
+	$(PY) benchmarks/defaults_clips.py --split $(or $(SPLIT),test)
 
 # up to about 3.5 hours, resumable: the forecaster's defaults (--max-time 600, 3 seeds) on AirPassengers, CO2,
 # sunspots, electrical equipment, M1 yearly and M4 hourly beside seasonal naive, ETS (lowest AIC) and Theta;

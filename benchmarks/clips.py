@@ -41,12 +41,11 @@ BALL = ["--image-size", "32", "--cnn-channels", "16,32,64", "--horizon", "5", "-
         "--lr", "0.002", "--epochs", "15", "--max-time", "840"]
 
 
-def read(data_dir, part: str, labels: list[str] | None = None):
-    """The clips of one part at the configuration's frame size, and their label ids."""
+def read(data_dir, part: str, labels: list[str] | None = None, size: tuple[int, int] = (32, 32)):
+    """The clips of one part at ``size`` (CONFIG's frame size), and their label ids."""
     from rnnkit.data.clips import ClipFolder, read_clip_labels
-    from rnnkit.data.images import parse_size
 
-    folder = ClipFolder(data_dir, parse_size(CONFIG[CONFIG.index("--image-size") + 1]), 1)
+    folder = ClipFolder(data_dir, size, 1)
     data = read_clip_labels(data_dir / f"{part}.tsv", folder)
     labels = labels or sorted(set(data.labels))
     return torch.stack([folder.read(n) for n in data.clips]), torch.tensor([labels.index(x) for x in data.labels]), \
@@ -54,11 +53,11 @@ def read(data_dir, part: str, labels: list[str] | None = None):
 
 
 class ImageClassifier(nn.Module):
-    def __init__(self, size: int, channels: tuple[int, ...], classes: int):
+    def __init__(self, size: tuple[int, int], channels: tuple[int, ...], classes: int):
         super().__init__()
         from rnnkit.layers.images import ImageEncoder
 
-        self.cnn = ImageEncoder(1, size, size, channels)
+        self.cnn = ImageEncoder(1, size[1], size[0], channels)
         self.head = nn.Sequential(nn.Dropout(0.2), nn.Linear(self.cnn.vector_size, 128), nn.ReLU(),
                                   nn.Linear(128, classes))
 
@@ -66,13 +65,13 @@ class ImageClassifier(nn.Module):
         return self.head(self.cnn(images)[0])
 
 
-def baseline(data_dir, view, epochs: int) -> dict:
-    """Train and score a CNN on one image per clip: ``view(clips uint8 [N, T, 1, H, W]) -> [N, 1, H, W]``."""
-    train_x, train_y, labels = read(data_dir, "train")
-    test_x, test_y, _ = read(data_dir, "test", labels)
+def baseline(data_dir, view, epochs: int, size: tuple[int, int] = (32, 32), channels=(16, 32, 64),
+             test: str = "test") -> dict:
+    """Train a CNN (``channels``, frames at ``size``: CONFIG's) on one image per clip of the training
+    part, ``view(clips uint8 [N, T, 1, H, W]) -> [N, 1, H, W]``, and score it on the ``test`` part."""
+    train_x, train_y, labels = read(data_dir, "train", size=size)
+    test_x, test_y, _ = read(data_dir, test, labels, size=size)
     train_x, test_x = view(train_x.float() / 255), view(test_x.float() / 255)
-    size = int(CONFIG[CONFIG.index("--image-size") + 1])
-    channels = tuple(int(c) for c in CONFIG[CONFIG.index("--cnn-channels") + 1].split(","))
     torch.manual_seed(SEED)
     model = ImageClassifier(size, channels, len(labels))
     optimizer = torch.optim.AdamW(model.parameters(), lr=0.002)

@@ -27,8 +27,8 @@ def add_options(parser: argparse.ArgumentParser, options, *, only_given: bool = 
 def add_option(target, opt: Option, *, only_given: bool = False) -> argparse.Action:
     positional = not opt.flags[0].startswith("-")
     kwargs = dict(help=opt.help, default=argparse.SUPPRESS if only_given and not positional else opt.default)
-    if opt.flag:
-        kwargs["action"] = "store_true"
+    if opt.flag:   # a switch; where its default is None (taken from the data) also --no-NAME
+        kwargs["action"] = "store_true" if opt.default is not None else argparse.BooleanOptionalAction
     else:
         if opt.type is not None:
             kwargs["type"] = _argparse_type(opt.type)

@@ -24,6 +24,17 @@ from rnnkit.errors import DataError
 
 MODES = {1: "L", 3: "RGB"}          # channels -> Pillow mode
 HEADER_NAMES = {"image", "images", "file", "filename", "file_name", "path", "name", "img"}
+MOST_PIXELS = 32 * 32               # the default size's cap: a CNN per frame costs in proportion to them
+
+
+def native_size(sizes: list[tuple[int, int]], least: int = 1, most_pixels: int = MOST_PIXELS) -> tuple[int, int]:
+    """The size to read images of ``sizes`` (``(width, height)`` each) at where the user gives none:
+    the typical image's (the median width and height), never scaled up, scaled down with its aspect
+    ratio kept to at most ``most_pixels`` for speed, and at least ``least`` pixels a side (what
+    the CNN's blocks can halve)."""
+    width, height = (float(np.median([s[k] for s in sizes])) for k in (0, 1))
+    scale = min(1.0, (most_pixels / (width * height)) ** 0.5)
+    return max(least, int(width * scale)), max(least, int(height * scale))
 
 
 def parse_size(text: str) -> tuple[int, int]:

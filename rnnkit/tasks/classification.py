@@ -10,6 +10,7 @@ from pathlib import Path
 import torch
 
 from rnnkit.data import SentenceBatches, Vocab, hold_out, pad_batch, read_text, read_tsv, tokenizer_for
+from rnnkit.data.images import MOST_PIXELS
 from rnnkit.data.recordings import FORMATS, recordings_format
 from rnnkit.tasks.recordings import FRAME_STEPS
 from rnnkit.devices import device_of, to_device
@@ -49,10 +50,12 @@ class ClassifierConfig(RecurrentConfig, TrainingConfig):
                                       "header", metavar="FILE", group="clips")
     valid_labels: str | None = option(None, "with --clips: validation clips, same layout (clips under DIR)",
                                       metavar="FILE", group="clips", exclusive="valid")
-    image_size: str = option("64", "with --clips: frames are letterboxed to N x N or WIDTHxHEIGHT pixels",
-                             type=image_size, metavar="SIZE", group="clips")
-    cnn_channels: str = option("32,64,128", "with --clips: channels of each block of the frame CNN (each block "
-                                            "halves the frame)", type=channel_list, metavar="C,C,...", group="clips")
+    image_size: str | None = option(None, "with --clips: frames are letterboxed to N x N or WIDTHxHEIGHT pixels "
+                                          "(default: the clips' own size, never scaled up, scaled down to at most "
+                                          f"{MOST_PIXELS:,} pixels)", type=image_size, metavar="SIZE", group="clips")
+    cnn_channels: str | None = option(None, "with --clips: channels of each block of the frame CNN (each block "
+                                            "halves the frame; default: 16,32,64)", type=channel_list,
+                                      metavar="C,C,...", group="clips")
     text_column: str | None = option(None, "text column: a header name or 0-based index (default: 0)", metavar="C",
                                      group="data")
     label_column: str | None = option(None, "label column: a header name or 0-based index (default: last)",
@@ -62,20 +65,21 @@ class ClassifierConfig(RecurrentConfig, TrainingConfig):
     max_vocab: int | None = option(None, "keep at most this many words (most frequent)", type=positive_int,
                                    group="data")
     cell: str | None = like(None, help="recurrent cell: lstm, gru or rnn (with --layer-norm or --reset), or any "
-                                       "registered form by name (default: lstm for text and clips, gru for "
-                                       "recordings)")
-    hidden: int | None = like(None, help="units per layer and direction (default: 256 for text and clips; "
-                                         "recordings: from their count)")
+                                       "registered form by name (default: lstm for text, gru for recordings and "
+                                       "clips)")
+    hidden: int | None = like(None, help="units per layer and direction (default: 256 for text, 128 for clips, "
+                                         "64 for recordings)")
     dropout: float | None = like(None, help="dropout on embeddings, between layers and before the classifier "
-                                            "(default: 0.5 for text and clips; recordings: from their count)")
+                                            "(default: 0.5 for text, 0.2 for recordings and clips)")
     embedding: int = option(300, "word embedding size", type=positive_int, group="model")
     unidirectional: bool = option(False, "read left to right only", group="model")
     pooling: str | None = option(None, "how the states become one vector: final states, mean, max, or learned "
-                                       "attention (default: attention for text and clips, mean for recordings)",
+                                       "attention (default: attention for text, mean for recordings and clips)",
                                  choices=POOLINGS, group="model")
-    deltas: bool = option(False, "recordings: add each channel's step differences as channels of their own (the "
-                                 "shape of a curve as well as its level); clips: the CNN reads each frame with its "
-                                 "difference from the frame before (what moved)", group="model")
+    deltas: bool | None = option(None, "recordings: add each channel's step differences as channels of their own "
+                                       "(the shape of a curve as well as its level); clips: the CNN reads each "
+                                       "frame with its difference from the frame before (what moved) (default: on "
+                                       "for clips, off for recordings)", flag=True, group="model")
     frame: int | None = option(None, "recordings: read K consecutive steps as one vector, so that the network runs "
                                      "T/K steps (default: from the median length, at most "
                                      f"{FRAME_STEPS} steps a run on a typical recording)", type=positive_int,
@@ -84,9 +88,9 @@ class ClassifierConfig(RecurrentConfig, TrainingConfig):
                                          "mean and deviation; case first with each recording's own, which then join "
                                          "as channels of their own (shape, level and scale apart; the default)",
                                    choices=NORMALIZE, group="model")
-    batch_size: int | None = like(None, help="examples per batch (default: 64 for text and clips; recordings: from "
-                                             "their count)")
-    epochs: int | None = like(None, help="passes over the training data (default: 8 for text and clips; recordings: "
+    batch_size: int | None = like(None, help="examples per batch (default: 64 for text; recordings and clips: about an "
+                                             "eighth of the training set, 4 to 32 and 4 to 16)")
+    epochs: int | None = like(None, help="passes over the training data (default: 8 for text; recordings and clips: "
                                          "from their count, and the run stops when validation stops improving)")
 
 

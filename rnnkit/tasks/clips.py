@@ -5,17 +5,22 @@ layers read the vectors, the pooling and the classifier decide, as for text and 
 """
 from __future__ import annotations
 
+import statistics
+
 import torch
 
 from rnnkit.data import SentenceBatches, hold_out
 from rnnkit.data.clips import ClipFolder, ClipLabels, pad_clips, read_clip_labels
-from rnnkit.data.images import parse_size
+from rnnkit.data.images import native_size, parse_size
 from rnnkit.errors import DataError, RnnkitError
 from rnnkit.models import SequenceClassifier
 from rnnkit.tasks.base import Prepared
+from rnnkit.tasks.budget import clips_budget, reading
 from rnnkit.tasks.options import channel_list
 
 CLIPS_ONLY = ("clips", "labels", "valid_labels", "image_size", "cnn_channels")
+CLIP_MODEL = {"cell": "gru", "hidden": 128, "dropout": 0.2, "pooling": "mean", "deltas": True,
+              "cnn_channels": "16,32,64"}   # where the user gives none (issue 34's validation)
 
 
 class Collate:
@@ -67,9 +72,20 @@ def test_examples(model: SequenceClassifier, clips: str, labels: str) -> Example
     return read_examples(folder, read_clip_labels(labels, folder), model.labels)
 
 
+def defaults_for(c, folder: ClipFolder, clips: list[str]) -> dict:
+    """The options a clips run takes from its training ``clips`` where ``c`` leaves them open: a
+    small CNN of each frame reading it with its difference from the frame before, at the frames'
+    own size (``native_size``), a bidirectional GRU with mean pooling and light dropout, and a
+    batch of about an eighth of the set (4 to 16)."""
+    cnn = c.cnn_channels or CLIP_MODEL["cnn_channels"]
+    size = native_size([folder.original_size(name) for name in dict.fromkeys(clips)],
+                       least=2 ** len(channel_list(cnn).split(",")))
+    return {**CLIP_MODEL, "image_size": f"{size[0]}x{size[1]}", "batch_size": max(4, min(16, len(clips) // 8))}
+
+
 def prepare(task, run) -> Prepared:
     """The classify task's ``prepare`` for clips."""
-    from rnnkit.tasks.classification import TEXT_DEFAULTS, TEXT_TRAINING, label_set, settled
+    from rnnkit.tasks.classification import label_set, settled
     from rnnkit.tasks.recordings import RECORDINGS_ONLY, TEXT_ONLY, options_given
 
     c = task.config
@@ -78,12 +94,19 @@ def prepare(task, run) -> Prepared:
     given = options_given(c, (*TEXT_ONLY, *(n for n in RECORDINGS_ONLY if n != "deltas"), "train", "valid", "format"))
     if given:
         raise RnnkitError(f"--clips reads clips; the option(s) {given} do not apply to them")
-    c = settled(c, TEXT_DEFAULTS)
+    probe = ClipFolder(c.clips, (1, 1), 1)     # names and sizes, before the frame size is settled
+    train = read_clip_labels(c.labels, probe)
+    if c.valid_labels:
+        train_data = train
+    else:   # a seeded random hold-out, in file order
+        fraction = 0.1 if c.valid_fraction is None else c.valid_fraction
+        kept, held = hold_out(list(zip(train.clips, train.labels, train.lines)), fraction, c.seed)
+        train_data, valid_data = (ClipLabels(train.source, *map(list, zip(*rows))) if rows else
+                                  ClipLabels(train.source, [], [], []) for rows in (kept, held))
+    c = settled(c, defaults_for(c, probe, train_data.clips or train.clips))
     size = parse_size(c.image_size)
-    grey = ClipFolder(c.clips, size, 1)
-    train = read_clip_labels(c.labels, grey)
     if run is None:   # colour where any training clip's first frame has colour
-        channels = 3 if any(grey.is_colour(name) for name in dict.fromkeys(train.clips)) else 1
+        channels = 3 if any(probe.is_colour(name) for name in dict.fromkeys(train.clips)) else 1
         labels = label_set(train.labels)
         if len(labels) < 2:
             raise DataError(f"{c.labels}: every clip has the label {labels[0]!r}; a classifier needs two or more")
@@ -91,15 +114,7 @@ def prepare(task, run) -> Prepared:
         data = run.read_config()["data"]
         channels, labels = data["channels"], data["labels"]
     folder = ClipFolder(c.clips, size, channels)
-    if c.valid_labels:
-        valid = read_examples(folder, read_clip_labels(c.valid_labels, folder), labels)
-        train_data = train
-    else:   # a seeded random hold-out, in file order
-        fraction = 0.1 if c.valid_fraction is None else c.valid_fraction
-        kept, held = hold_out(list(zip(train.clips, train.labels, train.lines)), fraction, c.seed)
-        train_data, valid_data = (ClipLabels(train.source, *map(list, zip(*rows))) if rows else
-                                  ClipLabels(train.source, [], [], []) for rows in (kept, held))
-        valid = read_examples(folder, valid_data, labels)
+    valid = read_examples(folder, read_clip_labels(c.valid_labels, folder) if c.valid_labels else valid_data, labels)
     examples = read_examples(folder, train_data, labels)
     options = c.recurrent_options()
     cnn = tuple(int(x) for x in channel_list(c.cnn_channels).split(","))
@@ -110,10 +125,15 @@ def prepare(task, run) -> Prepared:
     # training only (and a length that goes with a label would show in the batch statistics)
     batches = SentenceBatches(examples.pairs, None, c.batch_size, examples.collate, seed=c.seed)
     lengths = [len(clip) for clip in examples.clips]
+    training = clips_budget(statistics.median_low(lengths)).length(len(examples), c)
     reads = f"{c.pooling} pooling" + (", frame differences" if c.deltas else "")
     description = (f"{c.cell.upper()} classifier of clips ({reads}): "
-                   f"{sum(p.numel() for p in model.parameters()):,} parameters, {size[0]}x{size[1]} "
+                   f"{sum(p.numel() for p in model.parameters()):,} parameters ({c.hidden} units, CNN "
+                   f"{c.cnn_channels}, dropout {c.dropout}), {size[0]}x{size[1]} "
                    f"{'colour' if channels == 3 else 'grey'} frames, {min(lengths)}-{max(lengths)} frames a clip, "
-                   f"{len(labels)} labels, {len(examples):,} training and {len(valid):,} validation clips")
-    data = {"level": "clips", "labels": labels, "channels": channels}
-    return Prepared(model, batches.epoch, valid if len(valid) else None, data, description, training=TEXT_TRAINING)
+                   f"{len(labels)} labels, batch {c.batch_size}, {len(examples):,} training and {len(valid):,} "
+                   f"validation clips; {reading(training)}, validating every {training['eval_every']} steps and "
+                   f"stopping after {training['patience']} without improvement")
+    resolved = {k: getattr(c, k) for k in (*CLIP_MODEL, "image_size", "batch_size")}
+    data = {"level": "clips", "labels": labels, "channels": channels, "resolved": resolved, "training": training}
+    return Prepared(model, batches.epoch, valid if len(valid) else None, data, description, training=training)

@@ -22,6 +22,7 @@ from rnnkit.files import write_atomic
 from rnnkit.models.forecaster import INTERVALS, Forecaster, Windows, windows
 from rnnkit.models.modes import evaluating
 from rnnkit.tasks.base import Output, Prepared, Task, Verb, load, writable_plots, write_export
+from rnnkit.tasks.budget import Budget, reading
 from rnnkit.tasks.config import RecurrentConfig, TrainingConfig
 from rnnkit.tasks.options import DEVICE, Option, like, option, output_file, positive_int, run_dir_argument
 from rnnkit.training.forecast_metrics import format_forecast_metrics, mean_metrics, series_metrics
@@ -35,6 +36,7 @@ FULL_CALIBRATION = 19   # the fewest held-out values whose conformal rank gives 
 WINDOWS_READ = 200_000  # training windows a default run reads (6,250 steps at batch 32)...
 MAX_EPOCHS = 100        # ...in at most this many epochs (a short series is not read more often)
 EVALUATIONS = 100       # validations over a default run; it stops after a quarter of them without improvement
+BUDGET = Budget(WINDOWS_READ, MAX_EPOCHS, partial_epoch=True, evaluations=EVALUATIONS)   # where epochs are not given
 
 
 def season_value(text: str) -> int | str:
@@ -147,26 +149,6 @@ def default_origins(horizon: int, lengths: list[int]) -> int:
     the validation part stays within a quarter of the typical series."""
     room = sorted(lengths)[len(lengths) // 2] // 4 - horizon + 1
     return max(1, min(math.ceil(MIN_VALID / (horizon * len(lengths))), room))
-
-
-def training_length(windows: int, c: ForecastConfig) -> dict:
-    """How long a run trains, from its count of training windows where ``c`` leaves it open:
-    ``WINDOWS_READ`` windows in all, in whole epochs (at most ``MAX_EPOCHS``) or, where one epoch
-    holds more, in part of the first (``max_steps``); a validation every ``1/EVALUATIONS`` of the
-    run, and a stop after a quarter of them without improvement."""
-    per_epoch = math.ceil(windows / c.batch_size)
-    epochs = c.epochs or max(1, min(MAX_EPOCHS, round(WINDOWS_READ / windows)))
-    max_steps = math.ceil(WINDOWS_READ / c.batch_size) if not c.epochs and windows > WINDOWS_READ else None
-    steps = min(epochs * per_epoch, max_steps or math.inf)
-    return {"epochs": epochs, "max_steps": max_steps, "eval_every": c.eval_every or max(1, steps // EVALUATIONS),
-            "patience": c.patience or EVALUATIONS // 4}
-
-
-def reading(training: dict) -> str:
-    """What ``training_length`` resolved to, in words."""
-    if training.get("max_steps"):
-        return f"{training['max_steps']:,} steps (part of one epoch)"
-    return f"{training['epochs']} epoch(s)"
 
 
 def resolve_season(given: int | str, series: list[Series], held: int, validation: int) -> tuple[int, str]:
@@ -297,7 +279,7 @@ class ForecastTask(Task):
             return [windows(*zip(*[examples[i] for i in order[k : k + c.batch_size]]))
                     for k in range(0, len(order), c.batch_size)]
 
-        training = training_length(len(examples), c)
+        training = BUDGET.length(len(examples), c)
         data = {"input": next(flag for flag in SERIES_FLAGS if getattr(c, flag)), "column": c.column, "time_column": c.time_column,
                 "missing": c.missing, "season": season, "season_from": season_from, "horizon": horizon,
                 "window": window, "output": c.output, "final": c.final, "valid_origins": origins,

@@ -39,7 +39,8 @@ class Option:
 
 def option(default, help: str, **spec) -> Any:
     """A configuration field that is an option (``spec``: the fields of ``Option``)."""
-    return field(default=default, metadata={"option": Option(help=help, flag=isinstance(default, bool), **spec)})
+    spec.setdefault("flag", isinstance(default, bool))   # a switch; one with the default None also has --no-NAME
+    return field(default=default, metadata={"option": Option(help=help, **spec)})
 
 
 def like(default, **changes) -> Any:

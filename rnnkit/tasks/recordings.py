@@ -4,7 +4,7 @@ sequences of measurement vectors instead of text.  The many-to-one structure and
 options are the same; the front end standardises each channel with statistics of the training
 recordings and projects each step to the hidden size (``SequenceClassifier(features=C)``); the
 text options do not apply.  Where the user leaves them open, the options come from the data
-(``defaults_for``, ``training_length``).
+(``defaults_for``, ``BUDGET``).
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from rnnkit.data.recordings import Recordings, pad_cases, read_recordings
 from rnnkit.errors import DataError, RnnkitError
 from rnnkit.models import SequenceClassifier
 from rnnkit.tasks.base import Prepared
+from rnnkit.tasks.budget import Budget
 from rnnkit.tasks.cross_validation import cross_validate, folds_for, refit_training
 
 TEXT_ONLY = ("text_column", "label_column", "keep_case", "min_freq", "max_vocab", "embedding")
@@ -26,7 +27,7 @@ FRAME_STEPS = 250       # the default frame keeps the typical recording's run of
 CASES_READ = 60_000     # training cases a default run reads...
 MIN_STEPS = 600         # ...in at least this many optimizer steps (a small set is read more often)...
 MAX_EPOCHS = 300        # ...and at most this many epochs
-EVALUATIONS = 100       # validations over a default run; it stops after a quarter of them without improvement
+BUDGET = Budget(CASES_READ, MAX_EPOCHS, min_steps=MIN_STEPS)   # how long a run trains where epochs are not given
 STANDARDISED = {"case": "each by itself first", "training": "by the training set"}   # --normalize, in words
 VALID_FRACTION = 0.2    # the default hold-out: a fifth of each class, so that a small set validates on several
 
@@ -78,17 +79,7 @@ def defaults_for(cases: int, median: int) -> dict:
     steps, each recording standardised by its own statistics first, and a small bidirectional GRU
     with mean pooling and light dropout."""
     return {"cell": "gru", "hidden": 64, "dropout": 0.2, "pooling": "mean", "batch_size": max(4, min(32, cases // 8)),
-            "frame": max(1, math.ceil(median / FRAME_STEPS)), "normalize": "case"}
-
-
-def training_length(cases: int, c) -> dict:
-    """How long a recordings run trains where ``c`` leaves it open: enough epochs to read
-    ``CASES_READ`` cases in at least ``MIN_STEPS`` steps (at most ``MAX_EPOCHS``), a validation every
-    ``1/EVALUATIONS`` of the run, and a stop after a quarter of them without improvement."""
-    per_epoch = math.ceil(cases / c.batch_size)
-    epochs = c.epochs or min(MAX_EPOCHS, max(math.ceil(MIN_STEPS / per_epoch), round(CASES_READ / cases)))
-    return {"epochs": epochs, "eval_every": c.eval_every or max(1, epochs * per_epoch // EVALUATIONS),
-            "patience": c.patience or EVALUATIONS // 4}
+            "frame": max(1, math.ceil(median / FRAME_STEPS)), "normalize": "case", "deltas": False}
 
 
 def built(c, examples: list, labels: list[str], channels: int):
@@ -97,7 +88,7 @@ def built(c, examples: list, labels: list[str], channels: int):
     from rnnkit.tasks.classification import settled
 
     c = settled(c, defaults_for(len(examples), statistics.median_low(len(case) for case, _ in examples)))
-    training = training_length(len(examples), c)
+    training = BUDGET.length(len(examples), c)
     options = c.recurrent_options()
     model = SequenceClassifier(0, len(labels), embedding_dim=options["hidden_size"], features=channels,
                                deltas=c.deltas, frame=c.frame, normalize=c.normalize,
@@ -147,7 +138,8 @@ def prepare(task, run, form: str) -> Prepared:
     if cross_validation:
         share = c.max_time and c.max_time / (cross_validation["folds"] + 1)   # each fold's share and the refit's
         training = {**refit_training(cross_validation, len(batches(0))), **({"max_time": share} if share else {})}
-    resolved = {k: getattr(c, k) for k in ("cell", "hidden", "dropout", "pooling", "batch_size", "frame", "normalize")}
+    resolved = {k: getattr(c, k) for k in ("cell", "hidden", "dropout", "pooling", "batch_size", "frame", "normalize",
+                                           "deltas")}
     data = {"level": "recordings", "labels": labels, "channels": train.channels, "resolved": resolved,
             "training": training, **({"cross_validation": cross_validation} if cross_validation else {})}
     lengths = [len(case) for case in train.cases]

@@ -2,6 +2,8 @@
 ``clip,frame,x,y``), then predict the next K positions of new clips from their frames alone."""
 from __future__ import annotations
 
+import dataclasses
+import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,18 +11,21 @@ import torch
 
 from rnnkit.data import SentenceBatches, hold_out
 from rnnkit.data.clips import ClipFolder, pad_clips
-from rnnkit.data.images import parse_size
+from rnnkit.data.images import MOST_PIXELS, native_size, parse_size
 from rnnkit.data.positions import FrameCoordinates, Positions, read_positions
 from rnnkit.devices import device_of
 from rnnkit.errors import DataError
 from rnnkit.models.modes import evaluating
 from rnnkit.models.tracker import Tracker
 from rnnkit.tasks.base import Output, Prepared, Task, Verb, load, write_export
-from rnnkit.tasks.config import RecurrentConfig, TrainingConfig, own_epochs
+from rnnkit.tasks.budget import clips_budget, reading
+from rnnkit.tasks.config import RecurrentConfig, TrainingConfig
 from rnnkit.tasks.options import (DEVICE, Option, channel_list, image_size, like, option, positive_int, probability,
                                   run_dir_argument)
 from rnnkit.training.plots import plot_trajectory
 from rnnkit.training.trajectory_metrics import PathErrors, format_trajectory_metrics, path_errors, trajectory_metrics
+
+TRACK_CNN = "16,32,64"   # the frame CNN's blocks where the user gives none
 
 
 @dataclass
@@ -36,15 +41,19 @@ class TrackConfig(RecurrentConfig, TrainingConfig):
                                                 "without --valid-positions)", type=probability, metavar="F",
                                           group="data", exclusive="valid")
     horizon: int = option(5, "positions to predict after each frame", type=positive_int, metavar="K", group="data")
-    image_size: str = option("64", "frames are letterboxed (scaled with their aspect ratio kept, the rest filled with "
-                                   "the border colour) to N x N or WIDTHxHEIGHT pixels", type=image_size,
-                             metavar="SIZE", group="data")
+    image_size: str | None = option(None, "frames are letterboxed (scaled with their aspect ratio kept, the rest "
+                                          "filled with the border colour) to N x N or WIDTHxHEIGHT pixels (default: "
+                                          "the clips' own size, never scaled up, scaled down to at most "
+                                          f"{MOST_PIXELS:,} pixels)", type=image_size, metavar="SIZE", group="data")
     embedding: int = option(128, "size each frame's CNN features are projected to", type=positive_int, group="model")
-    cnn_channels: str = option("32,64,128", "channels of each block of the frame CNN (each block halves the frame)",
-                               type=channel_list, metavar="C,C,...", group="model")
+    cnn_channels: str | None = option(None, "channels of each block of the frame CNN (each block halves the frame; "
+                                            f"default: {TRACK_CNN})", type=channel_list, metavar="C,C,...",
+                                      group="model")
     hidden: int = like(128)
-    batch_size: int = like(16)
-    epochs: int | None = own_epochs(30)
+    batch_size: int | None = like(None, help="clips per batch (default: about an eighth of the training clips, 4 "
+                                             "to 16)")
+    epochs: int | None = like(None, help="passes over the training clips (default: from their count and length, "
+                                         "and the run stops when the validation error stops improving)")
 
 
 class Tracks:
@@ -94,19 +103,25 @@ class TrackTask(Task):
 
     def prepare(self, run) -> Prepared:
         c = self.config
-        size = parse_size(c.image_size)
-        grey = ClipFolder(c.clips, size, 1)
-        train = read_positions(c.positions, grey)
+        probe = ClipFolder(c.clips, (1, 1), 1)     # names and sizes, before the frame size is settled
+        train = read_positions(c.positions, probe)
+        if c.valid_positions:
+            kept = train.clips
+        else:   # a seeded random hold-out of whole clips, in file order
+            kept, names = hold_out(train.clips, 0.1 if c.valid_fraction is None else c.valid_fraction, c.seed)
+        cnn = c.cnn_channels or TRACK_CNN
+        size = parse_size(c.image_size) if c.image_size else native_size(
+            [probe.original_size(name) for name in kept or train.clips], least=2 ** len(cnn.split(",")))
+        c = dataclasses.replace(c, cnn_channels=cnn, image_size=f"{size[0]}x{size[1]}",
+                                batch_size=c.batch_size or max(4, min(16, len(kept) // 8)))
         if run is None:   # colour where any training clip's first frame has colour
-            channels = 3 if any(grey.is_colour(name) for name in train.clips) else 1
+            channels = 3 if any(probe.is_colour(name) for name in train.clips) else 1
         else:
             channels = run.read_config()["data"]["channels"]
         folder = ClipFolder(c.clips, size, channels)
         if c.valid_positions:
             valid = Tracks(folder, (held := read_positions(c.valid_positions, folder)), held.clips)
-            kept = train.clips
-        else:   # a seeded random hold-out of whole clips, in file order
-            kept, names = hold_out(train.clips, 0.1 if c.valid_fraction is None else c.valid_fraction, c.seed)
+        else:
             valid = Tracks(folder, train, names)
         tracks = Tracks(folder, train, kept)
         if not len(tracks):
@@ -123,11 +138,16 @@ class TrackTask(Task):
         # at random, not by clip length: the frame CNN has BatchNorm, as clips'
         batches = SentenceBatches(indices, None, c.batch_size, tracks.collate, seed=c.seed)
         lengths = [len(clip) for clip in tracks.clips]
+        training = clips_budget(statistics.median_low(lengths)).length(len(tracks), c)
         description = (f"{c.cell.upper()} trajectory predictor of the next {c.horizon} positions: "
-                       f"{sum(p.numel() for p in model.parameters()):,} parameters, {size[0]}x{size[1]} "
-                       f"{'colour' if channels == 3 else 'grey'} frames, {min(lengths)}-{max(lengths)} frames a clip, "
-                       f"{len(tracks):,} training and {len(valid):,} validation clips")
-        return Prepared(model, batches.epoch, valid if len(valid) else None, {"channels": channels}, description)
+                       f"{sum(p.numel() for p in model.parameters()):,} parameters (CNN {c.cnn_channels}), "
+                       f"{size[0]}x{size[1]} {'colour' if channels == 3 else 'grey'} frames, "
+                       f"{min(lengths)}-{max(lengths)} frames a clip, batch {c.batch_size}, {len(tracks):,} training "
+                       f"and {len(valid):,} validation clips; {reading(training)}, validating every "
+                       f"{training['eval_every']} steps and stopping after {training['patience']} without improvement")
+        resolved = {k: getattr(c, k) for k in ("image_size", "cnn_channels", "batch_size")}
+        data = {"channels": channels, "resolved": resolved, "training": training}
+        return Prepared(model, batches.epoch, valid if len(valid) else None, data, description, training=training)
 
     def loss(self, model, batch, carry, step):
         return (*model.loss(*batch), None)

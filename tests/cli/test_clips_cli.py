@@ -47,8 +47,12 @@ def trained(tmp_path_factory):
 
 def test_training_classifying_and_evaluating_clips(trained, capsys):
     config = json.loads((trained / "run" / "config.json").read_text())
-    assert config["data"] == {"level": "clips", "labels": ["left", "right"], "channels": 1}
-    assert config["model"]["image_size"] == [16, 16]
+    assert {k: config["data"][k] for k in ("level", "labels", "channels")} == {
+        "level": "clips", "labels": ["left", "right"], "channels": 1}
+    assert config["data"]["resolved"] == {"cell": "gru", "hidden": 16, "dropout": 0.0, "pooling": "mean",
+                                          "deltas": True, "cnn_channels": "4,8", "image_size": "16x16",
+                                          "batch_size": 8}   # the given options; the rest the clips' defaults
+    assert config["model"]["image_size"] == [16, 16] and config["data"]["training"]["epochs"] == 3
     frames = trained / "frames"
     frames.mkdir()
     for t, frame in enumerate(moving_block("right", random.Random(5))):
@@ -82,3 +86,27 @@ def test_bad_clips_are_one_line_errors(trained, tmp_path, capsys):
            "holds a classifier of clips: give --clips DIR --labels FILE")
     fails(["classify", str(trained / "run"), str(tmp_path / "gone.npy")], capsys, "gone.npy: no such clip")
     fails(["train", "classify", "--out", str(tmp_path / "r4")], capsys, "give the training data: --train FILE")
+
+
+def test_a_clips_run_without_options_takes_them_from_the_clips(tmp_path, capsys):
+    from rnnkit.data.images import native_size
+    from rnnkit.tasks.budget import clips_budget
+
+    rng = random.Random(2)
+    lines = []
+    for k in range(24):   # 24 x 20 frames: read at their own size, never scaled up
+        np.save(tmp_path / f"c{k}.npy", np.pad(moving_block(["left", "right"][k % 2], rng), ((0, 0), (2, 2), (4, 4))))
+        lines.append(f"c{k}.npy\t{['left', 'right'][k % 2]}")
+    (tmp_path / "labels.tsv").write_text("\n".join(lines) + "\n")
+    run = tmp_path / "run"
+    assert main(["train", "classify", "--clips", str(tmp_path), "--labels", str(tmp_path / "labels.tsv"), "--out",
+                 str(run), "--no-deltas", "--max-time", "1", "--seed", "3"]) == 0
+    config = json.loads((run / "config.json").read_text())
+    resolved = config["data"]["resolved"]
+    assert resolved == {"cell": "gru", "hidden": 128, "dropout": 0.2, "pooling": "mean", "deltas": False,
+                        "cnn_channels": "16,32,64", "image_size": "24x20", "batch_size": 4}   # 21 training clips
+    assert config["model"]["image_size"] == [24, 20]
+    assert config["data"]["training"] == clips_budget(6).length(21, type("C", (), {
+        "batch_size": 4, "epochs": None, "eval_every": None, "patience": None}))
+    assert native_size([(640, 480)]) == (36, 27) and native_size([(4, 4)], least=8) == (8, 8)
+    assert "frames a clip" in capsys.readouterr().err

@@ -53,8 +53,9 @@ def test_console_script_help():
 
 
 @pytest.mark.parametrize("command, expected", [
-    (["train", "classify"], ["--text-column", "--pooling", "(default: attention for text and clips, mean for "
-                              "recordings)", "(default: 64 for text and clips; recordings: from their count)"]),
+    (["train", "classify"], ["--text-column", "--pooling", "(default: attention for text, mean for recordings and "
+                              "clips)", "(default: 64 for text; recordings and clips: about an eighth",
+                              "--deltas, --no-deltas"]),
     (["train", "tag"], ["--word-dropout", "--xpos", "(default: 0.1)", "(default: 32)"]),
     (["classify"], ["--explain", "LABEL<TAB>PROBABILITY"]),
     (["tag"], ["--output", "byte for byte"]),

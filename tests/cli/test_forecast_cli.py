@@ -260,15 +260,15 @@ def test_m4s_wide_files_train_forecast_and_score_against_a_test_file(tmp_path, c
 
 
 def test_the_length_of_a_run_follows_its_count_of_training_windows():
-    from rnnkit.tasks.forecasting import EVALUATIONS, MAX_EPOCHS, WINDOWS_READ, ForecastConfig, training_length
+    from rnnkit.tasks.forecasting import EVALUATIONS, MAX_EPOCHS, WINDOWS_READ, ForecastConfig, BUDGET
 
     open_ended = ForecastConfig(out="r")
-    short, long = training_length(50, open_ended), training_length(WINDOWS_READ * 3, open_ended)
+    short, long = BUDGET.length(50, open_ended), BUDGET.length(WINDOWS_READ * 3, open_ended)
     assert short["epochs"] == MAX_EPOCHS and long["epochs"] == 1          # a few windows are read more often
-    assert short["max_steps"] is None and training_length(WINDOWS_READ // 10, open_ended)["epochs"] == 10
+    assert short["max_steps"] is None and BUDGET.length(WINDOWS_READ // 10, open_ended)["epochs"] == 10
     assert long["max_steps"] == WINDOWS_READ // 32                       # a long epoch is read in part
     assert long["eval_every"] == WINDOWS_READ // 32 // EVALUATIONS and long["patience"] == EVALUATIONS // 4
-    given = training_length(WINDOWS_READ * 3, ForecastConfig(out="r", epochs=7, eval_every=3, patience=2))
+    given = BUDGET.length(WINDOWS_READ * 3, ForecastConfig(out="r", epochs=7, eval_every=3, patience=2))
     assert given == {"epochs": 7, "max_steps": None, "eval_every": 3, "patience": 2}
 
 

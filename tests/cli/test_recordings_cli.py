@@ -1,5 +1,6 @@
 """`rnnkit train classify` on recordings (.ts and long-form .csv), `classify` and `evaluate` end to
 end on recordings made here, and their bad inputs: one line on stderr, exit status 2."""
+import dataclasses
 import json
 import math
 import random
@@ -43,7 +44,7 @@ def test_training_classifying_and_evaluating_recordings(trained, capsys):
     assert {k: data[k] for k in ("level", "labels", "channels")} == {
         "level": "recordings", "labels": ["rise", "fall", "flat"], "channels": 2}
     assert data["resolved"] == {"cell": "gru", "hidden": 16, "dropout": 0.0, "pooling": "mean", "batch_size": 8,
-                                "frame": 1, "normalize": "case"}     # the given options; the rest from the data
+                                "frame": 1, "normalize": "case", "deltas": False}   # given options; the rest from data
     assert data["training"]["epochs"] == 4
     assert config["model"]["features"] == 2 and not (trained / "run" / "vocab.json").exists()
     assert main(["classify", str(trained / "run"), str(trained / "test.ts")]) == 0
@@ -61,16 +62,16 @@ def test_training_classifying_and_evaluating_recordings(trained, capsys):
 
 def test_the_defaults_of_recordings_follow_their_count_and_length():
     from rnnkit.tasks.classification import ClassifierConfig
-    from rnnkit.tasks.recordings import FRAME_STEPS, MAX_EPOCHS, MIN_STEPS, defaults_for, training_length
+    from rnnkit.tasks.recordings import FRAME_STEPS, MAX_EPOCHS, MIN_STEPS, BUDGET, defaults_for
 
     small, large = defaults_for(20, 150), defaults_for(4000, 7 * FRAME_STEPS)
     assert small["batch_size"] == 4 and large["batch_size"] == 32
     assert small["frame"] == 1 and large["frame"] == 7 and small["normalize"] == "case"
-    assert training_length(20, ClassifierConfig(batch_size=4))["epochs"] == MAX_EPOCHS   # a small set: read often
-    assert training_length(400, ClassifierConfig(batch_size=32))["epochs"] == 150        # 60,000 cases
-    assert training_length(40_000, ClassifierConfig(batch_size=32))["epochs"] * 1250 >= MIN_STEPS
-    given = training_length(20, ClassifierConfig(batch_size=4, epochs=3, eval_every=2, patience=1))
-    assert given == {"epochs": 3, "eval_every": 2, "patience": 1}
+    assert BUDGET.length(20, ClassifierConfig(batch_size=4))["epochs"] == MAX_EPOCHS   # a small set: read often
+    assert BUDGET.length(400, ClassifierConfig(batch_size=32))["epochs"] == 150        # 60,000 cases
+    assert BUDGET.length(40_000, ClassifierConfig(batch_size=32))["epochs"] * 1250 >= MIN_STEPS
+    given = BUDGET.length(20, ClassifierConfig(batch_size=4, epochs=3, eval_every=2, patience=1))
+    assert given == {"epochs": 3, "max_steps": None, "eval_every": 2, "patience": 1}
 
 
 def test_a_recordings_run_without_options_takes_them_from_the_data(tmp_path, capsys):
@@ -79,7 +80,8 @@ def test_a_recordings_run_without_options_takes_them_from_the_data(tmp_path, cap
     assert main(["train", "classify", "--train", str(tmp_path / "train.ts"), "--out", str(run), "--epochs", "2"]) == 0
     config = json.loads((run / "config.json").read_text())
     assert config["data"]["resolved"] == {"cell": "gru", "hidden": 64, "dropout": 0.2, "pooling": "mean",
-                                          "batch_size": 5, "frame": 1, "normalize": "case"}   # 40 cases: 20% held
+                                          "batch_size": 5, "frame": 1, "normalize": "case",
+                                          "deltas": False}   # 40 cases: 20% held
     assert config["model"]["hidden_size"] == 64 and config["model"]["pooling"] == "mean"
     assert "GRU classifier of recordings (mean pooling)" in capsys.readouterr().err
 
@@ -87,7 +89,9 @@ def test_a_recordings_run_without_options_takes_them_from_the_data(tmp_path, cap
 def test_few_cases_per_class_choose_the_length_by_cross_validation_then_train_on_all(tmp_path, capsys, monkeypatch):
     from rnnkit.tasks.cross_validation import folds_for
 
-    monkeypatch.setattr("rnnkit.tasks.recordings.MAX_EPOCHS", 60)     # 60 steps a fold, for speed
+    from rnnkit.tasks.recordings import BUDGET
+
+    monkeypatch.setattr("rnnkit.tasks.recordings.BUDGET", dataclasses.replace(BUDGET, max_epochs=60))   # for speed
 
     assert folds_for([0, 0, 1, 1, 2, 2]) == 2 and folds_for([0] * 4 + [1] * 4) == 4 and folds_for([0] * 5 + [1] * 5) is None
     assert folds_for([0, 1, 2, 2]) is None                             # one of each: nothing to validate on

@@ -51,7 +51,8 @@ def trained(tmp_path_factory):
 
 def test_training_tracking_and_evaluating(trained, capsys):
     config = json.loads((trained / "run" / "config.json").read_text())
-    assert config["task"] == "track" and config["data"] == {"channels": 1}
+    assert config["task"] == "track" and config["data"]["channels"] == 1
+    assert config["data"]["resolved"] == {"image_size": "16x16", "cnn_channels": "4,8", "batch_size": 8}
     assert config["model"]["horizon"] == 2 and config["model"]["image_size"] == [16, 16]
     frames = trained / "frames"
     frames.mkdir()
@@ -96,3 +97,13 @@ def test_bad_track_input_is_one_line(trained, tmp_path, capsys):
            *FAST], capsys, "no validation clip has a frame with known positions")
     fails(["track", str(trained / "run"), str(tmp_path / "gone.npy")], capsys, "gone.npy: no such clip")
     fails(["train", "track", "--clips", str(tmp_path), "--out", str(tmp_path / "r2")], capsys, "--positions")
+
+
+def test_a_tracking_run_without_options_takes_them_from_the_clips(tmp_path):
+    write_clips(tmp_path, 30, 0, "train.csv")
+    run = tmp_path / "run"
+    assert main(["train", "track", "--clips", str(tmp_path), "--positions", str(tmp_path / "train.csv"), "--out",
+                 str(run), "--horizon", "2", "--hidden", "8", "--max-time", "1"]) == 0
+    data = json.loads((run / "config.json").read_text())["data"]
+    assert data["resolved"] == {"image_size": "20x12", "cnn_channels": "16,32,64", "batch_size": 4}   # 27 clips
+    assert data["training"]["epochs"] == 300 and data["training"]["patience"] == 10   # a small set: read often
