@@ -83,3 +83,49 @@ def targets() -> str:
     if missing:
         lines.append(f"- Not yet run on the test split: {', '.join(missing)}.")
     return "\n".join(lines)
+
+
+def clips_seeds(suite: str) -> dict:
+    return per_seed(load("defaults").entry(f"test/clips/{suite}/rnnkit"))
+
+
+def clips_present() -> list[str]:
+    return [s for s in ("motion", "ball") if f"test/clips/{s}/rnnkit" in load("defaults").entries]
+
+
+@renders("defaults/clips")
+def clips_table() -> str:
+    """The clip classifier's test accuracy beside the single-image CNNs, and the tracker's error
+    beside constant velocity, each seed listed; the targets of issue 34 with them."""
+    store, lines = load("defaults"), []
+    if "motion" in clips_present():
+        runs = clips_seeds("motion")
+        base = store.result("test/clips/motion/baselines") if "test/clips/motion/baselines" in store.entries else {}
+        ours = statistics.mean(v["accuracy"] for v in runs.values())
+        lines.append(table(
+            ["clips (40 x 40, 8 directions)", "test accuracy", "training", "target"],
+            [["rnnkit defaults", mean_sd([v["accuracy"] for v in runs.values()], 3),
+              f"{statistics.mean(v['train_seconds'] for v in runs.values()):.0f} s",
+              ">= 0.95: " + ("met" if ours >= 0.95 else f"missed by {0.95 - ours:.3f}")],
+             *[[f"baseline: CNN on {name}", fixed(base[name], 3), f"{base['epochs']} epochs", ""]
+               for name in ("one frame (the middle one)", "the mean frame") if name in base]], "lrrl"))
+        lines.append("Clip accuracy, each seed: " + ", ".join(f"seed {s} {fixed(v['accuracy'], 3)}"
+                                                              for s, v in runs.items()) + ".")
+    if "ball" in clips_present():
+        runs = clips_seeds("ball")
+        error = statistics.mean(v["error"] for v in runs.values())
+        velocity = statistics.mean(v["constant_velocity"] for v in runs.values())
+        lines.append(table(
+            ["ball (48 x 48, radius 4, gravity 0.2)", "error of the next 5 positions", "step 5 alone", "training",
+             "target"],
+            [["rnnkit defaults", mean_sd([v["error"] for v in runs.values()], 3) + " px",
+              mean_sd([v["error_last"] for v in runs.values()], 3) + " px",
+              f"{statistics.mean(v['train_seconds'] for v in runs.values()):.0f} s",
+              "<= half of constant velocity: " + ("met" if error <= velocity / 2 else
+                                                  f"missed ({error / velocity:.2f} of it)")],
+             ["baseline: constant velocity (true positions)", fixed(velocity, 3) + " px", "", "", ""],
+             ["baseline: last position (true positions)",
+              fixed(statistics.mean(v["last_position"] for v in runs.values()), 3) + " px", "", "", ""]], "lrrrl"))
+        lines.append("Ball error, each seed: " + ", ".join(f"seed {s} {fixed(v['error'], 3)} px"
+                                                           for s, v in runs.items()) + ".")
+    return "\n\n".join(lines) or "Not yet run on the test split."
