@@ -85,17 +85,19 @@ def read(folder, path, variant):
     return read_images(folder, data.images), [slots(refs[0], variant) for refs in data.captions], data.captions
 
 
-def baseline(variant: str, data_dir, epochs: int) -> dict:
-    """Train and score the slot classifier: told the number of slots of each test canvas."""
+def baseline(variant: str, data_dir, epochs: int, config: list[str] | None = None, test: str = "test") -> dict:
+    """Train the slot classifier on the training part with the image size, CNN and distortion of
+    ``config`` (default: the variant's CONFIG) and score it on the ``test`` part, told the number
+    of slots of each canvas."""
     from rnnkit.data.images import ImageFolder, parse_size
     from rnnkit.training import caption_metrics
 
-    config = CONFIG[variant]
+    config = config or CONFIG[variant]
     size = parse_size(setting(config, "--image-size"))
     channels = tuple(int(c) for c in setting(config, "--cnn-channels").split(","))
     folder = ImageFolder(data_dir / "images", size, 1)
     train_x, train_slots, _ = read(folder, data_dir / "train.tsv", variant)
-    test_x, test_slots, test_refs = read(folder, data_dir / "test.tsv", variant)
+    test_x, test_slots, test_refs = read(folder, data_dir / f"{test}.tsv", variant)
     most = max(len(s) for s in train_slots)
     torch.manual_seed(SEED)
     elastic = (float(setting(config, "--elastic", "0")), float(setting(config, "--elastic-sigma", "4")))

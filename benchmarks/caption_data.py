@@ -1,13 +1,15 @@
 """Captioning data from real handwritten digits, in the generic format of ``rnnkit train caption``.
 
     python benchmarks/caption_data.py OUT_DIR [--variant count|relation] [--train N] [--valid N] [--test N]
+                                      [--canvas WxH] [--most N]
 
 The 8,000 MNIST digits of ``../shared/data/mnist`` are split into train / valid / test digits
 (80/10/10, seed 0) *before* composing, so that test canvases hold digits never seen in training.
 Variants:
 
-- ``count``: a 136 x 44 canvas with 1 to 4 digits at random, non-overlapping positions (random
-  horizontal gaps, random heights), captioned left to right: "three seven one".
+- ``count``: a canvas (``--canvas``, default 136x44) with 1 to ``--most`` (default 4) digits at
+  random, non-overlapping positions (random horizontal gaps, random heights), captioned left to
+  right: "three seven one".
 - ``relation``: a 2 x 2 grid (64 x 64) holding two digits in two cells of one row or one column,
   each with a small random shift: "a seven above a two", "a three left of a five".
 
@@ -44,9 +46,12 @@ def paste(canvas: np.ndarray, digit: np.ndarray, x: int, y: int) -> None:
     np.maximum(region, digit, out=region)
 
 
-def count_scene(rng, images, labels, pool) -> tuple[np.ndarray, str]:
-    width, height = COUNT_CANVAS
-    n = int(rng.integers(1, 5))
+def count_scene(rng, images, labels, pool, canvas: tuple[int, int] = COUNT_CANVAS, most: int = 4) -> tuple[
+        np.ndarray, str]:
+    width, height = canvas
+    if width < most * DIGIT or height < DIGIT:
+        raise ValueError(f"a {width}x{height} canvas cannot hold {most} digits of {DIGIT} x {DIGIT} side by side")
+    n = int(rng.integers(1, most + 1))
     chosen = rng.choice(pool, n, replace=False)
     free = width - n * DIGIT
     cuts = np.sort(rng.integers(0, free + 1, n))          # n random gaps before the digits, in order
@@ -99,12 +104,13 @@ def write_parts(out: Path, sizes: dict[str, int], seed: int, example) -> Path:
     return out
 
 
-def write(out: Path, variant: str, sizes: dict[str, int], seed: int = 0) -> Path:
-    """Write the variant's images (``images/NAME.png``) and caption files into ``out``."""
+def write(out: Path, variant: str, sizes: dict[str, int], seed: int = 0, **scene) -> Path:
+    """Write the variant's images (``images/NAME.png``) and caption files into ``out``; ``scene``:
+    the count variant's ``canvas`` and ``most``."""
     (out / "images").mkdir(parents=True, exist_ok=True)
 
     def example(name, rng, images, labels, pool):
-        canvas, caption = SCENES[variant](rng, images, labels, pool)
+        canvas, caption = SCENES[variant](rng, images, labels, pool, **scene)
         Image.fromarray(canvas).save(out / "images" / f"{name}.png")
         return f"{name}.png\t{caption}"
 
@@ -114,8 +120,14 @@ def write(out: Path, variant: str, sizes: dict[str, int], seed: int = 0) -> Path
 def main(argv=None) -> int:
     parser = generator_parser(__doc__, "canvases", {"train": 12000, "valid": 500, "test": 1000})
     parser.add_argument("--variant", choices=tuple(SCENES), default="count")
+    parser.add_argument("--canvas", default="136x44", help="count: the canvas, WIDTHxHEIGHT (default 136x44)")
+    parser.add_argument("--most", type=int, default=4, help="count: the most digits a canvas (default 4)")
     args = parser.parse_args(argv)
-    write(args.out, args.variant, part_sizes(args), args.seed)
+    scene = {}
+    if args.variant == "count":
+        width, _, height = args.canvas.partition("x")
+        scene = {"canvas": (int(width), int(height)), "most": args.most}
+    write(args.out, args.variant, part_sizes(args), args.seed, **scene)
     print(args.out)
     return 0
 

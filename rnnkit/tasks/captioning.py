@@ -2,6 +2,7 @@
 caption from [START] to [END]."""
 from __future__ import annotations
 
+import dataclasses
 import time
 import warnings
 from dataclasses import dataclass
@@ -10,17 +11,22 @@ from pathlib import Path
 import torch
 
 from rnnkit.data import ReversibleWordTokenizer, SentenceBatches, Vocab, hold_out, pad_batch
-from rnnkit.data.images import ImageFolder, is_colour, parse_size, read_captions
+from rnnkit.data.images import ImageFolder, is_colour, native_size, parse_size, read_captions
 from rnnkit.decoding import caption
 from rnnkit.devices import device_of, to_device
 from rnnkit.errors import RnnkitError
 from rnnkit.layers.attention import SCORES
 from rnnkit.models import Captioner
 from rnnkit.tasks.base import Output, Prepared, Task, Verb, load, load_weights, write_export
-from rnnkit.tasks.config import RecurrentConfig, TrainingConfig, own_epochs
+from rnnkit.tasks.budget import Budget, reading
+from rnnkit.tasks.config import RecurrentConfig, TrainingConfig
 from rnnkit.tasks.options import (DEVICE, Option, channel_list, image_size, like, non_negative_float, option,
                                   positive_float, positive_int, probability, run_dir_argument)
 from rnnkit.training import caption_metrics, format_caption_metrics, perplexity, plot_image_attention
+
+IMAGE_PIXELS = 128 * 128    # the default image size's cap: the CNN costs in proportion to the pixels
+CAPTIONS_READ = 64_000      # captions a default run reads (2,000 steps at batch 32); 20 validations (greedy BLEU)
+BUDGET = Budget(CAPTIONS_READ, max_epochs=300, min_steps=600, evaluations=20)
 
 
 @dataclass
@@ -35,21 +41,22 @@ class CaptionConfig(RecurrentConfig, TrainingConfig):
     valid_fraction: float | None = option(None, "hold out this random fraction of the training images with all their "
                                                 "captions (default 0.1 without --valid-captions)", type=probability,
                                           metavar="F", group="data", exclusive="valid")
-    image_size: str = option("64", "every image is letterboxed (scaled with its aspect ratio kept, the rest filled "
-                                   "with its border colour) to N x N or WIDTHxHEIGHT pixels", type=image_size,
-                             metavar="SIZE", group="data")
+    image_size: str | None = option(None, "every image is letterboxed (scaled with its aspect ratio kept, the rest "
+                                          "filled with its border colour) to N x N or WIDTHxHEIGHT pixels (default: "
+                                          "the images' own size, never scaled up, scaled down to at most "
+                                          f"{IMAGE_PIXELS:,} pixels)", type=image_size, metavar="SIZE", group="data")
     min_freq: int = option(1, "keep caption words seen at least this often (others become <unk>)",
                            type=positive_int, group="data")
     max_length: int = option(50, "caption tokens; longer captions are truncated (with one warning), and no "
                                  "caption written is longer", type=positive_int, group="data")
     hidden: int = like(256, help="decoder units per layer")
-    dropout: float = like(0.3)
-    embedding: int = option(128, "word embedding size", type=positive_int, group="model")
-    attention: str = option("none", "none: the image reaches the decoder through its initial state only (the "
-                                    "lectures' model); dot, general or additive: the decoder also attends to the "
-                                    "image regions at every word (Xu et al. 2015)", choices=(*SCORES, "none"),
+    dropout: float = like(0.2)
+    embedding: int = option(64, "word embedding size", type=positive_int, group="model")
+    attention: str = option("general", "none: the image reaches the decoder through its initial state only (the "
+                                       "lectures' model); dot, general or additive: the decoder also attends to the "
+                                       "image regions at every word (Xu et al. 2015)", choices=(*SCORES, "none"),
                             group="model")
-    cnn_channels: str = option("32,64,128", "channels of each CNN block (each block halves the image)",
+    cnn_channels: str = option("16,32,64", "channels of each CNN block (each block halves the image)",
                                type=channel_list, metavar="C,C,...", group="model")
     coverage: float = option(0.0, "with --attention: weight of a training penalty on reading one image region "
                                   "for more than one word (against words read twice)", type=non_negative_float,
@@ -62,8 +69,10 @@ class CaptionConfig(RecurrentConfig, TrainingConfig):
     elastic_sigma: float = option(4.0, "with --elastic: smoothness of the field, in pixels (larger: whole shapes "
                                        "bend; smaller: each stroke wobbles)", type=positive_float, metavar="PIXELS",
                                   group="model")
-    batch_size: int = like(32)
-    epochs: int | None = own_epochs(20)
+    batch_size: int | None = like(None, help="captions per batch (default: about an eighth of the training "
+                                             "captions, 4 to 32)")
+    epochs: int | None = like(None, help="passes over the training captions (default: from their count, and the "
+                                         "run stops when the validation BLEU stops improving)")
 
 
 class CaptionTask(Task):
@@ -72,7 +81,8 @@ class CaptionTask(Task):
     description = ("Train an image captioner: a small CNN, trained from scratch (no pretrained weights), reads "
                    "the image; a recurrent decoder writes the caption from [START] to [END]. Input: a folder of "
                    "images (PNG, JPEG and whatever Pillow reads, grey or colour; or IDX files, whose K-th image is "
-                   "FILE#K) and a TSV file of IMAGE<TAB>CAPTION lines. Images are letterboxed to --image-size; "
+                   "FILE#K) and a TSV file of IMAGE<TAB>CAPTION lines. Images are read at their own size (capped) or "
+                   "letterboxed to --image-size; "
                    "they are read as colour if any training image has colour. The run keeps the best model on "
                    "validation BLEU-4 (greedy decoding).")
     Config, model_class = CaptionConfig, Captioner
@@ -82,9 +92,12 @@ class CaptionTask(Task):
 
     def prepare(self, run) -> Prepared:
         c = self.config
-        size = parse_size(c.image_size)
+        probe = ImageFolder(c.images, (1, 1), 1)     # names and sizes, before the image size is settled
+        train = read_captions(c.captions, probe)
+        size = parse_size(c.image_size) if c.image_size else native_size(
+            [probe.open(name).size for name in train.images], least=2 ** len(c.cnn_channels.split(",")),
+            most_pixels=IMAGE_PIXELS)
         grey = ImageFolder(c.images, size, 1)
-        train = read_captions(c.captions, grey)
         if run is None:   # colour where any training image has colour
             channels = 3 if any(is_colour(grey.open(name)) for name in train.images) else 1
         else:
@@ -115,6 +128,9 @@ class CaptionTask(Task):
         if long:
             warnings.warn(f"{c.captions}: {long} caption(s) longer than {c.max_length} tokens were truncated "
                           "(raise --max-length to keep them whole)")
+        c = dataclasses.replace(c, image_size=f"{size[0]}x{size[1]}",
+                                batch_size=c.batch_size or max(4, min(32, len(examples) // 8)))
+        training = BUDGET.length(len(examples), c)
         if c.coverage and c.attention == "none":
             raise RnnkitError("--coverage penalises attention; give --attention dot, general or additive with it")
         options = c.recurrent_options()
@@ -131,8 +147,12 @@ class CaptionTask(Task):
                        f"{sum(p.numel() for p in model.parameters()):,} parameters, {size[0]}x{size[1]} "
                        f"{'colour' if channels == 3 else 'grey'} images, vocabulary {len(vocab):,}, "
                        f"{len(train_images):,} training images ({len(examples):,} captions) and "
-                       f"{len(valid_images):,} validation images")
-        return Prepared(model, batches.epoch, valid, {"channels": channels}, description)
+                       f"{len(valid_images):,} validation images, batch {c.batch_size}; {reading(training)}, "
+                       f"validating every {training['eval_every']} steps and stopping after {training['patience']} "
+                       "without improvement")
+        data = {"channels": channels, "resolved": {"image_size": c.image_size, "batch_size": c.batch_size},
+                "training": training}
+        return Prepared(model, batches.epoch, valid, data, description, training=training)
 
     @classmethod
     def export(cls, model, folder):

@@ -93,8 +93,8 @@ class TrackTask(Task):
     description = ("Train a trajectory predictor: a small CNN, trained from scratch, reads each frame of a clip, a "
                    "recurrent network reads the frames in order, and at every frame it gives where the object is "
                    "and its next K positions. Input: a folder of clips (each a folder of frame images or a .npy "
-                   "array) and a CSV of the object's position in their frames (clip,frame,x,y). Frames are "
-                   "letterboxed to --image-size; they are read as colour if any training clip has colour. The run "
+                   "array) and a CSV of the object's position in their frames (clip,frame,x,y). Frames are read "
+                   "at their own size (capped) or letterboxed to --image-size; they are read as colour if any training clip has colour. The run "
                    "keeps the model with the least validation error of the next K positions.")
     Config, model_class = TrackConfig, Tracker
     unit, select = "position", "error"

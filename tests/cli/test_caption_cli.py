@@ -121,3 +121,20 @@ def test_bad_images_and_captions_are_one_line_errors(trained, tmp_path, capsys):
     fails([*train, str(tmp_path / "empty.tsv"), "--image-size", "0x3"], capsys, "--image-size")
     fails([*train, str(tmp_path / "empty.tsv"), "--elastic", "-1"], capsys, "--elastic")
     fails([*train, str(tmp_path / "empty.tsv"), "--elastic-sigma", "0"], capsys, "--elastic-sigma")
+
+
+def test_a_captioning_run_without_options_takes_them_from_the_images(tmp_path):
+    from rnnkit.tasks.captioning import BUDGET
+
+    (tmp_path / "images").mkdir()
+    write_scenes(tmp_path / "images", 30, 0)
+    run = tmp_path / "run"
+    assert main(["train", "caption", "--images", str(tmp_path / "images"), "--captions",
+                 str(tmp_path / "images" / "captions.tsv"), "--out", str(run), "--hidden", "8", "--max-time", "1"]) == 0
+    config = json.loads((run / "config.json").read_text())
+    data = config["data"]
+    assert data["resolved"] == {"image_size": "24x12", "batch_size": 6}   # its own size; 27 images, 54 captions
+    assert config["model"]["image_size"] == [24, 12]
+    assert data["training"] == BUDGET.length(54, type("C", (), {"batch_size": 6, "epochs": None, "eval_every": None,
+                                                                 "patience": None}))
+    assert data["training"]["epochs"] == 300 and data["training"]["patience"] == 5   # a small set: read often
