@@ -136,6 +136,30 @@ def recordings_defaults_row():
                "3 seeds")
 
 
+def generated_defaults_rows():
+    """Default options on clips, tracks and captions from the generators with new shapes
+    (BENCHMARKS.md, "Clips, tracks and captions with default options")."""
+    from tables.defaults import clips_present
+
+    store, done = load("defaults"), clips_present()
+    if "motion" in done:
+        acc = each_seed("defaults", "test/clips/motion/rnnkit", "accuracy")
+        mean_frame = store.result("test/clips/motion/baselines")["the mean frame"]
+        yield ("clips", "default options only: 40 x 40 clips, 8 directions at 2 speeds, 600 s at most",
+               f"accuracy {mean_sd(acc, 3)} (CNN on the mean frame {fixed(mean_frame, 3)})", "3 seeds")
+    if "ball" in done:
+        error = each_seed("defaults", "test/clips/ball/rnnkit", "error")
+        velocity = store.result("test/clips/ball/rnnkit")["constant_velocity"]
+        yield ("where the ball goes", "default options only: 48 x 48, radius 4, gravity 0.2, 600 s at most",
+               f"error of the next 5 positions {mean_sd(error, 3)} px (constant velocity {fixed(velocity, 3)} px)",
+               "3 seeds")
+    if "test/captions/count5/rnnkit" in store.entries:
+        exact = each_seed("defaults", "test/captions/count5/rnnkit", "exact")
+        slot = store.result("test/captions/count5/baselines")["slot CNN"]["exact"]
+        yield ("captioning", "default options only: 160 x 48 canvases of 1-5 digits, 600 s at most",
+               f"exact {mean_sd(exact, 3)} (slot CNN told the count {fixed(slot, 3)})", "3 seeds")
+
+
 def vision_rows():
     cap = load("caption")
     count, base, relation = cap.result("count/rnnkit"), cap.result("count/baseline"), cap.result("relation/rnnkit")
@@ -171,5 +195,5 @@ def melody_row():
 @renders("readme/results")
 def results() -> str:
     rows = [*language_rows(), *text_rows(), *forecast_rows(), *forecast_defaults_row(), *recordings_row(),
-            *recordings_defaults_row(), *vision_rows(), *melody_row()]
+            *recordings_defaults_row(), *generated_defaults_rows(), *vision_rows(), *melody_row()]
     return table(("task", "data", "result", "seeds"), rows)
