@@ -95,8 +95,9 @@ def clips_present() -> list[str]:
 
 @renders("defaults/clips")
 def clips_table() -> str:
-    """The clip classifier's test accuracy beside the single-image CNNs, and the tracker's error
-    beside constant velocity, each seed listed; the targets of issue 34 with them."""
+    """The clip classifier's test accuracy beside the single-image CNNs, the tracker's error beside
+    constant velocity and the captioner's exact match beside the slot CNN, each seed listed; the
+    targets of issue 34 with them."""
     store, lines = load("defaults"), []
     if "motion" in clips_present():
         runs = clips_seeds("motion")
@@ -128,4 +129,18 @@ def clips_table() -> str:
               fixed(statistics.mean(v["last_position"] for v in runs.values()), 3) + " px", "", "", ""]], "lrrrl"))
         lines.append("Ball error, each seed: " + ", ".join(f"seed {s} {fixed(v['error'], 3)} px"
                                                            for s, v in runs.items()) + ".")
+    if "test/captions/count5/rnnkit" in store.entries:
+        runs = per_seed(store.entry("test/captions/count5/rnnkit"))
+        slot = store.result("test/captions/count5/baselines")
+        exact = statistics.mean(v["exact"] for v in runs.values())
+        lines.append(table(
+            ["captions (160 x 48, 1 to 5 digits)", "exact match", "BLEU-4", "training", "target"],
+            [["rnnkit defaults (greedy)", mean_sd([v["exact"] for v in runs.values()], 3),
+              mean_sd([v["bleu"] for v in runs.values()], 2),
+              f"{statistics.mean(v['train_seconds'] for v in runs.values()):.0f} s",
+              "exact >= 0.90: " + ("met" if exact >= 0.90 else f"missed by {0.90 - exact:.3f}")],
+             ["baseline: slot CNN told the count", fixed(slot["slot CNN"]["exact"], 3), fixed(slot["slot CNN"]["bleu"], 2),
+              f"{slot['epochs']} epochs, {slot['slot CNN']['train_seconds']:.0f} s", ""]], "lrrrl"))
+        lines.append("Caption exact match, each seed: " + ", ".join(f"seed {s} {fixed(v['exact'], 3)}"
+                                                                    for s, v in runs.items()) + ".")
     return "\n\n".join(lines) or "Not yet run on the test split."
