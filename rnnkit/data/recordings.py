@@ -63,10 +63,17 @@ def recordings_format(path: str | Path, given: str = "auto", text: bool = True) 
     lines = [line for line in read_text(path).split("\n") if line.strip()]
     if lines[0].replace(" ", "").lower().startswith("case,step"):
         return "csv"
-    if _is_ucr(lines):
+    labels = _numeric_labels(lines)
+    if labels is not None and len(labels) <= max(2, len(lines) // 2):
         return "ucr"
     if name.endswith(".csv"):
         return "csv"          # read_long_csv says what its header lacks
+    if labels is not None and min(len(_SEPARATORS.split(line.strip())) for line in lines) > 2:
+        # a label and two or more values a line, every one a number, but labels that do not repeat
+        raise DataError(f"{path}: every field is a number, as in UCR's text format (the label, then the values), "
+                        f"but the first column takes {len(labels)} distinct values in {len(lines)} lines, too many "
+                        "for labels to be read as UCR's without being told; give --format ucr if it holds "
+                        "recordings, --format tsv if it is text")
     if text:
         return None
     raise DataError(f"{path}: is not recordings this classifier can read: neither UCR's text format (the label, "
@@ -74,18 +81,20 @@ def recordings_format(path: str | Path, given: str = "auto", text: bool = True) 
                     "give --format ucr, ts or csv if it is one of them")
 
 
-def _is_ucr(lines: list[str]) -> bool:
+def _numeric_labels(lines: list[str]) -> set[str] | None:
+    """The distinct first fields of ``lines`` where every line has two or more fields and every field
+    is a number (UCR's text format: the label, then the values), else None."""
     labels = set()
     for line in lines:
         fields = _SEPARATORS.split(line.strip())
         if len(fields) < 2:
-            return False
+            return None
         try:
             [float(f) for f in fields]
         except ValueError:
-            return False
+            return None
         labels.add(fields[0])
-    return len(labels) <= max(2, len(lines) // 2)
+    return labels
 
 
 def read_recordings(path: str | Path, labelled: bool = True, format: str = "auto") -> Recordings:

@@ -161,6 +161,15 @@ def test_format_overrides_what_a_file_looks_like(tmp_path, capsys):
            "--out", str(tmp_path / "b"), *FAST], capsys, "--format do not apply")
 
 
+def test_numbers_with_a_label_a_line_ask_for_the_format(tmp_path, capsys):
+    rng = random.Random(7)   # one recording of each of 6 classes: UCR's labels, but they do not repeat
+    (tmp_path / "one_each.txt").write_text("".join(f"{k}\t" + "\t".join(f"{rng.gauss(0, 1):.4f}" for _ in range(8)) + "\n"
+                                                   for k in range(1, 7)))
+    fails(["train", "classify", "--train", str(tmp_path / "one_each.txt"), "--out", str(tmp_path / "run"), *FAST],
+          capsys, "takes 6 distinct values in 6 lines, too many for labels to be read as UCR's without being told; "
+          "give --format ucr")
+
+
 def test_deltas_and_frames_are_kept_with_the_run(tmp_path, capsys):
     write_ts(tmp_path / "train.ts", 40, 3)
     run = tmp_path / "run"

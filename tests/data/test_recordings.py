@@ -113,6 +113,9 @@ def test_what_is_text_and_what_is_recordings(tmp_path):
     numbers = write(tmp_path / "ids.tsv", "1\t5\n2\t6\n3\t7\n4\t8\n")   # a distinct first field on every line
     assert recordings_format(numbers) is None
     assert recordings_format(numbers, "ucr") == "ucr"                     # --format decides
+    series = write(tmp_path / "one_each.txt", "1 5 6\n2 6 7\n3 7 8\n4 8 9\n")   # values, labels that do not repeat
+    with pytest.raises(DataError, match="4 distinct values in 4 lines.*give --format ucr"):
+        recordings_format(series)
     assert recordings_format(write(tmp_path / "x.ts", TS)) == "ts"
     assert recordings_format(write(tmp_path / "long.txt", "case,step,x,label\na,0,1,up\n")) == "csv"
     with pytest.raises(DataError, match="--format tsv is text"):
