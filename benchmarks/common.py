@@ -86,6 +86,18 @@ def record_summary(results: Results, key: str, runs: dict[int, dict], metrics: t
         results.record(key, summary, seeds=list(runs), per_seed=per_seed)
 
 
+def defaults_runs(results: Results, args: argparse.Namespace, key: str, name: str, run, metrics: tuple,
+                  extra: tuple = ("train_seconds",)) -> None:
+    """rnnkit's runs of a defaults benchmark (``defaults_arguments``' ``args``) under ``KEY/rnnkit``
+    (``@LABEL`` for a candidate): ``run(seed, folder)`` trains in run folder ``folder`` and gives its
+    figures; each seed is recorded as it ends, then their summary."""
+    label = [args.label] if args.label else []
+    ours = f"{key}/rnnkit" + "".join(f"@{x}" for x in label)
+    folder = "_".join(["defaults", args.split, *label, name])
+    runs = seed_runs(results, ours, args.seeds, again=args.again, run=lambda seed: run(seed, f"{folder}_{seed}"))
+    record_summary(results, ours, runs, metrics, extra=extra)
+
+
 def train(task: str, name: str, args: list[str]) -> tuple[Path, float]:
     """A fresh run of ``rnnkit train TASK``; returns its directory and wall time."""
     out = RUNS / name

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common import DATA, HERE, defaults_arguments, evaluate, open_results, record_summary, seed_runs, train
+from common import DATA, HERE, defaults_arguments, defaults_runs, evaluate, open_results, train
 
 PROBLEMS = {"JapaneseVowels": ".ts", "BasicMotions": ".ts", "GunPoint": ".ts", "Coffee": ".txt", "PigCVP": ".txt",
             "PLAID": ".ts"}
@@ -130,11 +130,8 @@ def main(argv=None) -> int:
             print(key, results[f"{key}/baselines"], file=sys.stderr)
         if args.baselines_only:
             continue
-        ours = f"{key}/rnnkit" + (f"@{args.label}" if args.label else "")
-        folder = "_".join(["defaults", args.split, *([args.label] if args.label else []), problem])
-        runs = seed_runs(results, ours, args.seeds, again=args.again, run=lambda seed: rnnkit_run(
-            problem, train_file, test_file, f"{folder}_{seed}", seed, args.max_time, args.options.split()))
-        record_summary(results, ours, runs, METRICS, extra=("train_seconds",))
+        defaults_runs(results, args, key, problem, lambda seed, folder: rnnkit_run(
+            problem, train_file, test_file, folder, seed, args.max_time, args.options.split()), METRICS)
     results.show()
     return 0
 

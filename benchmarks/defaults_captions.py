@@ -20,7 +20,7 @@ import json
 import sys
 
 import caption_data
-from common import HERE, defaults_arguments, evaluate_with, open_results, record_summary, seed_runs, train
+from common import HERE, defaults_arguments, defaults_runs, evaluate_with, open_results, train
 
 SUITES = {"count5": {"train": 12000, "valid": 500, "test": 1000}}
 CANVAS, MOST = (160, 48), 5
@@ -58,11 +58,8 @@ def main(argv=None) -> int:
             print(key, results[f"{key}/baselines"], file=sys.stderr)
         if args.baselines_only:
             continue
-        ours = f"{key}/rnnkit" + (f"@{args.label}" if args.label else "")
-        run_name = "_".join(["defaults", args.split, *([args.label] if args.label else []), suite])
-        runs = seed_runs(results, ours, args.seeds, again=args.again, run=lambda seed: rnnkit_run(
-            folder, args.split, f"{run_name}_{seed}", seed, args.max_time, args.options.split()))
-        record_summary(results, ours, runs, METRICS, extra=("train_seconds",))
+        defaults_runs(results, args, key, suite, lambda seed, name: rnnkit_run(
+            folder, args.split, name, seed, args.max_time, args.options.split()), METRICS)
     results.show()
     return 0
 

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import ball_data
 import clips_data
-from common import HERE, defaults_arguments, evaluate_with, open_results, record_summary, seed_runs, train
+from common import HERE, defaults_arguments, defaults_runs, evaluate_with, open_results, train
 
 DATA = HERE / "results" / "defaults_data"
 SUITES = {"motion": {"train": 3000, "valid": 300, "test": 600}, "ball": {"train": 4000, "valid": 400, "test": 1000}}
@@ -100,11 +100,8 @@ def main(argv=None) -> int:
             print(key, results[f"{key}/baselines"], file=sys.stderr)
         if args.baselines_only:
             continue
-        ours = f"{key}/rnnkit" + (f"@{args.label}" if args.label else "")
-        run_name = "_".join(["defaults", args.split, *([args.label] if args.label else []), suite])
-        runs = seed_runs(results, ours, args.seeds, again=args.again, run=lambda seed: rnnkit_run(
-            suite, folder, args.split, f"{run_name}_{seed}", seed, args.max_time, args.options.split()))
-        record_summary(results, ours, runs, METRICS[suite], extra=("train_seconds",))
+        defaults_runs(results, args, key, suite, lambda seed, name: rnnkit_run(
+            suite, folder, args.split, name, seed, args.max_time, args.options.split()), METRICS[suite])
     results.show()
     return 0
 

@@ -41,6 +41,12 @@ class Budget:
                 "patience": c.patience or self.evaluations // 4}
 
 
+def batch_for(examples: int, most: int) -> int:
+    """The default batch: about an eighth of the ``examples``, so that a small set still takes
+    several steps an epoch; at least 4 and at most ``most``."""
+    return max(4, min(most, examples // 8))
+
+
 def reading(training: dict) -> str:
     """What ``Budget.length`` resolved to, in words."""
     if training.get("max_steps"):

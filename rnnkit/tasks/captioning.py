@@ -18,7 +18,7 @@ from rnnkit.errors import RnnkitError
 from rnnkit.layers.attention import SCORES
 from rnnkit.models import Captioner
 from rnnkit.tasks.base import Output, Prepared, Task, Verb, load, load_weights, write_export
-from rnnkit.tasks.budget import Budget, reading
+from rnnkit.tasks.budget import Budget, batch_for, reading
 from rnnkit.tasks.config import RecurrentConfig, TrainingConfig
 from rnnkit.tasks.options import (DEVICE, Option, channel_list, image_size, like, non_negative_float, option,
                                   positive_float, positive_int, probability, run_dir_argument)
@@ -129,7 +129,7 @@ class CaptionTask(Task):
             warnings.warn(f"{c.captions}: {long} caption(s) longer than {c.max_length} tokens were truncated "
                           "(raise --max-length to keep them whole)")
         c = dataclasses.replace(c, image_size=f"{size[0]}x{size[1]}",
-                                batch_size=c.batch_size or max(4, min(32, len(examples) // 8)))
+                                batch_size=c.batch_size or batch_for(len(examples), 32))
         training = BUDGET.length(len(examples), c)
         if c.coverage and c.attention == "none":
             raise RnnkitError("--coverage penalises attention; give --attention dot, general or additive with it")

@@ -15,7 +15,7 @@ from rnnkit.data.images import native_size, parse_size
 from rnnkit.errors import DataError, RnnkitError
 from rnnkit.models import SequenceClassifier
 from rnnkit.tasks.base import Prepared
-from rnnkit.tasks.budget import clips_budget, reading
+from rnnkit.tasks.budget import batch_for, clips_budget, reading
 from rnnkit.tasks.options import channel_list
 
 CLIPS_ONLY = ("clips", "labels", "valid_labels", "image_size", "cnn_channels")
@@ -80,7 +80,7 @@ def defaults_for(c, folder: ClipFolder, clips: list[str]) -> dict:
     cnn = c.cnn_channels or CLIP_MODEL["cnn_channels"]
     size = native_size([folder.original_size(name) for name in dict.fromkeys(clips)],
                        least=2 ** len(channel_list(cnn).split(",")))
-    return {**CLIP_MODEL, "image_size": f"{size[0]}x{size[1]}", "batch_size": max(4, min(16, len(clips) // 8))}
+    return {**CLIP_MODEL, "image_size": f"{size[0]}x{size[1]}", "batch_size": batch_for(len(clips), 16)}
 
 
 def prepare(task, run) -> Prepared:

@@ -18,7 +18,7 @@ from rnnkit.data.recordings import Recordings, pad_cases, read_recordings
 from rnnkit.errors import DataError, RnnkitError
 from rnnkit.models import SequenceClassifier
 from rnnkit.tasks.base import Prepared
-from rnnkit.tasks.budget import Budget
+from rnnkit.tasks.budget import Budget, batch_for
 from rnnkit.tasks.cross_validation import cross_validate, folds_for, refit_training
 
 TEXT_ONLY = ("text_column", "label_column", "keep_case", "min_freq", "max_vocab", "embedding")
@@ -78,7 +78,7 @@ def defaults_for(cases: int, median: int) -> dict:
     (4 to 32), a frame that keeps the typical recording's recurrent run within ``FRAME_STEPS``
     steps, each recording standardised by its own statistics first, and a small bidirectional GRU
     with mean pooling and light dropout."""
-    return {"cell": "gru", "hidden": 64, "dropout": 0.2, "pooling": "mean", "batch_size": max(4, min(32, cases // 8)),
+    return {"cell": "gru", "hidden": 64, "dropout": 0.2, "pooling": "mean", "batch_size": batch_for(cases, 32),
             "frame": max(1, math.ceil(median / FRAME_STEPS)), "normalize": "case", "deltas": False}
 
 

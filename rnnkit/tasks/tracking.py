@@ -18,7 +18,7 @@ from rnnkit.errors import DataError
 from rnnkit.models.modes import evaluating
 from rnnkit.models.tracker import Tracker
 from rnnkit.tasks.base import Output, Prepared, Task, Verb, load, write_export
-from rnnkit.tasks.budget import clips_budget, reading
+from rnnkit.tasks.budget import batch_for, clips_budget, reading
 from rnnkit.tasks.config import RecurrentConfig, TrainingConfig
 from rnnkit.tasks.options import (DEVICE, Option, channel_list, image_size, like, option, positive_int, probability,
                                   run_dir_argument)
@@ -113,7 +113,7 @@ class TrackTask(Task):
         size = parse_size(c.image_size) if c.image_size else native_size(
             [probe.original_size(name) for name in kept or train.clips], least=2 ** len(cnn.split(",")))
         c = dataclasses.replace(c, cnn_channels=cnn, image_size=f"{size[0]}x{size[1]}",
-                                batch_size=c.batch_size or max(4, min(16, len(kept) // 8)))
+                                batch_size=c.batch_size or batch_for(len(kept), 16))
         if run is None:   # colour where any training clip's first frame has colour
             channels = 3 if any(probe.is_colour(name) for name in train.clips) else 1
         else:
