@@ -144,3 +144,27 @@ def clips_table() -> str:
         lines.append("Caption exact match, each seed: " + ", ".join(f"seed {s} {fixed(v['exact'], 3)}"
                                                                     for s, v in runs.items()) + ".")
     return "\n\n".join(lines) or "Not yet run on the test split."
+
+
+@renders("defaults/melody")
+def melody_table() -> str:
+    """The melody model's pitch bits per note on the Boehme collections beside the transposed
+    n-grams fitted on the same Erk tunes, each seed listed; issue 34's target with it."""
+    store = load("defaults")
+    if "test/melody/essen/rnnkit" not in store.entries:
+        return "Not yet run on the test split."
+    runs = per_seed(store.entry("test/melody/essen/rnnkit"))
+    grams = store.result("test/melody/essen/baselines")
+    pitch = statistics.mean(v["pitch_bits"] for v in runs.values())
+    four = grams["4-gram transposed"]
+    rows = [["rnnkit defaults", mean_sd([v["pitch_bits"] for v in runs.values()], 3),
+             mean_sd([v["duration_bits"] for v in runs.values()], 3),
+             f"{statistics.mean(v['train_seconds'] for v in runs.values()):.0f} s",
+             "pitch below the 4-gram's: " + ("met" if pitch < four else f"missed by {pitch - four:.3f}")],
+            *[[f"baseline: {order}-gram of the transposed pitches", fixed(grams[f"{order}-gram transposed"], 3), "", "",
+               ""] for order in (1, 2, 3, 4)]]
+    return "\n\n".join([
+        table([f"melodies ({grams['train_tunes']:,} Erk tunes learnt, {grams['test_tunes']:,} Boehme tunes scored)",
+               "pitch bits/note", "duration bits/note", "training", "target"], rows, "lrrrl"),
+        "Pitch bits per note, each seed: " + ", ".join(f"seed {s} {fixed(v['pitch_bits'], 3)}"
+                                                       for s, v in runs.items()) + "."])

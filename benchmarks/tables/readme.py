@@ -137,8 +137,9 @@ def recordings_defaults_row():
 
 
 def generated_defaults_rows():
-    """Default options on clips, tracks and captions from the generators with new shapes
-    (BENCHMARKS.md, "Clips, tracks and captions with default options")."""
+    """Default options on clips, tracks and captions from the generators with new shapes, and on
+    melodies of collections never tuned for (BENCHMARKS.md, "Clips, tracks and captions with
+    default options", "Melodies with default options")."""
     from tables.defaults import clips_present
 
     store, done = load("defaults"), clips_present()
@@ -158,6 +159,11 @@ def generated_defaults_rows():
         slot = store.result("test/captions/count5/baselines")["slot CNN"]["exact"]
         yield ("captioning", "default options only: 160 x 48 canvases of 1-5 digits, 600 s at most",
                f"exact {mean_sd(exact, 3)} (slot CNN told the count {fixed(slot, 3)})", "3 seeds")
+    if "test/melody/essen/rnnkit" in store.entries:
+        pitch = each_seed("defaults", "test/melody/essen/rnnkit", "pitch_bits")
+        four = store.result("test/melody/essen/baselines")["4-gram transposed"]
+        yield ("melodies", "default options only: Essen Erk tunes learnt, Boehme tunes scored",
+               f"{mean_sd(pitch, 2)} pitch bits/note (4-gram {fixed(four, 2)})", "3 seeds")
 
 
 def vision_rows():

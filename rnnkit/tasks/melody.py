@@ -7,7 +7,9 @@ signature is given with each piece.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
+import statistics
 import warnings
 from collections import Counter
 from dataclasses import dataclass
@@ -24,7 +26,8 @@ from rnnkit.errors import DataError, RnnkitError
 from rnnkit.models.melody import END, NO_POSITION, REST, START, MelodyBatch, MelodyModel
 from rnnkit.models.modes import evaluating
 from rnnkit.tasks.base import Output, Prepared, Task, Verb, load, write_export
-from rnnkit.tasks.config import RecurrentConfig, TrainingConfig, own_epochs
+from rnnkit.tasks.budget import Budget, batch_for, reading
+from rnnkit.tasks.config import RecurrentConfig, TrainingConfig
 from rnnkit.tasks.options import (DEVICE, Option, like, non_negative_float, option, output_file, positive_int,
                                   probability, run_dir_argument, top_p)
 from rnnkit.training.plots import plot_piano_roll
@@ -32,6 +35,7 @@ from rnnkit.training.plots import plot_piano_roll
 # the note values every duration vocabulary holds (quarter notes): 1/32 to 4 wholes, dotted, and triplets
 STANDARD_DURATIONS = sorted({Fraction(16, 2 ** k) * f for k in range(8) for f in (1, Fraction(3, 2))}
                             | {Fraction(4, 3 * 2 ** k) for k in range(0, 5)})
+NOTES_READ = 1_500_000   # notes a default run reads: about 30 passes over a thousand folk songs
 READS = ("music files or folders of them, in any format music21 reads (ABC, MIDI, MusicXML, Humdrum **kern); "
          "a polyphonic piece is reduced to its top voice, the highest note sounding at each moment")
 
@@ -47,9 +51,18 @@ class MelodyConfig(RecurrentConfig, TrainingConfig):
     embedding: int = option(64, "size of each input's embedding (pitch, duration, bar position, metre)",
                             type=positive_int, group="model")
     hidden: int = like(256)
-    dropout: float = like(0.3)
-    batch_size: int = like(16, help="pieces per batch")
-    epochs: int | None = own_epochs(30)
+    dropout: float = like(0.5)
+    batch_size: int | None = like(None, help="pieces per batch (default: about an eighth of the training pieces, 4 "
+                                             "to 16)")
+    epochs: int | None = like(None, help="passes over the training pieces (default: from the number of notes, and the "
+                                         "run stops when the validation bits per note stop improving)")
+
+
+def budget(notes_per_piece: float) -> Budget:
+    """A default run's length for pieces of ``notes_per_piece`` notes (the typical piece's): it reads
+    ``NOTES_READ`` notes, so that a small collection is read many times and a large one a few
+    times, in at least 500 steps and at most 100 passes, validating 50 times."""
+    return Budget(NOTES_READ / notes_per_piece, max_epochs=100, min_steps=500, evaluations=50)
 
 
 class Melodies:
@@ -134,19 +147,23 @@ class MelodyTask(Task):
         sounding = [p for pitches, *_ in melodies.examples for p in pitches if p != REST]
         if not sounding:
             raise DataError(f"{' '.join(c.music)}: the training pieces hold only rests")
+        c = dataclasses.replace(c, batch_size=c.batch_size or batch_for(len(train), 16))
+        training = budget(statistics.median(len(p.notes) for p in train)).length(len(train), c)
         options = c.recurrent_options()
         model = MelodyModel(durations, meters, embedding_dim=c.embedding, **options)
         common = Counter(p.meter for p in train if p.meter).most_common(1)
-        data = {"pitch_range": [min(sounding), max(sounding)], "meter": common[0][0] if common else None,
-                "pieces": len(train)}
         notes = sum(len(p.notes) for p in train)
+        data = {"pitch_range": [min(sounding), max(sounding)], "meter": common[0][0] if common else None,
+                "pieces": len(train), "resolved": {"batch_size": c.batch_size}, "training": training}
         description = (f"{c.cell.upper()} melody model: {sum(p.numel() for p in model.parameters()):,} parameters, "
                        f"{len(train):,} training pieces ({notes:,} notes, {note_name(min(sounding))}-"
                        f"{note_name(max(sounding))} in C), {len(valid):,} validation pieces, {len(durations)} "
-                       f"durations, {len(meters) - 1} metre(s)")
+                       f"durations, {len(meters) - 1} metre(s), batch {c.batch_size}; {reading(training)}"
+                       + (f", validating every {training['eval_every']} steps and stopping after "
+                          f"{training['patience']} without improvement" if valid else ""))
         batches = melodies.batches(c.batch_size, c.seed)
         return Prepared(model, batches.epoch, Melodies(valid, durations, meters) if valid else None, data,
-                        description)
+                        description, training=training)
 
     def loss(self, model, batch, carry, step):
         pitch, duration = model.event_nats(batch)

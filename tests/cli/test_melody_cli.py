@@ -1,9 +1,11 @@
 """`rnnkit train melody`, `rnnkit compose` and `rnnkit evaluate` of a melody model on tunes written
 here; the bad-input errors; rnnkit without music21."""
+import json
 import re
 import subprocess
 import sys
 import textwrap
+from types import SimpleNamespace
 
 import pytest
 
@@ -64,6 +66,24 @@ def test_train_compose_evaluate(songs, capsys):
     assert main(["compose", run, "--start", "C1", "--notes", "4", "--output", str(song)]) == 0
     out = capsys.readouterr()
     assert out.out.startswith("C1:") and "outside the range the model learnt" in out.err
+
+
+def test_training_length_and_batch_follow_the_pieces(songs):
+    """A default run reads NOTES_READ notes (so a small collection is read more often, up to 100
+    passes, and in at least 500 steps) and takes a batch of an eighth of its pieces; what resolved
+    is in config.json, and --epochs overrides."""
+    from rnnkit.tasks.melody import NOTES_READ, budget
+    open_options = SimpleNamespace(batch_size=16, epochs=None, eval_every=None, patience=None)
+    few, many = budget(50).length(100, open_options), budget(50).length(10_000, open_options)
+    assert few["epochs"] == 100 and few["patience"] == 12 and few["eval_every"] == 100 * 7 // 50
+    assert many["epochs"] == round(NOTES_READ / 50 / 10_000) == 3
+    assert budget(50).length(400, open_options)["epochs"] == 75    # 30,000 pieces' notes read 400 at a time
+    run = songs / "run"
+    fast = [x for x in FAST if x not in ("--batch-size", "4")]
+    assert main(["train", "melody", "--music", str(songs / "train"), "--out", str(run), *fast]) == 0
+    data = json.loads((run / "config.json").read_text())["data"]
+    assert data["resolved"] == {"batch_size": 4}    # an eighth of the 14 or so training pieces is below 4
+    assert data["training"]["epochs"] == 2
 
 
 def test_bad_melody_input_is_one_line(songs, capsys):
