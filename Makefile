@@ -67,13 +67,15 @@ bench-forecast: $(STAMP)
 # about 2 hours, resumable: the defaults (--max-time 600, 3 seeds) of the recordings classifier on JapaneseVowels,
 # BasicMotions, GunPoint, Coffee, PigCVP and PLAID beside 1-NN Euclidean and 1-NN DTW, of the clip classifier on
 # 40 x 40 clips of 8 directions beside single-image CNNs, of the tracker on 48 x 48 balls beside constant
-# velocity, and of the captioner on 160 x 48 canvases of 1 to 5 digits beside a slot CNN; SPLIT=validation scores
-# the development split (held-out training cases, the generators' validation parts) for choosing defaults
+# velocity, of the captioner on 160 x 48 canvases of 1 to 5 digits beside a slot CNN, and of the melody model
+# on Essen's Erk tunes, scored on Boehme's, beside n-grams; SPLIT=validation scores the development split
+# (held-out training cases, the generators' validation parts, Erk's erk30) for choosing defaults
 bench-defaults: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) benchmarks/defaults.py --split $(or $(SPLIT),test)
 	$(PY) benchmarks/defaults_clips.py --split $(or $(SPLIT),test)
 	$(PY) benchmarks/defaults_captions.py --split $(or $(SPLIT),test)
+	$(PY) benchmarks/defaults_melody.py --split $(or $(SPLIT),test)
 
 # up to about 3.5 hours, resumable: the forecaster's defaults (--max-time 600, 3 seeds) on AirPassengers, CO2,
 # sunspots, electrical equipment, M1 yearly and M4 hourly beside seasonal naive, ETS (lowest AIC) and Theta;
