@@ -163,7 +163,7 @@ def generated_defaults_rows():
         pitch = each_seed("defaults", "test/melody/essen/rnnkit", "pitch_bits")
         four = store.result("test/melody/essen/baselines")["4-gram transposed"]
         yield ("melodies", "default options only: Essen Erk tunes learnt, Boehme tunes scored",
-               f"{mean_sd(pitch, 2)} pitch bits/note (4-gram {fixed(four, 2)})", "3 seeds")
+               f"{mean_sd(pitch, 3)} pitch bits/note (4-gram {fixed(four, 3)})", "3 seeds")
 
 
 def vision_rows():
