@@ -23,12 +23,16 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/rnnkit demo
 
-test: $(STAMP)
-	$(PY) -m pytest tests
+# one pytest worker a core (pytest-xdist), each test process on one torch thread: two workers of two
+# threads each on 2 cores ran slower than one worker
+PYTEST = OMP_NUM_THREADS=1 $(PY) -m pytest -n auto --dist worksteal
 
-# the edit-test loop (about 75 s on 2 cores): everything below the command line, less the tests marked slow
+test: $(STAMP)
+	$(PYTEST) tests
+
+# the edit-test loop (about 50 s on 2 cores): everything below the command line, less the tests marked slow
 test-fast: $(STAMP)
-	$(PY) -m pytest -m "not slow" --ignore=tests/cli tests
+	$(PYTEST) -m "not slow" --ignore=tests/cli tests
 
 bench: bench-core bench-lm bench-classify bench-tag bench-translate bench-decoders bench-forecast bench-recordings \
        bench-caption bench-clips bench-longrange bench-melody bench-distributed bench-export bench-reliability

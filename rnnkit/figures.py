@@ -1,14 +1,27 @@
-"""Figures as PNG files: matplotlib without a display, and a figure written atomically."""
+"""Figures as PNG files: matplotlib without a display, and a figure written atomically.
+
+matplotlib is imported at the first figure, not with rnnkit: it takes about half a second, which
+every command and every rank of a process group would otherwise pay."""
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
-import matplotlib
+from rnnkit.files import replace_atomic
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 
-from rnnkit.files import replace_atomic  # noqa: E402
+@functools.cache
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def subplots(*args, **kwargs):
+    """``matplotlib.pyplot.subplots`` on the Agg backend."""
+    return _pyplot().subplots(*args, **kwargs)
 
 
 def save_figure(fig, path: Path) -> None:
@@ -18,7 +31,7 @@ def save_figure(fig, path: Path) -> None:
     try:
         replace_atomic(Path(path), lambda tmp: fig.savefig(tmp, format="png"))
     finally:
-        plt.close(fig)
+        _pyplot().close(fig)
 
 
-__all__ = ["plt", "save_figure"]
+__all__ = ["save_figure", "subplots"]

@@ -63,3 +63,10 @@ def loop_impl(request):
         pytest.skip("RNNKIT_NATIVE=0 disables the C++ loop")
     assert native.get() is not None, "the C++ time loop failed to build"
     yield "native"
+
+
+def pytest_collection_modifyitems(items):
+    """The tests marked slow run first: with one worker a core (``make test``) the few long ones
+    then start together and the many short ones even out the end, where a long test started last
+    would run alone."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -6,7 +6,7 @@ from pathlib import Path
 import torch
 
 from rnnkit.analysis.scalar import closed_form_gradient
-from rnnkit.figures import plt, save_figure
+from rnnkit.figures import save_figure, subplots
 
 
 def plot_gradient_flow(flow, jacobians: torch.Tensor | None, bound: torch.Tensor | None, path: Path,
@@ -15,7 +15,7 @@ def plot_gradient_flow(flow, jacobians: torch.Tensor | None, bound: torch.Tensor
     given: the largest singular value of ``dh_T/dh_k`` against the distance T - k, and the
     lecture's bound ``(||W_hh|| max|f'|)^(T-k)`` (Elman cells)."""
     panels = 2 if jacobians is not None else 1
-    fig, axes = plt.subplots(1, panels, figsize=(5.2 * panels, 3.8), dpi=110, squeeze=False)
+    fig, axes = subplots(1, panels, figsize=(5.2 * panels, 3.8), dpi=110, squeeze=False)
     ax = axes[0, 0]
     steps = torch.arange(1, flow.norms.shape[1] + 1)
     for row, name in zip(flow.norms, flow.rows):
@@ -42,7 +42,7 @@ def plot_gradient_flow(flow, jacobians: torch.Tensor | None, bound: torch.Tensor
 
 def plot_scalar_example(path: Path, weights=(0.9, 1.0, 1.1), length: int = 60, h0: float = 1.0) -> None:
     """``|dh_T/dw| = T |w|^(T-1) |h_0|`` of ``h_t = w h_(t-1)`` against T for each w (log scale)."""
-    fig, ax = plt.subplots(figsize=(5.2, 3.8), dpi=110)
+    fig, ax = subplots(figsize=(5.2, 3.8), dpi=110)
     steps = list(range(1, length + 1))
     for w in weights:
         ax.semilogy(steps, [abs(closed_form_gradient(w, T, h0)) for T in steps], label=f"w = {w:g}")
@@ -58,7 +58,7 @@ def plot_cliff(ws: torch.Tensor, bs: torch.Tensor, surface: torch.Tensor, paths:
                title: str = "") -> None:
     """The loss surface of the single-unit network over (w, b) as log10 contours, with gradient-
     descent paths drawn over it (``paths``: name -> ``rnnkit.analysis.exploding.Descent``)."""
-    fig, ax = plt.subplots(figsize=(6.2, 4.6), dpi=110)
+    fig, ax = subplots(figsize=(6.2, 4.6), dpi=110)
     levels = ax.contourf(ws.numpy(), bs.numpy(), surface.clamp_min(1e-12).log10().numpy(), levels=30, cmap="viridis")
     fig.colorbar(levels, ax=ax, label="log10 loss")
     for (name, descent), colour in zip(paths.items(), ("tab:red", "white", "tab:orange")):
@@ -77,7 +77,7 @@ def plot_gate_statistics(stats, path: Path, title: str = "") -> None:
     """Three panels: each gate's share of saturated values (shut, open); the saturated share
     along the text; the memory's decay (the kept share against distance, log scale)."""
     panels = 3 if stats.retention is not None else 2
-    fig, axes = plt.subplots(1, panels, figsize=(4.6 * panels, 3.8), dpi=110)
+    fig, axes = subplots(1, panels, figsize=(4.6 * panels, 3.8), dpi=110)
     names = list(stats.gates)
     lows = [stats.gates[n]["low"] for n in names]
     highs = [stats.gates[n]["high"] for n in names]
@@ -111,7 +111,7 @@ def plot_clipping(runs: dict[str, list[dict]], path: Path, explode: float = 10.0
     """Training with and without clipping: the training loss of each run (``runs``: name -> the
     records of its metrics.jsonl) against steps, and the gradient norms below, the steps whose
     largest norm exceeds ``explode`` times the run's median marked."""
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 5.6), dpi=110, sharex=True)
+    fig, (top, bottom) = subplots(2, 1, figsize=(7, 5.6), dpi=110, sharex=True)
     for (name, records), colour in zip(runs.items(), ("tab:blue", "tab:red", "tab:green")):
         logged = [r for r in records if "train_loss" in r]
         steps = [r["step"] for r in logged]

@@ -158,7 +158,9 @@ def launch(argv: list[str], nproc: int) -> int:
         if status == 130:
             return 130
         if failed or status < 0:   # rank 0 prints its own error line; a signal leaves none
-            said = f"killed by signal {-status}" if status < 0 else _last_line(logs[failed]) or f"exit status {status}"
+            last = _last_line(logs[failed])   # a rank that aborts may still have said why (a C++ exception)
+            said = (f"killed by signal {-status}" + (f": {last}" if last else "") if status < 0
+                    else last or f"exit status {status}")
             print(f"error: rank {failed} of {nproc} failed ({said}); the other ranks were stopped", file=sys.stderr)
         return 2
     finally:

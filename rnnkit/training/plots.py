@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rnnkit.data.music import note_name
-from rnnkit.figures import plt, save_figure
+from rnnkit.figures import save_figure, subplots
 
 
 def plot_loss(records: list[dict], path: Path, ylabel: str = "loss (nats/token)") -> None:
@@ -13,7 +13,7 @@ def plot_loss(records: list[dict], path: Path, ylabel: str = "loss (nats/token)"
     valid = [(r["step"], r["valid_loss"]) for r in records if "valid_loss" in r]
     if not train and not valid:
         return
-    fig, ax = plt.subplots(figsize=(7, 4), dpi=110)
+    fig, ax = subplots(figsize=(7, 4), dpi=110)
     if train:
         ax.plot(*zip(*train), label="train", color="tab:blue", linewidth=1, alpha=0.8)
     if valid:
@@ -34,7 +34,7 @@ def plot_confusion(confusion, labels: list[str], path: Path, title: str = "") ->
     rates = counts / np.maximum(counts.sum(1, keepdims=True), 1)
     n = len(labels)
     size = max(4.0, 0.45 * n + 2)
-    fig, ax = plt.subplots(figsize=(size + 1, size), dpi=110)
+    fig, ax = subplots(figsize=(size + 1, size), dpi=110)
     image = ax.imshow(rates, cmap="Blues", vmin=0, vmax=1)
     ax.set_xticks(range(n), labels, rotation=90 if n > 6 else 0)
     ax.set_yticks(range(n), labels)
@@ -59,7 +59,7 @@ def plot_attention(weights, source: list[str], target: list[str], path: Path, ti
 
     weights = np.asarray(weights, dtype=float)
     rows = list(target) + ["[END]"]
-    fig, ax = plt.subplots(figsize=(max(4.0, 0.38 * len(source) + 2), max(3.0, 0.32 * len(rows) + 1.5)), dpi=110)
+    fig, ax = subplots(figsize=(max(4.0, 0.38 * len(source) + 2), max(3.0, 0.32 * len(rows) + 1.5)), dpi=110)
     image = ax.imshow(weights[: len(rows), : len(source)], cmap="viridis", vmin=0, vmax=1, aspect="auto")
     ax.set_xticks(range(len(source)), source, rotation=60, ha="right")
     ax.set_yticks(range(len(rows)), rows)
@@ -84,7 +84,7 @@ def plot_image_attention(image, weights, grid: tuple[int, int], words: list[str]
     columns = min(len(rows) + 1, 6)
     lines = -(-(len(rows) + 1) // columns)
     scale = 2.2 / max(height, width) * max(width, height)
-    fig, axes = plt.subplots(lines, columns, figsize=(columns * scale * width / max(height, width) + 0.4,
+    fig, axes = subplots(lines, columns, figsize=(columns * scale * width / max(height, width) + 0.4,
                                                       lines * scale * height / max(height, width) + 0.6),
                              dpi=110, squeeze=False)
     for ax in axes.flat:
@@ -110,7 +110,7 @@ def plot_forecast(history, forecast, intervals: dict, path: Path, *, actual=None
     ``forecast_x``: the times (default: step numbers, the forecast after the history)."""
     history_x = list(range(len(history))) if history_x is None else history_x
     forecast_x = list(range(len(history), len(history) + len(forecast))) if forecast_x is None else forecast_x
-    fig, ax = plt.subplots(figsize=(8, 4), dpi=110)
+    fig, ax = subplots(figsize=(8, 4), dpi=110)
     ax.plot(history_x, history, color="tab:blue", linewidth=1.2, label="history")
     for level, alpha in ((95, 0.15), (80, 0.3)):
         if level in intervals:
@@ -136,7 +136,7 @@ def plot_trajectory(frame, seen, ahead, path: Path, title: str = "") -> None:
     picture = picture[..., 0] if picture.shape[-1] == 1 else picture
     height, width = picture.shape[:2]
     seen, ahead = np.asarray(seen, dtype=float), np.asarray(ahead, dtype=float)
-    fig, ax = plt.subplots(figsize=(4.2, 4.2 * height / width + 0.3), dpi=110)
+    fig, ax = subplots(figsize=(4.2, 4.2 * height / width + 0.3), dpi=110)
     ax.imshow(picture, cmap="gray", vmin=0, vmax=1)
     ax.plot(seen[:, 0], seen[:, 1], "-o", color="tab:cyan", markersize=2.5, linewidth=1, label="seen")
     joined = np.concatenate([seen[-1:], ahead])
@@ -161,7 +161,7 @@ def plot_piano_roll(notes, path: Path, title: str = "", *, first: int = 0) -> No
         onsets.append(onset)
         onset += float(length)
     sounding = [(t, float(d), p, k < first) for k, (t, (p, d)) in enumerate(zip(onsets, notes)) if p is not None]
-    fig, ax = plt.subplots(figsize=(min(14.0, 3 + 0.35 * onset), 3.6), dpi=110)
+    fig, ax = subplots(figsize=(min(14.0, 3 + 0.35 * onset), 3.6), dpi=110)
     for start, length, pitch, given in sounding:
         ax.barh(pitch, length, left=start, height=0.8, color="tab:orange" if given else "tab:blue",
                 edgecolor="black", linewidth=0.4)
