@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -37,10 +38,18 @@ def test_two_processes_step_as_one_on_the_same_global_batch(tmp_path, case):
         torch.testing.assert_close(two[name], one[name], rtol=0, atol=1e-6)
 
 
-def rnnkit(*args, timeout=240):
-    """The command line in a process of its own, on the CPU (gloo) also where a GPU is present."""
-    return subprocess.run([sys.executable, "-m", "rnnkit.cli.main", *args], capture_output=True, text=True,
-                          timeout=timeout, env={**os.environ, "CUDA_VISIBLE_DEVICES": ""})
+@pytest.fixture
+def rnnkit(capfd, monkeypatch):
+    """``rnnkit(*args)``: the command line in this process, whose ranks are processes of their own
+    on the CPU (gloo) also where a GPU is present; its exit status and what it and rank 0 wrote to
+    stderr (the launcher in this process saves starting one more Python with torch)."""
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
+
+    def run(*args):
+        capfd.readouterr()
+        status = main(list(args))
+        return SimpleNamespace(returncode=status, stderr=capfd.readouterr().err)
+    return run
 
 
 DATA = Path(__file__).parents[1] / "fixtures" / "data"
@@ -48,7 +57,7 @@ LM = ["--hidden", "16", "--bptt", "20", "--batch-size", "4", "--schedule", "cons
       "--nproc", "2"]
 
 
-def test_resume_of_two_processes_is_the_uninterrupted_run(tmp_path):
+def test_resume_of_two_processes_is_the_uninterrupted_run(tmp_path, rnnkit):
     (tmp_path / "t.txt").write_text(TEXT)
     text = ["train", "lm", "--text", str(tmp_path / "t.txt")]
     done = rnnkit(*text, "--out", str(tmp_path / "whole"), "--epochs", "2", *LM)
@@ -64,7 +73,7 @@ def test_resume_of_two_processes_is_the_uninterrupted_run(tmp_path):
     assert done.stderr.strip().count("\n") == 0
 
 
-def test_resume_of_a_sharded_classifier_is_the_uninterrupted_run(tmp_path):
+def test_resume_of_a_sharded_classifier_is_the_uninterrupted_run(tmp_path, rnnkit):
     """Batches dealt round-robin to the ranks (every task but the language model): the position
     in the epoch and each rank's random state resume exactly."""
     args = ["train", "classify", "--train", str(DATA / "train.tsv"), "--hidden", "8", "--embedding", "8",
@@ -122,7 +131,7 @@ def test_nproc_is_checked(tmp_path, capsys):
     ("longrange", ["--problem", "copy", "--length", "24", "--hidden", "8", "--epoch-size", "64", "--test-size",
                    "32"]),
 ])
-def test_tasks_train_on_two_processes(tmp_path, task, args):
+def test_tasks_train_on_two_processes(tmp_path, task, args, rnnkit):
     series = tmp_path / "series.csv"
     series.write_text("month,value\n" + "".join(f"{2000 + k // 12}-{k % 12 + 1:02d},{100 + k + 10 * (k % 12)}\n"
                                                 for k in range(72)))
@@ -166,7 +175,7 @@ def _melody(root):
 
 
 @pytest.mark.parametrize("make", [_recordings, _clips, _caption, _track, _melody], ids=lambda f: f.__name__[1:])
-def test_tasks_on_made_data_train_on_two_processes(tmp_path, make, monkeypatch):
+def test_tasks_on_made_data_train_on_two_processes(tmp_path, make, monkeypatch, rnnkit):
     monkeypatch.setenv("RNNKIT_CACHE", str(tmp_path / "cache"))
     task, *args = make(tmp_path)
     done = rnnkit("train", task, *args, "--out", str(tmp_path / "run"), "--epochs", "2", "--batch-size", "4",
