@@ -20,8 +20,8 @@ from rnnkit.models import Captioner
 from rnnkit.tasks.base import Output, Prepared, Task, Verb, load, load_weights, write_export
 from rnnkit.tasks.budget import Budget, batch_for, reading
 from rnnkit.tasks.config import RecurrentConfig, TrainingConfig
-from rnnkit.tasks.options import (DEVICE, Option, channel_list, image_size, like, non_negative_float, option,
-                                  positive_float, positive_int, probability, run_dir_argument)
+from rnnkit.tasks.options import (DEVICE, Option, channel_list, held_out, image_size, like, non_negative_float, option,
+                                  positive_float, positive_int, run_dir_argument, valid_fraction_option)
 from rnnkit.training import caption_metrics, format_caption_metrics, perplexity, plot_image_attention
 
 IMAGE_PIXELS = 128 * 128    # the default image size's cap: the CNN costs in proportion to the pixels
@@ -38,9 +38,8 @@ class CaptionConfig(RecurrentConfig, TrainingConfig):
                            group="data")
     valid_captions: str | None = option(None, "validation captions, same layout (images under --images)",
                                         metavar="FILE", group="data", exclusive="valid")
-    valid_fraction: float | None = option(None, "hold out this random fraction of the training images with all their "
-                                                "captions (default 0.1 without --valid-captions)", type=probability,
-                                          metavar="F", group="data", exclusive="valid")
+    valid_fraction: float | None = valid_fraction_option(
+        "hold out this random fraction of the training images with all their captions", "--valid-captions")
     image_size: str | None = option(None, "every image is letterboxed (scaled with its aspect ratio kept, the rest "
                                           "filled with its border colour) to N x N or WIDTHxHEIGHT pixels (default: "
                                           "the images' own size, never scaled up, scaled down to at most "
@@ -109,7 +108,7 @@ class CaptionTask(Task):
             valid_images, valid_refs = valid.images, valid.captions
             train_images, train_refs = train.images, train.captions
         else:   # a seeded random hold-out of whole images, in file order
-            fraction = 0.1 if c.valid_fraction is None else c.valid_fraction
+            fraction = held_out(c.valid_fraction)
             kept, held = hold_out(list(zip(train.images, train.captions)), fraction, c.seed)
             train_images, train_refs = [n for n, _ in kept], [r for _, r in kept]
             valid_images, valid_refs = [n for n, _ in held], [r for _, r in held]

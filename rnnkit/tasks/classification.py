@@ -23,8 +23,8 @@ from rnnkit.tasks import clips, recordings
 from rnnkit.tasks.base import (Output, Prepared, Task, Verb, best_with_confusion, evaluation_confusion_plot,
                                load, load_weights, writable_plots, write_export)
 from rnnkit.tasks.config import RecurrentConfig, TrainingConfig
-from rnnkit.tasks.options import (DEVICE, Option, channel_list, image_size, like, option, positive_int, probability,
-                                  run_dir_argument)
+from rnnkit.tasks.options import (DEVICE, Option, channel_list, held_out, image_size, like, option, positive_int,
+                                  run_dir_argument, valid_fraction_option)
 from rnnkit.training import classification_metrics, confusion_matrix, format_classification_metrics
 
 
@@ -40,9 +40,9 @@ class ClassifierConfig(RecurrentConfig, TrainingConfig):
                          choices=FORMATS, group="data")
     valid: str | None = option(None, "validation examples, same layout", flags=("--valid", "--dev"), metavar="FILE",
                                group="data", exclusive="valid")
-    valid_fraction: float | None = option(None, "hold out a random fraction F of --train for validation (default 0.1 "
-                                                "without --valid)", type=probability, metavar="F", group="data",
-                                          exclusive="valid")
+    valid_fraction: float | None = valid_fraction_option(
+        "hold out a random fraction F of --train for validation", "--valid",
+        "0.1 for text and clips, a fifth of each class for recordings,")
     clips: str | None = option(None, "clips instead of --train: a folder of clips (each a folder of frame images "
                                      "or a .npy array [frames, height, width(, channels)])", metavar="DIR",
                                group="clips")
@@ -143,7 +143,7 @@ class ClassificationTask(Task):
         if c.valid:
             valid_path, valid_rows = c.valid, rows(c.valid, c.text_column, c.label_column)
         else:   # a seeded random hold-out, in file order
-            fraction = 0.1 if c.valid_fraction is None else c.valid_fraction
+            fraction = held_out(c.valid_fraction)
             valid_path = c.train
             train_rows, valid_rows = hold_out(train_rows, fraction, c.seed)
         if run is None:

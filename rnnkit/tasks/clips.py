@@ -16,7 +16,7 @@ from rnnkit.errors import DataError, RnnkitError
 from rnnkit.models import SequenceClassifier
 from rnnkit.tasks.base import Prepared
 from rnnkit.tasks.budget import batch_for, clips_budget, reading
-from rnnkit.tasks.options import channel_list
+from rnnkit.tasks.options import channel_list, held_out
 
 CLIPS_ONLY = ("clips", "labels", "valid_labels", "image_size", "cnn_channels")
 CLIP_MODEL = {"cell": "gru", "hidden": 128, "dropout": 0.2, "pooling": "mean", "deltas": True,
@@ -99,7 +99,7 @@ def prepare(task, run) -> Prepared:
     if c.valid_labels:
         train_data = train
     else:   # a seeded random hold-out, in file order
-        fraction = 0.1 if c.valid_fraction is None else c.valid_fraction
+        fraction = held_out(c.valid_fraction)
         kept, held = hold_out(list(zip(train.clips, train.labels, train.lines)), fraction, c.seed)
         train_data, valid_data = (ClipLabels(train.source, *map(list, zip(*rows))) if rows else
                                   ClipLabels(train.source, [], [], []) for rows in (kept, held))

@@ -16,8 +16,9 @@ from rnnkit.errors import RnnkitError
 from rnnkit.models import LanguageModel
 from rnnkit.tasks.base import Output, Prepared, Task, Verb, load, load_weights, warn_unknown, write_export
 from rnnkit.tasks.config import RecurrentConfig, TrainingConfig
-from rnnkit.tasks.options import (DEVICE, Option, like, non_negative_float, option, output_file, positive_float,
-                                  positive_int, probability, run_dir_argument, test_data, top_p)
+from rnnkit.tasks.options import (DEVICE, Option, held_out, like, non_negative_float, option, output_file,
+                                  positive_float, positive_int, run_dir_argument, test_data, top_p,
+                                  valid_fraction_option)
 from rnnkit.training import distributed, format_lm_metrics, lm_metrics
 
 DEFAULT_BPTT = {"char": 100, "word": 35}
@@ -29,9 +30,7 @@ class LanguageModelConfig(RecurrentConfig, TrainingConfig):
     text: str = option(None, "training text, UTF-8 (.gz accepted)", required=True, metavar="FILE", group="data")
     valid: str | None = option(None, "validation text", flags=("--valid", "--dev"), metavar="FILE", group="data",
                                exclusive="valid")
-    valid_fraction: float | None = option(None, "use the last fraction F of --text for validation (default 0.1 when "
-                                                "there is no --valid)", type=probability, metavar="F", group="data",
-                                          exclusive="valid")
+    valid_fraction: float | None = valid_fraction_option("use the last fraction F of --text for validation", "--valid")
     level: str = option("char", "tokens: characters, or whitespace-separated words with <eos> at each line end",
                         choices=LEVELS, group="data")
     bptt: int | None = option(None, "truncated-BPTT window (default: 100 for char, 35 for word)", type=positive_int,
@@ -95,7 +94,7 @@ class LanguageModelTask(Task):
         if c.valid:
             valid_text = read_text(c.valid)
             return tokens, tokenizer.tokenize(valid_text), valid_text
-        fraction = 0.1 if c.valid_fraction is None else c.valid_fraction
+        fraction = held_out(c.valid_fraction)
         cut = int(len(tokens) * (1 - fraction))
         if fraction == 0:
             return tokens, [], ""

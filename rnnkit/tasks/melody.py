@@ -28,8 +28,8 @@ from rnnkit.models.modes import evaluating
 from rnnkit.tasks.base import Output, Prepared, Task, Verb, load, write_export
 from rnnkit.tasks.budget import Budget, batch_for, reading
 from rnnkit.tasks.config import RecurrentConfig, TrainingConfig
-from rnnkit.tasks.options import (DEVICE, Option, like, non_negative_float, option, output_file, positive_int,
-                                  probability, run_dir_argument, top_p)
+from rnnkit.tasks.options import (DEVICE, Option, held_out, like, non_negative_float, option, output_file,
+                                  positive_int, run_dir_argument, top_p, valid_fraction_option)
 from rnnkit.training.plots import plot_piano_roll
 
 # the note values every duration vocabulary holds (quarter notes): 1/32 to 4 wholes, dotted, and triplets
@@ -45,9 +45,8 @@ class MelodyConfig(RecurrentConfig, TrainingConfig):
     music: list = option(None, "training " + READS, required=True, metavar="FILE", nargs="+", group="data")
     valid: list | None = option(None, "validation music (files or folders)", flags=("--valid", "--dev"), nargs="+",
                                 metavar="FILE", group="data", exclusive="valid")
-    valid_fraction: float | None = option(None, "hold out this random fraction of the training pieces (default 0.1 "
-                                                "without --valid)", type=probability, metavar="F", group="data",
-                                          exclusive="valid")
+    valid_fraction: float | None = valid_fraction_option("hold out this random fraction of the training pieces",
+                                                         "--valid")
     embedding: int = option(64, "size of each input's embedding (pitch, duration, bar position, metre)",
                             type=positive_int, group="model")
     hidden: int = like(256)
@@ -134,7 +133,7 @@ class MelodyTask(Task):
         if c.valid:
             train, valid = pieces, read_music(c.valid)
         else:
-            fraction = 0.1 if c.valid_fraction is None else c.valid_fraction
+            fraction = held_out(c.valid_fraction)
             train, valid = hold_out(pieces, fraction, c.seed) if len(pieces) > 1 else (pieces, [])
         if run is not None:
             vocab = run.read_config()["model"]

@@ -43,6 +43,21 @@ def option(default, help: str, **spec) -> Any:
     return field(default=default, metadata={"option": Option(help=help, **spec)})
 
 
+VALID_FRACTION = 0.1   # the part of its training data a run without validation data holds out
+
+
+def valid_fraction_option(what: str, valid: str, default: str = str(VALID_FRACTION)) -> Any:
+    """``--valid-fraction``: ``what`` to hold out for validation where the user gives no
+    validation data (the option ``valid``); None when not given (``held_out`` says what then)."""
+    return option(None, f"{what} (default {default} without {valid})", type=probability, metavar="F", group="data",
+                  exclusive="valid")
+
+
+def held_out(given: float | None, default: float = VALID_FRACTION) -> float:
+    """The fraction to hold out: ``--valid-fraction`` as given, else ``default``."""
+    return default if given is None else given
+
+
 def like(default, **changes) -> Any:
     """The parent configuration's option of the same name, with the default ``default``."""
     return field(default=default, metadata={"like": changes})

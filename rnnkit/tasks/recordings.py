@@ -20,6 +20,7 @@ from rnnkit.models import SequenceClassifier
 from rnnkit.tasks.base import Prepared
 from rnnkit.tasks.budget import Budget, batch_for
 from rnnkit.tasks.cross_validation import cross_validate, folds_for, refit_training
+from rnnkit.tasks.options import held_out
 
 TEXT_ONLY = ("text_column", "label_column", "keep_case", "min_freq", "max_vocab", "embedding")
 RECORDINGS_ONLY = ("deltas", "frame", "normalize")
@@ -130,7 +131,7 @@ def prepare(task, run, form: str) -> Prepared:
                                           lambda examples: built(c, examples, labels, train.channels)[1:],
                                           c.max_time and c.max_time / (folds + 1))
     else:   # a seeded hold-out of each class, in file order; every class keeps a case in training
-        fraction = VALID_FRACTION if c.valid_fraction is None else c.valid_fraction
+        fraction = held_out(c.valid_fraction, VALID_FRACTION)
         held = set(stratified_hold_out([label for _, label in train_examples], fraction, c.seed))
         valid_examples = [e for k, e in enumerate(train_examples) if k in held]
         train_examples = [e for k, e in enumerate(train_examples) if k not in held]

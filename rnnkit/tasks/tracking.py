@@ -20,8 +20,8 @@ from rnnkit.models.tracker import Tracker
 from rnnkit.tasks.base import Output, Prepared, Task, Verb, load, write_export
 from rnnkit.tasks.budget import batch_for, clips_budget, reading
 from rnnkit.tasks.config import RecurrentConfig, TrainingConfig
-from rnnkit.tasks.options import (DEVICE, Option, channel_list, image_size, like, option, positive_int, probability,
-                                  run_dir_argument)
+from rnnkit.tasks.options import (DEVICE, Option, channel_list, held_out, image_size, like, option, positive_int,
+                                  run_dir_argument, valid_fraction_option)
 from rnnkit.training.plots import plot_trajectory
 from rnnkit.training.trajectory_metrics import PathErrors, format_trajectory_metrics, path_errors, trajectory_metrics
 
@@ -37,9 +37,8 @@ class TrackConfig(RecurrentConfig, TrainingConfig):
                                   "line are unknown)", required=True, metavar="FILE", group="data")
     valid_positions: str | None = option(None, "validation positions, same layout (clips under --clips)",
                                          metavar="FILE", group="data", exclusive="valid")
-    valid_fraction: float | None = option(None, "hold out this random fraction of the training clips (default 0.1 "
-                                                "without --valid-positions)", type=probability, metavar="F",
-                                          group="data", exclusive="valid")
+    valid_fraction: float | None = valid_fraction_option("hold out this random fraction of the training clips",
+                                                         "--valid-positions")
     horizon: int = option(5, "positions to predict after each frame", type=positive_int, metavar="K", group="data")
     image_size: str | None = option(None, "frames are letterboxed (scaled with their aspect ratio kept, the rest "
                                           "filled with the border colour) to N x N or WIDTHxHEIGHT pixels (default: "
@@ -108,7 +107,7 @@ class TrackTask(Task):
         if c.valid_positions:
             kept = train.clips
         else:   # a seeded random hold-out of whole clips, in file order
-            kept, names = hold_out(train.clips, 0.1 if c.valid_fraction is None else c.valid_fraction, c.seed)
+            kept, names = hold_out(train.clips, held_out(c.valid_fraction), c.seed)
         cnn = c.cnn_channels or TRACK_CNN
         size = parse_size(c.image_size) if c.image_size else native_size(
             [probe.original_size(name) for name in kept or train.clips], least=2 ** len(cnn.split(",")))
