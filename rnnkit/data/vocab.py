@@ -68,3 +68,15 @@ class Vocab:
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise DataError(f"{path}: not a vocabulary file ({e})") from None
         return cls(tokens)
+
+
+def ids_of_labels(labels: Sequence[str], lines: Sequence[int], known: Sequence[str], source: str,
+              noun: str = "label") -> list[int]:
+    """The id of each of ``labels`` among the ``known`` ones (a model's, in order); a label not
+    among them is an error naming ``source``, its line and the ``noun``s known."""
+    index = {label: k for k, label in enumerate(known)}
+    for label, line in zip(labels, lines):
+        if label not in index:
+            raise DataError(f"{source}, line {line}: {noun} {label!r} was not seen in training "
+                            f"(known {noun}s: {', '.join(known)})")
+    return [index[label] for label in labels]

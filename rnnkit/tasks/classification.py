@@ -10,6 +10,7 @@ from pathlib import Path
 import torch
 
 from rnnkit.data import SentenceBatches, Vocab, hold_out, pad_batch, read_text, read_tsv, tokenizer_for
+from rnnkit.data.vocab import ids_of_labels
 from rnnkit.data.images import MOST_PIXELS
 from rnnkit.data.recordings import FORMATS, recordings_format
 from rnnkit.tasks.recordings import FRAME_STEPS
@@ -272,16 +273,13 @@ def rows(path, text_column, label_column) -> list[tuple[str, str, int]]:
 
 def encode(examples, path, vocab: Vocab, tokenizer, labels: list[str]) -> list[tuple[list[int], int]]:
     """(word ids, label id) per (text, label, line); a label the model does not know is an error."""
-    index = {label: k for k, label in enumerate(labels)}
+    ids = ids_of_labels([label for _, label, _ in examples], [line for *_, line in examples], labels, path)
     encoded = []
-    for text, label, line in examples:
-        if label not in index:
-            raise DataError(f"{path}, line {line}: label {label!r} was not seen in training "
-                            f"(known labels: {', '.join(labels)})")
+    for (text, _, line), label in zip(examples, ids):
         tokens = tokenizer.tokenize(text)
         if not tokens:
             raise DataError(f"{path}, line {line}: the text has no words")
-        encoded.append((vocab.encode(tokens), index[label]))
+        encoded.append((vocab.encode(tokens), label))
     return encoded
 
 

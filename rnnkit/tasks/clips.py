@@ -10,6 +10,7 @@ import statistics
 import torch
 
 from rnnkit.data import SentenceBatches, hold_out
+from rnnkit.data.vocab import ids_of_labels
 from rnnkit.data.clips import ClipFolder, ClipLabels, pad_clips, read_clip_labels
 from rnnkit.data.images import native_size, parse_size
 from rnnkit.errors import DataError, RnnkitError
@@ -39,16 +40,6 @@ def folder_of(model: SequenceClassifier, root) -> ClipFolder:
     return ClipFolder(root, tuple(model.config["image_size"]), model.config["image_channels"])
 
 
-def label_ids(data: ClipLabels, labels: list[str]) -> list[int]:
-    """The label id of each clip; a label the model does not know is an error naming it."""
-    index = {label: k for k, label in enumerate(labels)}
-    for label, line in zip(data.labels, data.lines):
-        if label not in index:
-            raise DataError(f"{data.source}, line {line}: label {label!r} was not seen in training "
-                            f"(known labels: {', '.join(labels)})")
-    return [index[label] for label in data.labels]
-
-
 class Examples:
     """Labelled clips, read once: ``clips`` (``uint8 [T, C, H, W]`` each) and ``(clip index, label id)``
     pairs, which ``score`` and the batches read through ``collate``."""
@@ -62,7 +53,7 @@ class Examples:
 
 
 def read_examples(folder: ClipFolder, data: ClipLabels, labels: list[str]) -> Examples:
-    ids = label_ids(data, labels)
+    ids = ids_of_labels(data.labels, data.lines, labels, data.source)   # an unknown label: an error naming it
     return Examples([folder.read(name) for name in data.clips], ids)
 
 

@@ -14,6 +14,7 @@ import statistics
 import torch
 
 from rnnkit.data import SentenceBatches, stratified_hold_out
+from rnnkit.data.vocab import ids_of_labels
 from rnnkit.data.recordings import Recordings, pad_cases, read_recordings
 from rnnkit.errors import DataError, RnnkitError
 from rnnkit.models import SequenceClassifier
@@ -40,12 +41,7 @@ def collate(examples):
 
 def examples_of(data: Recordings, labels: list[str]) -> list[tuple[torch.Tensor, int]]:
     """(case, label id) per case; a label the model does not know is an error naming it."""
-    index = {label: k for k, label in enumerate(labels)}
-    for label, line in zip(data.labels, data.lines):
-        if label not in index:
-            raise DataError(f"{data.source}, line {line}: label {label!r} was not seen in training "
-                            f"(known labels: {', '.join(labels)})")
-    return [(case, index[label]) for case, label in zip(data.cases, data.labels)]
+    return list(zip(data.cases, ids_of_labels(data.labels, data.lines, labels, data.source)))
 
 
 def read_for(model: SequenceClassifier, path: str, labelled: bool) -> Recordings:

@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 
 from rnnkit.data import SentenceBatches, Vocab, document_from_tokens, read_conllu, read_text
+from rnnkit.data.vocab import ids_of_labels
 from rnnkit.data.conllu import COLUMNS, UPOS, XPOS, parse_conllu
 from rnnkit.data.text import decode_text
 from rnnkit.errors import DataError, RnnkitError
@@ -153,15 +154,10 @@ def examples(doc, path, tagsets: dict[str, list[str]]) -> list[tuple]:
     """(forms, UPOS ids, XPOS ids or None) per sentence; a tag training never saw is an error."""
     out = []
     columns = [("upos", UPOS)] + ([("xpos", XPOS)] if "xpos" in tagsets else [])
-    ids = {name: {t: k for k, t in enumerate(tagsets[name])} for name, _ in columns}
     per_column = {name: _tag_column(doc, path, column) for name, column in columns}
     for k, s in enumerate(doc.sentences):
-        encoded = {}
-        for name, _ in columns:
-            for row, tag in zip(s.rows, per_column[name][k]):
-                if tag not in ids[name]:
-                    raise DataError(f"{path}, line {row + 1}: {name.upper()} tag {tag!r} was not seen in training")
-            encoded[name] = [ids[name][t] for t in per_column[name][k]]
+        encoded = {name: ids_of_labels(per_column[name][k], [row + 1 for row in s.rows], tagsets[name], path,
+                                   f"{name.upper()} tag") for name, _ in columns}
         out.append((s.forms, encoded["upos"], encoded.get("xpos")))
     return out
 
