@@ -68,6 +68,11 @@ class Verb:
     run: Callable[[Any], Output]
 
 
+def parameters(model: torch.nn.Module) -> str:
+    """``1,234 parameters``: the size of ``model`` in a run's description."""
+    return f"{sum(p.numel() for p in model.parameters()):,} parameters"
+
+
 @dataclass
 class Prepared:
     """A task's training, ready: the model, the batches of each epoch, the validation data (or

@@ -17,7 +17,7 @@ from rnnkit.devices import device_of, to_device
 from rnnkit.errors import RnnkitError
 from rnnkit.layers.attention import SCORES
 from rnnkit.models import Captioner
-from rnnkit.tasks.base import Output, Prepared, Task, Verb, load, load_weights, write_export
+from rnnkit.tasks.base import Output, Prepared, Task, Verb, load, load_weights, parameters, write_export
 from rnnkit.tasks.budget import Budget, batch_for, reading
 from rnnkit.tasks.config import RecurrentConfig, TrainingConfig
 from rnnkit.tasks.options import (DEVICE, Option, channel_list, held_out, image_size, like, non_negative_float, option,
@@ -143,7 +143,7 @@ class CaptionTask(Task):
         batches = SentenceBatches(examples, None, c.batch_size, Collate(pixels), seed=c.seed)
         valid = Captioned(read_images(folder, valid_images), valid_refs) if valid_images else None
         description = (f"{c.cell.upper()} captioner, attention {c.attention}: "
-                       f"{sum(p.numel() for p in model.parameters()):,} parameters, {size[0]}x{size[1]} "
+                       f"{parameters(model)}, {size[0]}x{size[1]} "
                        f"{'colour' if channels == 3 else 'grey'} images, vocabulary {len(vocab):,}, "
                        f"{len(train_images):,} training images ({len(examples):,} captions) and "
                        f"{len(valid_images):,} validation images, batch {c.batch_size}; {reading(training)}, "

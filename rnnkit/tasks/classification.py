@@ -21,8 +21,8 @@ from rnnkit.models import SequenceClassifier
 from rnnkit.models.classifier import NORMALIZE
 from rnnkit.models.modes import evaluating
 from rnnkit.tasks import clips, recordings
-from rnnkit.tasks.base import (Output, Prepared, Task, Verb, best_with_confusion, evaluation_confusion_plot,
-                               load, load_weights, writable_plots, write_export)
+from rnnkit.tasks.base import (Output, Prepared, Task, Verb, best_with_confusion, evaluation_confusion_plot, load,
+                               load_weights, parameters, writable_plots, write_export)
 from rnnkit.tasks.config import RecurrentConfig, TrainingConfig
 from rnnkit.tasks.options import (DEVICE, Option, channel_list, held_out, image_size, like, option, positive_int,
                                   run_dir_argument, valid_fraction_option)
@@ -165,7 +165,7 @@ class ClassificationTask(Task):
         data = {"level": "text", "lowercase": not c.keep_case, "labels": labels, "text_column": c.text_column,
                 "label_column": c.label_column}
         description = (f"{c.cell.upper()} classifier ({c.pooling} pooling): "
-                       f"{sum(p.numel() for p in model.parameters()):,} parameters, vocabulary {len(vocab):,}, "
+                       f"{parameters(model)}, vocabulary {len(vocab):,}, "
                        f"{len(labels)} labels, {len(train_examples):,} training and {len(valid_examples):,} "
                        "validation examples")
         return Prepared(model, batches.epoch, valid_examples or None, data, description, training=TEXT_TRAINING)

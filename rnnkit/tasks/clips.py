@@ -15,7 +15,7 @@ from rnnkit.data.clips import ClipFolder, ClipLabels, pad_clips, read_clip_label
 from rnnkit.data.images import native_size, parse_size
 from rnnkit.errors import DataError, RnnkitError
 from rnnkit.models import SequenceClassifier
-from rnnkit.tasks.base import Prepared
+from rnnkit.tasks.base import Prepared, parameters
 from rnnkit.tasks.budget import batch_for, clips_budget, reading
 from rnnkit.tasks.options import channel_list, held_out
 
@@ -119,7 +119,7 @@ def prepare(task, run) -> Prepared:
     training = clips_budget(statistics.median_low(lengths)).length(len(examples), c)
     reads = f"{c.pooling} pooling" + (", frame differences" if c.deltas else "")
     description = (f"{c.cell.upper()} classifier of clips ({reads}): "
-                   f"{sum(p.numel() for p in model.parameters()):,} parameters ({c.hidden} units, CNN "
+                   f"{parameters(model)} ({c.hidden} units, CNN "
                    f"{c.cnn_channels}, dropout {c.dropout}), {size[0]}x{size[1]} "
                    f"{'colour' if channels == 3 else 'grey'} frames, {min(lengths)}-{max(lengths)} frames a clip, "
                    f"{len(labels)} labels, batch {c.batch_size}, {len(examples):,} training and {len(valid):,} "

@@ -21,7 +21,7 @@ from rnnkit.errors import DataError, RnnkitError
 from rnnkit.files import write_atomic
 from rnnkit.models.forecaster import INTERVALS, Forecaster, Windows, windows
 from rnnkit.models.modes import evaluating
-from rnnkit.tasks.base import Output, Prepared, Task, Verb, load, writable_plots, write_export
+from rnnkit.tasks.base import Output, Prepared, Task, Verb, load, parameters, writable_plots, write_export
 from rnnkit.tasks.budget import Budget, reading
 from rnnkit.tasks.config import RecurrentConfig, TrainingConfig
 from rnnkit.tasks.options import DEVICE, Option, like, option, output_file, positive_int, run_dir_argument
@@ -284,7 +284,7 @@ class ForecastTask(Task):
                 "missing": c.missing, "season": season, "season_from": season_from, "horizon": horizon,
                 "window": window, "output": c.output, "final": c.final, "valid_origins": origins,
                 "training": training}
-        description = (f"{c.cell.upper()} forecaster: {sum(p.numel() for p in model.parameters()):,} parameters, "
+        description = (f"{c.cell.upper()} forecaster: {parameters(model)}, "
                        f"{len(usable)} series ({'log' if log else 'values'}), horizon {horizon}, season {season} "
                        f"({season_from}), window {window}, {c.output} head, {origins} validation origin(s), "
                        f"{len(examples):,} training windows, {reading(training)}, validating every "

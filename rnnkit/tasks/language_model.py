@@ -14,7 +14,7 @@ from rnnkit.data import LEVELS, StreamBatches, Vocab, read_text, tokenizer_for
 from rnnkit.decoding import beam_search, generate
 from rnnkit.errors import RnnkitError
 from rnnkit.models import LanguageModel
-from rnnkit.tasks.base import Output, Prepared, Task, Verb, load, load_weights, warn_unknown, write_export
+from rnnkit.tasks.base import Output, Prepared, Task, Verb, load, load_weights, parameters, warn_unknown, write_export
 from rnnkit.tasks.config import RecurrentConfig, TrainingConfig
 from rnnkit.tasks.options import (DEVICE, Option, held_out, like, non_negative_float, option, output_file,
                                   positive_float, positive_int, run_dir_argument, test_data, top_p,
@@ -84,7 +84,7 @@ class LanguageModelTask(Task):
         model = LanguageModel(len(vocab), embedding_dim=c.embedding or c.hidden, tie_weights=c.tie_weights,
                               init_range=c.init_range, vocab=vocab, tokenizer=tokenizer, **c.recurrent_options())
         description = (f"{c.level}-level {c.cell.upper()} language model: "
-                       f"{sum(p.numel() for p in model.parameters()):,} parameters, vocabulary {len(vocab):,}, "
+                       f"{parameters(model)}, vocabulary {len(vocab):,}, "
                        f"{batches.num_tokens:,} training tokens in {len(batches)} windows of {bptt} x {c.batch_size}")
         return Prepared(model, lambda epoch: batches, valid, {"level": c.level}, description, sharded=True)
 

@@ -20,7 +20,7 @@ from rnnkit.devices import device_of
 from rnnkit.errors import DataError, RnnkitError
 from rnnkit.models.modes import evaluating
 from rnnkit.models.readout import SequenceReadout
-from rnnkit.tasks.base import Prepared, Task
+from rnnkit.tasks.base import Prepared, Task, parameters
 from rnnkit.tasks.config import RecurrentConfig, TrainingConfig, cell_choices
 from rnnkit.tasks.options import like, option, positive_int
 
@@ -158,8 +158,8 @@ class LongRangeTask(Task):
 
             valid = [(vx[:, k], vy[k]) for k in torch.arange(len(vy)).split(250)]
             data, what = {"labels": names}, f"{len(y):,} training digits of {x.shape[0]} steps of {x.shape[-1]}"
-        description = (f"{options['cell'].upper()} on {c.problem}: {sum(p.numel() for p in model.parameters()):,} "
-                       f"parameters, {what}")
+        description = (f"{options['cell'].upper()} on {c.problem}: {parameters(model)}, "
+                       f"{what}")
         return Prepared(model, batches, valid, data, description)
 
     def loss(self, model, batch, carry, step):

@@ -25,7 +25,7 @@ from rnnkit.devices import device_of, to_device
 from rnnkit.errors import DataError, RnnkitError
 from rnnkit.models.melody import END, NO_POSITION, REST, START, MelodyBatch, MelodyModel
 from rnnkit.models.modes import evaluating
-from rnnkit.tasks.base import Output, Prepared, Task, Verb, load, write_export
+from rnnkit.tasks.base import Output, Prepared, Task, Verb, load, parameters, write_export
 from rnnkit.tasks.budget import Budget, batch_for, reading
 from rnnkit.tasks.config import RecurrentConfig, TrainingConfig
 from rnnkit.tasks.options import (DEVICE, Option, held_out, like, non_negative_float, option, output_file,
@@ -154,7 +154,7 @@ class MelodyTask(Task):
         notes = sum(len(p.notes) for p in train)
         data = {"pitch_range": [min(sounding), max(sounding)], "meter": common[0][0] if common else None,
                 "pieces": len(train), "resolved": {"batch_size": c.batch_size}, "training": training}
-        description = (f"{c.cell.upper()} melody model: {sum(p.numel() for p in model.parameters()):,} parameters, "
+        description = (f"{c.cell.upper()} melody model: {parameters(model)}, "
                        f"{len(train):,} training pieces ({notes:,} notes, {note_name(min(sounding))}-"
                        f"{note_name(max(sounding))} in C), {len(valid):,} validation pieces, {len(durations)} "
                        f"durations, {len(meters) - 1} metre(s), batch {c.batch_size}; {reading(training)}"

@@ -18,7 +18,7 @@ from rnnkit.data.vocab import ids_of_labels
 from rnnkit.data.recordings import Recordings, pad_cases, read_recordings
 from rnnkit.errors import DataError, RnnkitError
 from rnnkit.models import SequenceClassifier
-from rnnkit.tasks.base import Prepared
+from rnnkit.tasks.base import Prepared, parameters
 from rnnkit.tasks.budget import Budget, batch_for
 from rnnkit.tasks.cross_validation import cross_validate, folds_for, refit_training
 from rnnkit.tasks.options import held_out
@@ -146,7 +146,7 @@ def prepare(task, run, form: str) -> Prepared:
               f"epoch(s), validating every {training['eval_every']} steps and stopping after "
               f"{training['patience']} without improvement")
     description = (f"{c.cell.upper()} classifier of recordings ({c.pooling} pooling): "
-                   f"{sum(p.numel() for p in model.parameters()):,} parameters ({c.hidden} units, dropout "
+                   f"{parameters(model)} ({c.hidden} units, dropout "
                    f"{c.dropout}), {train.channels} channel(s), {min(lengths)}-{max(lengths)} steps read "
                    f"{c.frame} at a time ({STANDARDISED[c.normalize]}), {len(labels)} labels, batch {c.batch_size}; "
                    f"{length}")

@@ -16,8 +16,8 @@ from rnnkit.errors import DataError, RnnkitError
 from rnnkit.files import write_atomic
 from rnnkit.models import SequenceTagger
 from rnnkit.models.modes import evaluating
-from rnnkit.tasks.base import (Output, Prepared, Task, Verb, best_with_confusion, load, load_weights, write_export,
-                               evaluation_confusion_plot, writable_plots)
+from rnnkit.tasks.base import (Output, Prepared, Task, Verb, best_with_confusion, evaluation_confusion_plot, load,
+                               load_weights, parameters, writable_plots, write_export)
 from rnnkit.tasks.config import RecurrentConfig, TrainingConfig, own_epochs
 from rnnkit.tasks.options import (DEVICE, Option, like, option, output_or_stdout, positive_int, probability,
                                   run_dir_argument, test_data)
@@ -80,7 +80,7 @@ class TaggingTask(Task):
         batches = SentenceBatches(train_data, [len(f) for f, _, _ in train_data], c.batch_size, collater(model),
                                   seed=c.seed)
         tokens = sum(len(f) for f, _, _ in train_data)
-        description = (f"BiLSTM tagger: {sum(p.numel() for p in model.parameters()):,} parameters, {len(vocab):,} "
+        description = (f"BiLSTM tagger: {parameters(model)}, {len(vocab):,} "
                        f"words, {len(chars):,} characters, {len(labels['upos'])} UPOS tags"
                        + (f", {len(labels['xpos'])} XPOS tags" if "xpos" in labels else "")
                        + f"; {len(train_data):,} training sentences ({tokens:,} words), {len(valid_data):,} "

@@ -17,7 +17,7 @@ from rnnkit.devices import device_of
 from rnnkit.errors import DataError
 from rnnkit.models.modes import evaluating
 from rnnkit.models.tracker import Tracker
-from rnnkit.tasks.base import Output, Prepared, Task, Verb, load, write_export
+from rnnkit.tasks.base import Output, Prepared, Task, Verb, load, parameters, write_export
 from rnnkit.tasks.budget import batch_for, clips_budget, reading
 from rnnkit.tasks.config import RecurrentConfig, TrainingConfig
 from rnnkit.tasks.options import (DEVICE, Option, channel_list, held_out, image_size, like, option, positive_int,
@@ -139,7 +139,7 @@ class TrackTask(Task):
         lengths = [len(clip) for clip in tracks.clips]
         training = clips_budget(statistics.median_low(lengths)).length(len(tracks), c)
         description = (f"{c.cell.upper()} trajectory predictor of the next {c.horizon} positions: "
-                       f"{sum(p.numel() for p in model.parameters()):,} parameters (CNN {c.cnn_channels}), "
+                       f"{parameters(model)} (CNN {c.cnn_channels}), "
                        f"{size[0]}x{size[1]} {'colour' if channels == 3 else 'grey'} frames, "
                        f"{min(lengths)}-{max(lengths)} frames a clip, batch {c.batch_size}, {len(tracks):,} training "
                        f"and {len(valid):,} validation clips; {reading(training)}, validating every "

@@ -20,7 +20,7 @@ from rnnkit.errors import RnnkitError
 from rnnkit.files import write_atomic
 from rnnkit.layers.attention import SCORES
 from rnnkit.models import Seq2Seq
-from rnnkit.tasks.base import Output, Prepared, Task, Verb, load, load_weights, write_export
+from rnnkit.tasks.base import Output, Prepared, Task, Verb, load, load_weights, parameters, write_export
 from rnnkit.tasks.config import RecurrentConfig, TrainingConfig, own_epochs
 from rnnkit.tasks.options import DEVICE, Option, like, option, output_file, positive_int, probability, run_dir_argument
 from rnnkit.training import (TeacherForcing, format_translation_metrics, perplexity, plot_attention,
@@ -119,7 +119,7 @@ class TranslationTask(Task):
         batches = SentenceBatches(train_examples, [(len(t), len(s)) for s, t in train_examples], c.batch_size,
                                   collate, seed=c.seed)
         description = (f"{c.cell.upper()} encoder-decoder, attention {c.attention}: "
-                       f"{sum(p.numel() for p in model.parameters()):,} parameters, vocabularies {len(vocabs[0]):,} "
+                       f"{parameters(model)}, vocabularies {len(vocabs[0]):,} "
                        f"(source) and {len(vocabs[1]):,} (target) {c.tokenizer} tokens, {len(train_examples):,} "
                        f"training and {len(valid_examples):,} validation pairs")
         valid = (valid_examples, valid_pairs) if valid_examples else None
