@@ -157,10 +157,12 @@ def launch(argv: list[str], nproc: int) -> int:
         status = ranks[failed].returncode
         if status == 130:
             return 130
-        if failed or status < 0:   # rank 0 prints its own error line; a signal leaves none
+        if failed or status < 0:   # rank 0 prints its own error line, but not when a signal ends it
             last = _last_line(logs[failed])   # a rank that aborts may still have said why (a C++ exception)
-            said = (f"killed by signal {-status}" + (f": {last}" if last else "") if status < 0
-                    else last or f"exit status {status}")
+            if status < 0:
+                said = f"killed by signal {-status}" + (f": {last}" if last else "")
+            else:
+                said = last or f"exit status {status}"
             print(f"error: rank {failed} of {nproc} failed ({said}); the other ranks were stopped", file=sys.stderr)
         return 2
     finally:
@@ -170,6 +172,9 @@ def launch(argv: list[str], nproc: int) -> int:
 
 
 def _last_line(log) -> str:
+    """The last line a rank wrote to its kept stderr (None for rank 0, whose stderr is the terminal's)."""
+    if log is None:
+        return ""
     log.seek(0)
     lines = [line for line in log.read().splitlines() if line.strip()]
     return lines[-1].removeprefix("error: ") if lines else ""

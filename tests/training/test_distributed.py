@@ -193,3 +193,23 @@ def test_ranks_on_gpus_need_one_gpu_each(monkeypatch):
         distributed.check_gpus(torch.device("cuda"), 2)
     with pytest.raises(distributed.RnnkitError, match=r"--device cuda:0 with 2 processes: .* give --device cuda"):
         distributed.check_gpus(torch.device("cuda:0"), 2)
+
+
+def test_rank_0_ended_by_a_signal_is_one_line(monkeypatch, capsys):
+    """Rank 0's stderr is the terminal's, so no kept line is added to its signal."""
+    class Rank:
+        def __init__(self, args, env, stdout, stderr):
+            self.returncode = -9 if env["RANK"] == "0" else None
+
+        def poll(self):
+            return self.returncode
+
+        def terminate(self):
+            self.returncode = -15
+
+        def wait(self, timeout=None):
+            return self.returncode
+
+    monkeypatch.setattr(distributed.subprocess, "Popen", Rank)
+    assert distributed.launch(["train"], 2) == 2
+    assert capsys.readouterr().err == "error: rank 0 of 2 failed (killed by signal 9); the other ranks were stopped\n"
