@@ -150,7 +150,8 @@ def test_confusion_plot_that_cannot_be_written_is_refused_before_the_work(traine
 
 
 def test_text_and_clips_keep_their_defaults_where_recordings_take_them_from_the_data():
-    from rnnkit.tasks.classification import TEXT_DEFAULTS, TEXT_TRAINING, ClassifierConfig, settled
+    from rnnkit.tasks.classification.config import ClassifierConfig, settled
+    from rnnkit.tasks.classification.text import TEXT_DEFAULTS, TEXT_TRAINING
 
     text = settled(ClassifierConfig(hidden=32), TEXT_DEFAULTS)
     assert (text.cell, text.hidden, text.dropout, text.pooling, text.batch_size) == ("lstm", 32, 0.5, "attention", 64)

@@ -61,8 +61,8 @@ def test_training_classifying_and_evaluating_recordings(trained, capsys):
 
 
 def test_the_defaults_of_recordings_follow_their_count_and_length():
-    from rnnkit.tasks.classification import ClassifierConfig
-    from rnnkit.tasks.recordings import FRAME_STEPS, MAX_EPOCHS, MIN_STEPS, BUDGET, defaults_for
+    from rnnkit.tasks.classification.config import FRAME_STEPS, ClassifierConfig
+    from rnnkit.tasks.classification.recordings import MAX_EPOCHS, MIN_STEPS, BUDGET, defaults_for
 
     small, large = defaults_for(20, 150), defaults_for(4000, 7 * FRAME_STEPS)
     assert small["batch_size"] == 4 and large["batch_size"] == 32
@@ -89,9 +89,9 @@ def test_a_recordings_run_without_options_takes_them_from_the_data(tmp_path, cap
 def test_few_cases_per_class_choose_the_length_by_cross_validation_then_train_on_all(tmp_path, capsys, monkeypatch):
     from rnnkit.tasks.cross_validation import folds_for
 
-    from rnnkit.tasks.recordings import BUDGET
+    from rnnkit.tasks.classification.recordings import BUDGET
 
-    monkeypatch.setattr("rnnkit.tasks.recordings.BUDGET", dataclasses.replace(BUDGET, max_epochs=60))   # for speed
+    monkeypatch.setattr("rnnkit.tasks.classification.recordings.BUDGET", dataclasses.replace(BUDGET, max_epochs=60))   # for speed
 
     assert folds_for([0, 0, 1, 1, 2, 2]) == 2 and folds_for([0] * 4 + [1] * 4) == 4 and folds_for([0] * 5 + [1] * 5) is None
     assert folds_for([0, 1, 2, 2]) is None                             # one of each: nothing to validate on

@@ -20,12 +20,10 @@ from rnnkit.errors import DataError, RnnkitError
 from rnnkit.models import SequenceClassifier
 from rnnkit.tasks.base import Prepared, parameters
 from rnnkit.tasks.budget import Budget, batch_for
+from rnnkit.tasks.classification.config import FRAME_STEPS, TEXT_ONLY, label_set, options_given, settled
 from rnnkit.tasks.cross_validation import cross_validate, folds_for, refit_training
 from rnnkit.tasks.options import held_out
 
-TEXT_ONLY = ("text_column", "label_column", "keep_case", "min_freq", "max_vocab", "embedding")
-RECORDINGS_ONLY = ("deltas", "frame", "normalize")
-FRAME_STEPS = 250       # the default frame keeps the typical recording's run of the recurrent layers within this
 CASES_READ = 60_000     # training cases a default run reads...
 MIN_STEPS = 600         # ...in at least this many optimizer steps (a small set is read more often)...
 MAX_EPOCHS = 300        # ...and at most this many epochs
@@ -53,22 +51,6 @@ def read_for(model: SequenceClassifier, path: str, labelled: bool) -> Recordings
     return data
 
 
-def options_given(config, names) -> str:
-    """The options of ``names`` that ``config`` sets to other than their defaults, as flags."""
-    from rnnkit.tasks.classification import ClassifierConfig
-
-    defaults = ClassifierConfig()
-    return ", ".join("--" + n.replace("_", "-") for n in names if getattr(config, n) != getattr(defaults, n))
-
-
-def refuse_recording_options(config) -> None:
-    """The text classifier's check: the options for recordings are not for text."""
-    given = options_given(config, RECORDINGS_ONLY)
-    if given:
-        raise RnnkitError(f"{config.train} holds text; the option(s) {given} apply to recordings (.ts or "
-                          "long-form .csv) only")
-
-
 def defaults_for(cases: int, median: int) -> dict:
     """The options a recordings run takes from its data where the user gave none: ``cases``
     training recordings of ``median`` steps in the middle.  A batch of about an eighth of the set
@@ -82,8 +64,6 @@ def defaults_for(cases: int, median: int) -> dict:
 def built(c, examples: list, labels: list[str], channels: int):
     """``(c settled, model, batches of each epoch, training length)`` for training on ``examples``,
     with the options ``c`` leaves open taken from them."""
-    from rnnkit.tasks.classification import settled
-
     c = settled(c, defaults_for(len(examples), statistics.median_low(len(case) for case, _ in examples)))
     training = BUDGET.length(len(examples), c)
     options = c.recurrent_options()
@@ -98,8 +78,6 @@ def built(c, examples: list, labels: list[str], channels: int):
 def prepare(task, run, form: str) -> Prepared:
     """The classify task's ``prepare`` for recordings; ``--train`` holds them in ``form``
     (``recordings_format``'s)."""
-    from rnnkit.tasks.classification import label_set
-
     c = task.config
     given = options_given(c, TEXT_ONLY)
     if given:

@@ -17,9 +17,9 @@ from rnnkit.errors import DataError, RnnkitError
 from rnnkit.models import SequenceClassifier
 from rnnkit.tasks.base import Prepared, parameters
 from rnnkit.tasks.budget import batch_for, clips_budget, reading
+from rnnkit.tasks.classification.config import RECORDINGS_ONLY, TEXT_ONLY, label_set, options_given, settled
 from rnnkit.tasks.options import channel_list, held_out
 
-CLIPS_ONLY = ("clips", "labels", "valid_labels", "image_size", "cnn_channels")
 CLIP_MODEL = {"cell": "gru", "hidden": 128, "dropout": 0.2, "pooling": "mean", "deltas": True,
               "cnn_channels": "16,32,64"}   # where the user gives none (issue 34's validation)
 
@@ -76,9 +76,6 @@ def defaults_for(c, folder: ClipFolder, clips: list[str]) -> dict:
 
 def prepare(task, run) -> Prepared:
     """The classify task's ``prepare`` for clips."""
-    from rnnkit.tasks.classification import label_set, settled
-    from rnnkit.tasks.recordings import RECORDINGS_ONLY, TEXT_ONLY, options_given
-
     c = task.config
     if not c.labels:
         raise RnnkitError("--clips DIR needs --labels FILE (CLIP<TAB>LABEL per line)")
