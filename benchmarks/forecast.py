@@ -42,7 +42,7 @@ PARTS = ("air24", "air12", "m1", "co2", "sunspots")
 
 def figures(actual, forecast, history, season, intervals=None) -> dict:
     """rnnkit's own metric code, so that baselines and rnnkit are scored alike."""
-    from rnnkit.training.forecast_metrics import series_metrics
+    from rnnkit.tasks.forecasting.metrics import series_metrics
 
     t = lambda x: torch.as_tensor(np.asarray(x, dtype=float))  # noqa: E731
     none = {80: (t(forecast), t(forecast)), 95: (t(forecast), t(forecast))}
@@ -139,7 +139,7 @@ def air(results: Results, horizon: int, seeds: int) -> None:
 
 def m1(results: Results, seeds: int) -> None:
     from rnnkit.data.series import read_tsf
-    from rnnkit.training.forecast_metrics import mean_metrics
+    from rnnkit.tasks.forecasting.metrics import mean_metrics
 
     path = SERIES / "m1_yearly_dataset.tsf"
     if "m1/baselines" not in results:

@@ -12,7 +12,7 @@ Each run's 80% and 95% intervals are scored too
 The baselines run here on the same values: seasonal naive; ETS (statsmodels' ``ETSModel``, the
 lowest AIC among additive or multiplicative errors, no, additive or additive damped trend, and
 no, additive or multiplicative season, where each is valid); Theta (``ThetaModel``).  Every figure
-is scored by ``rnnkit.training.forecast_metrics``: MASE with the dataset's scale period, sMAPE
+is scored by ``rnnkit.tasks.forecasting.metrics``: MASE with the dataset's scale period, sMAPE
 (M4's), MAPE; the mean over the series.
 
 ``--split validation`` is the development split for choosing defaults: every series loses its
@@ -66,7 +66,8 @@ METRICS = ("MASE", "sMAPE", "MAPE")
 
 def read(d: Dataset, path: Path):
     """The series of ``path`` as ``rnnkit train forecast`` reads them with the dataset's flags."""
-    from rnnkit.tasks.forecasting import SERIES_FLAGS, read_series
+    from rnnkit.tasks.forecasting.config import SERIES_FLAGS
+    from rnnkit.tasks.forecasting.series import read_series
 
     missing = "interpolate" if "interpolate" in d.extra else "error"
     given = {flag: str(path) if f"--{flag}" == d.flag else None for flag in SERIES_FLAGS}

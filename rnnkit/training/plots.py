@@ -103,29 +103,6 @@ def plot_image_attention(image, weights, grid: tuple[int, int], words: list[str]
     save_figure(fig, path)
 
 
-def plot_forecast(history, forecast, intervals: dict, path: Path, *, actual=None, history_x=None,
-                  forecast_x=None, title: str = "") -> None:
-    """A series' history, its forecast with the shaded 80% and 95% intervals (``intervals``:
-    {80: (lo, hi), 95: (lo, hi)}) and, where known, the actual values.  ``history_x`` and
-    ``forecast_x``: the times (default: step numbers, the forecast after the history)."""
-    history_x = list(range(len(history))) if history_x is None else history_x
-    forecast_x = list(range(len(history), len(history) + len(forecast))) if forecast_x is None else forecast_x
-    fig, ax = subplots(figsize=(8, 4), dpi=110)
-    ax.plot(history_x, history, color="tab:blue", linewidth=1.2, label="history")
-    for level, alpha in ((95, 0.15), (80, 0.3)):
-        if level in intervals:
-            lo, hi = intervals[level]
-            ax.fill_between(forecast_x, lo, hi, color="tab:orange", alpha=alpha, linewidth=0, label=f"{level}% interval")
-    ax.plot(forecast_x, forecast, color="tab:orange", linewidth=1.5, label="forecast")
-    if actual is not None:
-        ax.plot(forecast_x, actual, color="black", linewidth=1, linestyle="--", marker=".", label="actual")
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="upper left")
-    fig.autofmt_xdate()
-    save_figure(fig, path)
-
-
 def plot_trajectory(frame, seen, ahead, path: Path, title: str = "") -> None:
     """Where an object went and where it will go: the frame (``[channels, height, width]``, 0-255),
     the path ``seen [T, 2]`` so far and the predicted ``ahead [K, 2]`` drawn over it, in the frame's

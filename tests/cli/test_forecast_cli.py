@@ -138,7 +138,7 @@ def test_validation_from_several_origins(tmp_path, capsys):
 
 
 def test_numbers_in_the_output_have_six_significant_digits_and_never_read_as_zero_or_a_long_integer():
-    from rnnkit.tasks.forecasting import _format
+    from rnnkit.tasks.forecasting.verbs import format_value as _format
 
     assert [_format(v) for v in (-1e-9, 0.0, -0.0, -1.5, 1106740.4, 0.01234567, 1.2e-7, 1.4e102, 999999.5e6)] == \
         ["-1e-09", "0", "0", "-1.50000", "1106740", "0.0123457", "1.2e-07", "1.4e+102", "999999500000"]
@@ -260,7 +260,7 @@ def test_m4s_wide_files_train_forecast_and_score_against_a_test_file(tmp_path, c
 
 
 def test_the_length_of_a_run_follows_its_count_of_training_windows():
-    from rnnkit.tasks.forecasting import EVALUATIONS, MAX_EPOCHS, WINDOWS_READ, ForecastConfig, BUDGET
+    from rnnkit.tasks.forecasting.config import EVALUATIONS, MAX_EPOCHS, WINDOWS_READ, ForecastConfig, BUDGET
 
     open_ended = ForecastConfig(out="r")
     short, long = BUDGET.length(50, open_ended), BUDGET.length(WINDOWS_READ * 3, open_ended)
