@@ -111,8 +111,8 @@ def ball(results: Results) -> None:
     import rnnkit
     from rnnkit.data.clips import ClipFolder
     from rnnkit.data.positions import read_positions
-    from rnnkit.tasks.tracking import Tracks, score
-    from rnnkit.training.trajectory_metrics import trajectory_metrics
+    from rnnkit.tasks.tracking.tracks import Tracks, score
+    from rnnkit.tasks.tracking.metrics import trajectory_metrics
 
     data_dir = ball_data.write(HERE / "results" / "ball_data", BALL_SIZES)
     if "ball/rnnkit" in results:

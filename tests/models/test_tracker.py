@@ -6,7 +6,7 @@ import torch
 
 from rnnkit.layers.images import keypoints
 from rnnkit.models import Tracker
-from rnnkit.training.trajectory_metrics import path_errors, trajectory_metrics
+from rnnkit.tasks.tracking.metrics import path_errors, trajectory_metrics
 
 
 def test_keypoints_are_where_each_channel_fires():
