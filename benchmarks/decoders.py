@@ -190,7 +190,7 @@ def captioner(results: Results, reps: int = 9) -> None:
 
 def translation(results: Results, run: Path, data: Path, label: str | None = None) -> None:
     from rnnkit import load
-    from rnnkit.decoding import translate
+    from rnnkit.tasks.translation.decode import translate
 
     if not (run / "config.json").is_file():
         print(f"translation: no trained run in {run} (train one, e.g. `make bench-translate`, and give --run)",

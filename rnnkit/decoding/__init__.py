@@ -7,7 +7,7 @@ from rnnkit.decoding.beam import beam_search
 from rnnkit.decoding.caption import Caption, caption
 from rnnkit.decoding.melody import compose
 from rnnkit.decoding.sampling import filter_logits, generate, generate_states, sample
-from rnnkit.decoding.translate import Translation, source_tokens, translate
 
-__all__ = ["Caption", "Hypothesis", "Translation", "batch_beam_search", "beam_search", "beam_search_states", "caption",
-           "compose", "filter_logits", "generate", "generate_states", "sample", "source_tokens", "translate"]
+
+__all__ = ["Caption", "Hypothesis", "batch_beam_search", "beam_search", "beam_search_states", "caption",
+           "compose", "filter_logits", "generate", "generate_states", "sample"]

@@ -30,7 +30,7 @@ class Seq2Seq(Decoder):
         """``hidden_size``: the decoder's size; a bidirectional encoder has half of it per direction,
         so its states (both directions concatenated) have the decoder's size too.  The vocabularies
         and tokenizers of both sides and ``max_length`` (source tokens read) are what
-        ``rnnkit.decoding.translate`` works with; a loaded run has them."""
+        ``rnnkit.tasks.translation.decode.translate`` works with; a loaded run has them."""
         super().__init__()
         self.src_vocab, self.tgt_vocab, self.src_tokenizer, self.tgt_tokenizer = (src_vocab, tgt_vocab, src_tokenizer,
                                                                                   tgt_tokenizer)

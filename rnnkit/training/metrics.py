@@ -78,16 +78,6 @@ def format_tagging_metrics(m: dict) -> str:
     return line
 
 
-def translation_metrics(hypotheses: list[str], references: list[str]) -> dict[str, float]:
-    """sacrebleu's corpus BLEU (13a tokenisation, cased and lowercased) and chrF on detokenised text."""
-    import sacrebleu
-
-    refs = [references]
-    return {"bleu": sacrebleu.corpus_bleu(hypotheses, refs).score,
-            "bleu_lowercase": sacrebleu.corpus_bleu(hypotheses, refs, lowercase=True).score,
-            "chrf": sacrebleu.corpus_chrf(hypotheses, refs).score}
-
-
 def caption_metrics(hypotheses: list[str], references: list[list[str]]) -> dict[str, float]:
     """BLEU-4 (sacrebleu, 13a tokenisation, cased, on 0-100) of each hypothesis against all the
     references of its image, and the fraction of hypotheses equal to one of their references
@@ -108,8 +98,3 @@ def format_caption_metrics(m: dict) -> str:
     return f"BLEU-4 {m['bleu']:.2f}  exact {m['exact']:.4f}"
 
 
-def format_translation_metrics(m: dict) -> str:
-    line = f"BLEU {m['bleu']:.2f}  BLEU (lowercased) {m['bleu_lowercase']:.2f}  chrF {m['chrf']:.2f}"
-    if "sentences_per_s" in m:
-        line += f"  {m['sentences_per_s']:.1f} sentences/s (beam {m['beam']})"
-    return line

@@ -176,7 +176,7 @@ def greedy_onnx(folder, model, sentence: str) -> str:
     """A translation through encoder.onnx and decoder_step.onnx alone (numpy in, numpy out)."""
     import numpy as np
 
-    from rnnkit.decoding.translate import source_tokens
+    from rnnkit.tasks.translation.decode import source_tokens
 
     about = json.loads((folder / "rnnkit.json").read_text())
     encoder = ort.InferenceSession(str(folder / "encoder.onnx"), providers=["CPUExecutionProvider"])
@@ -195,8 +195,8 @@ def greedy_onnx(folder, model, sentence: str) -> str:
                          ids=["general", "additive-gru", "dot-tied", "none"])
 def test_greedy_translation_through_the_two_onnx_files_is_rnnkits(tmp_path, options):
     from rnnkit.data import pad_batch
-    from rnnkit.decoding import translate
-    from rnnkit.decoding.translate import source_tokens
+    from rnnkit.tasks.translation.decode import translate
+    from rnnkit.tasks.translation.decode import source_tokens
 
     run = str(tmp_path / "run")
     assert main(["train", "translate", "--src", str(DATA / "train.de"), "--tgt", str(DATA / "train.en"), "--tokenizer",

@@ -1,11 +1,11 @@
-"""rnnkit.decoding.translate: text in, text out, order kept, empty lines empty, long sources
+"""rnnkit.tasks.translation.decode.translate: text in, text out, order kept, empty lines empty, long sources
 truncated with one warning."""
 import warnings
 
 import pytest
 
 from rnnkit.data import ReversibleWordTokenizer, Vocab
-from rnnkit.decoding import translate
+from rnnkit.tasks.translation.decode import translate
 from tests.models.test_seq2seq import toy, trained_reverser
 
 LETTERS = "abcdefgh"     # token ids 4..11 of the toy data

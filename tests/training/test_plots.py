@@ -1,6 +1,6 @@
 import torch
 
-from rnnkit.training import plot_attention
+from rnnkit.tasks.translation.plots import plot_attention
 
 
 def test_attention_heatmap_is_a_png(tmp_path):

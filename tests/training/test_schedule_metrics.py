@@ -71,7 +71,7 @@ def test_tagging_metrics_and_lines():
 
 
 def test_translation_metrics_are_sacrebleu_cased_and_lowercased():
-    from rnnkit.training import format_translation_metrics, translation_metrics
+    from rnnkit.tasks.translation.metrics import format_translation_metrics, translation_metrics
 
     refs = ["A man is running down the street.", "Two dogs play in the snow."]
     same = translation_metrics(refs, refs)

@@ -1,76 +1,29 @@
-"""Translation (encoder-decoder with attention): read a source sentence, write its translation."""
+"""Translation (encoder-decoder with [START]/[END], teacher forcing and attention): parallel text
+in, a model that turns source sentences into target sentences out."""
 from __future__ import annotations
 
 import logging
-import sys
 import time
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from rnnkit.data import (ReversibleWordTokenizer, SentenceBatches, SubwordTokenizer, Vocab, hold_out, pad_batch,
                          read_parallel)
-from rnnkit.data.parallel import read_lines
-from rnnkit.data.tokenize import JOINER
-from rnnkit.decoding import translate
 from rnnkit.devices import device_of, to_device
 from rnnkit.errors import RnnkitError
 from rnnkit.files import write_atomic
-from rnnkit.layers.attention import SCORES
 from rnnkit.models import Seq2Seq
-from rnnkit.tasks.base import Output, Prepared, Task, Verb, load, load_weights, parameters, write_export
-from rnnkit.tasks.config import RecurrentConfig, TrainingConfig, own_epochs
-from rnnkit.tasks.options import DEVICE, Option, like, option, output_file, positive_int, probability, run_dir_argument
-from rnnkit.training import (TeacherForcing, format_translation_metrics, perplexity, plot_attention,
-                             translation_metrics)
-from rnnkit.training.teacher_forcing import KINDS as FORCING_KINDS
+from rnnkit.tasks.base import Prepared, Task, load_weights, parameters, write_export
+from rnnkit.tasks.options import Option, output_file
+from rnnkit.tasks.translation.config import DECODING, TranslationConfig
+from rnnkit.tasks.translation.decode import translate
+from rnnkit.tasks.translation.metrics import format_translation_metrics, translation_metrics
+from rnnkit.tasks.translation.verbs import VERBS
+from rnnkit.training import TeacherForcing, perplexity
 
-TOKENIZERS = ("subword", "word")
 log = logging.getLogger(__name__)
-FORCING = "teacher forcing (scheduled sampling, Bengio et al. 2015)"
-
-
-@dataclass
-class TranslationConfig(RecurrentConfig, TrainingConfig):
-    src: str = option(None, "training sources, one sentence per line", required=True, metavar="FILE", group="data")
-    tgt: str = option(None, "training targets, line-aligned with --src", required=True, metavar="FILE", group="data")
-    valid_src: str | None = option(None, "validation sources", flags=("--valid-src", "--dev-src"), metavar="FILE",
-                                   group="data")
-    valid_tgt: str | None = option(None, "validation targets, line-aligned", flags=("--valid-tgt", "--dev-tgt"),
-                                   metavar="FILE", group="data")
-    valid_fraction: float = option(0.05, "without --valid-src/--valid-tgt: hold out this random fraction of the "
-                                         "training pairs", type=probability, metavar="F", group="data")
-    tokenizer: str = option("subword", "subword: a SentencePiece unigram model per side, trained on the training "
-                                       "text; word: words and punctuation, case kept", choices=TOKENIZERS,
-                            group="data")
-    vocab_size: int = option(8000, "subword pieces per side", type=positive_int, group="data")
-    min_freq: int = option(2, "word tokenizer: keep words seen at least this often (others become <unk>)",
-                           type=positive_int, group="data")
-    max_length: int = option(100, "tokens per sentence; longer sentences are truncated (with one warning)",
-                             type=positive_int, group="data")
-    hidden: int = like(512, help="decoder units per layer; a bidirectional encoder has half per direction")
-    dropout: float = like(0.3)
-    embedding: int = option(256, "word embedding size (each side)", type=positive_int, group="model")
-    unidirectional: bool = option(False, "encoder reads left to right only", group="model")
-    tie_embeddings: bool = option(False, "the output layer reuses the target embedding, through a projection to its "
-                                         "size (Press & Wolf 2017): fewer parameters, a cheaper output layer",
-                                  group="model")
-    attention: str = option("general", "attention score: dot (s.h), general (s W h), additive (Bahdanau), or none: "
-                                       "the decoder sees the source only through its initial state",
-                            choices=(*SCORES, "none"), group="model")
-    teacher_forcing: float = option(1.0, "constant schedule: probability of feeding the gold previous token instead "
-                                         "of the model's own prediction", type=float, metavar="RATIO", group=FORCING)
-    tf_schedule: str = option("constant", "linear: 1 - step/--tf-steps down to --tf-min; inverse_sigmoid: "
-                                          "k/(k + exp(step/k))", choices=FORCING_KINDS, group=FORCING)
-    tf_steps: int = option(10_000, "linear: steps to reach --tf-min", type=positive_int, group=FORCING)
-    tf_min: float = option(0.0, "linear: the lowest ratio", type=float, group=FORCING)
-    tf_k: float = option(1000.0, "inverse_sigmoid: k (larger: slower decay)", type=float, group=FORCING)
-    batch_size: int = like(64)
-    epochs: int | None = own_epochs(15)
-    select: str = option("bleu", "validation metric that picks the best weights (BLEU: greedy decoding, cased)",
-                         choices=("bleu", "loss"), group="training")
 
 
 class TranslationTask(Task):
@@ -81,6 +34,14 @@ class TranslationTask(Task):
                    "sentence per line (raw, cased text; .gz accepted). The run directory keeps the best model on "
                    "validation BLEU (greedy decoding), one vocabulary per side and the subword models.")
     Config, model_class = TranslationConfig, Seq2Seq
+    verbs = VERBS
+    evaluate_options = (
+        Option("source sentences, one per line", flags=("--src",), dest="src", metavar="FILE", required=True),
+        Option("reference translations, line-aligned with --src", flags=("--ref",), dest="ref", metavar="FILE",
+               required=True),
+        DECODING[0], DECODING[2],
+        Option("also write the translations here, one per line", flags=("--output",), dest="output", type=output_file,
+               metavar="FILE"))
     files = ("vocab.src.json", "vocab.tgt.json", "subword.src.model", "subword.tgt.model")
     show_perplexity = True
     evaluate_help = ("a translation model gives BLEU (cased and lowercased) and chrF with sacrebleu, and its speed "
@@ -257,69 +218,3 @@ def teacher_forced_loss(model: Seq2Seq, examples, batch_size: int = 128) -> dict
         n, c = model.loss(*to_device(batch, device_of(model)))
         nats, count = nats + float(n), count + c
     return {"loss": nats / max(count, 1), "perplexity": perplexity(nats / max(count, 1))}
-
-
-def _input_lines(path: str) -> list[str]:
-    if path == "-":
-        lines = sys.stdin.read().split("\n")
-        return lines[:-1] if lines[-1:] == [""] else lines
-    return read_lines(path)
-
-
-def _translate(args) -> Output:
-    model = load(args.run_dir, args.device, task="translate")
-    results = translate(model, _input_lines(args.input), beam_size=args.beam, alpha=args.alpha,
-                        batch_size=args.batch_size)
-    return Output("".join(r.text + "\n" for r in results))
-
-
-def _attention(args) -> Output:
-    model = load(args.run_dir, args.device, task="translate")
-    if model.attention is None:
-        raise RnnkitError(f"{args.run_dir}: the model was trained with --attention none; it has no attention to plot")
-    if not all(s.strip() for s in args.sentences):
-        raise RnnkitError("a SENTENCE is empty; give the source text to translate")
-    output = Path(args.output)
-    results = translate(model, args.sentences, beam_size=args.beam, alpha=args.alpha, batch_size=args.batch_size)
-    out = Output()
-    for k, result in enumerate(results, 1):
-        path = output if len(results) == 1 else output.with_name(f"{output.stem}-{k}{output.suffix or '.png'}")
-        source, tokens = ([t.replace(JOINER, "") for t in ts] for ts in (result.source, result.tokens))
-        plot_attention(result.attention, source, tokens, path, result.text)   # plot fonts lack the joiner
-        out.text += result.text + "\n"
-        out.notes.append(f"attention heatmap: {path}")
-    return out
-
-
-DECODING = (
-    Option("beam size (1: greedy decoding)", flags=("--beam",), dest="beam", type=positive_int, default=5),
-    Option("length normalisation: scores are divided by ((5 + length) / 6) ** alpha (Wu et al. 2016)",
-           flags=("--alpha",), dest="alpha", type=float, default=0.6),
-    Option("sentences decoded together", flags=("--batch-size",), dest="batch_size", type=positive_int, default=64))
-
-TranslationTask.evaluate_options = (
-    Option("source sentences, one per line", flags=("--src",), dest="src", metavar="FILE", required=True),
-    Option("reference translations, line-aligned with --src", flags=("--ref",), dest="ref", metavar="FILE",
-           required=True),
-    DECODING[0], DECODING[2],
-    Option("also write the translations here, one per line", flags=("--output",), dest="output", type=output_file,
-           metavar="FILE"))
-
-TranslationTask.verbs = (
-    Verb("translate", "translate text with a trained model",
-         "Translate one sentence per input line and print one line per input line (an empty line gives an empty "
-         "line). Output is detokenised, cased text.",
-         (run_dir_argument("translate"),
-          Option("input file, or - for standard input", flags=("input",), dest="input", nargs="?", default="-",
-                 metavar="FILE"),
-          *DECODING, DEVICE),
-         _translate),
-    Verb("attention", "plot where a translation model looks, as a heatmap",
-         "Translate each SENTENCE, print the translation, and draw its attention weights (one row per output token, "
-         "one column per source token) as PNG.",
-         (run_dir_argument("translate"),
-          Option("source sentence(s)", flags=("sentences",), dest="sentences", nargs="+", metavar="SENTENCE"),
-          Option("PNG file; with several sentences, FILE-1.png, FILE-2.png, ...", flags=("--output",), dest="output",
-                 default="attention.png", type=output_file, metavar="FILE"),
-          *DECODING, DEVICE),
-         _attention))
