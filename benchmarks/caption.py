@@ -79,7 +79,7 @@ def setting(config: list[str], name: str, default: str | None = None) -> str | N
 
 def read(folder, path, variant):
     from rnnkit.data.images import read_captions
-    from rnnkit.tasks.captioning import read_images
+    from rnnkit.tasks.captioning.images import read_images
 
     data = read_captions(path, folder)
     return read_images(folder, data.images), [slots(refs[0], variant) for refs in data.captions], data.captions
@@ -90,7 +90,7 @@ def baseline(variant: str, data_dir, epochs: int, config: list[str] | None = Non
     ``config`` (default: the variant's CONFIG) and score it on the ``test`` part, told the number
     of slots of each canvas."""
     from rnnkit.data.images import ImageFolder, parse_size
-    from rnnkit.training import caption_metrics
+    from rnnkit.tasks.captioning.metrics import caption_metrics
 
     config = config or CONFIG[variant]
     size = parse_size(setting(config, "--image-size"))

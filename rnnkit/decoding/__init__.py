@@ -4,10 +4,9 @@ from model-provided states (an encoder-decoder's among them), and text-to-text t
 a trained one, captions of images with a trained captioner, melodies from a starting note."""
 from rnnkit.decoding.batch_beam import Hypothesis, batch_beam_search, beam_search_states
 from rnnkit.decoding.beam import beam_search
-from rnnkit.decoding.caption import Caption, caption
 from rnnkit.decoding.melody import compose
 from rnnkit.decoding.sampling import filter_logits, generate, generate_states, sample
 
 
-__all__ = ["Caption", "Hypothesis", "batch_beam_search", "beam_search", "beam_search_states", "caption",
+__all__ = ["Hypothesis", "batch_beam_search", "beam_search", "beam_search_states",
            "compose", "filter_logits", "generate", "generate_states", "sample"]

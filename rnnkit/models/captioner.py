@@ -37,7 +37,7 @@ class Captioner(Decoder):
         ``elastic``, ``elastic_sigma``: in training, distort each image by a smooth random field of
         ``elastic`` pixels' root-mean-square displacement (``rnnkit.layers.distortion``; 0: off);
         ``vocab``, ``tokenizer`` and ``max_length`` (caption tokens written) are what
-        ``rnnkit.decoding.caption`` works with; a loaded run has them."""
+        ``rnnkit.tasks.captioning.decode.caption`` works with; a loaded run has them."""
         super().__init__()
         self.vocab, self.tokenizer, self.max_length = vocab, tokenizer, max_length
         cell, rnn_options = resolve(cell, rnn_options)

@@ -124,7 +124,7 @@ def test_bad_images_and_captions_are_one_line_errors(trained, tmp_path, capsys):
 
 
 def test_a_captioning_run_without_options_takes_them_from_the_images(tmp_path):
-    from rnnkit.tasks.captioning import BUDGET
+    from rnnkit.tasks.captioning.config import BUDGET
 
     (tmp_path / "images").mkdir()
     write_scenes(tmp_path / "images", 30, 0)

@@ -270,8 +270,8 @@ def test_a_forecaster_runs_in_onnxruntime(tmp_path, options):
 @pytest.mark.parametrize("options", [["--attention", "general"], ["--attention", "dot", "--cell", "gru"],
                                      ["--attention", "none"]], ids=["general", "dot-gru", "none"])
 def test_greedy_captions_through_the_two_onnx_files_are_rnnkits(tmp_path, options):
-    from rnnkit.decoding import caption
-    from rnnkit.tasks.captioning import model_folder, read_images
+    from rnnkit.tasks.captioning.decode import caption
+    from rnnkit.tasks.captioning.images import model_folder, read_images
     from tests.cli.test_caption_cli import FAST, write_scenes
 
     (tmp_path / "images").mkdir()

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from rnnkit.data import ReversibleWordTokenizer, Vocab
-from rnnkit.decoding import caption
+from rnnkit.tasks.captioning.decode import caption
 from rnnkit.layers.images import ImageEncoder
 from rnnkit.models import Captioner
 

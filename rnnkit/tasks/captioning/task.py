@@ -1,77 +1,27 @@
-"""Image captioning (one-to-many): a small CNN reads the image, a recurrent decoder writes the
-caption from [START] to [END]."""
+"""Image captioning (one-to-many with attention): a CNN reads the image, a decoder writes the
+caption word by word from [START] to [END], looking at the image's regions."""
 from __future__ import annotations
 
 import dataclasses
 import time
 import warnings
-from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 
-from rnnkit.data import ReversibleWordTokenizer, SentenceBatches, Vocab, hold_out, pad_batch
+from rnnkit.data import ReversibleWordTokenizer, SentenceBatches, Vocab, hold_out
 from rnnkit.data.images import ImageFolder, is_colour, native_size, parse_size, read_captions
-from rnnkit.decoding import caption
 from rnnkit.devices import device_of, to_device
 from rnnkit.errors import RnnkitError
-from rnnkit.layers.attention import SCORES
 from rnnkit.models import Captioner
-from rnnkit.tasks.base import Output, Prepared, Task, Verb, load, load_weights, parameters, write_export
-from rnnkit.tasks.budget import Budget, batch_for, reading
-from rnnkit.tasks.config import RecurrentConfig, TrainingConfig
-from rnnkit.tasks.options import (DEVICE, Option, channel_list, held_out, image_size, like, non_negative_float, option,
-                                  positive_float, positive_int, run_dir_argument, valid_fraction_option)
-from rnnkit.training import caption_metrics, format_caption_metrics, perplexity, plot_image_attention
-
-IMAGE_PIXELS = 128 * 128    # the default image size's cap: the CNN costs in proportion to the pixels
-CAPTIONS_READ = 64_000      # captions a default run reads (2,000 steps at batch 32); 20 validations (greedy BLEU)
-BUDGET = Budget(CAPTIONS_READ, max_epochs=300, min_steps=600, evaluations=20)
-
-
-@dataclass
-class CaptionConfig(RecurrentConfig, TrainingConfig):
-    images: str = option(None, "folder of the images (PNG, JPEG, ... or IDX files, an image of which is named "
-                               "FILE#K)", required=True, metavar="DIR", group="data")
-    captions: str = option(None, "training captions: IMAGE<TAB>CAPTION per line, IMAGE a path under --images; an "
-                                 "image may have several lines; an optional header", required=True, metavar="FILE",
-                           group="data")
-    valid_captions: str | None = option(None, "validation captions, same layout (images under --images)",
-                                        metavar="FILE", group="data", exclusive="valid")
-    valid_fraction: float | None = valid_fraction_option(
-        "hold out this random fraction of the training images with all their captions", "--valid-captions")
-    image_size: str | None = option(None, "every image is letterboxed (scaled with its aspect ratio kept, the rest "
-                                          "filled with its border colour) to N x N or WIDTHxHEIGHT pixels (default: "
-                                          "the images' own size, never scaled up, scaled down to at most "
-                                          f"{IMAGE_PIXELS:,} pixels)", type=image_size, metavar="SIZE", group="data")
-    min_freq: int = option(1, "keep caption words seen at least this often (others become <unk>)",
-                           type=positive_int, group="data")
-    max_length: int = option(50, "caption tokens; longer captions are truncated (with one warning), and no "
-                                 "caption written is longer", type=positive_int, group="data")
-    hidden: int = like(256, help="decoder units per layer")
-    dropout: float = like(0.2)
-    embedding: int = option(64, "word embedding size", type=positive_int, group="model")
-    attention: str = option("general", "none: the image reaches the decoder through its initial state only (the "
-                                       "lectures' model); dot, general or additive: the decoder also attends to the "
-                                       "image regions at every word (Xu et al. 2015)", choices=(*SCORES, "none"),
-                            group="model")
-    cnn_channels: str = option("16,32,64", "channels of each CNN block (each block halves the image)",
-                               type=channel_list, metavar="C,C,...", group="model")
-    coverage: float = option(0.0, "with --attention: weight of a training penalty on reading one image region "
-                                  "for more than one word (against words read twice)", type=non_negative_float,
-                             metavar="WEIGHT", group="model")
-    elastic: float = option(0.0, "training-time elastic distortion (Simard et al. 2003): each image bends by a smooth "
-                                 "random field moving its pixels by about this many pixels (root mean square; 0: "
-                                 "off); a fresh variant of each image at every epoch, against learning a small "
-                                 "set of handwriting by heart", type=non_negative_float, metavar="PIXELS",
-                         group="model")
-    elastic_sigma: float = option(4.0, "with --elastic: smoothness of the field, in pixels (larger: whole shapes "
-                                       "bend; smaller: each stroke wobbles)", type=positive_float, metavar="PIXELS",
-                                  group="model")
-    batch_size: int | None = like(None, help="captions per batch (default: about an eighth of the training "
-                                             "captions, 4 to 32)")
-    epochs: int | None = like(None, help="passes over the training captions (default: from their count, and the "
-                                         "run stops when the validation BLEU stops improving)")
+from rnnkit.tasks.base import Prepared, Task, load_weights, parameters, write_export
+from rnnkit.tasks.budget import batch_for, reading
+from rnnkit.tasks.captioning.config import BUDGET, DECODING, IMAGE_PIXELS, CaptionConfig
+from rnnkit.tasks.captioning.decode import caption
+from rnnkit.tasks.captioning.images import Captioned, Collate, model_folder, read_images
+from rnnkit.tasks.captioning.metrics import caption_metrics, format_caption_metrics
+from rnnkit.tasks.captioning.verbs import VERBS
+from rnnkit.tasks.options import Option, held_out
+from rnnkit.training import perplexity
 
 
 class CaptionTask(Task):
@@ -85,6 +35,12 @@ class CaptionTask(Task):
                    "they are read as colour if any training image has colour. The run keeps the best model on "
                    "validation BLEU-4 (greedy decoding).")
     Config, model_class = CaptionConfig, Captioner
+    verbs = VERBS
+    evaluate_options = (
+        Option("folder of the test images", flags=("--images",), dest="images", metavar="DIR", required=True),
+        Option("test captions: IMAGE<TAB>CAPTION per line, the references of each image", flags=("--captions",),
+               dest="captions", metavar="FILE", required=True),
+        *DECODING)
     files = ("vocab.json",)
     select, maximize = "bleu", True
     evaluate_help = "a captioner gives BLEU-4 and exact match (--images DIR --captions FILE)"
@@ -207,38 +163,6 @@ class CaptionTask(Task):
     format_metrics = staticmethod(format_caption_metrics)
 
 
-@dataclass
-class Captioned:
-    """Images (``uint8 [N, C, H, W]``) and the reference captions of each."""
-    images: torch.Tensor
-    references: list[list[str]]
-
-
-class Collate:
-    """A batch of (image index, caption ids) as ``(images [B, C, H, W] bytes, tgt_in [T, B] = <bos> y,
-    tgt_out [T, B] = y <eos>)``."""
-
-    def __init__(self, pixels: torch.Tensor):
-        self.pixels = pixels
-
-    def __call__(self, examples):
-        tgt_in, _ = pad_batch([[Vocab.bos_id, *ids] for _, ids in examples], Vocab.pad_id)
-        tgt_out, _ = pad_batch([[*ids, Vocab.eos_id] for _, ids in examples], Vocab.pad_id)
-        return self.pixels[[k for k, _ in examples]], tgt_in, tgt_out
-
-
-def read_images(folder: ImageFolder, names: list[str]) -> torch.Tensor:
-    """The images ``names`` of ``folder`` as one ``uint8 [N, C, H, W]`` tensor."""
-    if not names:
-        return torch.zeros(0, folder.channels, folder.size[1], folder.size[0], dtype=torch.uint8)
-    return torch.stack([folder.read(name) for name in names])
-
-
-def model_folder(model: Captioner, root) -> ImageFolder:
-    """A folder read at the size and with the channels the model was trained on."""
-    return ImageFolder(root, tuple(model.config["image_size"]), model.config["image_channels"])
-
-
 def score(model, data: Captioned, beam_size: int, batch_size: int = 64) -> dict:
     results = caption(model, data.images, beam_size=beam_size, batch_size=batch_size)
     return caption_metrics([r.text for r in results], data.references)
@@ -254,44 +178,3 @@ def teacher_forced_loss(model: Captioner, data: Captioned, batch_size: int = 64)
         n, c = model.loss(*to_device(collate(examples[start : start + batch_size]), device_of(model)))
         nats, count = nats + float(n), count + c
     return {"loss": nats / max(count, 1), "perplexity": perplexity(nats / max(count, 1))}
-
-
-def _caption(args) -> Output:
-    model = load(args.run_dir, args.device, task="caption")
-    if args.attention_map and model.attention is None:
-        raise RnnkitError(f"{args.run_dir}: the model was trained with --attention none; it has no attention over the "
-                          "image to draw")
-    folder = model_folder(model, ".")
-    images = read_images(folder, args.images)
-    results = caption(model, images, beam_size=args.beam, batch_size=args.batch_size)
-    out = Output("".join(f"{name}\t{r.text}\n" for name, r in zip(args.images, results)))
-    if args.attention_map:
-        grid = (model.cnn.map_height, model.cnn.map_width)
-        for k, (name, r) in enumerate(zip(args.images, results), 1):
-            path = Path(args.attention_map) / f"{k:03d}-{Path(name.split('#')[0]).stem}.png"
-            plot_image_attention(images[k - 1], r.attention, grid, r.tokens, path, r.text)
-            out.notes.append(f"attention map: {path}")
-    return out
-
-
-DECODING = (
-    Option("beam size (1: greedy decoding)", flags=("--beam",), dest="beam", type=positive_int, default=5),
-    Option("images captioned together", flags=("--batch-size",), dest="batch_size", type=positive_int, default=64))
-
-CaptionTask.evaluate_options = (
-    Option("folder of the test images", flags=("--images",), dest="images", metavar="DIR", required=True),
-    Option("test captions: IMAGE<TAB>CAPTION per line, the references of each image", flags=("--captions",),
-           dest="captions", metavar="FILE", required=True),
-    *DECODING)
-
-CaptionTask.verbs = (
-    Verb("caption", "write a caption for each image with a trained captioner",
-         "Caption each IMAGE (a path; FILE#K for the K-th image of an IDX file) and print PATH<TAB>CAPTION per "
-         "image, in order. With --attention-map, also draw where the model looked for each word (a model trained "
-         "with --attention).",
-         (run_dir_argument("caption"),
-          Option("image file(s)", flags=("images",), dest="images", nargs="+", metavar="IMAGE"),
-          Option("write one PNG per image into this folder: the image, then its attention for each word",
-                 flags=("--attention-map",), dest="attention_map", metavar="DIR"),
-          *DECODING, DEVICE),
-         _caption),)
