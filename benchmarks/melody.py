@@ -237,7 +237,7 @@ def generated(results: Results) -> None:
 
     import rnnkit
     from rnnkit.data.music import read_music, signature_shift
-    from rnnkit.tasks.melody import composed
+    from rnnkit.tasks.melody.compose import composed
 
     training, test = essen_split()
     model = rnnkit.load(RUNS / "melody-essen", "cpu")

@@ -72,7 +72,7 @@ def test_training_length_and_batch_follow_the_pieces(songs):
     """A default run reads NOTES_READ notes (so a small collection is read more often, up to 100
     passes, and in at least 500 steps) and takes a batch of an eighth of its pieces; what resolved
     is in config.json, and --epochs overrides."""
-    from rnnkit.tasks.melody import NOTES_READ, budget
+    from rnnkit.tasks.melody.config import NOTES_READ, budget
     open_options = SimpleNamespace(batch_size=16, epochs=None, eval_every=None, patience=None)
     few, many = budget(50).length(100, open_options), budget(50).length(10_000, open_options)
     assert few["epochs"] == 100 and few["patience"] == 12 and few["eval_every"] == 100 * 7 // 50

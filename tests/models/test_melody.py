@@ -4,7 +4,7 @@ from fractions import Fraction
 
 import torch
 
-from rnnkit.decoding.melody import compose
+from rnnkit.tasks.melody.compose import compose
 from rnnkit.models.melody import END, NO_POSITION, PITCH_OUTPUTS, REST, START, MelodyBatch, MelodyModel
 
 DURATIONS = ["1/2", "1", "3/2", "2"]
