@@ -87,7 +87,7 @@ def run(args) -> None:
 
 def show(out: Path, seed: int, stream=None) -> None:
     from rnnkit.tasks import load
-    from rnnkit.tasks.language_model import completions, sample_text
+    from rnnkit.tasks.language_model.generate import completions, sample_text
 
     stream = stream or sys.stdout
     model = load(out, task="lm")
@@ -107,7 +107,7 @@ def show(out: Path, seed: int, stream=None) -> None:
 
 def gate_table(model, sentence: str, stream) -> None:
     """The first layer's gates, averaged over units, while the model reads ``sentence``."""
-    from rnnkit.tasks.language_model import gate_readings
+    from rnnkit.tasks.language_model.generate import gate_readings
 
     print(f"\n--- the first LSTM layer reading {sentence!r}: mean gate values over its units, the mean |c|, "
           "and the model's guess of the next character ---", file=stream)

@@ -1,4 +1,5 @@
-"""Training curves as PNG (matplotlib, no display needed)."""
+"""Plots several applications share, as PNG (matplotlib, no display needed): the training curves
+and the confusion matrix."""
 from __future__ import annotations
 
 from pathlib import Path

@@ -107,7 +107,7 @@ def test_tagger_learns_and_tags_unseen_words_by_their_spelling():
 
 def test_tagger_validation_loss_is_the_loss_it_trains_xpos_included():
     """The validation loss of `rnnkit train tag --xpos` adds the XPOS cross-entropy, as training does."""
-    from rnnkit.tasks.tagging import score
+    from rnnkit.tasks.tagging.task import score
 
     sentences, tags, vocab, chars = tagger_data()
     xpos = [[(t + 1) % 3 for t in s] for s in tags]

@@ -3,7 +3,8 @@ import math
 import pytest
 import torch
 
-from rnnkit.training import Schedule, bits_per_char, format_lm_metrics, lm_metrics, perplexity
+from rnnkit.tasks.language_model.metrics import bits_per_char, format_lm_metrics, lm_metrics
+from rnnkit.training import Schedule, perplexity
 
 
 def test_cosine_goes_from_base_to_min():
@@ -59,8 +60,8 @@ def test_confusion_and_classification_metrics_by_hand():
 
 
 def test_tagging_metrics_and_lines():
-    from rnnkit.training import (confusion_matrix, format_classification_metrics, format_tagging_metrics,
-                                 tagging_metrics)
+    from rnnkit.tasks.tagging.metrics import format_tagging_metrics, tagging_metrics
+    from rnnkit.training import confusion_matrix, format_classification_metrics
 
     confusion = confusion_matrix(torch.tensor([0, 1, 1, 1]), torch.tensor([0, 1, 1, 0]), 2)
     m = tagging_metrics(confusion, ["NOUN", "VERB"], unseen_correct=1, unseen_total=2)

@@ -1,48 +1,21 @@
 """Part-of-speech tagging (aligned many-to-many): one tag per word of CoNLL-U sentences."""
 from __future__ import annotations
 
-import sys
-import warnings
-from dataclasses import dataclass
-from pathlib import Path
-
 import torch
 
-from rnnkit.data import SentenceBatches, Vocab, document_from_tokens, read_conllu, read_text
+from rnnkit.data import SentenceBatches, Vocab, read_conllu
+from rnnkit.data.conllu import UPOS, XPOS
 from rnnkit.data.vocab import ids_of_labels
-from rnnkit.data.conllu import COLUMNS, UPOS, XPOS, parse_conllu
-from rnnkit.data.text import decode_text
-from rnnkit.errors import DataError, RnnkitError
-from rnnkit.files import write_atomic
+from rnnkit.errors import DataError
 from rnnkit.models import SequenceTagger
 from rnnkit.models.modes import evaluating
-from rnnkit.tasks.base import (Output, Prepared, Task, Verb, best_with_confusion, evaluation_confusion_plot, load,
-                               load_weights, parameters, writable_plots, write_export)
-from rnnkit.tasks.config import RecurrentConfig, TrainingConfig, own_epochs
-from rnnkit.tasks.options import (DEVICE, Option, like, option, output_or_stdout, positive_int, probability,
-                                  run_dir_argument, test_data)
-from rnnkit.training import confusion_matrix, format_tagging_metrics, tagging_metrics
-
-
-@dataclass
-class TaggerConfig(RecurrentConfig, TrainingConfig):
-    train: str = option(None, "training sentences, CoNLL-U (.gz accepted)", required=True, metavar="FILE",
-                        group="data")
-    valid: str | None = option(None, "validation sentences, CoNLL-U (selects the best model)",
-                               flags=("--valid", "--dev"), metavar="FILE", group="data")
-    xpos: bool = option(False, "also predict the language-specific XPOS column", group="data")
-    cell: str = "lstm"    # the BiLSTM tagger: the cell is not an option
-    reset: str = "after"
-    layers: int = like(2)
-    hidden: int = like(200)
-    dropout: float = like(0.33, help="dropout on word representations, between layers and before the output layers")
-    embedding: int = option(100, "word embedding size", type=positive_int, group="model")
-    char_embedding: int = option(32, "character embedding size", type=positive_int, group="model")
-    char_hidden: int = option(64, "character BiLSTM units per direction", type=positive_int, group="model")
-    word_dropout: float = option(0.1, "probability of reading a training word as <unk> (its characters stay)",
-                                 type=probability, group="model")
-    keep_case: bool = option(False, "word embeddings per cased form (default: lowercased)", group="model")
-    epochs: int | None = own_epochs(20)
+from rnnkit.tasks.base import (Prepared, Task, best_with_confusion, evaluation_confusion_plot, load_weights, parameters,
+                               writable_plots, write_export)
+from rnnkit.tasks.options import test_data
+from rnnkit.tasks.tagging.config import TaggerConfig
+from rnnkit.tasks.tagging.metrics import format_tagging_metrics, tagging_metrics
+from rnnkit.tasks.tagging.verbs import VERBS
+from rnnkit.training import confusion_matrix
 
 
 class TaggingTask(Task):
@@ -52,6 +25,7 @@ class TaggingTask(Task):
                    "per word. Reads the UPOS (and with --xpos the XPOS) column of CoNLL-U files; multiword-token "
                    "lines and empty nodes are skipped.")
     Config, model_class = TaggerConfig, SequenceTagger
+    verbs = VERBS
     files = ("vocab.json", "chars.json")
     select, maximize = "accuracy", True
     evaluate_options = (test_data("CoNLL-U"),)
@@ -194,64 +168,3 @@ def score(model: SequenceTagger, data: list[tuple], batch_size: int = 64) -> tup
     if model.xpos is not None:
         metrics["xpos_accuracy"] = xpos_ok / max(int(confusion.sum()), 1)
     return metrics, confusion
-
-
-def _looks_like_conllu(text: str) -> bool:
-    """Standard input is CoNLL-U when its first line that is neither blank nor a comment has 10 columns."""
-    first = next((line for line in text.split("\n") if line.strip() and not line.startswith("#")), "")
-    return len(first.split("\t")) == COLUMNS
-
-
-def _read_input(path: str):
-    """The sentences to tag, as a CoNLL-U document: a .conllu file, plain text (one whitespace-
-    tokenised sentence per line), or standard input in either form."""
-    name = "standard input" if path == "-" else path
-    if path == "-":
-        stdin = getattr(sys.stdin, "buffer", None)
-        text = decode_text(stdin.read() if stdin is not None else sys.stdin.read().encode("utf-8"), name)
-        conllu = _looks_like_conllu(text)
-    else:
-        conllu = Path(path).name.removesuffix(".gz").endswith(".conllu")
-        text = None if conllu else read_text(path)
-    if conllu:
-        return parse_conllu(text, name) if text is not None else read_conllu(path)
-    lines = text.split("\n")
-    sentences = [line.split() for line in lines]
-    empty = sum(1 for k, s in enumerate(sentences) if not s and k < len(lines) - 1)
-    if empty:
-        warnings.warn(f"{name}: {empty} empty line(s) skipped")
-    return document_from_tokens([s for s in sentences if s])
-
-
-def _tag(args) -> Output:
-    model = load(args.run_dir, args.device, task="tag")
-    if args.xpos and model.xpos is None:
-        raise RnnkitError(f"--xpos: the model in {args.run_dir} was trained without XPOS (train with --xpos)")
-    doc = _read_input(args.input)
-    upos, xpos = model.tag([s.forms for s in doc.sentences], batch_size=args.batch_size)
-    doc.set_tags(UPOS, upos)
-    if args.xpos:
-        doc.set_tags(XPOS, xpos)
-    done = f"tagged {len(doc.sentences):,} sentences ({sum(len(s.forms) for s in doc.sentences):,} words)"
-    if args.output == "-":
-        return Output(doc.text(), [done])
-    write_atomic(Path(args.output), doc.text())
-    return Output("", [f"{done} into {args.output}"])
-
-
-TaggingTask.verbs = (Verb(
-    "tag", "tag sentences with a trained tagger, writing CoNLL-U",
-    "Tag every word. A .conllu input keeps every line byte for byte except the UPOS column of word lines (and XPOS "
-    "with --xpos); any other input is plain text, one whitespace-tokenised sentence per line, written as complete "
-    "10-column CoNLL-U.",
-    (run_dir_argument("tag"),
-     Option("CoNLL-U (by extension .conllu) or plain text; - reads standard input, as CoNLL-U when its first line "
-            "that is not a # comment has 10 tab-separated columns, else as plain text", flags=("--input",),
-            dest="input", required=True, metavar="FILE"),
-     Option("CoNLL-U to write (atomically); - writes it to standard output", flags=("--output",), dest="output",
-            required=True, type=output_or_stdout, metavar="FILE"),
-     Option("also write the XPOS column (if the model predicts it)", flags=("--xpos",), dest="xpos", flag=True,
-            default=False),
-     Option("sentences per batch", flags=("--batch-size",), dest="batch_size", type=positive_int, default=64),
-     DEVICE),
-    _tag),)
