@@ -44,16 +44,14 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from rnnkit.cli import build, demo, gradients, longrange
+    from rnnkit.cli import build, gradients
     from rnnkit.tasks import TASKS
 
     parser = Parser(prog="rnnkit", formatter_class=HelpFormatter,
                     description="Recurrent sequence models: train, inspect, generate.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    demo.add_parser(sub)
     build.add_parser(sub)
     gradients.add_parser(sub)
-    longrange.add_parser(sub)
     train = sub.add_parser("train", help="train a model into a run directory",
                            description="Train a model; every task writes a run directory (--out).")
     names = train.add_subparsers(dest="task", metavar="TASK", parser_class=Parser, required=True)
@@ -64,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     for task in TASKS.values():
         for verb in task.verbs:
             p = sub.add_parser(verb.name, help=verb.help, description=verb.description)
-            add_options(p, verb.options)
+            add_options(p, verb.options, only_given=verb.given_only)
             p.set_defaults(run=functools.partial(run_verb, verb))
     add_evaluate_parser(sub, list(TASKS.values()))
     ex = sub.add_parser("export", help="write a trained model as ONNX files (onnxruntime runs them without Python)",

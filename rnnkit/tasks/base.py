@@ -60,12 +60,15 @@ class Output:
 @dataclass(frozen=True)
 class Verb:
     """A command a task brings (``rnnkit generate RUN_DIR ...``): its options, and ``run``, which
-    takes the parsed options (one attribute per option's dest) and returns an ``Output``."""
+    takes the parsed options (one attribute per option's dest) and returns an ``Output``.  With
+    ``given_only`` an option left off the command line is left out of the parsed options too (a
+    verb that trains passes on what was given, as ``rnnkit train`` does)."""
     name: str
     help: str
     description: str
     options: tuple[Option, ...]
     run: Callable[[Any], Output]
+    given_only: bool = False
 
 
 def parameters(model: torch.nn.Module) -> str:

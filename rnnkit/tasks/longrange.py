@@ -9,6 +9,8 @@ with other cells, lengths and seeds are scored on the same sequences.  The digit
 from __future__ import annotations
 
 import dataclasses
+import logging
+import tempfile
 from dataclasses import dataclass
 
 import torch
@@ -20,13 +22,19 @@ from rnnkit.devices import device_of
 from rnnkit.errors import DataError, RnnkitError
 from rnnkit.models.modes import evaluating
 from rnnkit.models.readout import SequenceReadout
-from rnnkit.tasks.base import Prepared, Task, parameters
+from rnnkit.tasks.base import Output, Prepared, Task, Training, Verb, get_task, load, parameters
 from rnnkit.tasks.config import RecurrentConfig, TrainingConfig, cell_choices
-from rnnkit.tasks.options import like, option, positive_int
+from rnnkit.tasks.options import Option, like, option, options_of, positive_int
 
 TEST_SEED, VALID_SEED = 1 << 40, (1 << 40) + 1   # fixed sets, whatever --seed
 VALID_SIZE = 1000
 EPOCHS = 20   # without --epochs and --max-time
+DESCRIPTION = ("Train a recurrent network on a problem whose answer depends on inputs far back: the adding "
+               "problem, the copy problem (both generated at any --length), or digits read row by row or "
+               "pixel by pixel (--images, --labels: IDX files). `rnnkit longrange PROBLEM ...` trains and "
+               "tests in one go.")
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -117,14 +125,41 @@ def digit_parts(c) -> tuple[dict[str, tuple[torch.Tensor, torch.Tensor]], list[s
     return parts, names
 
 
+def train_and_test(args) -> Output:
+    """``rnnkit longrange PROBLEM``: a run trained on the problem (in a temporary run directory
+    without --out), then its test line."""
+    task = get_task("longrange")
+    given = {k: v for k, v in vars(args).items() if k not in ("command", "run", "argv")}
+    if given.get("resume") and not given.get("out"):
+        raise RnnkitError("--resume needs --out RUN_DIR, the run to continue")
+    notes = []
+    with tempfile.TemporaryDirectory(prefix="rnnkit-longrange-") as scratch:
+        given.setdefault("out", f"{scratch}/run")
+        training = Training(task, given)
+        log.info(training.description)
+        log.info(training.run())
+        if given["out"].startswith(scratch):
+            notes.append("(the run directory was temporary: give --out RUN_DIR to keep it)")
+        metrics, _ = task.evaluate(load(given["out"], given.get("device", "auto")), args)
+    return Output(task.format_metrics(metrics) + "\n", notes)
+
+
+TRAIN_AND_TEST = Verb(
+    "longrange", "train and test a recurrent network on a long-range problem",
+    DESCRIPTION + " The last line on stdout is `test mse X` (adding) or `test accuracy X` (the others). Without "
+                  "--out the run directory is temporary.",
+    (Option(f"one of {', '.join(PROBLEMS)}", flags=("problem",), dest="problem", choices=PROBLEMS, metavar="PROBLEM"),
+     *(dataclasses.replace(o, required=False) if o.dest == "out" else o   # several processes: `rnnkit train
+       for o in options_of(LongRangeConfig) if o.dest not in ("problem", "nproc"))),   # longrange --nproc`
+    train_and_test, given_only=True)
+
+
 class LongRangeTask(Task):
     name, noun = "longrange", "long-range model"
     help = "train a recurrent network on a long-range problem (adding, copy, digits by rows or pixels)"
-    description = ("Train a recurrent network on a problem whose answer depends on inputs far back: the adding "
-                   "problem, the copy problem (both generated at any --length), or digits read row by row or "
-                   "pixel by pixel (--images, --labels: IDX files). `rnnkit longrange PROBLEM ...` trains and "
-                   "tests in one go.")
+    description = DESCRIPTION
     Config, model_class = LongRangeConfig, SequenceReadout
+    verbs = (TRAIN_AND_TEST,)
     unit, select = "answer", "loss"
     evaluate_help = "a long-range model gives its test MSE (adding) or accuracy (the others) on its fixed test set"
 

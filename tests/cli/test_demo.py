@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from rnnkit.cli import demo
+from rnnkit.tasks.language_model import demo
 from rnnkit.cli.main import main
 
 

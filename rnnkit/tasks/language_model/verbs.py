@@ -11,6 +11,7 @@ from rnnkit.analysis.plots import plot_gate_statistics
 from rnnkit.data import read_text
 from rnnkit.errors import RnnkitError
 from rnnkit.tasks.base import Output, Verb, load
+from rnnkit.tasks.language_model.demo import DEMO
 from rnnkit.tasks.language_model.generate import completions, encode_prime, sample_text
 from rnnkit.tasks.options import DEVICE, Option, non_negative_float, output_file, positive_int, run_dir_argument, top_p
 
@@ -100,4 +101,4 @@ GATES = Verb(
      Option("print JSON instead of lines", flags=("--json",), dest="json", flag=True, default=False),
      DEVICE),
     _gates)
-VERBS = (GENERATE, COMPLETE, GATES)
+VERBS = (GENERATE, COMPLETE, GATES, DEMO)
