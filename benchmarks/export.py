@@ -45,7 +45,7 @@ def written(graph, folder: Path, name: str) -> Path:
 
 def generation(folder: Path, steps: int = 1000) -> dict:
     from rnnkit.models import LanguageModel
-    from rnnkit.models.onnx import language_model_step
+    from rnnkit.tasks.language_model.export import language_model_step
 
     torch.manual_seed(SEED)
     model = LanguageModel(65, embedding_dim=512, hidden_size=512, num_layers=2).eval()
@@ -73,7 +73,7 @@ def generation(folder: Path, steps: int = 1000) -> dict:
 
 def classifier(folder: Path, batch: int = 64) -> dict:
     from rnnkit.models import SequenceClassifier
-    from rnnkit.models.onnx import text_classifier
+    from rnnkit.tasks.classification.export import text_classifier
 
     torch.manual_seed(SEED)
     model = SequenceClassifier(16000, 2, embedding_dim=300, hidden_size=256, pooling="attention").eval()

@@ -65,18 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
             add_options(p, verb.options, only_given=verb.given_only)
             p.set_defaults(run=functools.partial(run_verb, verb))
     add_evaluate_parser(sub, list(TASKS.values()))
+    gives = "; ".join(task.exports for task in TASKS.values() if task.exports)
     ex = sub.add_parser("export", help="write a trained model as ONNX files (onnxruntime runs them without Python)",
                         description="Write the model of RUN_DIR as ONNX files into the folder OUTPUT, with "
                                     "rnnkit.json, which says what each file takes and gives and holds the "
-                                    "vocabularies. A language model gives step.onnx: one token per stream and the "
-                                    "state in, the logits of the next token and the next state out; a classifier of text, "
-                                    "recordings or clips gives classifier.onnx: padded token ids [steps, batch] (or "
-                                    "recordings [steps, batch, channels], or clips [steps, batch, channels, height, "
-                                    "width]) and their lengths in, "
-                                    "logits and probabilities out; a tagger gives tagger.onnx; a forecaster gives "
-                                    "forecaster.onnx: windows of the past in, the quantiles of the next values out; "
-                                    "a translation model or a captioner gives encoder.onnx and decoder_step.onnx; a "
-                                    "melody model gives step.onnx and duration.onnx; a tracker gives tracker.onnx. Needs pip install "
+                                    f"vocabularies. {gives[:1].upper()}{gives[1:]}. Needs pip install "
                                     "'rnnkit[export]'.")
     ex.add_argument("run_dir", metavar="RUN_DIR", help="a run directory")
     ex.add_argument("--output", required=True, metavar="OUTPUT", help="the folder to write (made if missing)")

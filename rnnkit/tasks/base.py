@@ -109,6 +109,7 @@ class Task:
     evaluate_options: ClassVar[tuple[Option, ...]] = ()   # the test data flags of `rnnkit evaluate`
     evaluate_help: ClassVar[str] = ""        # what `rnnkit evaluate` prints for this task
     files: ClassVar[tuple[str, ...]] = ()    # what ``save`` writes into the run directory
+    exports: ClassVar[str] = ""              # what ``export`` writes, for `rnnkit export --help` ("" : none)
 
     def __init__(self, config):
         self.config = config
@@ -156,7 +157,7 @@ class Task:
     def export(cls, model, folder: Path) -> list[Path]:
         """Write the model as ONNX files into ``folder`` (``rnnkit export``), with ``rnnkit.json``
         (what the files take and give, the vocabularies); the files written."""
-        raise RnnkitError(f"exporting a {cls.noun} to ONNX is not supported yet (so far: {', '.join(EXPORTABLE)})")
+        raise RnnkitError(f"exporting a {cls.noun} to ONNX is not supported yet (so far: {', '.join(exportable())})")
 
     @classmethod
     def example_inputs(cls, model, length: int, batch: int, seed: int) -> torch.Tensor | None:
@@ -165,8 +166,9 @@ class Task:
         return None
 
 
-EXPORTABLE = ("language models", "classifiers of text, recordings and clips", "taggers", "translation models",
-              "forecasters", "captioners", "trackers", "melody models")
+def exportable() -> list[str]:
+    """The nouns of the registered tasks that ``rnnkit export`` writes as ONNX."""
+    return [task.noun for task in TASKS.values() if task.exports]
 
 
 def write_export(folder: Path, graphs: dict, description: dict) -> list[Path]:

@@ -245,7 +245,7 @@ def test_a_forecaster_runs_in_onnxruntime(tmp_path, options):
     import math
 
     from rnnkit.models.forecaster import windows
-    from rnnkit.models.onnx import forecaster
+    from rnnkit.tasks.forecasting.export import forecaster
 
     series = tmp_path / "series.csv"
     series.write_text("month,value\n" + "".join(f"{2000 + k // 12}-{k % 12 + 1:02d},{100 + k + 10 * (k % 12)}\n"

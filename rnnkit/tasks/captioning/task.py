@@ -36,6 +36,7 @@ class CaptionTask(Task):
                    "validation BLEU-4 (greedy decoding).")
     Config, model_class = CaptionConfig, Captioner
     verbs = VERBS
+    exports = "a captioner gives encoder.onnx and decoder_step.onnx"
     evaluate_options = (
         Option("folder of the test images", flags=("--images",), dest="images", metavar="DIR", required=True),
         Option("test captions: IMAGE<TAB>CAPTION per line, the references of each image", flags=("--captions",),
@@ -114,7 +115,8 @@ class CaptionTask(Task):
         """``encoder.onnx`` (images -> the decoder's first state and the regions as its memory) and
         ``decoder_step.onnx`` (one caption token per image -> its logits and the next state): greedy
         or beam search outside Python, as ``rnnkit caption`` does, from ``<bos>`` to ``<eos>``."""
-        from rnnkit.models.onnx import STATE_NAMES, captioner_encoder, decoder_interface, decoder_step
+        from rnnkit.models.onnx import STATE_NAMES, decoder_interface, decoder_step
+        from rnnkit.tasks.captioning.export import captioner_encoder
 
         states = list(STATE_NAMES[: model.decoder.cell.num_states])
         width, height = model.config["image_size"]

@@ -41,6 +41,9 @@ class ClassificationTask(Task):
     evaluate_help = ("a classifier gives accuracy, macro-F1 and loss (--test: TSV or recordings; --clips DIR --labels "
                      "FILE: clips) and a confusion matrix")
     verbs = (CLASSIFY,)
+    exports = ("a classifier of text, recordings or clips gives classifier.onnx: padded token ids [steps, batch] (or "
+               "recordings [steps, batch, channels], or clips [steps, batch, channels, height, width]) and their lengths "
+               "in, logits and probabilities out")
 
     def prepare(self, run) -> Prepared:
         c = self.config
@@ -85,8 +88,8 @@ class ClassificationTask(Task):
     @classmethod
     def export(cls, model, folder):
         """``classifier.onnx``: padded token ids and their lengths in, logits and probabilities out
-        (``rnnkit.models.onnx.text_classifier``)."""
-        from rnnkit.models.onnx import clips_classifier, recordings_classifier, text_classifier
+        (``rnnkit.tasks.classification.export.text_classifier``)."""
+        from rnnkit.tasks.classification.export import clips_classifier, recordings_classifier, text_classifier
 
         level = model.run_config["data"]["level"]
         if level == "clips":

@@ -38,6 +38,7 @@ class ForecastTask(Task):
                    "(--final: trains on the test part too).")
     Config, model_class = ForecastConfig, Forecaster
     verbs = VERBS
+    exports = "a forecaster gives forecaster.onnx: windows of the past in, the quantiles of the next values out"
     unit, select = "value", "loss"
     evaluate_options = (CSV, TSF, WIDE, HORIZON,
                         data_option("origins", "forecast from each of the last K origins, rolling (default 1: the "
@@ -146,8 +147,8 @@ class ForecastTask(Task):
     @classmethod
     def export(cls, model, folder):
         """``forecaster.onnx``: windows of the past in, the quantiles of the next H values out
-        (``rnnkit.models.onnx.forecaster``)."""
-        from rnnkit.models.onnx import forecaster
+        (``rnnkit.tasks.forecasting.export.forecaster``)."""
+        from rnnkit.tasks.forecasting.export import forecaster
 
         return write_export(folder, {"forecaster.onnx": forecaster(model)}, {
             "task": cls.name, "horizon": model.horizon, "season": model.season, "window": model.window,

@@ -26,6 +26,7 @@ class LanguageModelTask(Task):
                    "through time, and save it in a run directory.")
     Config, model_class = LanguageModelConfig, LanguageModel
     verbs = VERBS
+    exports = "a language model gives step.onnx: one token per stream and the state in, the logits of the next token and the next state out"
     files = ("vocab.json",)
     show_perplexity = True
     evaluate_options = (test_data("text"),)
@@ -100,8 +101,9 @@ class LanguageModelTask(Task):
     @classmethod
     def export(cls, model, folder):
         """``step.onnx``: one token per stream and the state in, the next token's logits and the
-        next state out (``rnnkit.models.onnx.language_model_step``)."""
-        from rnnkit.models.onnx import STATE_NAMES, language_model_step
+        next state out (``rnnkit.tasks.language_model.export.language_model_step``)."""
+        from rnnkit.models.onnx import STATE_NAMES
+        from rnnkit.tasks.language_model.export import language_model_step
 
         rnn = model.rnn
         states = list(STATE_NAMES[: rnn.cell.num_states])

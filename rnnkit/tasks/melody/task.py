@@ -31,6 +31,7 @@ class MelodyTask(Task):
                    "'rnnkit[music]'); reading is slow the first time (parsed files are cached).")
     Config, model_class = MelodyConfig, MelodyModel
     verbs = VERBS
+    exports = "a melody model gives step.onnx and duration.onnx"
     unit = "event"
     select = "joint_bits"
     evaluate_options = (Option(READS, flags=("--music",), dest="music", nargs="+", metavar="FILE", required=True),)
@@ -97,7 +98,8 @@ class MelodyTask(Task):
         pitch scores, the hidden state and the next state) and ``duration.onnx`` (the hidden state
         and the chosen pitch -> the duration scores): ``rnnkit compose``'s loop, outside Python."""
         from rnnkit.models.melody import END, NO_POSITION, PITCH_OUTPUTS, REST, START
-        from rnnkit.models.onnx import STATE_NAMES, melody_duration, melody_step
+        from rnnkit.models.onnx import STATE_NAMES
+        from rnnkit.tasks.melody.export import melody_duration, melody_step
 
         states = list(STATE_NAMES[: model.rnn.cell.num_states])
         return write_export(folder, {"step.onnx": melody_step(model), "duration.onnx": melody_duration(model)}, {

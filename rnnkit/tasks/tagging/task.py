@@ -26,6 +26,7 @@ class TaggingTask(Task):
                    "lines and empty nodes are skipped.")
     Config, model_class = TaggerConfig, SequenceTagger
     verbs = VERBS
+    exports = "a tagger gives tagger.onnx"
     files = ("vocab.json", "chars.json")
     select, maximize = "accuracy", True
     evaluate_options = (test_data("CoNLL-U"),)
@@ -90,7 +91,7 @@ class TaggingTask(Task):
     def export(cls, model, folder):
         """``tagger.onnx`` on the inputs of ``SequenceTagger.encode`` (word ids, the characters of
         the batch's distinct forms, which form each position holds) -> the tag logits."""
-        from rnnkit.models.onnx import tagger
+        from rnnkit.tasks.tagging.export import tagger
 
         heads = ["upos", *(["xpos"] if model.xpos is not None else [])]
         return write_export(folder, {"tagger.onnx": tagger(model)}, {

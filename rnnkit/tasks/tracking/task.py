@@ -33,6 +33,7 @@ class TrackTask(Task):
                    "keeps the model with the least validation error of the next K positions.")
     Config, model_class = TrackConfig, Tracker
     verbs = VERBS
+    exports = "a tracker gives tracker.onnx"
     evaluate_options = (
         Option("folder of the test clips", flags=("--clips",), dest="clips", metavar="DIR", required=True),
         Option("test positions: CSV of clip,frame,x,y", flags=("--positions",), dest="positions", metavar="FILE",
@@ -110,8 +111,8 @@ class TrackTask(Task):
     @classmethod
     def export(cls, model, folder):
         """``tracker.onnx``: padded clips and their lengths in, every frame's present and next K
-        positions out (``rnnkit.models.onnx.tracker``)."""
-        from rnnkit.models.onnx import tracker
+        positions out (``rnnkit.tasks.tracking.export.tracker``)."""
+        from rnnkit.tasks.tracking.export import tracker
 
         cnn = model.cnn
         return write_export(folder, {"tracker.onnx": tracker(model)}, {

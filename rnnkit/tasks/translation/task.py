@@ -35,6 +35,7 @@ class TranslationTask(Task):
                    "validation BLEU (greedy decoding), one vocabulary per side and the subword models.")
     Config, model_class = TranslationConfig, Seq2Seq
     verbs = VERBS
+    exports = "a translation model gives encoder.onnx and decoder_step.onnx"
     evaluate_options = (
         Option("source sentences, one per line", flags=("--src",), dest="src", metavar="FILE", required=True),
         Option("reference translations, line-aligned with --src", flags=("--ref",), dest="ref", metavar="FILE",
@@ -145,7 +146,8 @@ class TranslationTask(Task):
         and mask, the decoder's first state) and ``decoder_step.onnx`` (one target token per
         sentence -> its logits and the next state): greedy or beam search run outside Python as
         ``rnnkit translate`` does, from ``<bos>`` to ``<eos>``."""
-        from rnnkit.models.onnx import STATE_NAMES, decoder_interface, decoder_step, translation_encoder
+        from rnnkit.models.onnx import STATE_NAMES, decoder_interface, decoder_step
+        from rnnkit.tasks.translation.export import translation_encoder
 
         data = model.run_config["data"]
         states = list(STATE_NAMES[: model.decoder.cell.num_states])
