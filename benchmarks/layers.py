@@ -53,13 +53,13 @@ class Oracle(torch.nn.Module):
         B, H = x.shape[1], self.layer.hidden_size
         states0 = tuple(x.new_zeros(B, H) for _ in range(self.layer.cell.num_states))
         drop = x.new_empty(B, H).bernoulli_(1 - self.p).div_(1 - self.p) if self.p else None
-        return oracle.run(self.cell_name, x, self.layer._layer_params(0), states0, drop=drop)
+        return oracle.run(self.cell_name, x, self.layer.layer_params(0), states0, drop=drop)
 
 
 def path_taken(layer, x) -> str:
     if not isinstance(layer, rnnkit.layers.RNNBase):
         return ""
-    return "native" if layer._use_native(x, None) else "engine"
+    return "torch" if layer.uses_torch_kernel(x, None) else "engine"
 
 
 def measure(contenders: dict, x: torch.Tensor, reps: int, warmup: int = 2) -> dict[str, float]:

@@ -15,7 +15,7 @@ NAME = {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN", "gru_before": 'GRU `reset="b
 LAYER = {"lstm": "`rnnkit.LSTM`", "gru": "`rnnkit.GRU`", "rnn": "`rnnkit.RNN`",
          "gru_before": '`rnnkit.GRU(reset="before")`', "lstm_ln": "`rnnkit.LSTM(layer_norm=True)`",
          "lstm_recdrop": "`rnnkit.LSTM(recurrent_dropout=0.25)`"}
-KERNEL = {"lstm": "torch's oneDNN kernel"}           # what the native path of a config runs
+KERNEL = {"lstm": "torch's oneDNN kernel"}           # what the torch-kernel path of a config runs ("native" in entries before issue 35)
 AUTO, ENGINE, ORACLE, TORCH = "rnnkit (auto)", "rnnkit (engine)", "oracle loop", "torch.nn"
 TARGET_SIZES = ("M", "L")                          # the sizes the issue's M-and-L targets name
 README_SIZES = ("M", "L")
@@ -104,7 +104,7 @@ def targets() -> str:
     parts = []
     for c in main:
         paths = {row(cells[(s, c)], AUTO)["path"] for s in sizes}
-        how = (KERNEL.get(c, "torch's own kernel") if paths == {"native"} else "engine" if paths == {"engine"}
+        how = (KERNEL.get(c, "torch's own kernel") if paths in ({"torch"}, {"native"}) else "engine" if paths == {"engine"}
                else "paths " + " / ".join(row(cells[(s, c)], AUTO)["path"] for s in sizes))
         parts.append(f"{NAME[c]} {slashed(auto[c])} ({how})")
     first = f"{status([v for vs in auto.values() for v in vs], 0.95)}: " + ", ".join(parts)
@@ -172,7 +172,7 @@ def readme_speed() -> str:
         label = LAYER.get(c, f"`{c}`")
         if c in main:
             paths = {row(cells[(s, c)], AUTO)["path"] for s in shown}
-            if paths == {"native"}:
+            if paths in ({"torch"}, {"native"}):
                 kernel = KERNEL.get(c, "torch's own kernel")
                 label += (f" ({kernel} by default; the engine: "
                           + " / ".join(times(ratio(cells[(s, c)], ENGINE)) for s in shown) + ")")

@@ -66,7 +66,7 @@ def gradient_flow(layer, x: torch.Tensor, loss=last_state_loss, lengths: torch.T
     for number in range(layer.num_layers):
         outs = []
         for d in range(directions):
-            params = layer._layer_params(number * directions + d)
+            params = layer.layer_params(number * directions + d)
             state = tuple(x.new_zeros(B, layer.hidden_size) for _ in range(layer.cell.num_states))
             row = [None] * T
             for t in (range(T - 1, -1, -1) if d else range(T)):
@@ -90,7 +90,7 @@ def step_jacobians(layer, x: torch.Tensor) -> torch.Tensor:
     (S = H, or 2H for (h, c), h first), for the first layer's forward direction from zero states:
     ``J[t, b, i, j] = d s_t[i] / d s_(t-1)[j]``.  One backward pass per step: the state is copied
     S times and copy i is given the i-th unit vector as its gradient."""
-    cell, params = layer.cell, layer._layer_params(0)
+    cell, params = layer.cell, layer.layer_params(0)
     H, n = layer.hidden_size, layer.cell.num_states
     size = n * H
     state = tuple(x.new_zeros(x.shape[1], H) for _ in range(n))
@@ -127,7 +127,7 @@ def elman_bound(layer, T: int) -> torch.Tensor | None:
     Elman layer's first layer (max|f'| = 1 for tanh and ReLU); None for other cells."""
     if layer.cell.name not in ("rnn_tanh", "rnn_relu"):
         return None
-    beta = torch.linalg.matrix_norm(layer._layer_params(0)["weight_hh"].detach().double(), ord=2)
+    beta = torch.linalg.matrix_norm(layer.layer_params(0)["weight_hh"].detach().double(), ord=2)
     return beta ** torch.arange(T - 1, -1, -1, dtype=torch.float64)
 
 

@@ -67,7 +67,7 @@ class Cell:
         """Gradients of ``weight_hh``, the unfolded ``bias_hh`` (else ``None``) and the
         recurrent extras, each one product or reduction over all steps.  ``U`` is the
         recurrent operand of every step, ``[T, B, H]``."""
-        return _flat(dxg).t().mm(_flat(U)), None, ()
+        return flat(dxg).t().mm(flat(U)), None, ()
 
     def gates(self, buf: dict, H: int) -> dict[str, torch.Tensor]:
         """The activated gates, name -> ``[T, B, H]`` view (for ``trace()``)."""
@@ -76,7 +76,7 @@ class Cell:
         return dict(zip(self.gate_names, buf["gates"].split(H, dim=-1)))
 
 
-def _flat(t: torch.Tensor) -> torch.Tensor:
+def flat(t: torch.Tensor) -> torch.Tensor:
     """``[T, B, N] -> [T*B, N]``."""
     return t.reshape(-1, t.shape[-1])
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import torch
 
-from rnnkit.cells.base import Cell, _flat, sigmoid_grad, tanh_grad
+from rnnkit.cells.base import Cell, flat, sigmoid_grad, tanh_grad
 
 
 class _GRU(Cell):
@@ -81,8 +81,8 @@ class GRU(_GRU):
         return (dh * z,), dhg.mm(w_hh)
 
     def param_grads(self, buf, bbuf, dxg, U, b_hh, extras):
-        dhg = _flat(bbuf["dhg"])
-        return dhg.t().mm(_flat(U)), dhg.sum(0), ()
+        dhg = flat(bbuf["dhg"])
+        return dhg.t().mm(flat(U)), dhg.sum(0), ()
 
 
 class GRUResetBefore(_GRU):
@@ -109,7 +109,7 @@ class GRUResetBefore(_GRU):
 
     def param_grads(self, buf, bbuf, dxg, U, b_hh, extras):
         H = U.shape[-1]
-        dxg = _flat(dxg)
-        dw_rz = dxg[:, : 2 * H].t().mm(_flat(U))
-        dw_n = dxg[:, 2 * H :].t().mm(_flat(buf["hn_or_v"]))
+        dxg = flat(dxg)
+        dw_rz = dxg[:, : 2 * H].t().mm(flat(U))
+        dw_n = dxg[:, 2 * H :].t().mm(flat(buf["hn_or_v"]))
         return torch.cat([dw_rz, dw_n]), None, ()

@@ -26,7 +26,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from rnnkit.cells.base import Cell, _flat, sigmoid_grad, tanh_grad
+from rnnkit.cells.base import Cell, flat, sigmoid_grad, tanh_grad
 
 LN_EPS = 1e-5
 
@@ -141,8 +141,8 @@ class LayerNormLSTM(LSTM):
         return (None, dc_prev), dhg.mm(w_hh)
 
     def param_grads(self, buf, bbuf, dxg, U, b_hh, extras):
-        dw_hh = _flat(bbuf["dhg"]).t().mm(_flat(U))
-        dg_hh = (_flat(dxg) * _flat(buf["hhat"])).sum(0)
-        dcn = _flat(bbuf["dcn"])
-        dg_c = (dcn * _flat(buf["chat"])).sum(0)
+        dw_hh = flat(bbuf["dhg"]).t().mm(flat(U))
+        dg_hh = (flat(dxg) * flat(buf["hhat"])).sum(0)
+        dcn = flat(bbuf["dcn"])
+        dg_c = (dcn * flat(buf["chat"])).sum(0)
         return dw_hh, None, (dg_hh, dg_c, dcn.sum(0))

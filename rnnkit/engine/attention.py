@@ -32,7 +32,7 @@ from __future__ import annotations
 import torch
 from torch.autograd.function import once_differentiable
 
-from rnnkit.cells.base import _flat
+from rnnkit.cells.base import flat
 from rnnkit.cells import get_cell
 from rnnkit.engine import native
 from rnnkit.engine.loop import previous_states
@@ -163,8 +163,8 @@ def backward(cell, score, w_feed, w_hh, b_hh, drop, memory, keys, w_c, w_q, v, f
         dfeed = torch.mm(dxg[t], w_feed)
     U = prevs[0] if drop is None else prevs[0] * drop
     dw_hh, db_hh, dextras = cell.param_grads(buf, bbuf, dxg, U, b_hh, extras)
-    dw_feed = _flat(dxg).t().mm(_flat(feeds[:-1]))
-    dw_c = _flat(dz).t().mm(_flat(combined))
+    dw_feed = flat(dxg).t().mm(flat(feeds[:-1]))
+    dw_c = flat(dz).t().mm(flat(combined))
     dmemory = torch.einsum("tbs,tbd->sbd", alpha, da)
     s_all = states[0]
     dw_q = dv = None

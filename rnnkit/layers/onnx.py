@@ -122,7 +122,7 @@ def recurrent(graph: Graph, layer, x: str, lengths: str | None = None, states: t
         lengths = graph.op("Cast", lengths, to=element_type(torch.int32))
     for index in range(layer.num_layers):
         ks = [index * directions + d for d in range(directions)]
-        params = [layer._layer_params(k) for k in ks]
+        params = [layer.layer_params(k) for k in ks]
         if cell == "lstm_ln":                                   # no operator: ONNX's Scan over the steps
             starts = [[graph.node("Slice", [s, graph.constant([k]), graph.constant([k + 1]), graph.constant([0])])[0]
                        for s in states] if states is not None else None for k in ks]

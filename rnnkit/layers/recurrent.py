@@ -10,8 +10,11 @@ Same constructor, forward, parameter names, shapes and initialisation as torch.n
 - ``layer_norm`` (LSTM): the LayerNorm LSTM of Ba et al. 2016 (``rnnkit.cells.lstm``).
 - ``reset`` (GRU): "after" (torch/cuDNN) or "before" (Cho et al. 2014).
 - ``merge``: "concat" (torch) or "sum" of the two directions' outputs, at every layer.
-- ``backend``: "engine" (rnnkit's BPTT engine), "native" (torch's fused kernel, standard
-  cells only) or "auto" (native where it exists, engine for everything torch.nn lacks).
+- ``backend``: "engine" (rnnkit's BPTT engine, whose time loop runs in C++ where
+  ``rnnkit.engine.native`` is built), "torch" (torch's own fused kernel, standard cells only) or
+  "auto" (torch's kernel where it exists and is the faster, the engine for everything torch.nn
+  lacks).  "native", this option's old name for torch's kernel, still works with a
+  DeprecationWarning: "native" in rnnkit means its own compiled code.
 - ``trace()``: every state and activated gate (``rnnkit.Trace``).
 
 ``Recurrent(cell, ...)`` is the same layer for any registered cell (``rnnkit.cells.registry``),
@@ -33,10 +36,10 @@ from rnnkit.engine.step import StepWeights, cached_weights, step
 from rnnkit.layers.params import init_cell_parameters, register_cell_parameters
 from rnnkit.layers.trace import Trace
 
-BACKENDS = ("auto", "engine", "native")
-NATIVE_MIN_WORK = 16   # steps * sequences of a call before "auto" hands an LSTM to torch's kernel
+BACKENDS = ("auto", "engine", "torch")
+TORCH_MIN_WORK = 16   # steps * sequences of a call before "auto" hands an LSTM to torch's kernel
 MERGES = ("concat", "sum")
-_NATIVE = {"rnn_tanh": torch.rnn_tanh, "rnn_relu": torch.rnn_relu, "lstm": torch.lstm, "gru": torch.gru}
+_TORCH_KERNELS = {"rnn_tanh": torch.rnn_tanh, "rnn_relu": torch.rnn_relu, "lstm": torch.lstm, "gru": torch.gru}
 
 
 def _is_probability(p) -> bool:
@@ -61,6 +64,11 @@ class RNNBase(nn.Module):
             raise ValueError(f"recurrent_dropout must be a probability in [0, 1), got {recurrent_dropout!r}")
         if merge not in MERGES:
             raise ValueError(f"merge must be one of {MERGES}, got {merge!r}")
+        if backend == "native":
+            warnings.warn("backend='native' is now backend='torch' (torch's own kernel; rnnkit's compiled loop is "
+                          "rnnkit.engine.native, used by backend='engine'); 'native' will be removed",
+                          DeprecationWarning, stacklevel=3)
+            backend = "torch"
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
         if dropout > 0 and num_layers == 1:
@@ -73,8 +81,8 @@ class RNNBase(nn.Module):
         self.dropout, self.recurrent_dropout = float(dropout), float(recurrent_dropout)
         self.merge, self.backend = merge, backend
         self.proj_size = 0
-        if backend == "native" and (not self._native_cell() or recurrent_dropout):
-            raise ValueError(f"backend='native' runs torch's own kernels, which have no "
+        if backend == "torch" and (not self._torch_has_cell() or recurrent_dropout):
+            raise ValueError(f"backend='torch' runs torch's own kernels, which have no "
                              f"{self._extras_in_use()}; use backend='engine' or 'auto'")
         directions = 2 if bidirectional else 1
         self._param_names: list[dict[str, str]] = []   # [layer * directions + d]: generic -> attribute
@@ -89,7 +97,7 @@ class RNNBase(nn.Module):
     def reset_parameters(self) -> None:
         """torch.nn's initialisation (``rnnkit.layers.params.init_cell_parameters``)."""
         for k in range(len(self._param_names)):
-            init_cell_parameters(self._layer_params(k), self.cell, self.hidden_size)
+            init_cell_parameters(self.layer_params(k), self.cell, self.hidden_size)
 
     def flatten_parameters(self) -> None:
         """No-op, for code written against torch.nn (cuDNN weight flattening)."""
@@ -111,15 +119,15 @@ class RNNBase(nn.Module):
 
     # -- input checking -------------------------------------------------------------------
     def _extras_in_use(self) -> str:
-        used = [f"cell {self.cell.name!r}"] if self.cell.name not in _NATIVE else []
+        used = [f"cell {self.cell.name!r}"] if self.cell.name not in _TORCH_KERNELS else []
         if self.recurrent_dropout:
             used.append("recurrent_dropout")
         if self.merge != "concat":
             used.append(f"merge={self.merge!r}")
         return ", ".join(used)
 
-    def _native_cell(self) -> bool:
-        return self.cell.name in _NATIVE and self.merge == "concat"
+    def _torch_has_cell(self) -> bool:
+        return self.cell.name in _TORCH_KERNELS and self.merge == "concat"
 
     def _check_input(self, x: torch.Tensor) -> None:
         weight = self.weight_ih_l0
@@ -187,8 +195,8 @@ class RNNBase(nn.Module):
         """``input`` ``[T, B, D]`` (``[B, T, D]`` if batch_first), ``[T, D]`` unbatched, or a
         PackedSequence.  Returns ``(output, h_n)``, LSTM ``(output, (h_n, c_n))``, as torch.nn."""
         x, states0, lengths, restore = self._prepare(input, hx, lengths)
-        if self._use_native(x, lengths):
-            out, finals = self._forward_native(x, states0, lengths)
+        if self.uses_torch_kernel(x, lengths):
+            out, finals = self._forward_torch(x, states0, lengths)
         else:
             mask = None if lengths is None else engine.lengths_to_mask(lengths, x.shape[0])
             out, finals, _ = self._run_layers(x, states0, mask)
@@ -227,7 +235,7 @@ class RNNBase(nn.Module):
 
     def _step_weights(self) -> list[StepWeights]:
         """Each layer-direction's ``StepWeights``, made again when a parameter has changed."""
-        return cached_weights(self, lambda: [StepWeights(self.cell, self._layer_params(k))
+        return cached_weights(self, lambda: [StepWeights(self.cell, self.layer_params(k))
                                              for k in range(len(self._param_names))])
 
     def trace(self, input, hx=None, lengths=None) -> Trace:
@@ -287,25 +295,27 @@ class RNNBase(nn.Module):
     def _hidden_out(self, finals):
         return finals if self.cell.num_states == 2 else finals[0]
 
-    def _use_native(self, x: torch.Tensor, lengths) -> bool:
+    def uses_torch_kernel(self, x: torch.Tensor, lengths) -> bool:
         """Whether this call runs torch's own kernel.  "auto" picks it where it is the faster:
         on the GPU (cuDNN), and on the CPU for the LSTM (oneDNN's fused kernel) once a call has
-        at least NATIVE_MIN_WORK sequence-steps; below that the kernel's per-call setup can take
+        at least TORCH_MIN_WORK sequence-steps; below that the kernel's per-call setup can take
         milliseconds.  torch's CPU GRU and RNN are loops of separate ops that the engine's C++
         loop outruns (see BENCHMARKS.md)."""
-        if self.backend == "engine" or not self._native_cell() or (self.recurrent_dropout and self.training):
+        if self.backend == "engine" or not self._torch_has_cell() or (self.recurrent_dropout and self.training):
             return False
         if engine.tracing():
             return False   # torch.export and torch.compile see the engine's operator
         if lengths is not None and not bool((lengths > 0).all()):
             return False   # torch's packed kernels cannot run a sequence of length 0
-        if self.backend == "native":
+        if self.backend == "torch":
             return True
         if x.device.type != "cpu" or not engine.native.usable(x, self.cell):
             return True
-        return self.cell.name == "lstm" and x.shape[0] * x.shape[1] >= NATIVE_MIN_WORK
+        return self.cell.name == "lstm" and x.shape[0] * x.shape[1] >= TORCH_MIN_WORK
 
-    def _layer_params(self, k: int) -> dict[str, torch.Tensor]:
+    def layer_params(self, k: int) -> dict[str, torch.Tensor]:
+        """The parameters of layer-direction ``k`` (``layer * directions + direction``) by their
+        generic names (``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh`` and the cell's own)."""
         return {generic: getattr(self, attr) for generic, attr in self._param_names[k].items()}
 
     def _run_layers(self, x, states0, mask, traced: bool = False):
@@ -320,7 +330,7 @@ class RNNBase(nn.Module):
             for d in range(directions):
                 k = layer * directions + d
                 s0 = tuple(s[k] for s in states0)
-                params = self._layer_params(k)
+                params = self.layer_params(k)
                 if traced:
                     out, fin, states, gates = engine.run_traced(self.cell, x, params, s0, mask=mask, reverse=d == 1)
                     for rec, s in zip(record["states"], states):
@@ -345,9 +355,9 @@ class RNNBase(nn.Module):
         keep = x.new_empty(x.shape[1], self.hidden_size).bernoulli_(1 - p)
         return keep.div_(1 - p)
 
-    def _forward_native(self, x, states0, lengths):
+    def _forward_torch(self, x, states0, lengths):
         """torch's fused kernel (the same call torch.nn makes), packing for variable lengths."""
-        fn = _NATIVE[self.cell.name]
+        fn = _TORCH_KERNELS[self.cell.name]
         weights = [w for ws in self.all_weights for w in ws]
         hx = states0 if self.cell.num_states == 2 else states0[0]
         args = (weights, self.bias, self.num_layers, self.dropout, self.training, self.bidirectional)

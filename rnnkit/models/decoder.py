@@ -138,7 +138,7 @@ class Decoder(nn.Module):
         cell = self.decoder.cell
         if type(cell).project_input is not Cell.project_input:
             return None
-        E, p = gold.shape[-1], self.decoder._layer_params(0)
+        E, p = gold.shape[-1], self.decoder.layer_params(0)
         projected = cell.project_input(self.dropout(gold), {**p, "weight_ih": p["weight_ih"][:, :E]},
                                        linear=linear).unbind()   # one backward for all steps, not one per step
         if self.attention is None:
@@ -165,7 +165,7 @@ class Decoder(nn.Module):
             keep = 1 - decoder.recurrent_dropout
             drop = x.new_empty(T, B, self.hidden_size).bernoulli_(keep).div_(keep)
         states0 = tuple(s[0] for s in state.rnn) if isinstance(state.rnn, tuple) else (state.rnn[0],)
-        p = decoder._layer_params(0)
+        p = decoder.layer_params(0)
         if self.attention is None:
             return run(cell, x, p, states0)[0], None
         memory = state.memory

@@ -87,7 +87,7 @@ class LanguageModel(nn.Module):
         """Every token's input projection for the first layer, ``[V, G*H]`` (``cell.project_input``
         of each embedding), made again when a weight changes; None in training mode, where a
         gradient is needed, or above TABLE_MAX_ELEMENTS."""
-        params = self.rnn._layer_params(0)
+        params = self.rnn.layer_params(0)
         weights = (self.embedding.weight, *params.values())
         if (self.training or (torch.is_grad_enabled() and any(w.requires_grad for w in weights))
                 or self.embedding.num_embeddings * params["weight_ih"].shape[0] > TABLE_MAX_ELEMENTS):
@@ -113,7 +113,7 @@ class LanguageModel(nn.Module):
         the C++ loop cannot run this model (training mode, not on the CPU, or a cell it lacks)."""
         if self.training or not native.usable(self.embedding.weight, self.rnn.cell):
             return None
-        layers = [self.rnn._layer_params(k) for k in range(self.rnn.num_layers)]
+        layers = [self.rnn.layer_params(k) for k in range(self.rnn.num_layers)]
         return self.rnn.cell, layers, self.embedding.weight, self.output.weight, self.output.bias
 
     @torch.no_grad()

@@ -30,7 +30,7 @@ def reference_state_gradients(layer, x, lengths=None):
     for number in range(layer.num_layers):
         outs = []
         for d in range(directions):
-            params = layer._layer_params(number * directions + d)
+            params = layer.layer_params(number * directions + d)
             state = tuple(x.new_zeros(B, layer.hidden_size) for _ in range(layer.cell.num_states))
             row = [None] * T
             for t in (range(T - 1, -1, -1) if d else range(T)):
@@ -81,7 +81,7 @@ def test_step_jacobians_are_the_autograd_jacobians_of_one_step(cell):
     layer = Recurrent(cell, 3, 4, dtype=torch.float64)
     x = torch.randn(3, 2, 3, dtype=torch.float64)
     J = step_jacobians(layer, x)
-    params, n = layer._layer_params(0), layer.cell.num_states
+    params, n = layer.layer_params(0), layer.cell.num_states
     state = tuple(torch.zeros(2, 4, dtype=torch.float64) for _ in range(n))
     for t in range(3):
         for b in range(2):

@@ -61,7 +61,7 @@ def _layer_outputs(layer, x, hx, use_step):
     return out[0], h
 
 
-def _flat(result):
+def flat(result):
     out, h = result
     return [out, *(h if isinstance(h, tuple) else (h,))]
 
@@ -80,12 +80,12 @@ def test_layer_step_equals_forward_on_one_step(name, shape, dtype, B):
     x = torch.randn(B, 5, dtype=dtype, requires_grad=True)
     tol = dict(atol=1e-5, rtol=1e-4) if dtype == torch.float32 else dict(atol=1e-12, rtol=1e-10)
     with torch.no_grad():
-        for got, want in zip(_flat(_layer_outputs(layer, x, hx, True)), _flat(_layer_outputs(layer, x, hx, False))):
+        for got, want in zip(flat(_layer_outputs(layer, x, hx, True)), flat(_layer_outputs(layer, x, hx, False))):
             torch.testing.assert_close(got, want, **tol)
     inputs = [x, *(hx if isinstance(hx, tuple) else (hx,)), *layer.parameters()]
     grads = []
     for use_step in (True, False):
-        outs = _flat(_layer_outputs(layer, x, hx, use_step))
+        outs = flat(_layer_outputs(layer, x, hx, use_step))
         loss = sum((o * torch.linspace(-1, 1, o.numel(), dtype=dtype).view_as(o)).sum() for o in outs)
         grads.append(torch.autograd.grad(loss, inputs))
     for got, want in zip(*grads):
@@ -100,8 +100,8 @@ def test_layer_step_takes_a_projected_input():
                                     getattr(layer, f"bias_ih_l0{s}") + getattr(layer, f"bias_hh_l0{s}"))
                            for s in ("", "_reverse")], -1)
     with torch.no_grad():
-        want = _flat(layer.step(x))
-        got = _flat(layer.step(projected, projected=True))
+        want = flat(layer.step(x))
+        got = flat(layer.step(projected, projected=True))
     for g, w in zip(got, want):
         torch.testing.assert_close(g, w, atol=1e-5, rtol=1e-4)
 
@@ -124,8 +124,8 @@ def test_changed_weights_are_noticed():
 
     def agree():
         with torch.no_grad():
-            for got, want in zip(_flat(layer.step(x.to(layer.weight_hh_l0.dtype))),
-                                 _flat(_layer_outputs(layer, x.to(layer.weight_hh_l0.dtype), None, False))):
+            for got, want in zip(flat(layer.step(x.to(layer.weight_hh_l0.dtype))),
+                                 flat(_layer_outputs(layer, x.to(layer.weight_hh_l0.dtype), None, False))):
                 torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-4)
 
     agree()

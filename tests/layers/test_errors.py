@@ -67,8 +67,8 @@ def test_empty_input():
     (dict(merge="avg"), "merge must be one of"),
     (dict(backend="cuda"), "backend must be one of"),
     (dict(num_layers=0), "num_layers must be a positive int"),
-    (dict(layer_norm=True, backend="native"), "backend='native'.*lstm_ln"),
-    (dict(recurrent_dropout=0.2, backend="native"), "backend='native'.*recurrent_dropout"),
+    (dict(layer_norm=True, backend="torch"), "backend='torch'.*lstm_ln"),
+    (dict(recurrent_dropout=0.2, backend="torch"), "backend='torch'.*recurrent_dropout"),
 ])
 def test_bad_options(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -90,3 +90,9 @@ def test_step_cell_errors():
         cell(torch.randn(2, 4), (torch.zeros(2, 4), torch.zeros(2, 4)))
     with pytest.raises(TypeError, match="dtype"):
         cell(torch.randn(2, 4, dtype=torch.float64))
+
+
+def test_the_old_name_of_the_torch_backend_still_works_with_a_warning():
+    with pytest.warns(DeprecationWarning, match="backend='native' is now backend='torch'"):
+        layer = rnnkit.GRU(3, 4, backend="native")
+    assert layer.backend == "torch" and layer.uses_torch_kernel(torch.randn(5, 2, 3), None)

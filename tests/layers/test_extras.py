@@ -37,7 +37,7 @@ def test_layer_matches_a_stack_of_oracle_loops(make):
     for l in range(2):
         outs = []
         for d in range(2):
-            p = layer._layer_params(2 * l + d)
+            p = layer.layer_params(2 * l + d)
             s0 = tuple(torch.zeros(B, H, dtype=torch.float64) for _ in range(ns))
             o, f = oracle.run(layer.cell.name, inp, p, s0, mask=mask, reverse=d == 1)
             outs.append(o)
@@ -83,26 +83,26 @@ def test_recurrent_dropout_is_variational_and_training_only():
     # one mask per sequence: reproduce the training forward with an explicit mask
     torch.manual_seed(1)
     keep = torch.empty(B, H).bernoulli_(0.5).div_(0.5)
-    want, _ = engine.run(lstm.cell, x, lstm._layer_params(0), (torch.zeros(B, H), torch.zeros(B, H)), drop=keep)
+    want, _ = engine.run(lstm.cell, x, lstm.layer_params(0), (torch.zeros(B, H), torch.zeros(B, H)), drop=keep)
     torch.testing.assert_close(a, want)
 
 
 def test_auto_picks_the_faster_path():
     x = torch.randn(T, B, D)
-    assert rnnkit.LSTM(D, H)._use_native(x, None)                 # oneDNN's fused LSTM
+    assert rnnkit.LSTM(D, H).uses_torch_kernel(x, None)                 # oneDNN's fused LSTM
     one_step = torch.randn(1, 2, D)
-    assert rnnkit.LSTM(D, H)._use_native(one_step, None) != engine.native.usable(one_step)
-    assert not rnnkit.LSTM(D, H, backend="engine")._use_native(x, None)
-    assert rnnkit.GRU(D, H, backend="native")._use_native(x, None)
-    assert not rnnkit.LSTM(D, H, layer_norm=True)._use_native(x, None)
-    assert not rnnkit.GRU(D, H, reset="before")._use_native(x, None)
+    assert rnnkit.LSTM(D, H).uses_torch_kernel(one_step, None) != engine.native.usable(one_step)
+    assert not rnnkit.LSTM(D, H, backend="engine").uses_torch_kernel(x, None)
+    assert rnnkit.GRU(D, H, backend="torch").uses_torch_kernel(x, None)
+    assert not rnnkit.LSTM(D, H, layer_norm=True).uses_torch_kernel(x, None)
+    assert not rnnkit.GRU(D, H, reset="before").uses_torch_kernel(x, None)
     dropped = rnnkit.LSTM(D, H, recurrent_dropout=0.1)
-    assert not dropped._use_native(x, None)
-    assert dropped.eval()._use_native(x, None)                    # no dropout in eval mode
-    assert not rnnkit.RNN(D, H, backend="native")._use_native(x, torch.tensor([3, 0, 1]))
+    assert not dropped.uses_torch_kernel(x, None)
+    assert dropped.eval().uses_torch_kernel(x, None)                    # no dropout in eval mode
+    assert not rnnkit.RNN(D, H, backend="torch").uses_torch_kernel(x, torch.tensor([3, 0, 1]))
     if engine.native.usable(x):                                   # torch's CPU GRU/RNN are op loops
-        assert not rnnkit.GRU(D, H)._use_native(x, None)
-        assert not rnnkit.RNN(D, H)._use_native(x, None)
+        assert not rnnkit.GRU(D, H).uses_torch_kernel(x, None)
+        assert not rnnkit.RNN(D, H).uses_torch_kernel(x, None)
 
 
 def test_zero_length_sequences_keep_their_initial_state():

@@ -94,8 +94,8 @@ def test_unbatched(name):
 
 
 @pytest.mark.parametrize("name", LAYERS)
-@pytest.mark.parametrize("backend", ["native", "auto"])
-def test_native_backends_match_torch(name, backend):
+@pytest.mark.parametrize("backend", ["torch", "auto"])
+def test_torch_kernel_backends_match_torch(name, backend):
     ours, ref = make_pair(name, num_layers=2, bidirectional=True)
     ours.backend = backend
     x = torch.randn(T, B, D)
