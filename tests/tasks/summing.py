@@ -97,6 +97,16 @@ class SumConfig(RecurrentConfig, TrainingConfig):
     batch_size: int = like(16)
 
 
+def _predict(args) -> Output:
+    model = load(args.run_dir, args.device, task="sum")
+    return Output("".join(f"{y:.4f}\n" for y in predictions(model, read_examples(args.input)).tolist()))
+
+
+PREDICT = Verb("sum", "predict the target of each example", "Print one prediction per example.",
+               (run_dir_argument("sum"), Option("examples", flags=("input",), dest="input", metavar="FILE"), DEVICE),
+               _predict)
+
+
 class SumTask(Task):
     name, noun = "sum", "sequence regressor"
     help = "train a many-to-one regressor over sequences of vectors"
@@ -105,6 +115,7 @@ class SumTask(Task):
     unit = "example"
     evaluate_options = (test_data("examples, one per line"),)
     evaluate_help = "a sequence regressor gives its mean squared error (--test)"
+    verbs = (PREDICT,)
 
     def prepare(self, run) -> Prepared:
         c = self.config
@@ -127,14 +138,3 @@ class SumTask(Task):
     @staticmethod
     def format_metrics(metrics: dict) -> str:
         return f"mse {metrics['mse']:.4f}"
-
-
-def _predict(args) -> Output:
-    model = load(args.run_dir, args.device, task="sum")
-    return Output("".join(f"{y:.4f}\n" for y in predictions(model, read_examples(args.input)).tolist()))
-
-
-SumTask.verbs = (Verb("sum", "predict the target of each example", "Print one prediction per example.",
-                      (run_dir_argument("sum"), Option("examples", flags=("input",), dest="input", metavar="FILE"),
-                       DEVICE),
-                      _predict),)
