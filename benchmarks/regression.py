@@ -1,10 +1,13 @@
 """Regression check of a redesign: the same three training runs with two versions of rnnkit, one
 after the other on this machine, side by side.
 
-    python benchmarks/regression.py --code NAME=DIR [--code NAME=DIR ...] [--speed-repeats N] [--fresh] [--exploratory]
+    python benchmarks/regression.py --code NAME=DIR[@SEEDS] [--code ...] [--speed-repeats N] [--fresh] [--exploratory]
 
 Each ``--code`` names a checkout of rnnkit (a git worktree of the commit to measure; its
-``rnnkit`` package is what runs).  The runs, with the configurations of the task benchmarks:
+``rnnkit`` package is what runs), and optionally the seeds to run it with (``old=/tmp/old@0,1,2``:
+three seeds, so that the other version's runs can be set against their spread; entries
+``RUN/NAME/seedK``).  Without seeds a version runs once at the default seed 0 (entries
+``RUN/NAME``, as the first checks recorded them).  The runs, with the configurations of the task benchmarks:
 - ``shakespeare_5min``: character LM on tinyshakespeare, 5 minutes (``benchmarks/lm.py``);
 - ``sst2_last``: SST-2 with ``last`` pooling, selected on dev.tsv (``benchmarks/classify.py``);
 - ``multi30k_words_15min``: Multi30k De->En with the word tokenizer, attention, 15 minutes
@@ -79,30 +82,40 @@ def speed_rounds(versions: dict[str, str], data: Path, repeats: int, results: Re
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--code", action="append", required=True, metavar="NAME=DIR",
-                        help="a version to measure: a label and the checkout that holds it")
+    parser.add_argument("--code", action="append", required=True, metavar="NAME=DIR[@SEEDS]",
+                        help="a version to measure: a label, the checkout that holds it and, after @, its seeds "
+                             "(0,1,2; default: one run at seed 0)")
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--speed-repeats", type=int, default=0, metavar="N",
                         help="also N interleaved rounds of 45-second speed runs per version")
     results_options(parser)
     args = parser.parse_args(argv)
-    versions = dict(spec.split("=", 1) for spec in args.code)
+    versions, seeded = {}, {}
+    for spec in args.code:
+        label, where = spec.split("=", 1)
+        code, _, given = where.partition("@")
+        versions[label], seeded[label] = code, [int(s) for s in given.split(",")] if given else None
     results = open_results("regression", args)
     if args.speed_repeats:
         speed_rounds(versions, args.data, args.speed_repeats, results)
+    everyone = sorted({s for chosen in seeded.values() for s in (chosen or SEEDS)})
     for name, (task, options, key, maximize, unit) in runs(args.data).items():
-        for label, code in versions.items():
-            entry = f"{name}/{label}"
-            if entry in results:
-                continue
-            commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=code, capture_output=True,
-                                    text=True).stdout.strip()
-            run, wall = train_with(Path(code).resolve(), task, f"regression_{name}_{label}", options)
-            records = metrics(run)
-            chosen = best(records, key, maximize)
-            results.record(entry, {"commit": commit, "wall_s": wall, "best": chosen[key], "metric": key,
-                                   "best_at_s": chosen["elapsed"], "speed": speed(records, unit), "speed_unit": unit,
-                                   "steps": max(r["step"] for r in records)}, seeds=SEEDS)
+        for seed in everyone:   # the versions' runs of one seed one after the other
+            for label, code in versions.items():
+                if seed not in (seeded[label] or SEEDS):
+                    continue
+                entry = f"{name}/{label}" if seeded[label] is None else f"{name}/{label}/seed{seed}"
+                if entry in results:
+                    continue
+                commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=code, capture_output=True,
+                                        text=True).stdout.strip()
+                run, wall = train_with(Path(code).resolve(), task, f"regression_{name}_{label}",
+                                       [*options, "--seed", str(seed)])
+                records = metrics(run)
+                chosen = best(records, key, maximize)
+                results.record(entry, {"commit": commit, "wall_s": wall, "best": chosen[key], "metric": key,
+                                       "best_at_s": chosen["elapsed"], "speed": speed(records, unit),
+                                       "speed_unit": unit, "steps": max(r["step"] for r in records)}, seeds=[seed])
     results.show()
     return 0
 
