@@ -74,3 +74,26 @@ def machine() -> str:
             f"2026-11-23, with the code of b97187b). That code runs at the same speed as today's on today's machine "
             f"(two 45-second rounds, not recorded), so the machine, not the code, is slower; its speed index was "
             f"not recorded then.")
+
+
+# issue 35 (the slices): three seeds of the code before it, one of the code after
+BEFORE, AFTER, SEEDS35 = "before35", "after35", (0, 1, 2)
+
+
+@renders("regression/issue35")
+def issue35() -> str:
+    store = load("regression")
+    rows = []
+    for name, (label, metric, show) in RUNS.items():
+        before = [store.result(f"{name}/{BEFORE}/seed{s}") for s in SEEDS35]
+        after = store.result(f"{name}/{AFTER}/seed0")
+        values = [r["best"] for r in before]
+        mean, sd = statistics.mean(values), statistics.stdev(values)
+        distance = abs(after["best"] - mean) / sd if sd > 0 else float("inf")
+        unit = UNITS[after["speed_unit"]]
+        rows.append((label, metric, f"{show(mean)} ± {show(sd)} ({', '.join(show(v) for v in values)})",
+                     show(after["best"]), fixed(distance, 2), "yes" if distance <= 2 else "no",
+                     f"{grouped(statistics.mean(r['speed'] for r in before))} {unit}",
+                     f"{grouped(after['speed'])} {unit}"))
+    return table(("run", "metric", "before: mean ± SD (seeds 0, 1, 2)", "after (seed 0)", "|after - mean| / SD",
+                  "within 2 SD", "speed before (mean)", "speed after"), rows, "llrrrlrr")

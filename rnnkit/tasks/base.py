@@ -159,6 +159,13 @@ class Task:
         (what the files take and give, the vocabularies); the files written."""
         raise RnnkitError(f"exporting a {cls.noun} to ONNX is not supported yet (so far: {', '.join(exportable())})")
 
+    @staticmethod
+    def data_files(data, valid, folder: Path) -> dict:
+        """Data given from Python (``rnnkit.train(NAME, data, valid=...)``), in memory, written
+        into ``folder`` in a form ``rnnkit train NAME`` reads: the options that read it (``{"text":
+        PATH}``).  A task that takes no data in memory raises NotImplementedError."""
+        raise NotImplementedError
+
     @classmethod
     def example_inputs(cls, model, length: int, batch: int, seed: int) -> torch.Tensor | None:
         """Inputs of the model's recurrent layer like those it was trained on, ``[length, batch,

@@ -3,8 +3,9 @@
 A run directory holds ``config.json`` (task, model, data with the label sets, and training
 options), the best weights on validation (or the last, without validation) in
 ``model.safetensors``, one JSON object per line in ``metrics.jsonl``, PNG plots in ``plots/``,
-resumable checkpoints in ``checkpoints/``, and the task's own files (vocabularies, tokenizers;
-``rnnkit.tasks`` names them).  Every file is written atomically.  Loading checks
+resumable checkpoints in ``checkpoints/``, the task's own files (vocabularies, tokenizers;
+``rnnkit.tasks`` names them), and for a run trained from Python on data in memory, that data in
+``data/``, written in a form the command line reads.  Every file is written atomically.  Loading checks
 ``config.json`` (its shape, and that the model it describes builds) and the weights file's header
 against that model before any weight is allocated, so a damaged or crafted run directory gives
 one clear error.
@@ -30,6 +31,7 @@ class RunDir:
         self.metrics = self.path / "metrics.jsonl"
         self.plots = self.path / "plots"
         self.checkpoints = self.path / "checkpoints"
+        self.data = self.path / "data"
 
     @classmethod
     def create(cls, path: str | Path, *, resume: bool, own_files: tuple[str, ...] = ()) -> "RunDir":
@@ -60,10 +62,12 @@ class RunDir:
     def unstarted(self, own_files: tuple[str, ...] = ()) -> bool:
         """Whether this is what a run leaves when it is killed before writing config.json: only
         files a new run writes again (empty plots/ and checkpoints/, the task's ``own_files``
-        such as vocabularies, hidden temporary files), nothing else."""
+        such as vocabularies, the data from Python in data/, hidden temporary files), nothing else."""
         if not self.path.is_dir() or self.config.exists():
             return False
         for entry in self.path.iterdir():
+            if entry == self.data and entry.is_dir():
+                continue
             if entry in (self.plots, self.checkpoints):
                 if not entry.is_dir() or any(entry.iterdir()):
                     return False

@@ -13,11 +13,12 @@ from rnnkit.models import SequenceClassifier
 from rnnkit.models.modes import evaluating
 from rnnkit.tasks.base import (Prepared, Task, best_with_confusion, evaluation_confusion_plot, load_weights,
                                writable_plots, write_export)
-from rnnkit.tasks.classification import clips, recordings, text
+from rnnkit.tasks.classification import clips, python, recordings, text
 from rnnkit.tasks.classification.config import CLIPS_ONLY, ClassifierConfig, options_given
 from rnnkit.tasks.classification.verbs import CLASSIFY
 from rnnkit.tasks.options import Option
 from rnnkit.training import classification_metrics, confusion_matrix, format_classification_metrics
+
 
 class ClassificationTask(Task):
     name, noun = "classify", "classifier"
@@ -41,6 +42,7 @@ class ClassificationTask(Task):
     evaluate_help = ("a classifier gives accuracy, macro-F1 and loss (--test: TSV or recordings; --clips DIR --labels "
                      "FILE: clips) and a confusion matrix")
     verbs = (CLASSIFY,)
+    data_files = staticmethod(python.data_files)
     exports = ("a classifier of text, recordings or clips gives classifier.onnx: padded token ids [steps, batch] (or "
                "recordings [steps, batch, channels], or clips [steps, batch, channels, height, width]) and their lengths "
                "in, logits and probabilities out")

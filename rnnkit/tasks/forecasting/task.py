@@ -15,6 +15,7 @@ from rnnkit.models.forecaster import Forecaster, windows
 from rnnkit.models.modes import evaluating
 from rnnkit.tasks.base import Prepared, Task, load, parameters, writable_plots, write_export
 from rnnkit.tasks.budget import reading
+from rnnkit.tasks.forecasting import python
 from rnnkit.tasks.forecasting.config import (BUDGET, COLUMN, CSV, HORIZON, MIN_WINDOW, MISSING, SERIES_FLAGS,
                                              TIME_COLUMN, TSF, WIDE, ForecastConfig, data_option)
 from rnnkit.tasks.forecasting.metrics import format_forecast_metrics, mean_metrics, series_metrics
@@ -38,6 +39,7 @@ class ForecastTask(Task):
                    "(--final: trains on the test part too).")
     Config, model_class = ForecastConfig, Forecaster
     verbs = VERBS
+    data_files = staticmethod(python.data_files)
     exports = "a forecaster gives forecaster.onnx: windows of the past in, the quantiles of the next values out"
     unit, select = "value", "loss"
     evaluate_options = (CSV, TSF, WIDE, HORIZON,

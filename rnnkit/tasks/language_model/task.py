@@ -10,6 +10,7 @@ from rnnkit.data import StreamBatches, Vocab, read_text, tokenizer_for
 from rnnkit.errors import RnnkitError
 from rnnkit.models import LanguageModel
 from rnnkit.tasks.base import Prepared, Task, load_weights, parameters, write_export
+from rnnkit.tasks.language_model import python
 from rnnkit.tasks.language_model.config import DEFAULT_BPTT, LanguageModelConfig
 from rnnkit.tasks.language_model.metrics import format_lm_metrics, lm_metrics
 from rnnkit.tasks.language_model.verbs import VERBS
@@ -26,6 +27,7 @@ class LanguageModelTask(Task):
                    "through time, and save it in a run directory.")
     Config, model_class = LanguageModelConfig, LanguageModel
     verbs = VERBS
+    data_files = staticmethod(python.data_files)
     exports = "a language model gives step.onnx: one token per stream and the state in, the logits of the next token and the next state out"
     files = ("vocab.json",)
     show_perplexity = True

@@ -12,6 +12,7 @@ from rnnkit.models.modes import evaluating
 from rnnkit.tasks.base import (Prepared, Task, best_with_confusion, evaluation_confusion_plot, load_weights, parameters,
                                writable_plots, write_export)
 from rnnkit.tasks.options import test_data
+from rnnkit.tasks.tagging import python
 from rnnkit.tasks.tagging.config import TaggerConfig
 from rnnkit.tasks.tagging.metrics import format_tagging_metrics, tagging_metrics
 from rnnkit.tasks.tagging.verbs import VERBS
@@ -26,6 +27,7 @@ class TaggingTask(Task):
                    "lines and empty nodes are skipped.")
     Config, model_class = TaggerConfig, SequenceTagger
     verbs = VERBS
+    data_files = staticmethod(python.data_files)
     exports = "a tagger gives tagger.onnx"
     files = ("vocab.json", "chars.json")
     select, maximize = "accuracy", True

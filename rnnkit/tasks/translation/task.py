@@ -17,6 +17,7 @@ from rnnkit.files import write_atomic
 from rnnkit.models import Seq2Seq
 from rnnkit.tasks.base import Prepared, Task, load_weights, parameters, write_export
 from rnnkit.tasks.options import Option, output_file
+from rnnkit.tasks.translation import python
 from rnnkit.tasks.translation.config import DECODING, TranslationConfig
 from rnnkit.tasks.translation.decode import translate
 from rnnkit.tasks.translation.metrics import format_translation_metrics, translation_metrics
@@ -35,6 +36,7 @@ class TranslationTask(Task):
                    "validation BLEU (greedy decoding), one vocabulary per side and the subword models.")
     Config, model_class = TranslationConfig, Seq2Seq
     verbs = VERBS
+    data_files = staticmethod(python.data_files)
     exports = "a translation model gives encoder.onnx and decoder_step.onnx"
     evaluate_options = (
         Option("source sentences, one per line", flags=("--src",), dest="src", metavar="FILE", required=True),

@@ -1,0 +1,190 @@
+"""Training from Python (``rnnkit.train``): the options of ``rnnkit train TASK`` as keyword
+arguments, checked as the command line checks them, and data held in memory, which the task's
+slice writes into the run directory (``data/``) in a form the command line reads, so that a run
+trained from Python is exactly the run the command line makes of the same data: ``rnnkit``
+commands, ``--resume`` and ``rnnkit.load`` work on it, and the weights are the same bit for bit.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import shutil
+import tempfile
+import weakref
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from rnnkit.errors import RnnkitError
+from rnnkit.files import write_atomic
+from rnnkit.tasks.base import Task, Training, get_task, load
+from rnnkit.tasks.options import Option, options_of
+from rnnkit.training import RunDir
+
+log = logging.getLogger(__name__)
+
+
+def train(task: str, data: Any = None, *, valid: Any = None, out: str | Path | None = None,
+          **options) -> torch.nn.Module:
+    """Train the application ``task`` ("lm", "classify", ...) and return its trained model, loaded
+    as ``rnnkit.load`` loads it.  ``data`` and ``valid``: the training and validation data in
+    memory, in the forms the application's slice takes (``Task.data_files``); files are given as
+    the options of ``rnnkit train TASK`` instead (``text="input.txt"``).  ``options``: those
+    options by their names in snake_case (``batch_size=32``), with the command line's defaults
+    and checks.  ``out``: the run directory (default: a temporary one, removed with the model)."""
+    task_class = get_task(task)
+    values = checked_options(task_class, options)
+    if values.get("nproc", 1) > 1:
+        raise RnnkitError("nproc: training on several processes runs from the command line (`rnnkit train "
+                          f"{task} --nproc N`); from Python give nproc=1")
+    if values.get("resume") and (data is not None or valid is not None):
+        raise RnnkitError("resume=True continues the run with the data it was started with; give no data")
+    if values.get("resume") and out is None:
+        raise RnnkitError("resume=True needs out=RUN_DIR, the run to continue")
+    run = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="rnnkit-run-"))
+    try:
+        model = _trained(task_class, data, valid, run, values)
+    except BaseException:
+        if out is None:
+            shutil.rmtree(run, ignore_errors=True)
+        raise
+    if out is None:
+        weakref.finalize(model, shutil.rmtree, str(run), True)
+    return model
+
+
+def _trained(task_class: type[Task], data, valid, run: Path, values: dict) -> torch.nn.Module:
+    if not values.get("resume"):
+        RunDir(run).check_free(task_class.files)       # before any data is written into it
+        if data is not None or valid is not None:
+            values.update(data_options(task_class, data, valid, RunDir(run).data, values))
+        check_exclusive(task_class, values)
+        missing = [o for o in options_of(task_class.Config) if o.required and o.dest != "out"
+                   and values.get(o.dest) is None]
+        if missing:
+            raise RnnkitError(f"rnnkit.train({task_class.name!r}): give the training data, in memory as data=... or "
+                              f"as files with {', '.join(f'{o.dest}=...' for o in missing)}")
+    values["out"] = str(run)
+    training = Training(task_class, values)
+    log.info(training.description)
+    log.info(training.run())
+    return load(run, values.get("device") or "auto")
+
+
+def data_options(task_class: type[Task], data, valid, folder: Path, given: dict) -> dict:
+    """The options that read ``data`` and ``valid``, written into ``folder`` by the task's slice;
+    an option the user gave too is an error (which of the two would train?)."""
+    try:
+        written = task_class.data_files(data, valid, folder)
+    except NotImplementedError:
+        raise RnnkitError(f"rnnkit.train({task_class.name!r}) takes its data as files so far: give them as the "
+                          f"options of `rnnkit train {task_class.name}` (see its --help), in snake_case") from None
+    both = sorted(k for k in written if given.get(k) is not None and k not in ("text_column", "label_column"))
+    if both:
+        raise RnnkitError(f"{', '.join(both)}: given both as an option and through data=/valid=; give one")
+    return {**written, **{k: v for k, v in given.items() if k in written and v is not None}}
+
+
+def checked_options(task_class: type[Task], given: dict) -> dict:
+    """``given`` (option names in snake_case -> Python values) checked as the command line checks
+    the same options: known names, values of the right kind, choices, parsers (``positive_int``),
+    and options that exclude each other."""
+    known = {o.dest: o for o in options_of(task_class.Config)}
+    values = {}
+    for name, value in given.items():
+        if name not in known:
+            close = sorted(known, key=lambda k: _distance(k, name))[:3]
+            raise RnnkitError(f"rnnkit.train({task_class.name!r}): no option {name!r} (did you mean "
+                              f"{' or '.join(map(repr, close))}? the options are those of `rnnkit train "
+                              f"{task_class.name}`, in snake_case)")
+        values[name] = value if value is None else checked_value(known[name], value)
+    return values
+
+
+def check_exclusive(task_class: type[Task], values: dict) -> None:
+    """Options that exclude each other (``--valid`` and ``--valid-fraction``) are not both given."""
+    known = {o.dest: o for o in options_of(task_class.Config)}
+    by_group: dict[str, list[str]] = {}
+    for name, value in values.items():
+        if name in known and known[name].exclusive and value is not None and value != known[name].default:
+            by_group.setdefault(known[name].exclusive, []).append(name)
+    for names in by_group.values():
+        if len(names) > 1:
+            raise RnnkitError(f"argument {_flag(known[names[1]])}: not allowed with argument {_flag(known[names[0]])}")
+
+
+def checked_value(opt: Option, value):
+    """One option's value from Python, as the command line's parser would give it."""
+    flag = _flag(opt)
+    if opt.flag:
+        if not isinstance(value, bool):
+            raise RnnkitError(f"argument {flag}: a switch, True or False; got {value!r}")
+        return value
+    if opt.nargs in ("+", "*"):
+        items = [value] if isinstance(value, (str, Path)) else list(value)
+        return [checked_value(Option(opt.help, opt.flags, opt.dest, opt.type, opt.choices), v) for v in items]
+    if isinstance(value, Path):
+        value = str(value)
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise RnnkitError(f"argument {flag}: expected a number or a string, got {type(value).__name__} {value!r}")
+    parse = opt.type or str
+    if parse is int and not (isinstance(value, int) or (isinstance(value, str) and value.lstrip("-").isdigit())):
+        raise RnnkitError(f"argument {flag}: invalid int value: {value!r}")
+    if parse is float and isinstance(value, float) and math.isnan(value):
+        raise RnnkitError(f"argument {flag}: invalid float value: {value!r}")
+    try:
+        parsed = parse(str(value)) if parse not in (int, float) else parse(value)
+    except (ValueError, RnnkitError) as e:
+        message = str(e) if parse not in (int, float, str) else f"invalid {parse.__name__} value: {value!r}"
+        raise RnnkitError(message if message.startswith("--") else f"argument {flag}: {message}") from None
+    choices = opt.choices() if callable(opt.choices) else opt.choices
+    if choices is not None and parsed not in choices:
+        raise RnnkitError(f"argument {flag}: invalid choice: {parsed!r} (choose from "
+                          f"{', '.join(map(repr, choices))})")
+    return parsed
+
+
+def _flag(opt: Option) -> str:
+    return opt.flags[0] if opt.flags else "--" + opt.dest.replace("_", "-")
+
+
+def _distance(a: str, b: str) -> int:
+    """Levenshtein distance, for the closest option names."""
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        current = [i]
+        for j, y in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
+        previous = current
+    return previous[-1]
+
+
+# -- what the slices write ----------------------------------------------------------------------
+
+def one_line(text, what: str, k: int) -> str:
+    """``text`` as one line of a file: a string, with tabs and line breaks read as spaces."""
+    if not isinstance(text, str):
+        raise RnnkitError(f"{what} {k}: expected a string, got {type(text).__name__} {text!r}")
+    return " ".join(text.replace("\t", " ").splitlines()) if ("\n" in text or "\r" in text or "\t" in text) else text
+
+
+def pair_of_lists(data, first: str, second: str, role: str) -> tuple[list, list]:
+    """``(firsts, seconds)`` of equal, non-zero length, as lists."""
+    if not (isinstance(data, (tuple, list)) and len(data) == 2):
+        raise RnnkitError(f"{role}: expected a pair ({first}, {second}), got {type(data).__name__}")
+    a, b = (list(x) if not isinstance(x, str) else None for x in data)
+    if a is None or b is None:
+        raise RnnkitError(f"{role}: expected a pair of lists ({first}, {second}), got a string inside")
+    if len(a) != len(b):
+        raise RnnkitError(f"{role}: {len(a)} {first} but {len(b)} {second}; they go in pairs")
+    if not a:
+        raise RnnkitError(f"{role}: no {first} (an empty list)")
+    return a, b
+
+
+def write_file(folder: Path, name: str, text: str) -> str:
+    """``text`` written atomically as ``folder/name``; its path, as the option's value."""
+    folder.mkdir(parents=True, exist_ok=True)
+    write_atomic(folder / name, text)
+    return str(folder / name)
