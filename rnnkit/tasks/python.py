@@ -80,10 +80,11 @@ def data_options(task_class: type[Task], data, valid, folder: Path, given: dict)
     except NotImplementedError:
         raise RnnkitError(f"rnnkit.train({task_class.name!r}) takes its data as files so far: give them as the "
                           f"options of `rnnkit train {task_class.name}` (see its --help), in snake_case") from None
-    both = sorted(k for k in written if given.get(k) is not None and k not in ("text_column", "label_column"))
+    both = sorted(k for k in written if given.get(k) is not None)
     if both:
-        raise RnnkitError(f"{', '.join(both)}: given both as an option and through data=/valid=; give one")
-    return {**written, **{k: v for k, v in given.items() if k in written and v is not None}}
+        raise RnnkitError(f"{', '.join(both)}: given both as an option and through data=/valid= (which writes it); "
+                          "give one")
+    return written
 
 
 def checked_options(task_class: type[Task], given: dict) -> dict:

@@ -111,7 +111,7 @@ def test_forecasters_from_a_list_and_from_a_dict_are_those_from_their_files(tmp_
     ("lm", "some text", dict(hidden=2.5), "argument --hidden: must be a positive integer, got '2.5'"),
     ("lm", "some text", dict(cell="lstn"), "argument --cell: invalid choice: 'lstn'"),
     ("lm", "some text", dict(tie_weights="yes"), "argument --tie-weights: a switch, True or False; got 'yes'"),
-    ("lm", "some text", dict(text="train.txt"), "text: given both as an option and through data=/valid=; give one"),
+    ("lm", "some text", dict(text="train.txt"), "text: given both as an option and through data=/valid="),
     ("lm", [], {}, "data: the text is empty"),
     ("lm", 42, {}, "data: a language model reads a string or a list of strings, got int"),
     ("lm", None, {}, "rnnkit.train('lm'): give the training data, in memory as data=... or as files with text=..."),
@@ -141,3 +141,17 @@ def test_a_forecaster_takes_no_valid_and_an_occupied_run_directory_is_refused(tm
     with pytest.raises(RnnkitError, match="already exists and is not empty"):
         rnnkit.train("lm", "some text", out=tmp_path / "run")
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["mine.txt"]       # nothing written into it
+
+
+def test_a_dated_pandas_series_is_the_dated_csv(tmp_path):
+    pandas = pytest.importorskip("pandas")
+    t = torch.arange(60, dtype=torch.float64)
+    values = (50 + t + 5 * torch.sin(2 * torch.pi * t / 12)).tolist()
+    series = pandas.Series(values, index=pandas.date_range("2015-01-31", periods=60, freq="ME"))
+    model = rnnkit.train("forecast", series, out=tmp_path / "py", horizon=6, **SMALL)
+    assert model.run_config["data"]["season"] == 12 and model.run_config["data"]["season_from"] == "the series' calendar"
+    dates = [d.strftime("%Y-%m-%d") for d in series.index]
+    (tmp_path / "sales.csv").write_text("month,sales\n" + "".join(f"{d},{v!r}\n" for d, v in zip(dates, values)))
+    cli("train", "forecast", "--csv", tmp_path / "sales.csv", "--horizon", "6", "--out", tmp_path / "cli",
+        *SMALL_FLAGS)
+    assert same_weights(tmp_path / "py", tmp_path / "cli")
