@@ -66,7 +66,7 @@ def values_of(data, what: str) -> list[float]:
         raise RnnkitError(f"{what}: expected numbers (a list or a 1-D array), got a string; a file is given as "
                           "csv=PATH or tsf=PATH")
     if hasattr(data, "to_numpy") and not isinstance(data, torch.Tensor):   # a pandas Series
-        data = data.to_numpy(dtype=float)
+        data = data.to_numpy(dtype=float, copy=True)
     try:
         x = torch.as_tensor(data, dtype=torch.float64)
     except (TypeError, ValueError) as e:
