@@ -6,6 +6,7 @@ commands, ``--resume`` and ``rnnkit.load`` work on it, and the weights are the s
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import shutil
@@ -124,7 +125,7 @@ def checked_value(opt: Option, value):
         return value
     if opt.nargs in ("+", "*"):
         items = [value] if isinstance(value, (str, Path)) else list(value)
-        return [checked_value(Option(opt.help, opt.flags, opt.dest, opt.type, opt.choices), v) for v in items]
+        return [checked_value(dataclasses.replace(opt, nargs=None), v) for v in items]
     if isinstance(value, Path):
         value = str(value)
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
@@ -167,7 +168,7 @@ def one_line(text, what: str, k: int) -> str:
     """``text`` as one line of a file: a string, with tabs and line breaks read as spaces."""
     if not isinstance(text, str):
         raise RnnkitError(f"{what} {k}: expected a string, got {type(text).__name__} {text!r}")
-    return " ".join(text.replace("\t", " ").splitlines()) if ("\n" in text or "\r" in text or "\t" in text) else text
+    return " ".join(text.replace("\t", " ").splitlines())
 
 
 def pair_of_lists(data, first: str, second: str, role: str) -> tuple[list, list]:
