@@ -32,21 +32,23 @@ def length_penalty(length: int, alpha: float) -> float:
 
 @torch.no_grad()
 def batch_beam_search(model, src: torch.Tensor, lengths: torch.Tensor, *, bos: int, eos: int, beam_size: int = 5,
-                      max_length: int = 100, alpha: float = 0.6) -> list[Hypothesis]:
+                      max_length: int = 100, alpha: float = 0.6, banned: tuple[int, ...] = ()) -> list[Hypothesis]:
     """The best hypothesis for each source sentence of ``src [S, B]`` (an encoder-decoder:
     ``model.encode(src, lengths)`` gives the states to start from)."""
     device = device_of(model)
     state = model.encode(src.to(device), lengths.to(device))
     first = torch.full((src.shape[1],), bos, dtype=torch.long, device=device)
-    return beam_search_states(model, state, first, eos=eos, beam_size=beam_size, max_length=max_length, alpha=alpha)
+    return beam_search_states(model, state, first, eos=eos, beam_size=beam_size, max_length=max_length, alpha=alpha,
+                              banned=banned)
 
 
 @torch.no_grad()
 def beam_search_states(model, state, first: torch.Tensor, *, eos: int, beam_size: int = 5, max_length: int = 100,
-                       alpha: float = 0.6) -> list[Hypothesis]:
+                       alpha: float = 0.6, banned: tuple[int, ...] = ()) -> list[Hypothesis]:
     """The best hypothesis for each of ``B`` sequences searched at once, from ``state`` (the model's
     state for a batch of ``B``: an encoder's, an image's, a starting note's) and the first input
-    tokens ``first [B]``.  The model needs ``step()``; ``select_state(state, index)`` where its
+    tokens ``first [B]``; the tokens ``banned`` (padding, the start token) are never chosen, and the
+    scores of the others are their log-probabilities as the model gives them.  The model needs ``step()``; ``select_state(state, index)`` where its
     state is not a tensor or tuple of tensors with the batch in dimension 1."""
     B, K = len(first), beam_size
     device = first.device
@@ -59,12 +61,13 @@ def beam_search_states(model, state, first: torch.Tensor, *, eos: int, beam_size
     attention = None                                        # [steps, rows, S] where the model attends
     alive = list(range(B))                                  # the sequence of each group of K rows
     finished: list[list[Hypothesis]] = [[] for _ in range(B)]
+    banned = torch.tensor(banned, dtype=torch.long, device=device)
     for t in range(max_length):
         n = len(alive)
         logits, state = model.step(tokens, state)
         # a sequence's K best continuations are among its hypotheses' own K best tokens: the
         # log-softmax, the sum and the choice only ever touch K * K candidates, not K * vocabulary
-        best = logits.topk(min(K, logits.shape[-1]), dim=-1)
+        best = logits.index_fill(-1, banned, float("-inf")).topk(min(K, logits.shape[-1] - len(banned)), dim=-1)
         logp = best.values - logits.logsumexp(-1, keepdim=True)
         C = logp.shape[-1]
         top = (scores[..., None] + logp.view(n, K, C)).view(n, -1).topk(K, dim=-1)

@@ -84,3 +84,27 @@ def test_beam_over_model_provided_states_of_any_model_with_step():
         assert found[b].ids == best[0]
         assert abs(found[b].score - best[1]) < 1e-5
         assert found[b].attention is None
+
+
+@torch.no_grad()
+def test_banned_tokens_are_never_chosen_and_the_others_keep_their_scores():
+    """A model that favours the start token: banned, it never appears, and a hypothesis without it
+    scores what it scored before (the probabilities are not renormalised)."""
+    torch.manual_seed(1)
+    model = Seq2Seq(12, 12, embedding_dim=8, hidden_size=8).eval()
+    with torch.no_grad():
+        model.output.bias[BOS] = 8.0              # the start token is by far the likeliest next token
+    src, src_ids, lengths, _, _ = toy(4)
+    free = batch_beam_search(model, src_ids, lengths, bos=BOS, eos=EOS, beam_size=3, max_length=6, alpha=0.0)
+    assert any(BOS in h.ids for h in free)
+    banned = batch_beam_search(model, src_ids, lengths, bos=BOS, eos=EOS, beam_size=3, max_length=6, alpha=0.0,
+                               banned=(0, BOS))
+    assert all(BOS not in h.ids and 0 not in h.ids for h in banned)
+    for b, hyp in enumerate(banned):
+        ids, logp = [], 0.0
+        state, token = model.encode(src_ids[:, b : b + 1], lengths[b : b + 1]), torch.tensor([BOS])
+        for y in hyp.ids + ([EOS] if len(hyp.ids) < 6 else []):
+            logits, state = model.step(token, state)
+            logp += float(logits.log_softmax(-1)[0, y])
+            token = torch.tensor([y])
+        assert abs(hyp.score - logp) < 1e-4

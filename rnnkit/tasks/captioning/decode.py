@@ -32,7 +32,8 @@ def caption(model, images: torch.Tensor, *, beam_size: int = 5, alpha: float = 0
             state = model.encode(images[start : start + batch_size].to(device))
             first = torch.full((len(state.feed),), Vocab.bos_id, dtype=torch.long, device=device)
             for hyp in beam_search_states(model, state, first, eos=Vocab.eos_id, beam_size=beam_size,
-                                          max_length=max_length or model.max_length, alpha=alpha):
+                                          max_length=max_length or model.max_length, alpha=alpha,
+                                          banned=(Vocab.pad_id, Vocab.bos_id)):
                 tokens = model.vocab.decode(hyp.ids)
                 attention = hyp.attention.cpu() if hyp.attention is not None else None
                 results.append(Caption(model.tokenizer.detokenize(tokens), tokens, attention, hyp.score))

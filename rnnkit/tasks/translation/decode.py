@@ -53,7 +53,7 @@ def _translate(model, sentences, beam_size, alpha, batch_size, max_length) -> li
         src, lengths = pad_batch([src_vocab.encode(tokens[i]) for i in chunk], Vocab.pad_id)
         limit = max_length or min(model.max_length, 2 * src.shape[0] + 10)
         hypotheses = batch_beam_search(model, src, lengths, bos=Vocab.bos_id, eos=Vocab.eos_id, beam_size=beam_size,
-                                       max_length=limit, alpha=alpha)
+                                       max_length=limit, alpha=alpha, banned=(Vocab.pad_id, Vocab.bos_id))
         for i, length, hyp in zip(chunk, lengths.tolist(), hypotheses):
             out = tgt_vocab.decode(hyp.ids)
             attention = hyp.attention[:, :length].cpu() if hyp.attention is not None else None
