@@ -10,7 +10,6 @@ import argparse
 import dataclasses
 import functools
 import json
-import math
 import logging
 import os
 import sys
@@ -133,30 +132,22 @@ def _group(parser, title: str):
 
 def run_evaluate(args) -> None:
     from rnnkit.tasks import TASKS, load
+    from rnnkit.tasks.trained import evaluate_run, json_ready
 
     model = load(args.run_dir, args.device)
     task = TASKS[model.run_config["task"]]
     wanted = task.evaluate_options
     given = set(vars(args)) - {"command", "run", "run_dir", "json", "device", "argv"}
-    needed = [o for o in wanted if o.required]
-    shown = (" ".join(f"{o.flags[0]} {o.metavar}" for o in needed)
-             or " or ".join(f"{o.flags[0]} {o.metavar}" for o in wanted if o.metavar in ("FILE", "DIR")))
     foreign = sorted(given - {o.dest for o in wanted})
     if foreign:
+        shown = (" ".join(f"{o.flags[0]} {o.metavar}" for o in wanted if o.required)
+                 or " or ".join(f"{o.flags[0]} {o.metavar}" for o in wanted if o.metavar in ("FILE", "DIR")))
         flags = " ".join("--" + name.replace("_", "-") for name in foreign)
         raise RnnkitError(f"{args.run_dir} holds a {task.noun}: give {shown} instead of {flags}")
-    missing = [o for o in needed if o.dest not in given]
-    if missing:
-        raise RnnkitError(f"{args.run_dir}: evaluating a {task.noun} needs "
-                          + " and ".join(f"{o.flags[0]} {o.metavar}" for o in needed))
-    for opt in wanted:
-        if opt.dest not in given:
-            setattr(args, opt.dest, opt.default)
-    metrics, notes = task.evaluate(model, args)
+    metrics, notes = evaluate_run(model, {name: getattr(args, name) for name in given})
     for note in notes:
         print(note, file=sys.stderr)
-    print(json.dumps({k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in metrics.items()})
-          if args.json else task.format_metrics(metrics))
+    print(json.dumps(json_ready(metrics)) if args.json else task.format_metrics(metrics))
 
 
 def run_export(args) -> None:

@@ -11,9 +11,6 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from rnnkit.data import pad_batch
-from rnnkit.data.clips import pad_clips
-from rnnkit.data.recordings import pad_cases
 from rnnkit.devices import device_of, to_device
 from rnnkit.cells import resolve
 from rnnkit.layers import Pooling, Recurrent, VectorInput
@@ -171,37 +168,18 @@ class SequenceClassifier(nn.Module):
         return nn.functional.cross_entropy(logits, labels, reduction="sum")
 
     @torch.no_grad()
-    def predict(self, texts: list[str], batch_size: int = 64):
-        """``(label, probability, [(word, attention weight), ...] or None)`` per text, with the
-        model's vocabulary, tokenizer and labels.  Texts must not be empty."""
-        tokens = [self.tokenizer.tokenize(t) for t in texts]
-        results = []
-        for start in range(0, len(tokens), batch_size):
-            chunk = tokens[start : start + batch_size]
-            ids, lengths = pad_batch([self.vocab.encode(t) for t in chunk], self.vocab.pad_id)
-            probs, weights = self.probabilities(ids, lengths)
-            p, k = probs.max(-1)
-            for b, words in enumerate(chunk):
-                explained = None if weights is None else list(zip(words, weights[: len(words), b].tolist()))
-                results.append((self.labels[int(k[b])], float(p[b]), explained))
-        return results
-
-    def predict_recordings(self, cases: list[torch.Tensor], batch_size: int = 64) -> list[tuple[str, float]]:
-        """``(label, probability)`` per recording (``[steps, features]`` each, NaN where missing)."""
-        return self._predict_padded(cases, pad_cases, batch_size)
-
-    def predict_clips(self, clips: list[torch.Tensor], batch_size: int = 16) -> list[tuple[str, float]]:
-        """``(label, probability)`` per clip (``uint8 [frames, channels, height, width]`` each)."""
-        return self._predict_padded(clips, pad_clips, batch_size)
-
-    @torch.no_grad()
-    def _predict_padded(self, items: list[torch.Tensor], pad, batch_size: int) -> list[tuple[str, float]]:
-        results = []
+    def classify(self, items: list, pad, batch_size: int = 64) -> tuple[torch.Tensor, list[torch.Tensor] | None]:
+        """Class probabilities ``float64 [N, C]`` of ``items`` (token id lists, recordings ``[steps,
+        features]`` or clips ``uint8 [frames, C, H, W]``), batched by ``pad`` (``pad_batch``,
+        ``pad_cases``, ``pad_clips``), and with attention pooling each item's weights over its steps."""
+        probabilities, weights = [], []
         for start in range(0, len(items), batch_size):
-            probs, _ = self.probabilities(*pad(items[start : start + batch_size]))
-            p, k = probs.max(-1)
-            results += [(self.labels[int(i)], float(q)) for q, i in zip(p, k)]
-        return results
+            chunk = items[start : start + batch_size]
+            p, w = self.probabilities(*pad(chunk))
+            probabilities.append(p.double().cpu())
+            if w is not None:
+                weights += [w[: len(item), b].cpu() for b, item in enumerate(chunk)]
+        return torch.cat(probabilities), (weights or None)
 
     def probabilities(self, tokens, lengths):
         """Class probabilities ``[B, C]`` and attention weights, in eval mode."""

@@ -80,7 +80,7 @@ class Tracker(nn.Module):
         return (error * known).sum(), int(known.sum())
 
     @torch.no_grad()
-    def predict(self, clips: list[torch.Tensor], batch_size: int = 16) -> list[torch.Tensor]:
+    def paths(self, clips: list[torch.Tensor], batch_size: int = 16) -> list[torch.Tensor]:
         """Clips ``[T_b, C, H, W]`` -> for each, ``[T_b, K + 1, 2]``: at every frame, where the object
         is and its next K positions, in [-1, 1]."""
         out = []

@@ -108,6 +108,7 @@ class Task:
     verbs: ClassVar[tuple[Verb, ...]] = ()
     evaluate_options: ClassVar[tuple[Option, ...]] = ()   # the test data flags of `rnnkit evaluate`
     evaluate_help: ClassVar[str] = ""        # what `rnnkit evaluate` prints for this task
+    test_options: ClassVar[dict[str, str]] = {}   # data_files' validation options -> evaluate_options
     files: ClassVar[tuple[str, ...]] = ()    # what ``save`` writes into the run directory
     exports: ClassVar[str] = ""              # what ``export`` writes, for `rnnkit export --help` ("" : none)
 
@@ -165,6 +166,15 @@ class Task:
         into ``folder`` in a form ``rnnkit train NAME`` reads: the options that read it (``{"text":
         PATH}``).  A task that takes no data in memory raises NotImplementedError."""
         raise NotImplementedError
+
+    @classmethod
+    def test_files(cls, model, data, folder: Path) -> dict:
+        """Test data given from Python (``model.evaluate(data)``), in memory, written into
+        ``folder`` in a form ``rnnkit evaluate`` reads: the options that read it, by dest.  By
+        default ``data`` is written as ``data_files`` writes validation data, with the options
+        renamed by ``test_options``."""
+        written = cls.data_files(None, data, folder)
+        return {cls.test_options.get(name, name): value for name, value in written.items()}
 
     @classmethod
     def example_inputs(cls, model, length: int, batch: int, seed: int) -> torch.Tensor | None:
@@ -230,7 +240,7 @@ def load(run_dir, device="auto", *, task: str | None = None) -> torch.nn.Module:
         model = task_class.load(run, config, device)
     except KeyError as e:
         raise RnnkitError(f"{run.config}: \"data\" lacks the entry {e}") from None
-    model.run_config = config
+    model.run_config, model.run_dir = config, run.path
     return model
 
 

@@ -15,6 +15,7 @@ import weakref
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from rnnkit.errors import RnnkitError
@@ -96,9 +97,8 @@ def checked_options(task_class: type[Task], given: dict) -> dict:
     values = {}
     for name, value in given.items():
         if name not in known:
-            close = sorted(known, key=lambda k: _distance(k, name))[:3]
             raise RnnkitError(f"rnnkit.train({task_class.name!r}): no option {name!r} (did you mean "
-                              f"{' or '.join(map(repr, close))}? the options are those of `rnnkit train "
+                              f"{' or '.join(map(repr, closest(known, name)))}? the options are those of `rnnkit train "
                               f"{task_class.name}`, in snake_case)")
         values[name] = value if value is None else checked_value(known[name], value)
     return values
@@ -151,6 +151,11 @@ def _flag(opt: Option) -> str:
     return opt.flags[0] if opt.flags else "--" + opt.dest.replace("_", "-")
 
 
+def closest(names, name: str, k: int = 3) -> list[str]:
+    """The ``k`` of ``names`` closest to ``name`` (for "did you mean")."""
+    return sorted(names, key=lambda known: _distance(known, name))[:k]
+
+
 def _distance(a: str, b: str) -> int:
     """Levenshtein distance, for the closest option names."""
     previous = list(range(len(b) + 1))
@@ -183,6 +188,63 @@ def pair_of_lists(data, first: str, second: str, role: str) -> tuple[list, list]
     if not a:
         raise RnnkitError(f"{role}: no {first} (an empty list)")
     return a, b
+
+
+def examples_of(inputs, role: str) -> list:
+    if isinstance(inputs, (str, bytes)) or not hasattr(inputs, "__len__"):
+        raise RnnkitError(f"{role}: expected a list (or an array) of examples, got {type(inputs).__name__}")
+    if not len(inputs):
+        raise RnnkitError(f"{role}: no examples (an empty list)")
+    return list(inputs)
+
+
+def write_clips(folder: Path, given: list, prefix: str, role: str) -> list[str]:
+    """Each clip as ``folder/PREFIXk.npy`` (checked: ``[frames, height, width(, 1 or 3)]`` numbers);
+    their names."""
+    folder.mkdir(parents=True, exist_ok=True)
+    names = []
+    for k, clip in enumerate(given):
+        array = np.asarray(clip)
+        if array.ndim not in (3, 4) or (array.ndim == 4 and array.shape[-1] not in (1, 3)) or 0 in array.shape[:3]:
+            raise RnnkitError(f"{role}: clip {k} has shape {list(array.shape)}; expected [frames, height, width] or "
+                              "[frames, height, width, 1 or 3], at least one frame")
+        if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
+            raise RnnkitError(f"{role}: clip {k} holds {array.dtype} values; expected numbers (bytes 0-255 or values "
+                              "in [0, 1])")
+        names.append(f"{prefix}{k:05d}.npy")
+        np.save(folder / names[-1], array, allow_pickle=False)
+    return names
+
+
+def write_images(folder: Path, given: list, prefix: str, role: str) -> list[str]:
+    """Each image (a Pillow image, or an array ``[height, width(, 1 or 3)]`` of bytes or of values
+    in [0, 1]) as ``folder/PREFIXk.png``, losslessly; their names."""
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    names = []
+    for k, image in enumerate(given):
+        if not isinstance(image, Image.Image):
+            array = np.asarray(image)
+            if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[-1] not in (1, 3)) or 0 in array.shape:
+                raise RnnkitError(f"{role}: image {k} has shape {list(array.shape)}; expected a Pillow image or an "
+                                  "array [height, width] or [height, width, 1 or 3]")
+            image = Image.fromarray(as_bytes(array, f"{role}: image {k}").squeeze(-1) if array.ndim == 3 and
+                                    array.shape[-1] == 1 else as_bytes(array, f"{role}: image {k}"))
+        names.append(f"{prefix}{k:05d}.png")
+        image.save(folder / names[-1], "PNG")
+    return names
+
+
+def as_bytes(array: np.ndarray, what: str) -> np.ndarray:
+    """Pixel values as bytes: bytes as they are, values in [0, 1] scaled by 255, others rounded and
+    clipped to 0-255 (as the clip reader reads a ``.npy`` clip)."""
+    if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
+        raise RnnkitError(f"{what} holds {array.dtype} values; expected numbers (bytes 0-255 or values in [0, 1])")
+    if array.dtype == np.uint8:
+        return array
+    array = np.nan_to_num(array.astype(np.float64))
+    return np.clip(np.rint(array * (255.0 if array.max() <= 1.0 else 1.0)), 0, 255).astype(np.uint8)
 
 
 def write_file(folder: Path, name: str, text: str) -> str:

@@ -1,4 +1,5 @@
 """SequenceClassifier and SequenceTagger: shapes, masking, and that they learn a toy task."""
+import numpy as np
 import torch
 
 from rnnkit.data import Vocab, pad_batch
@@ -45,15 +46,17 @@ def test_classifier_learns_a_toy_task_with_every_pooling():
 
 def test_classifier_predict_uses_attached_vocabulary_and_labels():
     from rnnkit.data import tokenizer_for
+    from rnnkit.tasks.classification.python import TrainedClassifier
 
-    model = SequenceClassifier(10, 2, embedding_dim=4, hidden_size=4)
+    model = TrainedClassifier(10, 2, embedding_dim=4, hidden_size=4)
     model.vocab, model.tokenizer, model.labels = Vocab(["good", "bad"]), tokenizer_for("text", True), ["neg", "pos"]
-    out = model.predict(["Good film!", "bad"])
-    assert len(out) == 2
-    for label, p, explained in out:
-        assert label in ("neg", "pos") and 0.5 <= p <= 1
-    assert [w for w, _ in out[0][2]] == ["good", "film", "!"]
-    assert abs(sum(a for _, a in out[0][2]) - 1) < 1e-5
+    out = model.predict(["Good film!", "bad"], explain=True)
+    assert list(out) == ["label", "probability", "probabilities", "explanation"] and out["probabilities"].shape == (2, 2)
+    assert all(label in ("neg", "pos") for label in out["label"]) and ((0.5 <= out["probability"]) &
+                                                                     (out["probability"] <= 1)).all()
+    assert np.allclose(out["probabilities"].sum(1), 1) and np.allclose(out["probabilities"].max(1), out["probability"])
+    assert [w for w, _ in out["explanation"][0]] == ["good", "film", "!"]
+    assert abs(sum(a for _, a in out["explanation"][0]) - 1) < 1e-5
 
 
 def tagger_data():

@@ -44,7 +44,7 @@ def test_each_frame_sees_only_the_frames_before_it_and_padding_changes_nothing()
     assert not torch.allclose(later[4:, 0], out[4:, 0])
     alone = m(clips[:4, 1:], torch.tensor([4]))
     torch.testing.assert_close(alone[:, 0], out[:4, 1])
-    paths = m.predict([clips[:, 0], clips[:4, 1]])
+    paths = m.paths([clips[:, 0], clips[:4, 1]])
     torch.testing.assert_close(paths[1], out[:4, 1].double())
 
 

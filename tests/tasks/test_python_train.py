@@ -43,7 +43,7 @@ def test_a_text_classifier_from_lists_is_the_one_from_its_tsv(tmp_path):
     cli("train", "classify", "--train", tmp_path / "train.tsv", "--out", tmp_path / "cli", "--embedding", "8",
         "--batch-size", "4", "--valid-fraction", "0.25", *SMALL_FLAGS)
     assert same_weights(tmp_path / "py", tmp_path / "cli")
-    assert [label for label, *_ in model.predict(["the cat sat"])][0] in {"cat", "dog", "bird"}
+    assert model.predict(["the cat sat"])["label"][0] in {"cat", "dog", "bird"}
 
 
 def test_a_recordings_classifier_from_an_array_is_the_one_from_its_file(tmp_path):
@@ -116,7 +116,9 @@ def test_forecasters_from_a_list_and_from_a_dict_are_those_from_their_files(tmp_
     ("lm", 42, {}, "data: a language model reads a string or a list of strings, got int"),
     ("lm", None, {}, "rnnkit.train('lm'): give the training data, in memory as data=... or as files with text=..."),
     ("classify", (["a b", "c d"], ["x"]), {}, "data: 2 examples but 1 labels; they go in pairs"),
-    ("classify", (np.zeros((2, 3, 4, 5)), ["x", "y"]), {}, "data: recording 0 has shape [3, 4, 5]"),
+    ("classify", (np.zeros((2, 3, 4, 5, 6)), ["x", "y"]), {}, "data: clip 0 has shape [3, 4, 5, 6]"),
+    ("classify", ([np.zeros((3, 2)), np.zeros((3, 4, 4))], ["x", "y"]), {}, "example 1 has 3 dimensions among "
+                                                                            "recordings"),
     ("classify", ([np.zeros((3, 2)), np.zeros((3, 1))], ["x", "y"]), {}, "recording 1 has 1 channel(s), recording 0 "
                                                                          "has 2"),
     ("classify", (["a b", "c d"], ["x", "two\nlines"]), {}, "label 1 is 'two\\nlines'"),
@@ -125,7 +127,11 @@ def test_forecasters_from_a_list_and_from_a_dict_are_those_from_their_files(tmp_
     ("translate", (["a"], ["b", "c"]), {}, "data: 1 sources but 2 targets"),
     ("forecast", [[1.0, 2.0], [3.0, 4.0]], dict(horizon=1), "data: expected a 1-D series of numbers, got shape [2, 2]"),
     ("forecast", "sales.csv", dict(horizon=1), "a file is given as csv=PATH or tsf=PATH"),
-    ("caption", (["x"], ["y"]), {}, "rnnkit.train('caption') takes its data as files so far"),
+    ("caption", (["x"], ["y"]), {}, "data: image 0 has shape []; expected a Pillow image or an array"),
+    ("caption", ([np.zeros((4, 4))], [[]]), {}, "data: image 0 has no caption"),
+    ("track", ([np.zeros((3, 4, 4))], [np.zeros((2, 2))]), {}, "the positions of clip 0 have shape [2, 2]; expected "
+                                                               "[frames, 2] = [3, 2]"),
+    ("melody", [42], {}, "data: item 0 is int; expected a music21 stream or the path"),
 ])
 def test_bad_input_from_python_is_one_clear_error(tmp_path, task, data, options, message):
     with pytest.raises(RnnkitError) as caught:

@@ -15,6 +15,7 @@ from rnnkit.errors import RnnkitError
 from rnnkit.models import Captioner
 from rnnkit.tasks.base import Prepared, Task, load_weights, parameters, write_export
 from rnnkit.tasks.budget import batch_for, reading
+from rnnkit.tasks.captioning import python
 from rnnkit.tasks.captioning.config import BUDGET, DECODING, IMAGE_PIXELS, CaptionConfig
 from rnnkit.tasks.captioning.decode import caption
 from rnnkit.tasks.captioning.images import Captioned, Collate, model_folder, read_images
@@ -34,7 +35,9 @@ class CaptionTask(Task):
                    "letterboxed to --image-size; "
                    "they are read as colour if any training image has colour. The run keeps the best model on "
                    "validation BLEU-4 (greedy decoding).")
-    Config, model_class = CaptionConfig, Captioner
+    Config, model_class = CaptionConfig, python.TrainedCaptioner
+    data_files = staticmethod(python.data_files)
+    test_options = {"valid_captions": "captions"}
     verbs = VERBS
     exports = "a captioner gives encoder.onnx and decoder_step.onnx"
     evaluate_options = (

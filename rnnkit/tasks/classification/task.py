@@ -32,7 +32,7 @@ class ClassificationTask(Task):
                    "each channel is standardised with the training data's statistics; the text options do not "
                    "apply. Clips (--clips DIR --labels FILE: each clip a folder of frame images or a .npy array) "
                    "are read frame by frame through a small CNN, trained from scratch, then the recurrent layers.")
-    Config, model_class = ClassifierConfig, SequenceClassifier
+    Config, model_class = ClassifierConfig, python.TrainedClassifier
     files = ("vocab.json",)
     unit, select, maximize = "example", "accuracy", True
     evaluate_options = (
@@ -43,6 +43,7 @@ class ClassificationTask(Task):
                      "FILE: clips) and a confusion matrix")
     verbs = (CLASSIFY,)
     data_files = staticmethod(python.data_files)
+    test_files = staticmethod(python.test_files)
     exports = ("a classifier of text, recordings or clips gives classifier.onnx: padded token ids [steps, batch] (or "
                "recordings [steps, batch, channels], or clips [steps, batch, channels, height, width]) and their lengths "
                "in, logits and probabilities out")
@@ -130,7 +131,8 @@ class ClassificationTask(Task):
         elif model.features:
             examples = recordings.examples_of(recordings.read_for(model, args.test, labelled=True), model.labels)
         else:
-            test = text.rows(args.test, data.get("text_column"), data.get("label_column"))
+            columns = [getattr(args, name, None) or data.get(name) for name in ("text_column", "label_column")]
+            test = text.rows(args.test, *columns)   # a test written from Python names its columns
             examples = text.encode(test, args.test, model.vocab, model.tokenizer, model.labels)
         metrics, confusion = score(model, examples)
         path = evaluation_confusion_plot(plots, args.test, confusion, model.labels)

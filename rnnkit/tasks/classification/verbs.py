@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import warnings
 
+from rnnkit.data.clips import pad_clips
 from rnnkit.errors import RnnkitError
 from rnnkit.tasks.base import Output, Verb, load
 from rnnkit.tasks.classification import clips, recordings, text
@@ -15,15 +16,18 @@ def _classify(args) -> Output:
         if not args.inputs:
             raise RnnkitError("give the clips to classify: CLIP... (folders of frames or .npy files)")
         folder = clips.folder_of(model, ".")
-        results = model.predict_clips([folder.read(path) for path in args.inputs], args.batch_size)
-        return Output("".join(f"{path}\t{label}\t{p:.4f}\n" for path, (label, p) in zip(args.inputs, results)))
+        probabilities, _ = model.classify([folder.read(path) for path in args.inputs], pad_clips, args.batch_size)
+        p, best = probabilities.max(-1)
+        return Output("".join(f"{path}\t{model.labels[int(k)]}\t{float(q):.4f}\n"
+                              for path, q, k in zip(args.inputs, p, best)))
     if len(args.inputs) > 1:
         raise RnnkitError(f"give one input file (or - for standard input), not {len(args.inputs)}; several inputs "
                           "are for a classifier of clips")
     args.input = args.inputs[0] if args.inputs else "-"
     if model.features:
         cases = recordings.read_for(model, args.input, labelled=False).cases
-        return Output("".join(f"{label}\t{p:.4f}\n" for label, p in model.predict_recordings(cases, args.batch_size)))
+        out = model.predict(cases, batch_size=args.batch_size)
+        return Output("".join(f"{label}\t{p:.4f}\n" for label, p in zip(out["label"], out["probability"])))
     if args.explain and model.pooling.how != "attention":
         raise RnnkitError(f"--explain needs a model trained with --pooling attention; {args.run_dir} "
                           f"uses {model.pooling.how!r} pooling")
@@ -33,17 +37,13 @@ def _classify(args) -> Output:
     keep = [i for i, t in enumerate(texts) if model.tokenizer.tokenize(t)]
     if len(keep) < len(texts):
         warnings.warn(f"{args.input}: {len(texts) - len(keep)} empty line(s) give empty output lines")
-    results = dict(zip(keep, model.predict([texts[i] for i in keep], batch_size=args.batch_size)))
-    lines = []
-    for i in range(len(texts)):
-        if i not in results:
-            lines.append("")
-            continue
-        label, p, weights = results[i]
-        line = f"{label}\t{p:.4f}"
-        if args.explain:
-            line += "\t" + " ".join(f"{w}:{a:.3f}" for w, a in weights)
-        lines.append(line)
+    lines = [""] * len(texts)
+    if keep:
+        out = model.predict([texts[i] for i in keep], batch_size=args.batch_size, explain=args.explain)
+        for j, i in enumerate(keep):
+            lines[i] = f"{out['label'][j]}\t{out['probability'][j]:.4f}"
+            if args.explain:
+                lines[i] += "\t" + " ".join(f"{w}:{a:.3f}" for w, a in out["explanation"][j])
     return Output("".join(line + "\n" for line in lines))
 
 

@@ -37,9 +37,10 @@ class ForecastTask(Task):
                    "in a column (an optional time column dates it), or --tsf, many series for one global model. "
                    "Each series' last H values are held out as the test and the H before them are the validation "
                    "(--final: trains on the test part too).")
-    Config, model_class = ForecastConfig, Forecaster
+    Config, model_class = ForecastConfig, python.TrainedForecaster
     verbs = VERBS
     data_files = staticmethod(python.data_files)
+    test_files = staticmethod(python.test_files)
     exports = "a forecaster gives forecaster.onnx: windows of the past in, the quantiles of the next values out"
     unit, select = "value", "loss"
     evaluate_options = (CSV, TSF, WIDE, HORIZON,

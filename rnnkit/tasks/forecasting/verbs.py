@@ -25,16 +25,24 @@ def format_value(v: float) -> str:
     return f"{v:.{max(0, 6 - math.floor(math.log10(abs(v))) - 1)}f}"
 
 
-def run_forecast(args) -> Output:
-    model = load(args.run_dir, args.device, task="forecast")
-    data = model.run_config["data"]
-    series = read_series(args, data)
-    horizon = args.horizon or model.horizon
+def future_values(model, series: list, horizon: int):
+    """The quantiles ``[series, horizon, levels]`` of the ``horizon`` values after the end of each
+    of ``series``, and the point forecast with its 80% and 95% intervals (``forecast``, ``lo80``,
+    ``hi80``, ``lo95``, ``hi95``: each ``[series, horizon]``)."""
     check_horizon(horizon, model.horizon)
     check_readable(model, series, horizon)
     w = windows(*zip(*[history(s, len(s.values), model.window) for s in series]))
     quantiles = forecast(model, w)[:, :horizon]
     median, intervals = point_and_intervals(model, quantiles)
+    return quantiles, {"forecast": median, "lo80": intervals[80][0], "hi80": intervals[80][1],
+                       "lo95": intervals[95][0], "hi95": intervals[95][1]}
+
+
+def run_forecast(args) -> Output:
+    model = load(args.run_dir, args.device, task="forecast")
+    series = read_series(args, model.run_config["data"])
+    horizon = args.horizon or model.horizon
+    quantiles, columns = future_values(model, series, horizon)
     dated = all(s.times for s in series)
     named = len(series) > 1 or not args.csv
     header = (["series"] if named else []) + ["step"] + (["time"] if dated else []) + \
@@ -44,8 +52,7 @@ def run_forecast(args) -> Output:
         times = s.future(horizon) if dated else None
         for k in range(horizon):
             row = ([s.name] if named else []) + [str(k + 1)] + ([s.format_time(times[k])] if dated else [])
-            row += [format_value(float(x)) for x in (median[b, k], intervals[80][0][b, k], intervals[80][1][b, k],
-                                                intervals[95][0][b, k], intervals[95][1][b, k])]
+            row += [format_value(float(values[b, k])) for values in columns.values()]
             lines.append(",".join(row))
     text = "\n".join(lines) + "\n"
     notes = []

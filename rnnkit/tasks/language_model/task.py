@@ -25,9 +25,10 @@ class LanguageModelTask(Task):
     help = "train a character- or word-level language model on a text file"
     description = ("Train a recurrent language model (predict the next token) with truncated backpropagation "
                    "through time, and save it in a run directory.")
-    Config, model_class = LanguageModelConfig, LanguageModel
+    Config, model_class = LanguageModelConfig, python.TrainedLanguageModel
     verbs = VERBS
     data_files = staticmethod(python.data_files)
+    test_options = {"valid": "test"}
     exports = "a language model gives step.onnx: one token per stream and the state in, the logits of the next token and the next state out"
     files = ("vocab.json",)
     show_perplexity = True

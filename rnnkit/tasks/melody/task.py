@@ -16,6 +16,7 @@ from rnnkit.models.melody import END, REST, MelodyBatch, MelodyModel
 from rnnkit.models.modes import evaluating
 from rnnkit.tasks.base import Prepared, Task, parameters, write_export
 from rnnkit.tasks.budget import batch_for, reading
+from rnnkit.tasks.melody import python
 from rnnkit.tasks.melody.config import READS, MelodyConfig, budget
 from rnnkit.tasks.melody.melodies import STANDARD_DURATIONS, Melodies
 from rnnkit.tasks.melody.verbs import VERBS
@@ -29,7 +30,9 @@ class MelodyTask(Task):
                    "metre as inputs) on music files; `rnnkit compose` then writes a melody from a starting note. "
                    "Pieces are transposed by their key signature to that of C. Needs music21 (pip install "
                    "'rnnkit[music]'); reading is slow the first time (parsed files are cached).")
-    Config, model_class = MelodyConfig, MelodyModel
+    Config, model_class = MelodyConfig, python.TrainedMelodyModel
+    data_files = staticmethod(python.data_files)
+    test_options = {"valid": "music"}
     verbs = VERBS
     exports = "a melody model gives step.onnx and duration.onnx"
     unit = "event"

@@ -25,9 +25,10 @@ class TaggingTask(Task):
     description = ("Train a tagger: word embeddings plus a character BiLSTM per word, a stacked BiLSTM, one softmax "
                    "per word. Reads the UPOS (and with --xpos the XPOS) column of CoNLL-U files; multiword-token "
                    "lines and empty nodes are skipped.")
-    Config, model_class = TaggerConfig, SequenceTagger
+    Config, model_class = TaggerConfig, python.TrainedTagger
     verbs = VERBS
     data_files = staticmethod(python.data_files)
+    test_options = {"valid": "test"}
     exports = "a tagger gives tagger.onnx"
     files = ("vocab.json", "chars.json")
     select, maximize = "accuracy", True

@@ -16,6 +16,7 @@ from rnnkit.models.tracker import Tracker
 from rnnkit.tasks.base import Prepared, Task, parameters, write_export
 from rnnkit.tasks.budget import batch_for, clips_budget, reading
 from rnnkit.tasks.options import Option, held_out
+from rnnkit.tasks.tracking import python
 from rnnkit.tasks.tracking.config import BATCH, TRACK_CNN, TrackConfig
 from rnnkit.tasks.tracking.metrics import format_trajectory_metrics, trajectory_metrics
 from rnnkit.tasks.tracking.tracks import Tracks, score, score_windows
@@ -31,7 +32,9 @@ class TrackTask(Task):
                    "array) and a CSV of the object's position in their frames (clip,frame,x,y). Frames are read "
                    "at their own size (capped) or letterboxed to --image-size; they are read as colour if any training clip has colour. The run "
                    "keeps the model with the least validation error of the next K positions.")
-    Config, model_class = TrackConfig, Tracker
+    Config, model_class = TrackConfig, python.TrainedTracker
+    data_files = staticmethod(python.data_files)
+    test_options = {"valid_positions": "positions"}
     verbs = VERBS
     exports = "a tracker gives tracker.onnx"
     evaluate_options = (

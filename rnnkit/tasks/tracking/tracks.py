@@ -36,7 +36,7 @@ class Tracks:
 
 def score(model: Tracker, tracks: Tracks, batch_size: int = 16) -> PathErrors:
     """The errors of every scored window of ``tracks`` (``rnnkit.tasks.tracking.metrics``)."""
-    paths = model.predict(tracks.clips, batch_size)
+    paths = model.paths(tracks.clips, batch_size)
     return PathErrors.join([path_errors(pixels, where.from_unit(path[:, 1:]), clip=k)
                             for k, (pixels, where, path) in enumerate(zip(tracks.pixels, tracks.coordinates, paths))])
 

@@ -13,7 +13,7 @@ def _track(args) -> Output:
     model = load(args.run_dir, args.device, task="track")
     folder = ClipFolder(".", tuple(model.config["image_size"]), model.config["image_channels"])
     clips = [folder.read(name) for name in args.clips]
-    paths = model.predict(clips, args.batch_size)
+    paths = model.paths(clips, args.batch_size)
     lines, out = ["clip,frame,x,y"], Output()
     for k, (name, clip, path) in enumerate(zip(args.clips, clips, paths), 1):
         where = FrameCoordinates(folder.original_size(name), folder.size)

@@ -34,9 +34,10 @@ class TranslationTask(Task):
                    "decoder writes the target from [START] to [END]. Input: two line-aligned plain-text files, one "
                    "sentence per line (raw, cased text; .gz accepted). The run directory keeps the best model on "
                    "validation BLEU (greedy decoding), one vocabulary per side and the subword models.")
-    Config, model_class = TranslationConfig, Seq2Seq
+    Config, model_class = TranslationConfig, python.TrainedTranslator
     verbs = VERBS
     data_files = staticmethod(python.data_files)
+    test_options = {"valid_src": "src", "valid_tgt": "ref"}
     exports = "a translation model gives encoder.onnx and decoder_step.onnx"
     evaluate_options = (
         Option("source sentences, one per line", flags=("--src",), dest="src", metavar="FILE", required=True),
