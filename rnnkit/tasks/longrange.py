@@ -13,6 +13,7 @@ import logging
 import tempfile
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -25,6 +26,7 @@ from rnnkit.models.readout import SequenceReadout
 from rnnkit.tasks.base import Output, Prepared, Task, Training, Verb, get_task, load, parameters
 from rnnkit.tasks.config import RecurrentConfig, TrainingConfig, cell_choices
 from rnnkit.tasks.options import Option, like, option, options_of, positive_int
+from rnnkit.tasks.trained import Trained
 
 TEST_SEED, VALID_SEED = 1 << 40, (1 << 40) + 1   # fixed sets, whatever --seed
 VALID_SIZE = 1000
@@ -154,11 +156,35 @@ TRAIN_AND_TEST = Verb(
     train_and_test, given_only=True)
 
 
+class TrainedReadout(Trained, SequenceReadout):
+    """A network trained on a long-range problem; ``evaluate()`` scores it on the problem's test set."""
+
+    def predict(self, inputs, **options):
+        """The answers to the sequences ``inputs`` (an array ``[cases, steps, inputs]``, laid out as the
+        problem's own): numbers for the adding problem, the class of each answer otherwise (digits:
+        their labels); ``[cases]`` where the problem answers once, ``[cases, K]`` for K answers."""
+        if options:
+            raise RnnkitError(f"predict: a {self.task.noun} takes no options, got {', '.join(map(repr, options))}")
+        x = torch.as_tensor(np.asarray(inputs, dtype=np.float64))
+        inputs_size = self.config["inputs"]
+        if x.dim() != 3 or x.shape[-1] != inputs_size or 0 in x.shape:
+            raise RnnkitError(f"inputs: expected an array [cases, steps, {inputs_size}], got shape {list(x.shape)}")
+        with evaluating(self), torch.no_grad():
+            out = self(x.transpose(0, 1).to(self.head.weight)).transpose(0, 1).double().cpu()   # [cases, K, outputs]
+        if out.shape[-1] == 1:
+            answers = out[..., 0].numpy()
+        else:
+            ids = out.argmax(-1)
+            names = self.run_config["data"].get("labels")
+            answers = np.array([[names[int(k)] for k in row] for row in ids]) if names else ids.numpy()
+        return answers[:, 0] if self.answers == 1 else answers
+
+
 class LongRangeTask(Task):
     name, noun = "longrange", "long-range model"
     help = "train a recurrent network on a long-range problem (adding, copy, digits by rows or pixels)"
     description = DESCRIPTION
-    Config, model_class = LongRangeConfig, SequenceReadout
+    Config, model_class = LongRangeConfig, TrainedReadout
     verbs = (TRAIN_AND_TEST,)
     unit, select = "answer", "loss"
     evaluate_help = "a long-range model gives its test MSE (adding) or accuracy (the others) on its fixed test set"

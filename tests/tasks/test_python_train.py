@@ -122,6 +122,9 @@ def test_forecasters_from_a_list_and_from_a_dict_are_those_from_their_files(tmp_
     ("classify", ([np.zeros((3, 2)), np.zeros((3, 1))], ["x", "y"]), {}, "recording 1 has 1 channel(s), recording 0 "
                                                                          "has 2"),
     ("classify", (["a b", "c d"], ["x", "two\nlines"]), {}, "label 1 is 'two\\nlines'"),
+    ("classify", (["a b", "c d"], ["x", float("nan")]), {}, "data: label 1 is missing (nan)"),
+    ("classify", (np.array([[1.0], [np.inf]])[None], ["x"]), {}, "data: recording 0 holds an infinite value"),
+    ("classify", ([], []), {}, "data: no examples (an empty list)"),
     ("tag", ([["a", "b"]], [["X"]]), {}, "data: sentence 0 has 2 word(s) and 1 tag(s)"),
     ("tag", (["a b"], [["X", "Y"]]), {}, "data: sentence 0 is a string"),
     ("translate", (["a"], ["b", "c"]), {}, "data: 1 sources but 2 targets"),

@@ -283,3 +283,18 @@ def test_bad_input_to_a_trained_model_is_one_clear_error(call, message):
     with pytest.raises(RnnkitError) as caught:
         call(model)
     assert message in str(caught.value)
+
+
+def test_a_long_range_network_answers_and_evaluates_as_the_command_line(tmp_path, capsys):
+    from rnnkit.analysis.longrange import generate
+
+    model = rnnkit.train("longrange", out=tmp_path / "run", problem="copy", length=24, epoch_size=32, test_size=32,
+                         hidden=8, epochs=1)
+    x, _ = generate("copy", 3, 24, 0)                                                # [steps, cases, inputs]
+    answers = model.predict(x.transpose(0, 1).numpy())
+    with torch.no_grad():
+        expected = model(x.to(model.head.weight)).argmax(-1).t()                        # [cases, K]
+    assert answers.tolist() == expected.tolist() and answers.shape == (3, 10)
+    assert model.evaluate() == evaluated(capsys, tmp_path / "run")
+    with pytest.raises(RnnkitError, match=r"inputs: expected an array \[cases, steps, 10\]"):
+        model.predict(np.zeros((2, 24)))

@@ -109,6 +109,8 @@ def data_files(data, valid, folder: Path) -> dict:
 
 def label_text(label, role: str, k: int) -> str:
     text = str(label)
+    if isinstance(label, float) and math.isnan(label) or label is None:
+        raise RnnkitError(f"{role}: label {k} is missing ({label!r}); every example needs its label")
     if not text.strip() or "\n" in text or "\r" in text or "\t" in text:
         raise RnnkitError(f"{role}: label {k} is {label!r}; a label is a non-empty string (or a number) on one line")
     return text.strip()
@@ -146,6 +148,8 @@ def recording(case, role: str, k: int) -> torch.Tensor:
     if x.dim() != 2 or not len(x) or not x.shape[1]:
         raise RnnkitError(f"{role}: recording {k} has shape {list(x.shape)}; expected [steps, channels] (the data as "
                           "a whole [cases, steps, channels]), with at least one step")
+    if torch.isinf(x).any():
+        raise RnnkitError(f"{role}: recording {k} holds an infinite value (NaN marks a missing one)")
     return x
 
 
