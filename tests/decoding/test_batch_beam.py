@@ -101,7 +101,7 @@ def test_banned_tokens_are_never_chosen_and_the_others_keep_their_scores():
                                banned=(0, BOS))
     assert all(BOS not in h.ids and 0 not in h.ids for h in banned)
     for b, hyp in enumerate(banned):
-        ids, logp = [], 0.0
+        logp = 0.0
         state, token = model.encode(src_ids[:, b : b + 1], lengths[b : b + 1]), torch.tensor([BOS])
         for y in hyp.ids + ([EOS] if len(hyp.ids) < 6 else []):
             logits, state = model.step(token, state)
