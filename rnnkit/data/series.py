@@ -164,26 +164,32 @@ def read_csv_series(path: str | Path, column: str | int | None = None, time_colu
 
 
 def read_csv(path: str | Path, column: str | int | None = None, time_column: str | int | None = None,
-             missing: str = "error") -> list[Series]:
+             missing: str = "error", id_column: str | int | None = None) -> list[Series]:
     """The series of a CSV file, read once: one per row where it is in M4's wide form
-    (``read_wide_csv``), else the one in ``column`` (``read_csv_series``)."""
+    (``read_wide_csv``); one per value of ``id_column`` where that is given (the long form of
+    several series, ``id,time,value``, each series' rows in time order); else the one in ``column``
+    (``read_csv_series``)."""
     if missing not in MISSING_POLICIES:
         raise ValueError(f"missing must be one of {MISSING_POLICIES}, got {missing!r}")
     lines, dialect = _csv_lines(path)
-    if _is_wide(_rows(lines, dialect)):
+    if id_column is None and _is_wide(_rows(lines, dialect)):
         return _wide_series(path, lines, dialect, missing)
-    return [_column_series(path, lines, dialect, column, time_column, missing)]
+    if id_column is None:
+        return [_column_series(path, lines, dialect, column, time_column, missing)]
+    return _long_series(path, lines, dialect, column, time_column, id_column, missing)
 
 
-def _column_series(path, lines: list[str], dialect, column, time_column, missing: str) -> Series:
-    """``read_csv_series`` of lines already read."""
-    rows = list(_rows(lines, dialect))
+def _layout(path, rows: list, column, time_column, id_column=None):
+    """``(rows without the header, header or None, value column, time column or None, id column or
+    None)``; the time column by default is the first column that is neither the value column nor
+    the id column (where the value column is not the first)."""
     first = rows[0][1]
     width = len(first)
     header = None
     if not any(_is_number(cell) for cell in first) and first[-1].strip().lower() not in MISSING_MARKS:
         header = [cell.strip() for cell in first]   # no number in it, and a named last column
         rows = rows[1:]
+    id_index = None if id_column is None else _column(id_column, 0, header, path, width, "id column")
     value_index = _column(column, width - 1, header, path, width, "column")
     name = header[value_index] if header else f"column {value_index}"
     times_index = None
@@ -193,33 +199,66 @@ def _column_series(path, lines: list[str], dialect, column, time_column, missing
             raise DataError(f"{path}: the time column and the value column are the same column ({name!r}); "
                             "give another column as the time column, or leave it out")
     elif width > 1 and value_index != 0:
-        times_index = 0
+        times_index = next((k for k in range(width) if k not in (value_index, id_index)), None)
     if not rows:
         raise DataError(f"{path}: has no values in column {name!r}")
+    if id_index is not None and id_index in (value_index, times_index):
+        raise DataError(f"{path}: the id column is also the {'value' if id_index == value_index else 'time'} column; "
+                        "give each its own column")
+    return rows, header, value_index, times_index, id_index
+
+
+def _column_series(path, lines: list[str], dialect, column, time_column, missing: str) -> Series:
+    """``read_csv_series`` of lines already read."""
+    rows, header, value_index, times_index, _ = _layout(path, list(_rows(lines, dialect)), column, time_column)
+    name = header[value_index] if header else f"column {value_index}"
+    return _series_of_rows(path, rows, name, header, value_index, times_index, time_column is not None, missing)
+
+
+def _long_series(path, lines: list[str], dialect, column, time_column, id_column, missing: str) -> list[Series]:
+    """One series per value of the id column, in order of first appearance."""
+    rows, header, value_index, times_index, id_index = _layout(path, list(_rows(lines, dialect)), column, time_column,
+                                                               id_column)
+    groups: dict[str, list] = {}
+    for n, row in rows:
+        key = row[id_index].strip() if len(row) > id_index else ""
+        if not key:
+            raise DataError(f"{path}, line {n}: the id column names no series (it is empty)")
+        groups.setdefault(key, []).append((n, row))
+    return [_series_of_rows(path, group, key, header, value_index, times_index, time_column is not None, missing)
+            for key, group in groups.items()]
+
+
+def _series_of_rows(path, rows: list, name: str, header, value_index: int, times_index: int | None, explicit: bool,
+                    missing: str) -> Series:
+    """The series named ``name`` in ``rows`` (line number, cells): its values and, where the time
+    column reads as times, its dates."""
+    column = header[value_index] if header else f"column {value_index}"
     values, numbers = [], []
     for n, row in rows:
         if len(row) <= value_index:
-            raise DataError(f"{path}, line {n}: has {len(row)} fields, the value column {name!r} is field "
+            raise DataError(f"{path}, line {n}: has {len(row)} fields, the value column {column!r} is field "
                             f"{value_index + 1}")
         try:
             value = _number(row[value_index])
         except ValueError:
-            raise DataError(f"{path}, line {n}: {row[value_index].strip()!r} in column {name!r} is not a number") \
+            raise DataError(f"{path}, line {n}: {row[value_index].strip()!r} in column {column!r} is not a number") \
                 from None
         if value is None and missing == "error":
-            raise DataError(f"{path}, line {n}: the value in column {name!r} is missing; fill it in, or give "
+            raise DataError(f"{path}, line {n}: the value in column {column!r} is missing; fill it in, or give "
                             "--missing interpolate (linear between its neighbours) or --missing mask (the model "
                             "skips it)")
         values.append(math.nan if value is None else value)
         numbers.append(n)
     if all(math.isnan(v) for v in values):
-        raise DataError(f"{path}: column {name!r} has no values, only missing ones")
+        raise DataError(f"{path}: {'column ' + repr(column) if name == column else 'series ' + repr(name)} has no "
+                        "values, only missing ones")
     if missing == "interpolate":
         values = interpolate(values)
     series = Series(name=name, values=values, source=str(path), lines=numbers)
     if times_index is not None:
         _read_times(series, [row[times_index] if len(row) > times_index else "" for _, row in rows],
-                    header[times_index] if header else f"column {times_index}", explicit=time_column is not None)
+                    header[times_index] if header else f"column {times_index}", explicit=explicit)
     return series
 
 

@@ -234,3 +234,21 @@ def test_tsf_monthly_series_starting_at_a_month_end_stay_at_month_ends(tmp_path)
     a = read_tsf(write(tmp_path / "m.tsf", text), missing="interpolate")[0]
     assert a.times[:3] == [datetime(1990, 2, 28), datetime(1990, 3, 31), datetime(1990, 4, 30)]
     assert a.future(1) == [datetime(1990, 7, 31)]
+
+
+def test_a_long_csv_holds_one_series_per_id_in_order_of_first_appearance(tmp_path):
+    from rnnkit.data.series import read_csv
+
+    path = tmp_path / "long.csv"
+    path.write_text("store,month,sales\na,2015-01,10\na,2015-02,12\nb,2016-03,5\na,2015-03,13\nb,2016-04,\n")
+    a, b = read_csv(path, id_column="store", missing="mask")
+    assert (a.name, a.values, a.lines, b.name, b.lines) == ("a", [10.0, 12.0, 13.0], [2, 3, 5], "b", [4, 6])
+    assert [t.month for t in a.times] == [1, 2, 3] and b.times[0].year == 2016 and math.isnan(b.values[1])
+    assert [s.name for s in read_csv(path, id_column=0, column=2, time_column=1, missing="mask")] == ["a", "b"]
+    with pytest.raises(DataError, match="the id column is also the value column"):
+        read_csv(path, id_column="sales", missing="mask")
+    path.write_text("store,month,sales\na,2015-01,10\n,2015-02,12\n")
+    with pytest.raises(DataError, match=r"long.csv, line 3: the id column names no series"):
+        read_csv(path, id_column="store")
+    with pytest.raises(DataError, match=r"no column named 'shop' \(columns: store, month, sales\)"):
+        read_csv(path, id_column="shop")

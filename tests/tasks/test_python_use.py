@@ -3,6 +3,7 @@ line's verbs and ``rnnkit evaluate --json`` give on the same data in files; clip
 and melodies trained in memory are the runs the command line makes of their files; ``save`` keeps a
 run; bad input is one clear error."""
 import csv
+import math
 import io
 import json
 
@@ -298,3 +299,26 @@ def test_a_long_range_network_answers_and_evaluates_as_the_command_line(tmp_path
     assert model.evaluate() == evaluated(capsys, tmp_path / "run")
     with pytest.raises(RnnkitError, match=r"inputs: expected an array \[cases, steps, 10\]"):
         model.predict(np.zeros((2, 24)))
+
+
+def test_a_long_dataframe_is_the_long_csv_with_an_id_column(tmp_path, capsys):
+    pandas = pytest.importorskip("pandas")
+    rows = [(store, pandas.Timestamp(2015 + k // 12, k % 12 + 1, 1), scale * (100 + k + 10 * math.sin(k * math.pi / 6)))
+            for store, scale in (("north", 1.0), ("south", 2.0)) for k in range(60)]
+    frame = pandas.DataFrame(rows, columns=["store", "month", "sales"])
+    model = rnnkit.train("forecast", frame, out=tmp_path / "py", id_column="store", horizon=4, **SMALL)
+    (tmp_path / "long.csv").write_text("store,month,sales\n" + "".join(f"{s},{t:%Y-%m-%d},{v!r}\n" for s, t, v in rows))
+    cli(capsys, "train", "forecast", "--csv", tmp_path / "long.csv", "--id-column", "store", "--horizon", "4",
+        "--out", tmp_path / "cli", *SMALL_FLAGS)
+    assert same_weights(tmp_path / "py", tmp_path / "cli") and model.run_config["data"]["season"] == 12
+    out = model.predict(frame)
+    printed = list(csv.DictReader(io.StringIO(cli(capsys, "forecast", tmp_path / "py", "--csv", tmp_path / "long.csv"))))
+    assert list(out.columns) == ["store", "time", "forecast", "lo80", "hi80", "lo95", "hi95"] and len(out) == 8
+    assert out["store"].tolist() == [r["series"] for r in printed]
+    assert [f"{t:%Y-%m-%d}" for t in out["time"]] == [r["time"] for r in printed]
+    assert np.allclose(out["forecast"], [float(r["forecast"]) for r in printed], rtol=1e-5, atol=0)
+    assert model.evaluate(frame) == evaluated(capsys, tmp_path / "py", "--csv", tmp_path / "long.csv")
+    dated = {name: group.set_index("month")["sales"] for name, group in frame.groupby("store")}
+    by_name = model.predict(dated)                                           # a dict of dated Series, dated too
+    assert list(by_name) == ["north", "south"] and by_name["south"].index[0] == pandas.Timestamp(2020, 1, 1)
+    assert np.allclose(by_name["south"]["forecast"], out["forecast"][4:], rtol=1e-9, atol=0)

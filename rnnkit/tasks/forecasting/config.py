@@ -42,6 +42,8 @@ COLUMN = data_option("column", "the value column of --csv: a header name or 0-ba
                                "training the last)", metavar="C")
 TIME_COLUMN = data_option("time-column", "the time column of --csv (default: the run's, at training the first "
                                          "where it holds times)", metavar="C")
+ID_COLUMN = data_option("id-column", "--csv in long form, several series: the column naming each row's series "
+                                     "(default: the run's)", metavar="C")
 MISSING = data_option("missing", "missing values: refuse them (error), fill them linearly (interpolate) or let the "
                                  "model skip them (mask); default: the run's", choices=MISSING_POLICIES)
 HORIZON = data_option("horizon", "values to forecast (default: the run's; at most the run's)", type=positive_int,
@@ -57,6 +59,10 @@ class ForecastConfig(RecurrentConfig, TrainingConfig):
                                       "last)", metavar="C", group="data")
     time_column: str | None = option(None, "the time column of --csv (default: the first, where it holds times; "
                                            "the forecast is then dated)", metavar="C", group="data")
+    id_column: str | None = option(None, "several series in one --csv, in long form (id,time,value: each series' "
+                                         "rows in time order): the column naming each row's series, a header name "
+                                         "or 0-based index (the time column is then by default the first other "
+                                         "than it and the value column)", metavar="C", group="data")
     missing: str = option("error", "missing values: refuse them, fill them linearly between their neighbours, or "
                                    "let the model skip them", choices=MISSING_POLICIES, group="data")
     horizon: int | None = option(None, "values to forecast (required for --csv and --wide; for --tsf the file's "

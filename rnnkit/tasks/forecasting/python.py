@@ -1,8 +1,9 @@
 """The forecaster from Python: its data, one series (a list or 1-D array of numbers, NaN where a
 value is missing, or a pandas Series, whose DatetimeIndex or PeriodIndex dates it), written as a
-CSV of its values (and times), or several (a dict of name -> series), written as a wide CSV (M4's
-form, undated); validation is the values before each series' held-out last ones, as on the
-command line.  And the trained forecaster's ``predict``: the values after the end of each series,
+CSV of its values (and times); several (a dict of name -> series), written as a long CSV
+``id,time,value`` where every one is dated, else as a wide CSV (M4's form, undated); or a long
+DataFrame, written as it is and read by the column options given with it.  Validation is the
+values before each series' held-out last ones, as on the command line.  And the trained forecaster's ``predict``: the values after the end of each series,
 with their intervals, as ``rnnkit forecast`` gives them."""
 from __future__ import annotations
 
@@ -33,33 +34,94 @@ class TrainedForecaster(Trained, Forecaster):
         """The ``horizon`` values after the end of each series of ``inputs`` (the forms training
         takes): the point forecast and its 80% and 95% intervals (``forecast``, ``lo80``, ``hi80``,
         ``lo95``, ``hi95``).  For a list or an array, a dict of those names -> NumPy arrays
-        ``[horizon]``; for a dict of series, a dict of series name -> such a dict; for a pandas
-        Series, a DataFrame of those columns indexed by the forecast times (where its index dates
-        it, else steps 1..horizon).  ``options``: ``horizon`` (default: the model's)."""
-        horizon = self.settings(options, VERBS[0], ("horizon",)).horizon or self.horizon
+        ``[horizon]``; for a pandas Series, a DataFrame of those columns indexed by the forecast
+        times (where its index dates it, else steps 1..horizon); for a dict of series, a dict of
+        series name -> either of those; for a long DataFrame, a long DataFrame (its id column, the
+        time or the step, and those columns).  ``options``: ``horizon`` (default: the model's) and,
+        for a DataFrame, ``column``, ``time_column`` and ``id_column`` (default: the run's), as for
+        ``rnnkit forecast``."""
+        s = self.settings(options, VERBS[0], ("horizon", "column", "time_column", "id_column"))
+        horizon = s.horizon or self.horizon
+        if not is_frame(inputs) and (s.column or s.time_column or s.id_column):
+            raise RnnkitError("column, time_column and id_column name the columns of a DataFrame; the inputs are "
+                              f"{type(inputs).__name__}")
         with tempfile.TemporaryDirectory(prefix="rnnkit-series-") as folder:
-            series = read_series(Namespace(**series_files(inputs, Path(folder))), self.run_config["data"])
+            given = series_files(inputs, Path(folder))
+            given.update({k: v for k, v in vars(s).items() if k != "horizon" and v is not None})
+            series = read_series(Namespace(**given), self.run_config["data"])
         _, columns = future_values(self, series, horizon)
-        arrays = [{name: columns[name][b].numpy() for name in COLUMNS} for b in range(len(series))]
+        tables = [forecast_table(s, {name: columns[name][b].numpy() for name in COLUMNS}, horizon, frame=is_pandas(x))
+                  for b, (s, x) in enumerate(zip(series, as_list(inputs, len(series))))]
         if isinstance(inputs, dict):
-            return {name: values for name, values in zip(inputs, arrays)}
-        if hasattr(inputs, "to_numpy") and hasattr(inputs, "index"):   # a pandas Series
+            return dict(zip(inputs, tables))
+        if is_frame(inputs):
             import pandas as pd
 
-            times = series[0].future(horizon)
-            index = pd.DatetimeIndex(times, name="time") if times else pd.RangeIndex(1, horizon + 1, name="step")
-            return pd.DataFrame(arrays[0], index=index)
-        return arrays[0]
+            names = given.get("id_column") or self.run_config["data"].get("id_column")
+            if names is None:
+                return tables[0]
+            label = names if isinstance(names, str) and not names.lstrip("-").isdigit() else "series"
+            return pd.concat([t.reset_index().assign(**{label: s.name}) for s, t in zip(series, tables)])[
+                [label, tables[0].index.name, *COLUMNS]].reset_index(drop=True)
+        return tables[0]
+
+
+def is_frame(data) -> bool:
+    return hasattr(data, "columns") and hasattr(data, "to_csv")
+
+
+def is_pandas(data) -> bool:
+    return hasattr(data, "to_numpy") and hasattr(data, "index") and not isinstance(data, torch.Tensor)
+
+
+def as_list(inputs, n: int) -> list:
+    """The given series matched to the series read (a DataFrame stands for each of its own)."""
+    return list(inputs.values()) if isinstance(inputs, dict) else [inputs] * n
+
+
+def forecast_table(series, arrays: dict, horizon: int, frame: bool):
+    """One series' forecasts: a DataFrame indexed by time (or step) where it came as pandas, else
+    the dict of arrays."""
+    if not frame:
+        return arrays
+    import pandas as pd
+
+    times = series.future(horizon)
+    index = pd.DatetimeIndex(times, name="time") if times else pd.RangeIndex(1, horizon + 1, name="step")
+    return pd.DataFrame(arrays, index=index)
 
 
 def series_files(data, folder: Path) -> dict:
     """Series in memory for a trained forecaster (``predict``, ``evaluate``), written so that the
-    run's own column options do not apply: dated, as a CSV with its value and time columns named;
-    else as a wide CSV (one series per row)."""
-    if data is None or isinstance(data, dict) or times_of(data) is None:
-        return {"wide": write_file(folder, "series-wide.csv",
-                                   wide_csv(data if isinstance(data, dict) else {"series": data}))}
-    return {**data_files(data, None, folder), "column": "value"}
+    run's own column options do not apply: a long DataFrame as its CSV (its columns named by the
+    options, or the run's); dated series as a long CSV ``id,time,value``; others as a wide CSV
+    (one series per row)."""
+    if is_frame(data):
+        return {"csv": write_file(folder, "series.csv", frame_csv(data))}
+    return named_files(data if isinstance(data, dict) else {"series": data}, folder)
+
+
+def named_files(named: dict, folder: Path) -> dict:
+    """Named series: where every one is dated, a long CSV ``id,time,value`` (the options naming its
+    columns); else a wide CSV, undated."""
+    if not named:
+        raise RnnkitError("data: no series (an empty dict)")
+    dated = {name: times_of(values) for name, values in named.items()}
+    if any(times is None for times in dated.values()):
+        return {"wide": write_file(folder, "series-wide.csv", wide_csv(named))}
+    rows = "".join(f"{name},{t},{number(v)}\n" for name, values in named.items()
+                   for t, v in zip(dated[name], values_of(values, f"series {name!r}")))
+    return {"csv": write_file(folder, "series.csv", "id,time,value\n" + rows), "id_column": "id",
+            "time_column": "time", "column": "value"}
+
+
+def frame_csv(frame) -> str:
+    """A DataFrame as CSV, its index kept as a column where it holds something (dates)."""
+    if frame.empty:
+        raise RnnkitError("data: the DataFrame has no rows")
+    index = frame.index
+    kept = not (index.name is None and str(index.dtype).startswith("int") and list(index) == list(range(len(index))))
+    return frame.to_csv(index=kept)
 
 
 def test_files(model, data, folder: Path) -> dict:
@@ -68,14 +130,18 @@ def test_files(model, data, folder: Path) -> dict:
 
 
 def data_files(data, valid, folder: Path) -> dict:
-    """``series.csv`` (the option ``csv``) or ``series-wide.csv`` (the option ``wide``) in ``folder``."""
+    """``series.csv`` (the option ``csv``; for several dated series in long form, with the options
+    naming its columns) or ``series-wide.csv`` (the option ``wide``) in ``folder``; a DataFrame as
+    its CSV, read by the options given with it (``id_column``, ``time_column``, ``column``)."""
     if valid is not None:
         raise RnnkitError("valid: a forecaster validates on the values before each series' held-out last ones "
                           "(valid_origins=K for more of them); give no valid=")
     if data is None:
         return {}
+    if is_frame(data):
+        return {"csv": write_file(folder, "series.csv", frame_csv(data))}
     if isinstance(data, dict):
-        return {"wide": write_file(folder, "series-wide.csv", wide_csv(data))}
+        return named_files(data, folder)
     values = values_of(data, "data")
     times = times_of(data)
     if times is None:

@@ -32,7 +32,7 @@ def read_series(args, defaults: dict | None = None) -> list[Series]:
         return read_tsf(path, missing)
     if given == ["wide"]:
         return read_wide_csv(path, missing)
-    return read_csv(path, pick("column"), pick("time_column"), missing)
+    return read_csv(path, pick("column"), pick("time_column"), missing, pick("id_column"))
 
 
 def default_origins(horizon: int, lengths: list[int]) -> int:

@@ -16,8 +16,8 @@ from rnnkit.models.modes import evaluating
 from rnnkit.tasks.base import Prepared, Task, load, parameters, writable_plots, write_export
 from rnnkit.tasks.budget import reading
 from rnnkit.tasks.forecasting import python
-from rnnkit.tasks.forecasting.config import (BUDGET, COLUMN, CSV, HORIZON, MIN_WINDOW, MISSING, SERIES_FLAGS,
-                                             TIME_COLUMN, TSF, WIDE, ForecastConfig, data_option)
+from rnnkit.tasks.forecasting.config import (BUDGET, COLUMN, CSV, HORIZON, ID_COLUMN, MIN_WINDOW, MISSING,
+                                             SERIES_FLAGS, TIME_COLUMN, TSF, WIDE, ForecastConfig, data_option)
 from rnnkit.tasks.forecasting.metrics import format_forecast_metrics, mean_metrics, series_metrics
 from rnnkit.tasks.forecasting.plots import draw
 from rnnkit.tasks.forecasting.predict import forecast, point_and_intervals
@@ -50,7 +50,7 @@ class ForecastTask(Task):
                                             "Hourly-test.csv beside Hourly-train.csv): forecast from the end of each "
                                             "series and score against them instead of holding out its last H",
                                     metavar="FILE"),
-                        COLUMN, TIME_COLUMN, MISSING,
+                        COLUMN, TIME_COLUMN, ID_COLUMN, MISSING,
                         data_option("season", "the season of MASE's naive scale (default: the run's)",
                                     type=positive_int, metavar="M"))
     evaluate_help = ("a forecaster gives MAPE, sMAPE, MASE, RMSE and 80%/95% interval coverage (--csv, --tsf or "
@@ -107,6 +107,7 @@ class ForecastTask(Task):
 
         training = BUDGET.length(len(examples), c)
         data = {"input": next(flag for flag in SERIES_FLAGS if getattr(c, flag)), "column": c.column, "time_column": c.time_column,
+                "id_column": c.id_column,
                 "missing": c.missing, "season": season, "season_from": season_from, "horizon": horizon,
                 "window": window, "output": c.output, "final": c.final, "valid_origins": origins,
                 "training": training}

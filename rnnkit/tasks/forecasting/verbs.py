@@ -7,7 +7,7 @@ from pathlib import Path
 from rnnkit.files import write_atomic
 from rnnkit.models.forecaster import windows
 from rnnkit.tasks.base import Output, Verb, load
-from rnnkit.tasks.forecasting.config import COLUMN, CSV, HORIZON, MISSING, TIME_COLUMN, TSF, WIDE
+from rnnkit.tasks.forecasting.config import COLUMN, CSV, HORIZON, ID_COLUMN, MISSING, TIME_COLUMN, TSF, WIDE
 from rnnkit.tasks.forecasting.plots import draw
 from rnnkit.tasks.forecasting.predict import forecast, point_and_intervals
 from rnnkit.tasks.forecasting.series import check_horizon, check_readable, history, read_series
@@ -44,7 +44,7 @@ def run_forecast(args) -> Output:
     horizon = args.horizon or model.horizon
     quantiles, columns = future_values(model, series, horizon)
     dated = all(s.times for s in series)
-    named = len(series) > 1 or not args.csv
+    named = len(series) > 1 or not args.csv or bool(args.id_column or model.run_config["data"].get("id_column"))
     header = (["series"] if named else []) + ["step"] + (["time"] if dated else []) + \
         ["forecast", "lo80", "hi80", "lo95", "hi95"]
     lines = [",".join(header)]
@@ -73,7 +73,7 @@ VERBS = (
          "Forecast the H values after the end of each given series (a CSV column or every series of a .tsf file) "
          "with a run of `rnnkit train forecast`. Prints CSV: step, time (where the input is dated), forecast and "
          "the 80% and 95% intervals (lo80, hi80, lo95, hi95), with a leading series column for --tsf.",
-         (run_dir_argument("forecast"), CSV, TSF, WIDE, HORIZON, COLUMN, TIME_COLUMN, MISSING,
+         (run_dir_argument("forecast"), CSV, TSF, WIDE, HORIZON, COLUMN, TIME_COLUMN, ID_COLUMN, MISSING,
           Option("write the CSV to FILE instead of standard output", flags=("--output",), dest="output",
                  type=output_file, metavar="FILE"),
           Option("draw the forecast with its history and intervals into FILE.png (the first series of a .tsf)",
