@@ -12,14 +12,14 @@ from rnnkit.data import read_text
 from rnnkit.errors import RnnkitError
 from rnnkit.tasks.base import Output, Verb, load
 from rnnkit.tasks.language_model.demo import DEMO
-from rnnkit.tasks.language_model.generate import completions, encode_prime, sample_text
+from rnnkit.tasks.language_model.generate import completions, encode_prime
 from rnnkit.tasks.options import DEVICE, Option, non_negative_float, output_file, positive_int, run_dir_argument, top_p
 
 
 def _generate(args) -> Output:
     model = load(args.run_dir, args.device, task="lm")
-    text = sample_text(model, args.prime, args.length, temperature=args.temperature, top_k=args.top_k,
-                       top_p=args.top_p, seed=args.seed)
+    text = model.predict(args.prime, length=args.length, temperature=args.temperature, top_k=args.top_k,
+                         top_p=args.top_p, seed=args.seed)
     return Output(text if text.endswith("\n") else text + "\n")
 
 

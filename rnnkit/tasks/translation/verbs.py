@@ -24,9 +24,9 @@ def _input_lines(path: str) -> list[str]:
 
 def _translate(args) -> Output:
     model = load(args.run_dir, args.device, task="translate")
-    results = translate(model, _input_lines(args.input), beam_size=args.beam, alpha=args.alpha,
-                        batch_size=args.batch_size)
-    return Output("".join(r.text + "\n" for r in results))
+    lines = _input_lines(args.input)
+    texts = model.predict(lines, beam=args.beam, alpha=args.alpha, batch_size=args.batch_size) if lines else []
+    return Output("".join(text + "\n" for text in texts))
 
 
 def _attention(args) -> Output:
