@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-fast bench bench-core bench-lm bench-classify bench-tag bench-translate bench-decoders \
+.PHONY: install demo test test-fast test-ecosystem bench bench-core bench-lm bench-classify bench-tag bench-translate bench-decoders \
         bench-forecast bench-forecast-defaults bench-defaults bench-recordings bench-caption bench-clips bench-longrange bench-melody bench-distributed \
         bench-export bench-reliability bench-regression bench-report clean
 
@@ -28,7 +28,16 @@ demo: $(STAMP)
 PYTEST = OMP_NUM_THREADS=1 $(PY) -m pytest -n auto --dist worksteal
 
 test: $(STAMP)
-	$(PYTEST) tests
+	$(PYTEST) --ignore=tests/integrations tests
+
+# rnnkit inside other frameworks (optional extras, installed here): their own conformance checks
+ECOSYSTEM := $(VENV)/.ecosystem
+$(ECOSYSTEM): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,music,export,aeon]'
+	touch $(ECOSYSTEM)
+
+test-ecosystem: $(ECOSYSTEM)
+	$(PYTEST) tests/integrations
 
 # the edit-test loop (about 50 s on 2 cores): everything below the command line, less the tests marked slow
 test-fast: $(STAMP)

@@ -1,5 +1,5 @@
 """The packages import one way (DESIGN.md): cells, engine, layers, data, models, decoding,
-analysis, training, tasks, cli; a package never imports one after it, not even inside a
+analysis, training, tasks, cli, integrations; a package never imports one after it, not even inside a
 function, and the top-level modules (errors, files, devices, figures) import no package.
 ``training/``, ``decoding/`` and ``cli/`` hold what several applications share: they import no
 application's slice (only ``rnnkit.tasks``' shared modules and its registry) and name no task."""
@@ -10,7 +10,8 @@ from pathlib import Path
 import rnnkit
 from rnnkit.tasks import TASKS
 
-ORDER = ["cells", "engine", "layers", "data", "models", "decoding", "analysis", "training", "tasks", "cli"]
+ORDER = ["cells", "engine", "layers", "data", "models", "decoding", "analysis", "training", "tasks", "cli",
+         "integrations"]
 SHARED = ["training", "decoding", "cli"]
 TASKS_SHARED = {"base", "options", "config", "budget", "cross_validation", "python", "trained"}   # rnnkit.tasks' modules every slice uses
 ROOT = Path(rnnkit.__file__).parent
