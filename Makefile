@@ -30,10 +30,11 @@ PYTEST = OMP_NUM_THREADS=1 $(PY) -m pytest -n auto --dist worksteal
 test: $(STAMP)
 	$(PYTEST) --ignore=tests/integrations tests
 
-# rnnkit inside other frameworks (optional extras, installed here): their own conformance checks
+# rnnkit inside other frameworks (optional extras, installed here): their own conformance checks;
+# sktime's, about 800 of them, take several minutes
 ECOSYSTEM := $(VENV)/.ecosystem
 $(ECOSYSTEM): $(STAMP)
-	$(PY) -m pip install --quiet -e '.[dev,music,export,aeon]'
+	$(PY) -m pip install --quiet -e '.[dev,music,export,aeon,sktime]'
 	touch $(ECOSYSTEM)
 
 test-ecosystem: $(ECOSYSTEM)
