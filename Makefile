@@ -42,7 +42,7 @@ test-ecosystem: $(ECOSYSTEM)
 
 # the edit-test loop (about 50 s on 2 cores): everything below the command line, less the tests marked slow
 test-fast: $(STAMP)
-	$(PYTEST) -m "not slow" --ignore=tests/cli tests
+	$(PYTEST) -m "not slow" --ignore=tests/cli --ignore=tests/integrations tests
 
 bench: bench-core bench-lm bench-classify bench-tag bench-translate bench-decoders bench-forecast bench-recordings \
        bench-caption bench-clips bench-longrange bench-melody bench-distributed bench-export bench-reliability

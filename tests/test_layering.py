@@ -13,7 +13,7 @@ from rnnkit.tasks import TASKS
 ORDER = ["cells", "engine", "layers", "data", "models", "decoding", "analysis", "training", "tasks", "cli",
          "integrations"]
 SHARED = ["training", "decoding", "cli"]
-TASKS_SHARED = {"base", "options", "config", "budget", "cross_validation", "python", "trained"}   # rnnkit.tasks' modules every slice uses
+TASKS_SHARED = {"base", "options", "config", "budget", "cross_validation", "python", "trained", "run_config"}   # rnnkit.tasks' modules every slice uses
 ROOT = Path(rnnkit.__file__).parent
 IMPORT = re.compile(r"^\s*(?:from|import) rnnkit\.(\w+)", re.M)
 FROM_TOP = re.compile(r"^\s*from rnnkit import \(?([\w, \n]+)\)?", re.M)              # from rnnkit import tasks

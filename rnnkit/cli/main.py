@@ -56,7 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
     names = train.add_subparsers(dest="task", metavar="TASK", parser_class=Parser, required=True)
     for task in TASKS.values():
         p = names.add_parser(task.name, help=task.help, description=task.description)
-        add_options(p, options_of(task.Config), only_given=True)
+        # required options may come from --config: run_train checks them once the file is read
+        add_options(p, [dataclasses.replace(o, required=False) for o in options_of(task.Config)], only_given=True)
+        p.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS,
+                       help="read options from FILE: TOML (option = value, names as the flags or in snake_case) "
+                            "or a run's config.json (the options that run started with); options given here "
+                            "override it")
         p.set_defaults(run=functools.partial(run_train, task))
     for task in TASKS.values():
         for verb in task.verbs:
@@ -81,7 +86,17 @@ def run_train(task, args) -> int:
     from rnnkit.tasks import Training
     from rnnkit.training import distributed
 
-    given = {k: v for k, v in vars(args).items() if k not in ("command", "task", "run", "argv")}
+    from rnnkit.tasks.options import options_of
+    from rnnkit.tasks.run_config import read_run_config
+
+    given = {k: v for k, v in vars(args).items() if k not in ("command", "task", "run", "argv", "config")}
+    if getattr(args, "config", None):
+        given = {**read_run_config(task, args.config), **given}
+    missing = [o for o in options_of(task.Config) if o.required and given.get(o.dest) is None
+               and (o.dest == "out" or not given.get("resume"))]     # a resumed run has its data already
+    if missing:
+        raise RnnkitError(f"rnnkit train {task.name}: the following arguments are required: "
+                          + ", ".join("/".join(o.flags) for o in missing))
     if given.get("nproc", 1) > 1 and not distributed.in_launched_process():
         distributed.check_gpus(resolve_device(given.get("device") or "auto"), given["nproc"])
         return distributed.launch(args.argv, given["nproc"])

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from rnnkit.devices import resolve_device
 from rnnkit.errors import RnnkitError
 from rnnkit.files import check_writable_folder, write_atomic
 from rnnkit.tasks.config import ANEW
-from rnnkit.tasks.options import Option, make_config
+from rnnkit.tasks.options import Option, absolute_paths, make_config
 from rnnkit.training import RunDir, Trainer, checkpoint, distributed, plot_confusion
 from rnnkit.training.rundir import build_checked
 
@@ -257,6 +258,8 @@ class Training:
         if values.get("resume"):
             self.run_dir = RunDir(values["out"])
             values = self._resumed(task_class, values)
+        else:
+            values = absolute_paths(task_class.Config, values)   # config.json names the data from anywhere
         self.task = task_class(make_config(task_class.Config, values))
         config = self.task.config
         if self.world.size > 1 and config.nproc not in (1, self.world.size):
@@ -278,7 +281,9 @@ class Training:
                               f"`rnnkit train {config['task']} --out {run.path} --resume`")
         defaults = dataclasses.asdict(task_class.Config())
         started = {**defaults, **{k: v for k, v in config.get("args", {}).items() if k in defaults}}
-        changed = [name for name in sorted(set(given) - {"out", "resume", *ANEW}) if given[name] != started.get(name)]
+        same = {k: same_path(v) for k, v in absolute_paths(task_class.Config, {**started, **given}).items()}
+        was = {k: same_path(v) for k, v in absolute_paths(task_class.Config, started).items()}
+        changed = [name for name in sorted(set(given) - {"out", "resume", *ANEW}) if same[name] != was.get(name)]
         if changed:
             shown = ", ".join(f"--{n.replace('_', '-')} {given[n]!r} (the run has {started.get(n)!r})"
                               for n in changed)
@@ -316,6 +321,13 @@ class Training:
         where = ", ".join([f"run directory {run.path}", f"loss plot {run.plots / 'loss.png'}", *files])
         nproc = f" on {self.world.size} processes" if self.world.size > 1 else ""
         return f"stopped after {summary['steps']} steps{nproc} ({summary['stopped_by']}), {result}; {where}"
+
+
+def same_path(value):
+    """A path option's value as the file it names (symbolic links followed), to compare two names."""
+    if isinstance(value, list):
+        return [same_path(v) for v in value]
+    return os.path.realpath(value) if isinstance(value, str) and os.path.isabs(value) else value
 
 
 def task_trainer(task: Task, model, run: RunDir, options, batches, valid, **extra) -> Trainer:

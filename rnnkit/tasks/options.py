@@ -10,6 +10,8 @@ option into its value or raise ValueError with a message fit for the user.
 from __future__ import annotations
 
 import dataclasses
+import math
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -205,3 +207,71 @@ def run_dir_argument(task_command: str) -> Option:
     """The RUN_DIR positional of a verb that reads a trained run."""
     return Option(f"run directory of `rnnkit train {task_command}`", flags=("run_dir",), dest="run_dir",
                   metavar="RUN_DIR")
+
+
+def is_path_option(opt: Option) -> bool:
+    return opt.metavar in ("FILE", "DIR")
+
+
+def absolute_paths(config_class: type, values: dict) -> dict:
+    """``values`` with every data file or folder given as an absolute path (``-``, standard input,
+    as it is)."""
+    paths = {o.dest for o in options_of(config_class) if is_path_option(o)}
+
+    def absolute(value):
+        if isinstance(value, (list, tuple)):
+            return [absolute(v) for v in value]
+        return value if value in (None, "-") else os.path.abspath(os.path.expanduser(str(value)))
+
+    return {name: absolute(value) if name in paths else value for name, value in values.items()}
+
+
+def checked_value(opt: Option, value):
+    """One option's value from Python, as the command line's parser would give it."""
+    flag = flag_of(opt)
+    if opt.flag:
+        if not isinstance(value, bool):
+            raise RnnkitError(f"argument {flag}: a switch, True or False; got {value!r}")
+        return value
+    if opt.nargs in ("+", "*"):
+        items = [value] if isinstance(value, (str, Path)) else list(value)
+        return [checked_value(dataclasses.replace(opt, nargs=None), v) for v in items]
+    if isinstance(value, Path):
+        value = str(value)
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise RnnkitError(f"argument {flag}: expected a number or a string, got {type(value).__name__} {value!r}")
+    parse = opt.type or str
+    if parse is int and not (isinstance(value, int) or (isinstance(value, str) and value.lstrip("-").isdigit())):
+        raise RnnkitError(f"argument {flag}: invalid int value: {value!r}")
+    if parse is float and isinstance(value, float) and math.isnan(value):
+        raise RnnkitError(f"argument {flag}: invalid float value: {value!r}")
+    try:
+        parsed = parse(str(value)) if parse not in (int, float) else parse(value)
+    except (ValueError, RnnkitError) as e:
+        message = str(e) if parse not in (int, float, str) else f"invalid {parse.__name__} value: {value!r}"
+        raise RnnkitError(message if message.startswith("--") else f"argument {flag}: {message}") from None
+    choices = opt.choices() if callable(opt.choices) else opt.choices
+    if choices is not None and parsed not in choices:
+        raise RnnkitError(f"argument {flag}: invalid choice: {parsed!r} (choose from "
+                          f"{', '.join(map(repr, choices))})")
+    return parsed
+
+
+def flag_of(opt: Option) -> str:
+    return opt.flags[0] if opt.flags else "--" + opt.dest.replace("_", "-")
+
+
+def closest(names, name: str, k: int = 3) -> list[str]:
+    """The ``k`` of ``names`` closest to ``name`` (for "did you mean")."""
+    return sorted(names, key=lambda known: _distance(known, name))[:k]
+
+
+def _distance(a: str, b: str) -> int:
+    """Levenshtein distance, for the closest option names."""
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        current = [i]
+        for j, y in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
+        previous = current
+    return previous[-1]

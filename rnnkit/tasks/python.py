@@ -6,9 +6,7 @@ commands, ``--resume`` and ``rnnkit.load`` work on it, and the weights are the s
 """
 from __future__ import annotations
 
-import dataclasses
 import logging
-import math
 import shutil
 import tempfile
 import weakref
@@ -21,22 +19,26 @@ import torch
 from rnnkit.errors import RnnkitError
 from rnnkit.files import write_atomic
 from rnnkit.tasks.base import Task, Training, get_task, load
-from rnnkit.tasks.options import Option, options_of
+from rnnkit.tasks.options import checked_value, closest, flag_of, options_of
+from rnnkit.tasks.run_config import read_run_config
 from rnnkit.training import RunDir
 
 log = logging.getLogger(__name__)
 
 
 def train(task: str, data: Any = None, *, valid: Any = None, out: str | Path | None = None,
-          **options) -> torch.nn.Module:
+          config: str | Path | None = None, **options) -> torch.nn.Module:
     """Train the application ``task`` ("lm", "classify", ...) and return its trained model, loaded
     as ``rnnkit.load`` loads it.  ``data`` and ``valid``: the training and validation data in
     memory, in the forms the application's slice takes (``Task.data_files``); files are given as
     the options of ``rnnkit train TASK`` instead (``text="input.txt"``).  ``options``: those
     options by their names in snake_case (``batch_size=32``), with the command line's defaults
-    and checks.  ``out``: the run directory (default: a temporary one, removed with the model)."""
+    and checks.  ``out``: the run directory (default: a temporary one, removed with the model).
+    ``config``: a file of options (TOML, or a run's config.json; ``rnnkit.tasks.run_config``),
+    which ``options`` override."""
     task_class = get_task(task)
-    values = checked_options(task_class, options)
+    values = {**(read_run_config(task_class, config) if config is not None else {}),
+              **checked_options(task_class, options)}
     if values.get("nproc", 1) > 1:
         raise RnnkitError("nproc: training on several processes runs from the command line (`rnnkit train "
                           f"{task} --nproc N`); from Python give nproc=1")
@@ -113,58 +115,7 @@ def check_exclusive(task_class: type[Task], values: dict) -> None:
             by_group.setdefault(known[name].exclusive, []).append(name)
     for names in by_group.values():
         if len(names) > 1:
-            raise RnnkitError(f"argument {_flag(known[names[1]])}: not allowed with argument {_flag(known[names[0]])}")
-
-
-def checked_value(opt: Option, value):
-    """One option's value from Python, as the command line's parser would give it."""
-    flag = _flag(opt)
-    if opt.flag:
-        if not isinstance(value, bool):
-            raise RnnkitError(f"argument {flag}: a switch, True or False; got {value!r}")
-        return value
-    if opt.nargs in ("+", "*"):
-        items = [value] if isinstance(value, (str, Path)) else list(value)
-        return [checked_value(dataclasses.replace(opt, nargs=None), v) for v in items]
-    if isinstance(value, Path):
-        value = str(value)
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise RnnkitError(f"argument {flag}: expected a number or a string, got {type(value).__name__} {value!r}")
-    parse = opt.type or str
-    if parse is int and not (isinstance(value, int) or (isinstance(value, str) and value.lstrip("-").isdigit())):
-        raise RnnkitError(f"argument {flag}: invalid int value: {value!r}")
-    if parse is float and isinstance(value, float) and math.isnan(value):
-        raise RnnkitError(f"argument {flag}: invalid float value: {value!r}")
-    try:
-        parsed = parse(str(value)) if parse not in (int, float) else parse(value)
-    except (ValueError, RnnkitError) as e:
-        message = str(e) if parse not in (int, float, str) else f"invalid {parse.__name__} value: {value!r}"
-        raise RnnkitError(message if message.startswith("--") else f"argument {flag}: {message}") from None
-    choices = opt.choices() if callable(opt.choices) else opt.choices
-    if choices is not None and parsed not in choices:
-        raise RnnkitError(f"argument {flag}: invalid choice: {parsed!r} (choose from "
-                          f"{', '.join(map(repr, choices))})")
-    return parsed
-
-
-def _flag(opt: Option) -> str:
-    return opt.flags[0] if opt.flags else "--" + opt.dest.replace("_", "-")
-
-
-def closest(names, name: str, k: int = 3) -> list[str]:
-    """The ``k`` of ``names`` closest to ``name`` (for "did you mean")."""
-    return sorted(names, key=lambda known: _distance(known, name))[:k]
-
-
-def _distance(a: str, b: str) -> int:
-    """Levenshtein distance, for the closest option names."""
-    previous = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        current = [i]
-        for j, y in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
-        previous = current
-    return previous[-1]
+            raise RnnkitError(f"argument {flag_of(known[names[1]])}: not allowed with argument {flag_of(known[names[0]])}")
 
 
 # -- what the slices write ----------------------------------------------------------------------

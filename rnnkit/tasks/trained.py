@@ -17,7 +17,7 @@ from pathlib import Path
 
 from rnnkit.errors import RnnkitError
 from rnnkit.tasks.base import Task, get_task
-from rnnkit.tasks.python import checked_value, closest
+from rnnkit.tasks.options import checked_value, closest
 
 log = logging.getLogger(__name__)
 
