@@ -34,7 +34,7 @@ test: $(STAMP)
 # sktime's, about 800 of them, take several minutes
 ECOSYSTEM := $(VENV)/.ecosystem
 $(ECOSYSTEM): $(STAMP)
-	$(PY) -m pip install --quiet -e '.[dev,music,export,aeon,sktime]'
+	$(PY) -m pip install --quiet -e '.[dev,music,export,aeon,sktime,tensorboard]'
 	touch $(ECOSYSTEM)
 
 test-ecosystem: $(ECOSYSTEM)

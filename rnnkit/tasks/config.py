@@ -13,7 +13,7 @@ from rnnkit.training.schedule import KINDS, Schedule
 from rnnkit.training.trainer import OPTIMIZERS, TrainOptions
 
 DEFAULT_EPOCHS = 10   # when neither --epochs nor --max-time is given and the task has no default of its own
-ANEW = ("epochs", "max_time", "device")   # the options a resumed run may be given anew
+ANEW = ("epochs", "max_time", "device", "tensorboard")   # the options a resumed run may be given anew
 FAMILIES = ("lstm", "gru", "rnn")
 
 
@@ -104,6 +104,9 @@ class TrainingConfig:
                               "CPUs, NCCL on GPUs, one torch thread each unless OMP_NUM_THREADS is set); each reads "
                               "--batch-size, so a step reads N batches. Several machines: start rnnkit with torchrun "
                               "instead (see the README)", type=positive_int, metavar="N")
+    tensorboard: str | None = _training(None, "also write the training curves (loss, learning rate, speed, every "
+                                              "validation metric) for TensorBoard into DIR (pip install "
+                                              "'rnnkit[tensorboard]')", metavar="DIR")
     checkpoint_every: float = _training(300.0, "save a resumable checkpoint this often", type=positive_float,
                                         metavar="SECONDS")
 
@@ -125,7 +128,8 @@ class TrainingConfig:
         return TrainOptions(epochs=epochs, max_steps=max_steps, max_time=max_time, lr=self.lr, optimizer=self.optimizer,
                             weight_decay=self.weight_decay, momentum=self.momentum, clip=self.clip,
                             schedule=schedule, eval_every=pick("eval_every"), patience=pick("patience"),
-                            log_every=self.log_every, checkpoint_every=self.checkpoint_every)
+                            log_every=self.log_every, checkpoint_every=self.checkpoint_every,
+                            tensorboard=self.tensorboard)
 
 
 __all__ = ["ANEW", "DEFAULT_EPOCHS", "RecurrentConfig", "TrainingConfig", "cell_choices", "like"]

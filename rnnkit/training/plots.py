@@ -7,13 +7,18 @@ from pathlib import Path
 from rnnkit.figures import save_figure, subplots
 
 
-def plot_loss(records: list[dict], path: Path, ylabel: str = "loss (nats/token)") -> None:
-    """Training loss per logged step and validation loss per evaluation, against steps."""
+def plot_loss(records: list[dict], path: Path, ylabel: str = "loss (nats/token)", metric: str = "loss") -> None:
+    """Training loss per logged step and validation loss per evaluation, against steps; where the
+    run selects its weights on another validation metric (accuracy, BLEU, MAPE), that metric in a
+    panel beside."""
     train = [(r["step"], r["train_loss"]) for r in records if "train_loss" in r]
     valid = [(r["step"], r["valid_loss"]) for r in records if "valid_loss" in r]
+    selected = [(r["step"], r[f"valid_{metric}"]) for r in records
+                if metric != "loss" and isinstance(r.get(f"valid_{metric}"), (int, float))]
     if not train and not valid:
         return
-    fig, ax = subplots(figsize=(7, 4), dpi=110)
+    fig, axes = subplots(1, 2 if selected else 1, figsize=(12 if selected else 7, 4), dpi=110, squeeze=False)
+    ax = axes[0][0]
     if train:
         ax.plot(*zip(*train), label="train", color="tab:blue", linewidth=1, alpha=0.8)
     if valid:
@@ -22,6 +27,12 @@ def plot_loss(records: list[dict], path: Path, ylabel: str = "loss (nats/token)"
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
     ax.legend()
+    if selected:
+        right = axes[0][1]
+        right.plot(*zip(*selected), color="tab:orange", marker="o", markersize=3)
+        right.set_xlabel("step")
+        right.set_ylabel(f"validation {metric} (selects the weights)")
+        right.grid(alpha=0.3)
     save_figure(fig, path)
 
 

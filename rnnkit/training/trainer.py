@@ -44,6 +44,7 @@ from rnnkit.errors import RnnkitError
 from rnnkit.models.modes import evaluating
 from rnnkit.training import checkpoint, distributed
 from rnnkit.training.metrics import perplexity
+from rnnkit.training.board import open_board, write_record
 from rnnkit.training.plots import plot_loss
 from rnnkit.training.rundir import RunDir
 from rnnkit.training.schedule import Schedule
@@ -78,6 +79,7 @@ class TrainOptions:
     log_every: int = 50
     checkpoint_every: float = 300.0        # seconds
     reset_carry_each_epoch: bool = True
+    tensorboard: str | None = None         # a folder for TensorBoard's event files
 
     def __post_init__(self):
         if self.optimizer not in OPTIMIZERS:
@@ -140,6 +142,7 @@ class Trainer:
                       "evals_without_improvement": 0, "tokens": 0, "train_seconds": 0.0, "evaluated_at": -1}
         self.carry = None
         self.bad_in_a_row = 0
+        self.board = None
         if resume:
             try:
                 state, self.carry = checkpoint.load_latest(run.checkpoints, model, self.optimizer,
@@ -154,6 +157,8 @@ class Trainer:
             self.state.update(state)
             if self.world.main:
                 run.keep_metrics_until(self.state["step"])
+        if options.tensorboard and self.world.main:
+            self.board = open_board(options.tensorboard, purge_step=self.state["step"] + 1 if resume else None)
 
     # -- the loop -------------------------------------------------------------------------
     def fit(self) -> dict:
@@ -321,13 +326,18 @@ class Trainer:
         w.update(loss=0.0, count=0, norm=0.0, norm_max=0.0, steps=0, tokens=0, time=now)
         if not self.world.main:
             return
-        self.run.log(record)
+        self._log(record)
         shown = {"loss": f"{loss:.3f}"}
         if self.show_perplexity:
             shown["ppl"] = f"{perplexity(loss):.1f}"
         shown[f"{UNIT_SHORT.get(self.unit, self.unit)}/s"] = f"{record[f'{self.unit}s_per_s']:,.0f}"
         shown["lr"] = f"{record['lr']:.2g}"
         bar.set_postfix(shown, refresh=False)
+
+    def _log(self, record: dict) -> None:
+        self.run.log(record)
+        if self.board is not None:
+            write_record(self.board, record)
 
     def _evaluate(self, bar, observe: bool = True) -> None:
         """Validation metrics into metrics.jsonl; keep the weights if they are the best so far."""
@@ -340,7 +350,7 @@ class Trainer:
         record = {"step": st["step"], "epoch": st["epoch"], "elapsed": self._elapsed(),
                   **{f"valid_{k}": v for k, v in metrics.items()}}
         if self.world.main:   # every rank evaluates (and so keeps the same schedule); one writes
-            self.run.log(record)
+            self._log(record)
         score = self.sign * metrics[self.select]       # lower is better
         # equal scores (a small validation set's accuracy of 1.0, say) go to the lower loss
         tie = metrics.get("loss", 0.0) if self.select != "loss" else 0.0
@@ -365,7 +375,8 @@ class Trainer:
 
     def _plot(self) -> None:
         self._last_plot = time.monotonic()
-        plot_loss(self.run.read_metrics(), self.run.plots / "loss.png", ylabel=f"loss (nats/{self.unit})")
+        plot_loss(self.run.read_metrics(), self.run.plots / "loss.png", ylabel=f"loss (nats/{self.unit})",
+                  metric=self.select)
 
     def _early_stop(self) -> bool:
         p = self.opt.patience
@@ -382,6 +393,8 @@ class Trainer:
         self._checkpoint()
         if self.world.main:
             self._plot()
+        if self.board is not None:
+            self.board.close()
 
     def _checkpoint(self) -> None:
         self._last_checkpoint = time.monotonic()

@@ -325,10 +325,11 @@ def test_evaluation_restores_training_mode_even_when_it_fails(tmp_path):
     assert model.training
 
 
-def test_the_loss_plot_states_the_unit_of_the_task(tmp_path, monkeypatch):
+def test_the_loss_plot_states_the_unit_and_the_selection_metric_of_the_task(tmp_path, monkeypatch):
     labels = []
-    monkeypatch.setattr("rnnkit.training.trainer.plot_loss", lambda records, path, ylabel: labels.append(ylabel))
+    monkeypatch.setattr("rnnkit.training.trainer.plot_loss",
+                        lambda records, path, ylabel, metric: labels.append((ylabel, metric)))
     trainer, _, _ = make(tmp_path, epochs=1)
     trainer.unit = "example"
     trainer.fit()
-    assert labels and set(labels) == {"loss (nats/example)"}
+    assert labels and set(labels) == {("loss (nats/example)", "loss")}         # the metric that selects
