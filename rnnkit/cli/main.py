@@ -43,13 +43,14 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from rnnkit.cli import build, gradients
+    from rnnkit.cli import build, datasets, gradients
     from rnnkit.tasks import TASKS
 
     parser = Parser(prog="rnnkit", formatter_class=HelpFormatter,
                     description="Recurrent sequence models: train, inspect, generate.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     build.add_parser(sub)
+    datasets.add_parser(sub)
     gradients.add_parser(sub)
     train = sub.add_parser("train", help="train a model into a run directory",
                            description="Train a model; every task writes a run directory (--out).")
