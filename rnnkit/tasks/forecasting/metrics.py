@@ -51,9 +51,11 @@ def mean_metrics(per_series: list[dict[str, float]]) -> dict[str, float]:
 
 
 def format_forecast_metrics(metrics: dict) -> str:
-    """``MAPE 6.12  sMAPE 6.30  MASE 0.812  RMSE 25.31  coverage80 0.8333  coverage95 0.9583``; a
-    figure that is not defined (MAPE where every actual value is 0, MASE of a constant history)
-    reads ``n/a``."""
+    """``MAPE 6.12  sMAPE 6.30  MASE 0.812  RMSE 25.31  coverage80 0.8333  coverage95 0.9583``, and
+    after it one such line per origin where there are several (``origin 74: ...``); a figure that
+    is not defined (MAPE where every actual value is 0, MASE of a constant history) reads ``n/a``."""
     digits = {"MAPE": 2, "sMAPE": 2, "MASE": 3, "RMSE": 4, "coverage80": 4, "coverage95": 4}
-    return "  ".join(f"{label} {metrics[label]:.{digits[label]}f}" if math.isfinite(metrics[label]) else f"{label} n/a"
+    line = "  ".join(f"{label} {metrics[label]:.{digits[label]}f}" if math.isfinite(metrics[label]) else f"{label} n/a"
                      for label in LABELS if label in metrics)
+    return "\n".join([line, *(f"origin {o['origin']}: {format_forecast_metrics({k: v for k, v in o.items() if k != 'origin'})}"
+                              for o in metrics.get("origins", []))])

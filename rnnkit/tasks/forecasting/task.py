@@ -15,7 +15,7 @@ from rnnkit.models.forecaster import Forecaster, windows
 from rnnkit.models.modes import evaluating
 from rnnkit.tasks.base import Prepared, Task, load, parameters, writable_plots, write_export
 from rnnkit.tasks.budget import reading
-from rnnkit.tasks.forecasting import python
+from rnnkit.tasks.forecasting import backtest, python
 from rnnkit.tasks.forecasting.config import (BUDGET, COLUMN, CSV, HORIZON, ID_COLUMN, MIN_WINDOW, MISSING,
                                              SERIES_FLAGS, TIME_COLUMN, TSF, WIDE, ForecastConfig, data_option)
 from rnnkit.tasks.forecasting.metrics import format_forecast_metrics, mean_metrics, series_metrics
@@ -24,7 +24,7 @@ from rnnkit.tasks.forecasting.predict import forecast, point_and_intervals
 from rnnkit.tasks.forecasting.series import (check_horizon, check_readable, default_origins, followers, history,
                                              read_series, resolve_season, validation_windows)
 from rnnkit.tasks.forecasting.verbs import VERBS
-from rnnkit.tasks.options import positive_int
+from rnnkit.tasks.options import Option, positive_int
 
 FULL_CALIBRATION = 19   # the fewest held-out values whose conformal rank gives a 95% interval
 
@@ -52,7 +52,11 @@ class ForecastTask(Task):
                                     metavar="FILE"),
                         COLUMN, TIME_COLUMN, ID_COLUMN, MISSING,
                         data_option("season", "the season of MASE's naive scale (default: the run's)",
-                                    type=positive_int, metavar="M"))
+                                    type=positive_int, metavar="M"),
+                        Option("with --origins K: train a forecaster anew at each origin, with the run's own "
+                               "options, on the values before it (as one who retrains before every forecast); the "
+                               "figures of each origin and their mean", flags=("--refit",), dest="refit",
+                               group="data", flag=True, default=False))
     evaluate_help = ("a forecaster gives MAPE, sMAPE, MASE, RMSE and 80%/95% interval coverage (--csv, --tsf or "
                      "--wide; the last --horizon values of each series held out, or --test FILE: the values after "
                      "them)")
@@ -171,6 +175,8 @@ class ForecastTask(Task):
         K, season = args.origins, args.season or data["season"]
         if args.test and K > 1:
             raise RnnkitError("--origins and --test do not go together: --test forecasts from the end of each series")
+        if args.refit:
+            return cls.refitted(model, series, horizon, K, season)
         following = followers(series, args.test, horizon) if args.test else None
         per_series, plots = [], []
         for s in series:
@@ -201,9 +207,21 @@ class ForecastTask(Task):
             draw(model, s, end, q, path, f"{s.name}: {held}", actual=truth)
             notes.append(f"forecast plot: {path}")
         metrics = mean_metrics(per_series)
+        if K > 1:
+            metrics["origins"] = backtest.by_origin(model, series, horizon, K, season)
         if len(series) > 1:
             notes.append(f"{len(series)} series; each figure is the mean over them")
         return metrics, notes
+
+    @classmethod
+    def refitted(cls, model, series, horizon: int, origins: int, season: int) -> tuple[dict, list[str]]:
+        """``--refit``: a forecaster trained anew at each origin; the mean of the origins' figures."""
+        if origins < 2:
+            raise RnnkitError("--refit retrains at each of the last K origins: give --origins K with K of 2 or more")
+        found = backtest.by_origin(model, series, horizon, origins, season, task_class=cls)
+        metrics = mean_metrics([{k: v for k, v in o.items() if k != "origin"} for o in found])
+        return {**metrics, "origins": found}, [f"{origins} origins, each with a forecaster trained anew; each "
+                                               "figure is the mean over them"]
 
     format_metrics = staticmethod(format_forecast_metrics)
 
