@@ -29,12 +29,18 @@ def fsync_dir(path: Path) -> None:
 
 
 def replace_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """``write(tmp)`` into a temporary file beside ``path``, then put it in ``path``'s place."""
+    """``write(tmp)`` into a temporary file beside ``path``, then put it in ``path``'s place (its
+    folder made where missing)."""
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    write(tmp)
-    fsync_file(tmp)
-    os.replace(tmp, path)
+    try:
+        write(tmp)
+        fsync_file(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)    # a failed write (a full disk, Ctrl-C) leaves no partial file
+        raise
     fsync_dir(path.parent)
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from rnnkit.errors import DataError, RnnkitError
-from rnnkit.files import write_atomic
+from rnnkit.files import replace_atomic, write_atomic
 
 EXTENSIONS = (".abc", ".mid", ".midi", ".mxl", ".musicxml", ".xml", ".krn")
 GRID = 48              # durations and bar positions are kept as multiples of 1/48 (of a quarter, of a bar)
@@ -292,13 +292,11 @@ def write_midi(notes: list[Note], path: str | Path, *, sharps: int = 0, meter: s
         element = m21.note.Rest() if n.pitch is None else m21.note.Note(n.pitch)
         element.quarterLength = n.duration
         part.append(element)
-    path = Path(path)
-    temporary = path.with_name(path.name + ".tmp")
-    try:
-        midi = m21.midi.translate.streamToMidiFile(part)
+    midi = m21.midi.translate.streamToMidiFile(part)
+
+    def write(temporary: Path) -> None:
         midi.open(str(temporary), "wb")
         midi.write()
         midi.close()
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
+
+    replace_atomic(Path(path), write)

@@ -142,14 +142,22 @@ def _number(kind, text: str, what: str):
 
 
 def output_file(text: str) -> str:
-    """A file to write: its folder must exist and be writable (checked before any work is done)."""
+    """A file to write, checked before any work is done: not a folder, and in a folder that is
+    writable or can be made (the writer makes it, as ``train --out`` makes the run directory)."""
     folder = Path(text).parent
-    if not folder.is_dir():
-        raise ValueError(f"cannot write {text}: folder {folder} does not exist")
     if Path(text).is_dir():
         raise ValueError(f"cannot write {text}: it is a folder")
     _checked(check_writable_folder, folder, text)
     return text
+
+
+def check_cnn_fits(size: tuple[int, int], cnn_channels: str) -> None:
+    """The frame CNN's blocks each halve the image: refuse an ``--image-size`` they halve to nothing."""
+    blocks = len(str(cnn_channels).split(","))
+    if min(size) < 2 ** blocks:
+        raise RnnkitError(f"--image-size {size[0]}x{size[1]}: the frame CNN's {blocks} blocks each halve the image, so "
+                          f"it needs at least {2 ** blocks} pixels a side; give --image-size {2 ** blocks} or more, "
+                          "or fewer --cnn-channels")
 
 
 def output_or_stdout(text: str) -> str:

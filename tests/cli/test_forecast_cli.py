@@ -89,8 +89,9 @@ def test_evaluate_prints_the_figures_and_json(trained, capsys):
     assert main(["evaluate", str(trained / "run"), "--csv", str(trained / "sales.csv"), "--origins", "3",
                  "--horizon", "2", "--json"]) == 0
     figures = json.loads(capsys.readouterr().out)
-    assert set(figures) == {"MAPE", "sMAPE", "MASE", "RMSE", "coverage80", "coverage95"}
+    assert set(figures) == {"MAPE", "sMAPE", "MASE", "RMSE", "coverage80", "coverage95", "origins"}
     assert 0 <= figures["coverage80"] <= 1 and figures["MAPE"] >= 0
+    assert len(figures["origins"]) == 3 and set(figures["origins"][0]) == {"origin", *figures} - {"origins"}
     assert main(["evaluate", str(trained / "tsf"), "--tsf", str(trained / "toy.tsf"), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["MASE"] >= 0
 

@@ -21,7 +21,7 @@ from rnnkit.tasks.captioning.decode import caption
 from rnnkit.tasks.captioning.images import Captioned, Collate, model_folder, read_images
 from rnnkit.tasks.captioning.metrics import caption_metrics, format_caption_metrics
 from rnnkit.tasks.captioning.verbs import VERBS
-from rnnkit.tasks.options import Option, held_out
+from rnnkit.tasks.options import Option, check_cnn_fits, held_out
 from rnnkit.training import perplexity
 
 
@@ -56,6 +56,7 @@ class CaptionTask(Task):
         size = parse_size(c.image_size) if c.image_size else native_size(
             [probe.open(name).size for name in train.images], least=2 ** len(c.cnn_channels.split(",")),
             most_pixels=IMAGE_PIXELS)
+        check_cnn_fits(size, c.cnn_channels)
         grey = ImageFolder(c.images, size, 1)
         if run is None:   # colour where any training image has colour
             channels = 3 if any(is_colour(grey.open(name)) for name in train.images) else 1

@@ -18,7 +18,7 @@ from rnnkit.models import SequenceClassifier
 from rnnkit.tasks.base import Prepared, parameters
 from rnnkit.tasks.budget import batch_for, clips_budget, reading
 from rnnkit.tasks.classification.config import RECORDINGS_ONLY, TEXT_ONLY, label_set, options_given, settled
-from rnnkit.tasks.options import channel_list, held_out
+from rnnkit.tasks.options import channel_list, check_cnn_fits, held_out
 
 CLIP_MODEL = {"cell": "gru", "hidden": 128, "dropout": 0.2, "pooling": "mean", "deltas": True,
               "cnn_channels": "16,32,64"}   # where the user gives none (issue 34's validation)
@@ -93,6 +93,7 @@ def prepare(task, run) -> Prepared:
                                   ClipLabels(train.source, [], [], []) for rows in (kept, held))
     c = settled(c, defaults_for(c, probe, train_data.clips or train.clips))
     size = parse_size(c.image_size)
+    check_cnn_fits(size, c.cnn_channels)
     if run is None:   # colour where any training clip's first frame has colour
         channels = 3 if any(probe.is_colour(name) for name in dict.fromkeys(train.clips)) else 1
         labels = label_set(train.labels)

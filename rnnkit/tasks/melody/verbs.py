@@ -10,6 +10,13 @@ from rnnkit.tasks.melody.plots import plot_piano_roll
 from rnnkit.tasks.options import DEVICE, Option, non_negative_float, output_file, positive_int, run_dir_argument, top_p
 
 
+def midi_file(text: str) -> str:
+    """``--output``: a MIDI file to write, named so (``.mid`` or ``.midi``)."""
+    if not text.lower().endswith((".mid", ".midi")):
+        raise ValueError(f"{text!r} does not end in .mid or .midi; compose writes a MIDI file")
+    return output_file(text)
+
+
 def note_list(text: str) -> list[int]:
     """``--start``: one or more notes with their octaves (``C4``, ``"C4 E4 G4"``, ``C4,E4``)."""
     names = text.replace(",", " ").split()
@@ -58,7 +65,7 @@ COMPOSE = Verb(
      Option("draw only from the smallest set of most likely choices with probability >= P (1: no filtering)",
             flags=("--top-p",), dest="top_p", type=top_p, default=0.95, metavar="P"),
      Option("random seed", flags=("--seed",), dest="seed", type=int, default=0),
-     Option("the MIDI file to write", flags=("--output",), dest="output", type=output_file, required=True,
+     Option("the MIDI file to write (.mid or .midi)", flags=("--output",), dest="output", type=midi_file, required=True,
             metavar="FILE.mid"),
      Option("draw a piano roll into FILE.png", flags=("--plot",), dest="plot", type=output_file, metavar="FILE"),
      DEVICE),

@@ -15,7 +15,7 @@ from rnnkit.models.modes import evaluating
 from rnnkit.models.tracker import Tracker
 from rnnkit.tasks.base import Prepared, Task, parameters, write_export
 from rnnkit.tasks.budget import batch_for, clips_budget, reading
-from rnnkit.tasks.options import Option, held_out
+from rnnkit.tasks.options import Option, check_cnn_fits, held_out
 from rnnkit.tasks.tracking import python
 from rnnkit.tasks.tracking.config import BATCH, TRACK_CNN, TrackConfig
 from rnnkit.tasks.tracking.metrics import format_trajectory_metrics, trajectory_metrics
@@ -57,6 +57,7 @@ class TrackTask(Task):
         cnn = c.cnn_channels or TRACK_CNN
         size = parse_size(c.image_size) if c.image_size else native_size(
             [probe.original_size(name) for name in kept or train.clips], least=2 ** len(cnn.split(",")))
+        check_cnn_fits(size, cnn)
         c = dataclasses.replace(c, cnn_channels=cnn, image_size=f"{size[0]}x{size[1]}",
                                 batch_size=c.batch_size or batch_for(len(kept), 16))
         if run is None:   # colour where any training clip's first frame has colour

@@ -1,0 +1,57 @@
+"""Issue 38's first defects: an --image-size the frame CNN halves to nothing is one clear error (no
+traceback), and outputs go into folders that do not exist yet, made as `train --out` makes its."""
+import math
+
+import numpy as np
+import pytest
+
+import rnnkit
+from rnnkit.cli.main import main
+from rnnkit.errors import RnnkitError
+
+CLIPS = [np.full((4, 8, 8), 40 * k, dtype=np.uint8) for k in range(6)]
+
+
+@pytest.mark.parametrize("task, data, size, shown", [
+    ("caption", ([np.zeros((8, 8), np.uint8)] * 6, ["a dark square"] * 6), "1", "1x1"),
+    ("classify", (CLIPS, ["a", "b"] * 3), "4", "4x4"),
+    ("track", (CLIPS, [np.zeros((4, 2))] * 6), "2", "2x2"),
+])
+def test_an_image_size_the_cnn_halves_to_nothing_is_refused(task, data, size, shown):
+    with pytest.raises(RnnkitError, match=rf"--image-size {shown}: the frame CNN's 3 blocks each halve the image, so "
+                                          r"it needs at least 8 pixels a side"):
+        rnnkit.train(task, data, image_size=size, epochs=1)
+
+
+def test_the_command_line_says_it_in_one_line(tmp_path, capsys):
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    for k, clip in enumerate(CLIPS):
+        np.save(folder / f"c{k}.npy", clip)
+    (tmp_path / "labels.tsv").write_text("".join(f"c{k}.npy\t{'ab'[k % 2]}\n" for k in range(6)))
+    assert main(["train", "classify", "--clips", str(folder), "--labels", str(tmp_path / "labels.tsv"),
+                 "--image-size", "4", "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "--image-size 4x4" in err
+
+
+def test_forecast_outputs_go_into_folders_made_for_them(tmp_path):
+    values = [100 + k + 10 * math.sin(k * math.pi / 6) for k in range(60)]
+    rnnkit.train("forecast", values, out=tmp_path / "run", horizon=3, hidden=4, epochs=1)
+    series = tmp_path / "run" / "data" / "series.csv"
+    assert main(["forecast", str(tmp_path / "run"), "--csv", str(series), "--output", str(tmp_path / "a" / "b.csv"),
+                 "--plot", str(tmp_path / "c" / "d" / "e.png")]) == 0
+    assert (tmp_path / "a" / "b.csv").read_text().startswith("step,forecast")
+    assert (tmp_path / "c" / "d" / "e.png").stat().st_size > 0
+
+
+def test_compose_writes_midi_only_and_into_a_folder_made_for_it(tmp_path, capsys):
+    music21 = pytest.importorskip("music21")
+    stream = music21.stream.Stream([music21.meter.TimeSignature("4/4")])
+    stream.append([music21.note.Note(n, quarterLength=1) for n in "C4 D4 E4 F4 G4 E4 C4 D4".split() * 2])
+    rnnkit.train("melody", [stream] * 4, out=tmp_path / "run", epochs=1)
+    base = ["compose", str(tmp_path / "run"), "--start", "C4", "--notes", "4"]
+    assert main([*base, "--output", str(tmp_path / "song.txt")]) == 2
+    assert "'" + str(tmp_path / "song.txt") + "' does not end in .mid or .midi" in capsys.readouterr().err
+    assert main([*base, "--output", str(tmp_path / "new" / "song.mid")]) == 0
+    assert (tmp_path / "new" / "song.mid").read_bytes()[:4] == b"MThd"
