@@ -155,6 +155,9 @@ def run_evaluate(args) -> None:
     wanted = task.evaluate_options
     given = set(vars(args)) - {"command", "run", "run_dir", "json", "device", "argv"}
     foreign = sorted(given - {o.dest for o in wanted})
+    if foreign and not wanted:
+        raise RnnkitError(f"{args.run_dir} holds a {task.noun}, which `rnnkit evaluate RUN_DIR` scores on its own "
+                          f"test data; give no {' '.join('--' + name.replace('_', '-') for name in foreign)}")
     if foreign:
         shown = (" ".join(f"{o.flags[0]} {o.metavar}" for o in wanted if o.required)
                  or " or ".join(f"{o.flags[0]} {o.metavar}" for o in wanted if o.metavar in ("FILE", "DIR")))

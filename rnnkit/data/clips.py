@@ -126,6 +126,8 @@ class ClipFolder:
             raise DataError(f"{path}: the clip holds {array.dtype} values; expected numbers (bytes 0-255 or "
                             "values in [0, 1])")
         if array.dtype != np.uint8:
+            if np.isnan(array).all():
+                raise DataError(f"{path}: every value of the clip is NaN; there is nothing to read")
             array = np.nan_to_num(array.astype(np.float64))
             array = np.clip(np.rint(array * (255.0 if array.max() <= 1.0 else 1.0)), 0, 255).astype(np.uint8)
         return array

@@ -193,6 +193,9 @@ class LongRangeTask(Task):
         c = self.config
         options = c.recurrent_options()
         if c.problem in ("adding", "copy"):
+            if c.images or c.labels:
+                raise RnnkitError(f"--images and --labels are the digits problems' data; the {c.problem} problem "
+                                  "makes its own")
             if c.length is None:
                 raise RnnkitError(f"give --length T: the steps of each {c.problem} sequence")
             try:

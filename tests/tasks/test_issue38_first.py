@@ -55,3 +55,39 @@ def test_compose_writes_midi_only_and_into_a_folder_made_for_it(tmp_path, capsys
     assert "'" + str(tmp_path / "song.txt") + "' does not end in .mid or .midi" in capsys.readouterr().err
     assert main([*base, "--output", str(tmp_path / "new" / "song.mid")]) == 0
     assert (tmp_path / "new" / "song.mid").read_bytes()[:4] == b"MThd"
+
+
+def test_options_that_do_not_apply_are_refused_not_ignored(tmp_path, capsys):
+    x = np.random.default_rng(0).normal(size=(8, 10, 1))
+    rnnkit.train("classify", (x, ["a", "b"] * 4), out=tmp_path / "rec", epochs=1, hidden=4)
+    rows = "case,step,v,label\n" + "".join(f"0,{t},{v!r},a\n" for t, v in enumerate(x[0, :, 0].tolist()))
+    (tmp_path / "rec.csv").write_text(rows)
+    assert main(["classify", str(tmp_path / "rec"), str(tmp_path / "rec.csv"), "--explain"]) == 2
+    assert "--explain shows the attention over the words of a text" in capsys.readouterr().err
+    assert main(["train", "longrange", "--problem", "adding", "--length", "10", "--images", "x.idx", "--out",
+                 str(tmp_path / "lr")]) == 2
+    assert "--images and --labels are the digits problems' data" in capsys.readouterr().err
+
+
+def test_evaluate_of_a_run_that_scores_its_own_test_data_says_so(tmp_path, capsys):
+    rnnkit.train("longrange", out=tmp_path / "lr", problem="adding", length=10, epoch_size=16, test_size=16,
+                 hidden=4, epochs=1)
+    assert main(["evaluate", str(tmp_path / "lr"), "--csv", "x.csv"]) == 2
+    err = capsys.readouterr().err
+    assert "scores on its own test data; give no --csv" in err and "give  instead" not in err
+
+
+def test_an_all_nan_clip_is_refused(tmp_path):
+    from rnnkit.data.clips import ClipFolder
+    from rnnkit.errors import DataError
+
+    np.save(tmp_path / "nan.npy", np.full((3, 8, 8), np.nan))
+    with pytest.raises(DataError, match="nan.npy: every value of the clip is NaN"):
+        ClipFolder(tmp_path, (8, 8), 1).read("nan.npy")
+
+
+def test_evaluate_warns_that_a_final_run_trained_on_what_it_scores(tmp_path):
+    values = [100 + k + 10 * math.sin(k * math.pi / 6) for k in range(60)]
+    model = rnnkit.train("forecast", values, out=tmp_path / "run", horizon=3, hidden=4, epochs=1, final=True)
+    with pytest.warns(UserWarning, match="was trained with --final, on the values these figures hold out too"):
+        model.evaluate(values)

@@ -12,6 +12,9 @@ from rnnkit.tasks.options import DEVICE, Option, positive_int, run_dir_argument
 
 def _classify(args) -> Output:
     model = load(args.run_dir, args.device, task="classify")
+    if args.explain and (model.clips or model.features):
+        raise RnnkitError(f"--explain shows the attention over the words of a text; {args.run_dir} classifies "
+                          f"{'clips' if model.clips else 'recordings'}")
     if model.clips:
         if not args.inputs:
             raise RnnkitError("give the clips to classify: CLIP... (folders of frames or .npy files)")

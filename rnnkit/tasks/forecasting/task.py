@@ -175,6 +175,9 @@ class ForecastTask(Task):
         K, season = args.origins, args.season or data["season"]
         if args.test and K > 1:
             raise RnnkitError("--origins and --test do not go together: --test forecasts from the end of each series")
+        if model.run_config["args"].get("final") and not args.test:
+            warnings.warn(f"{args.run_dir} was trained with --final, on the values these figures hold out too; "
+                          "they are no test of it (give --test FILE with the values that follow each series)")
         if args.refit:
             return cls.refitted(model, series, horizon, K, season)
         following = followers(series, args.test, horizon) if args.test else None
