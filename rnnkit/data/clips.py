@@ -80,7 +80,11 @@ class ClipFolder:
         path = self.path(name)
         if path.is_dir():
             frames, size = [], None
-            for frame in self.frame_names(name):
+            names = self.frame_names(name)
+            if any(frame.endswith(".npy") for frame in names):
+                raise DataError(f"{path}: a folder of clips, not a clip; give each clip (a folder of frame images or "
+                                "a .npy file)")
+            for frame in names:
                 image = self.images.open(f"{name}/{frame}")
                 if size is not None and image.size != size:
                     raise DataError(f"{path / frame}: the frame is {image.width}x{image.height} pixels, the clip's "
@@ -113,6 +117,10 @@ class ClipFolder:
     @staticmethod
     def _array(path: Path) -> np.ndarray:
         """A clip's ``.npy`` array as bytes, checked: ``[T, H, W]`` or ``[T, H, W, 1 or 3]``, T >= 1."""
+        with path.open("rb") as f:
+            if f.read(6) != b"\x93NUMPY":
+                raise DataError(f"{path}: not a .npy file (it lacks NumPy's header); a clip is a folder of frame "
+                                "images or an array saved with numpy.save")
         try:
             array = np.load(path, allow_pickle=False)
         except (ValueError, OSError, EOFError) as e:

@@ -109,6 +109,8 @@ class ImageFolder:
                                 f"0 to {len(array) - 1}")
             values = array[index]
             return Image.fromarray(values.astype(np.uint8), "L" if values.ndim == 2 else "RGB")
+        if path.is_dir():
+            raise DataError(f"{path}: is a folder; give image files (or FILE#K for the K-th image of an IDX file)")
         if not path.is_file():
             raise DataError(f"{path}: no such image")
         try:

@@ -91,3 +91,19 @@ def test_evaluate_warns_that_a_final_run_trained_on_what_it_scores(tmp_path):
     model = rnnkit.train("forecast", values, out=tmp_path / "run", horizon=3, hidden=4, epochs=1, final=True)
     with pytest.warns(UserWarning, match="was trained with --final, on the values these figures hold out too"):
         model.evaluate(values)
+
+
+def test_misleading_reader_messages_say_what_is_wrong(tmp_path):
+    from rnnkit.data.clips import ClipFolder
+    from rnnkit.data.images import ImageFolder
+    from rnnkit.errors import DataError
+
+    (tmp_path / "notes.npy").write_text("just text")
+    with pytest.raises(DataError, match="notes.npy: not a .npy file"):
+        ClipFolder(tmp_path, (8, 8), 1).read("notes.npy")
+    (tmp_path / "clips").mkdir()
+    np.save(tmp_path / "clips" / "a.npy", np.zeros((2, 8, 8), np.uint8))
+    with pytest.raises(DataError, match="clips: a folder of clips, not a clip"):
+        ClipFolder(tmp_path, (8, 8), 1).read("clips")
+    with pytest.raises(DataError, match="clips: is a folder; give image files"):
+        ImageFolder(tmp_path, (8, 8), 1).read("clips")
