@@ -4,7 +4,8 @@ to the ``[-1, 1]`` coordinates of the letterboxed frames a model reads.
 ``x`` and ``y`` are pixels of the clip's own frames, x to the right and y down, with pixel
 ``(i, j)``'s centre at ``x = i, y = j`` (numpy's column and row); ``frame`` counts a clip's frames
 from 0 (in name order for a folder of frames, whose frame file names are accepted too).  A frame
-with no line, or an empty x or y, is a frame where the position is unknown.
+with no line, or an empty (or ``nan``) x or y, is a frame where the position is unknown; a
+position further outside the frame than the frame's own size is refused.
 """
 from __future__ import annotations
 
@@ -54,7 +55,7 @@ def read_positions(path, folder: ClipFolder) -> Positions:
     order, with others ignored; blank lines skipped) for clips under ``folder``.  Errors name the
     file and line: a clip that is not there, a frame past the clip's end, a frame given twice,
     a value that is not a number."""
-    positions, lengths, frame_names = Positions(str(path)), {}, {}
+    positions, lengths, frame_names, sizes = Positions(str(path)), {}, {}, {}
     columns = None
     for number, row in enumerate(csv.reader(read_lines(path)), 1):
         if not row or not "".join(row).strip():
@@ -88,7 +89,15 @@ def read_positions(path, folder: ClipFolder) -> Positions:
             positions.clips.append(clip)
         if index in points:
             raise DataError(f"{where}: frame {frame} of {clip!r} is given a second time")
-        points[index] = (_number(x, "x", where), _number(y, "y", where))
+        point = (_number(x, "x", where), _number(y, "y", where))
+        if clip not in sizes:
+            sizes[clip] = folder.original_size(clip)
+        width, height = sizes[clip]
+        if not (-width <= point[0] <= 2 * width and -height <= point[1] <= 2 * height):
+            raise DataError(f"{where}: ({x}, {y}) is far outside {clip!r}, whose frames are {width}x{height} pixels "
+                            "(a position may leave the frame by at most its size; leave x and y empty where the "
+                            "position is unknown)")
+        points[index] = point
     if not positions.clips:
         raise DataError(f"{path}: has no positions (expected clip,frame,x,y lines)")
     return positions

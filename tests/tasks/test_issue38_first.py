@@ -107,3 +107,16 @@ def test_misleading_reader_messages_say_what_is_wrong(tmp_path):
         ClipFolder(tmp_path, (8, 8), 1).read("clips")
     with pytest.raises(DataError, match="clips: is a folder; give image files"):
         ImageFolder(tmp_path, (8, 8), 1).read("clips")
+
+
+def test_a_position_far_outside_the_frame_is_refused(tmp_path):
+    from rnnkit.data.clips import ClipFolder
+    from rnnkit.data.positions import read_positions
+    from rnnkit.errors import DataError
+
+    np.save(tmp_path / "c.npy", np.zeros((3, 16, 16), np.uint8))
+    (tmp_path / "p.csv").write_text("clip,frame,x,y\nc.npy,0,3,4\nc.npy,1,-5,20\nc.npy,2,5,1e9\n")
+    with pytest.raises(DataError, match=r"p.csv, line 4: \(5, 1e9\) is far outside 'c.npy', whose frames are 16x16"):
+        read_positions(tmp_path / "p.csv", ClipFolder(tmp_path, (16, 16), 1))
+    (tmp_path / "p.csv").write_text("clip,frame,x,y\nc.npy,0,3,4\nc.npy,1,-5,20\nc.npy,2,nan,\n")
+    assert read_positions(tmp_path / "p.csv", ClipFolder(tmp_path, (16, 16), 1)).track("c.npy", 3)[2].isnan().all()
