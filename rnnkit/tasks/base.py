@@ -255,8 +255,18 @@ class Training:
     def __init__(self, task_class: type[Task], values: dict):
         self.run_dir = None
         self.world = distributed.join(resolve_device(values.get("device") or "auto"))
+        self.lock = None                 # this process's hold on the run directory (RunDir.lock)
+        try:
+            self._set_up(task_class, values)
+        except BaseException:
+            self.release()               # a run that never starts leaves its directory free
+            raise
+
+    def _set_up(self, task_class: type[Task], values: dict) -> None:
         if values.get("resume"):
             self.run_dir = RunDir(values["out"])
+            if self.world.main and self.run_dir.config.is_file():
+                self.lock = self.run_dir.lock()       # before the run's state is read
             values = self._resumed(task_class, values)
         else:
             values = absolute_paths(task_class.Config, values)   # config.json names the data from anywhere
@@ -266,10 +276,20 @@ class Training:
             raise RnnkitError(f"--nproc {config.nproc}, but {self.world.size} processes were started (by torchrun?)")
         config.nproc = self.world.size
         if self.run_dir is None and self.world.main:
+            RunDir(config.out).refuse_if_held()
             RunDir(config.out).check_free(task_class.files)   # before reading any data
+            self.lock = RunDir(config.out).lock()
         torch.manual_seed(config.seed)
         self.prepared = self.task.prepare(self.run_dir)
         self.description = self.prepared.description
+
+    def release(self) -> None:
+        """Let go of the run directory (``RunDir.lock``)."""
+        if getattr(self, "lock", None) is not None:
+            os.close(self.lock)
+            self.lock = None
+
+    __del__ = release                    # a training set up and never run holds nothing
 
     def _resumed(self, task_class: type[Task], given: dict) -> dict:
         run = self.run_dir
@@ -315,6 +335,7 @@ class Training:
             summary = trainer.fit()
         finally:
             distributed.leave()
+            self.release()               # the run directory is free for the next process
         if not self.world.main:
             return f"rank {self.world.rank}: stopped after {summary['steps']} steps"
         result, files = task.result(run, prepared, summary)

@@ -13,6 +13,7 @@ one clear error.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import torch
@@ -20,6 +21,11 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_model
 
 from rnnkit.errors import RnnkitError
+
+try:
+    import fcntl
+except ImportError:        # Windows: runs are not locked
+    fcntl = None
 from rnnkit.files import check_writable_folder, replace_atomic, write_atomic
 
 
@@ -50,6 +56,41 @@ class RunDir:
         except OSError as e:
             raise RnnkitError(f"cannot make the run directory {run.path}: {e.strerror}") from None
         return run
+
+    def lock(self) -> int | None:
+        """Hold this run directory (made where missing) for this process, so that a second process
+        training into it is refused in one line naming the holder's process id; the lock is the
+        operating system's (``flock`` on ``.lock``), so it goes with the process, a ``kill -9``
+        included.  The file descriptor to keep open while writing (None without locks)."""
+        if fcntl is None:
+            return None
+        self.path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise self.held_by(holder) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        return fd
+
+    def refuse_if_held(self) -> None:
+        """Raise where another process holds this run directory (``lock``)."""
+        if fcntl is None or not (self.path / ".lock").is_file():
+            return
+        fd = os.open(self.path / ".lock", os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise self.held_by(os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown") from None
+        finally:
+            os.close(fd)
+
+    def held_by(self, pid: str) -> RnnkitError:
+        return RnnkitError(f"{self.path}: another rnnkit process (pid {pid}) is training into this run directory; "
+                           "wait for it to end, or give another --out")
 
     def check_free(self, own_files: tuple[str, ...] = ()) -> None:
         """Raise RnnkitError unless a new run can be made here (``create`` without ``resume``)."""
