@@ -4,20 +4,18 @@ run's own options, on the values before it (each series cut there), as a user wh
 before every forecast would; without, the run's model forecasts from every origin."""
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
 import tempfile
 from pathlib import Path
 
 import torch
 
 from rnnkit.data.series import Series
-from rnnkit.files import write_atomic
 from rnnkit.models.forecaster import windows
 from rnnkit.tasks.base import Training, load
 from rnnkit.tasks.forecasting.metrics import mean_metrics, series_metrics
 from rnnkit.tasks.forecasting.predict import forecast, point_and_intervals
+from rnnkit.tasks.forecasting.python import written_series
 from rnnkit.tasks.forecasting.series import check_readable, history
 
 NOT_REPLAYED = ("csv", "tsf", "wide", "column", "time_column", "id_column", "out", "resume", "tensorboard")
@@ -66,26 +64,9 @@ def cut(series: Series, end: int) -> Series:
 
 def refit(task_class, model, series: list[Series], horizon: int, folder: Path):
     """A forecaster trained with ``model``'s run options on ``series``, in the run ``folder``."""
-    folder.mkdir(parents=True)
     values = {k: v for k, v in model.run_config["args"].items() if k not in NOT_REPLAYED}
-    values.update(series_file(series, folder / "series.csv"), horizon=horizon, out=str(folder / "run"))
+    written = written_series({s.name: s.values for s in series},
+                             {s.name: [s.format_time(t) for t in s.times] if s.times else None for s in series}, folder)
+    values.update(written, horizon=horizon, out=str(folder / "run"))
     Training(task_class, values).run()
     return load(folder / "run", model.run_config["args"].get("device") or "auto")
-
-
-def series_file(series: list[Series], path: Path) -> dict:
-    """``series`` written as a long CSV (``id,time,value``) where each is dated, else as a wide
-    CSV; the options that read it."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    number = lambda v: "" if v != v else repr(v)   # noqa: E731 (NaN: a missing value)
-    if all(s.times for s in series):
-        writer.writerow(["id", "time", "value"])
-        for s in series:
-            writer.writerows([s.name, s.format_time(t), number(v)] for t, v in zip(s.times, s.values))
-        write_atomic(path, out.getvalue())
-        return {"csv": str(path), "id_column": "id", "time_column": "time", "column": "value"}
-    writer.writerow(["series", *(f"V{k}" for k in range(1, max(len(s.values) for s in series) + 1))])
-    writer.writerows([s.name, *map(number, s.values)] for s in series)
-    write_atomic(path, out.getvalue())
-    return {"wide": str(path)}

@@ -102,17 +102,31 @@ def series_files(data, folder: Path) -> dict:
 
 
 def named_files(named: dict, folder: Path) -> dict:
-    """Named series: where every one is dated, a long CSV ``id,time,value`` (the options naming its
-    columns); else a wide CSV, undated."""
+    """Named series in memory: where every one is dated, a long CSV ``id,time,value`` (the options
+    naming its columns); else a wide CSV, undated."""
     if not named:
         raise RnnkitError("data: no series (an empty dict)")
-    dated = {name: times_of(values) for name, values in named.items()}
-    if any(times is None for times in dated.values()):
-        return {"wide": write_file(folder, "series-wide.csv", wide_csv(named))}
-    rows = "".join(f"{name},{t},{number(v)}\n" for name, values in named.items()
-                   for t, v in zip(dated[name], values_of(values, f"series {name!r}")))
-    return {"csv": write_file(folder, "series.csv", "id,time,value\n" + rows), "id_column": "id",
-            "time_column": "time", "column": "value"}
+    return written_series({str(name): values_of(values, f"series {name!r}") for name, values in named.items()},
+                          {str(name): times_of(values) for name, values in named.items()}, folder)
+
+
+def written_series(values: dict[str, list[float]], times: dict[str, list[str] | None], folder: Path) -> dict:
+    """Series by name (their values, and their times as text or None) written into ``folder``: a
+    long CSV ``id,time,value`` where every one is dated, else a wide CSV; the options that read it."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    if all(times[name] is not None for name in values):
+        writer.writerow(["id", "time", "value"])
+        for name, series in values.items():
+            writer.writerows([name, t, number(v)] for t, v in zip(times[name], series))
+        return {"csv": write_file(folder, "series.csv", out.getvalue()), "id_column": "id", "time_column": "time",
+                "column": "value"}
+    writer.writerow(["series", *(f"V{k}" for k in range(1, max(len(v) for v in values.values()) + 1))])
+    for name, series in values.items():
+        if not name.strip():
+            raise RnnkitError("data: a series has an empty name")
+        writer.writerow([name, *map(number, series)])
+    return {"wide": write_file(folder, "series-wide.csv", out.getvalue())}
 
 
 def frame_csv(frame) -> str:
@@ -148,22 +162,6 @@ def data_files(data, valid, folder: Path) -> dict:
         return {"csv": write_file(folder, "series.csv", "value\n" + "".join(number(v) + "\n" for v in values))}
     rows = "".join(f"{t},{number(v)}\n" for t, v in zip(times, values))
     return {"csv": write_file(folder, "series.csv", "time,value\n" + rows), "time_column": "time"}
-
-
-def wide_csv(data: dict) -> str:
-    """Named series as a wide CSV: ``series,V1,V2,...``, one series per row."""
-    if not data:
-        raise RnnkitError("data: no series (an empty dict)")
-    series = {str(name): values_of(values, f"series {name!r}") for name, values in data.items()}
-    longest = max(len(v) for v in series.values())
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["series", *(f"V{k}" for k in range(1, longest + 1))])
-    for name, values in series.items():
-        if not name.strip():
-            raise RnnkitError("data: a series has an empty name")
-        writer.writerow([name, *map(number, values)])
-    return out.getvalue()
 
 
 def times_of(series) -> list[str] | None:
